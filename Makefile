@@ -1,0 +1,51 @@
+# Two commands for newcomers: `make demo` and `make test`. Everything runs from the repo root.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CUSTOMERS ?= 20000
+SEED ?= 42
+RAW ?= data/raw/synthetic
+export DBT_PROFILES_DIR := $(CURDIR)
+export CHURN_RAW_PATH ?= $(CURDIR)/$(RAW)
+
+.PHONY: demo test lint fmt build generate bench report clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "Need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+generate: $(STAMP)
+	$(BIN)/churn generate --customers $(CUSTOMERS) --seed $(SEED) --out $(RAW)
+
+build: $(STAMP)
+	$(BIN)/dbt build
+
+demo: $(STAMP)
+	$(BIN)/churn demo --customers $(CUSTOMERS) --seed $(SEED) --raw-path $(RAW)
+
+lint: $(STAMP)
+	$(BIN)/ruff check python_jobs tests models
+	$(BIN)/ruff format --check python_jobs tests models
+	$(BIN)/sqlfluff lint models macros tests/dbt
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix python_jobs tests models
+	$(BIN)/ruff format python_jobs tests models
+
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m python_jobs.bench
+
+report: $(STAMP)
+	$(BIN)/churn report
+
+clean:
+	rm -rf warehouse/*.duckdb warehouse/*.wal target logs data/raw

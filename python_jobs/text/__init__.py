@@ -1,0 +1,1 @@
+"""Voice of the customer: tags and embeddings for review and ticket text, through `llm` only."""

@@ -1,0 +1,1 @@
+"""`llm` plugin entry point for the offline default models (filled in by the text enrichment issue)."""

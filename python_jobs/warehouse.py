@@ -1,0 +1,38 @@
+"""DuckDB warehouse I/O for jobs that run outside dbt (CLI, report, benchmarks). Arrow in, Arrow out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from python_jobs import config
+
+
+@contextmanager
+def connect(path: Path | None = None, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse and always close it, so dbt's next run is not locked out."""
+    db = Path(path) if path else config.duckdb_path()
+    if read_only and not db.exists():
+        raise FileNotFoundError(f"No warehouse at {db}. Run `make demo` (or `dbt build`) first.")
+    con = duckdb.connect(str(db), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def query_arrow(sql: str, path: Path | None = None, params: list | None = None) -> pa.Table:
+    with connect(path) as con:
+        return con.execute(sql, params or []).to_arrow_table()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
