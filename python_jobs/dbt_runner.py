@@ -1,0 +1,55 @@
+"""Run dbt in-process (design section 10: a second invocation costs well under a second)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from python_jobs.config import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+
+class DbtError(RuntimeError):
+    pass
+
+
+def run_dbt(
+    args: Sequence[str],
+    vars: Mapping[str, Any] | None = None,
+    project_dir: Path = REPO_ROOT,
+    env: Mapping[str, str] | None = None,
+) -> Any:
+    """Invoke `dbt <args>` against this project and raise DbtError naming the failed nodes.
+
+    `env` entries (e.g. CHURN_RAW_PATH, CHURN_DUCKDB_PATH) are set for the call and restored afterwards.
+    """
+    from dbt.cli.main import dbtRunner
+
+    cli = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    if vars:
+        cli += ["--vars", json.dumps(dict(vars))]
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        res = dbtRunner().invoke(cli)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if res.exception is not None:
+        raise DbtError(f"dbt {' '.join(args)} crashed: {res.exception}") from res.exception
+    if not res.success:
+        failed = [
+            f"{r.node.unique_id}: {r.message}"
+            for r in (res.result or [])
+            if getattr(r, "status", None) in ("error", "fail", "runtime error")
+        ]
+        raise DbtError(f"dbt {' '.join(args)} failed:\n  " + "\n  ".join(failed or ["see logs/dbt.log"]))
+    return res.result
