@@ -42,7 +42,7 @@ test: $(STAMP) lint
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m python_jobs.bench
+	$(BIN)/python -m python_jobs.bench $(BENCH_ARGS)
 
 report: $(STAMP)
 	$(BIN)/churn report
