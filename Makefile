@@ -24,7 +24,7 @@ generate: $(STAMP)
 	$(BIN)/churn generate --customers $(CUSTOMERS) --seed $(SEED) --out $(RAW)
 
 build: $(STAMP)
-	$(BIN)/dbt build
+	$(BIN)/churn build
 
 demo: $(STAMP)
 	$(BIN)/churn demo --customers $(CUSTOMERS) --seed $(SEED) --raw-path $(RAW)

@@ -11,6 +11,7 @@ import click
 COMMANDS = {
     "generate": "python_jobs.synth.commands:generate",
     "demo": "python_jobs.demo:demo",
+    "build": "python_jobs.build:build",
     "enrich": "python_jobs.text.commands:enrich",
     "eval-text": "python_jobs.text.commands:eval_text",
     "report": "python_jobs.report.commands:report",

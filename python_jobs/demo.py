@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
 import click
 
 from python_jobs import config, warehouse
-from python_jobs.dbt_runner import run_dbt
+from python_jobs.build import build_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -101,18 +100,14 @@ def demo(
         dbt_vars["online_retail_path"] = str(next(raw.glob("*.parquet")))
         env["CHURN_SOURCE_SYSTEM"] = "online_retail"
         db = config.env_path("CHURN_DUCKDB_PATH", "warehouse/online_retail.duckdb")
-    env["CHURN_DUCKDB_PATH"] = str(db)
-    db.parent.mkdir(parents=True, exist_ok=True)
 
     click.echo("Running dbt build (staging -> marts -> enrichment -> models -> reports, with every test) ...")
-    t_build = time.perf_counter()
-    run_dbt(["build"], vars=dbt_vars, env=env)
-    click.echo(f"dbt build finished in {time.perf_counter() - t_build:.0f}s")
+    seconds = build_warehouse(db, vars=dbt_vars, env=env)
+    click.echo(f"dbt build finished in {seconds:.0f}s")
 
     if report:
         from python_jobs.report.commands import render_report
 
-        os.environ["CHURN_DUCKDB_PATH"] = str(db)
         out = render_report(db=db)
         click.echo(f"Report: {out}")
     click.echo(_headlines(db))

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from python_jobs.publish import build_and_publish
+
+
+def _build(value: int):
+    def build(db: Path) -> int:
+        with duckdb.connect(str(db)) as con:
+            con.execute("create or replace table t as select ? as v", [value])
+        return value
+
+    return build
+
+
+def _read(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select v from t").fetchone()[0]
+
+
+def test_successful_build_is_published(tmp_path: Path):
+    db = tmp_path / "churn.duckdb"
+    assert build_and_publish(db, _build(1)) == 1
+    assert _read(db) == 1
+    build_and_publish(db, _build(2))
+    assert _read(db) == 2
+
+
+def test_failed_build_leaves_last_complete_build_visible(tmp_path: Path):
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(1))
+
+    def broken(work: Path) -> None:
+        with duckdb.connect(str(work)) as con:
+            con.execute("create or replace table t as select 99 as v")
+        raise RuntimeError("dbt test failed")
+
+    with pytest.raises(RuntimeError):
+        build_and_publish(db, broken)
+    assert _read(db) == 1
+
+
+def test_working_copy_starts_from_published_state(tmp_path: Path):
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(7))
+
+    def incremental(work: Path) -> int:
+        with duckdb.connect(str(work)) as con:
+            return con.execute("select v from t").fetchone()[0]
+
+    assert build_and_publish(db, incremental) == 7
