@@ -1,0 +1,196 @@
+"""The `customer_segments` job: an RFM-only and a fused segmentation of the customers at one snapshot."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from python_jobs.segments.clustering import SegmentModel
+from python_jobs.segments.features import FeatureBlocks, build_feature_matrix, embedding_components
+from python_jobs.segments.naming import Namer, name_segments
+from python_jobs.segments.profile import profile_segments
+
+log = logging.getLogger(__name__)
+
+KEYS = ("customer_id", "snapshot_date")
+RFM_COLUMNS = ("recency_days", "frequency", "monetary")
+# Columns of the behaviour/voice marts that are keys, labels, codes or text, never clustering features.
+NON_FEATURES = re.compile(
+    r"^(customer_id|snapshot_date|as_of_date|is_.*|.*_at|.*_date|.*_segment.*|.*_score|r_score|f_score|m_score"
+    r"|churned|horizon_observed|.*label.*|.*_id)$"
+)
+TOPIC_COLUMN = re.compile(
+    r"^(?:topic_(?P<a>.+?)(?:_count|_n|_share|_rate)?|(?P<b>.+?)_topic_(?:count|n|share))$"
+)
+PROFILE_MEANS = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "sessions_30d",
+    "login_days_30d",
+    "days_since_last_visit",
+    "sentiment",
+    "mean_sentiment",
+    "avg_sentiment",
+    "negative_share",
+)
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    assignments: pd.DataFrame  # one row per customer
+    profiles: pd.DataFrame  # one row per (segmentation, segment_id)
+
+
+def _numeric_features(frame: pd.DataFrame | None, exclude: Sequence[str] = ()) -> list[str]:
+    if frame is None:
+        return []
+    return [
+        c
+        for c in frame.columns
+        if c not in exclude
+        and not NON_FEATURES.match(c)
+        and (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
+    ]
+
+
+def topic_columns(columns: Sequence[str]) -> dict[str, str]:
+    """Per-customer topic columns (`topic_delivery_count`, `delivery_topic_count`, ...) -> topic key."""
+    out = {}
+    for c in columns:
+        m = TOPIC_COLUMN.match(c)
+        if m:
+            out[c] = m.group("a") or m.group("b")
+    return out
+
+
+def _embedding_matrix(frame: pd.DataFrame, column: str) -> np.ndarray | None:
+    values = frame[column]
+    first = next((v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))), None)
+    if first is None:
+        return None
+    dim = len(first)
+    mat = np.full((len(values), dim), np.nan)
+    ok = values.map(lambda v: v is not None and not (isinstance(v, float)) and len(v) == dim).to_numpy()
+    if ok.any():
+        mat[ok] = np.vstack(values[ok].to_numpy())
+    return mat
+
+
+def _segmentation(
+    name: str,
+    frame: pd.DataFrame,
+    blocks: FeatureBlocks,
+    model: SegmentModel,
+    topics: dict[str, str],
+    namer: Namer | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    X, cols = build_feature_matrix(frame, blocks)
+    order_by = frame["monetary"].fillna(0).to_numpy() if "monetary" in frame else None
+    model.fit(X, order_by=order_by)
+    labels = pd.Series(model.labels_, index=frame.index, name="segment")
+    prof = profile_segments(
+        frame.assign(segment=labels),
+        "segment",
+        mean_cols=[c for c in PROFILE_MEANS if c in frame.columns],
+        topic_cols=topics,
+        churn_col="churned" if "churned" in frame else None,
+        risk_col="churn_probability" if "churn_probability" in frame else None,
+        value_col="monetary" if "monetary" in frame else None,
+    )
+    if "mean_sentiment" not in prof:
+        for alt in ("mean_avg_sentiment", "mean_sentiment_mean"):
+            if alt in prof:
+                prof["mean_sentiment"] = prof[alt]
+    prof = name_segments(prof, namer)
+    prof.insert(0, "segmentation", name)
+    prof["k"] = model.k_
+    prof["silhouette"] = model.silhouette_
+    prof["features"] = ", ".join(cols)
+    log.info(
+        "%s segmentation: K=%d silhouette=%.3f on %d features", name, model.k_, model.silhouette_, len(cols)
+    )
+    return labels.to_frame(), prof
+
+
+def segment_customers(
+    rfm: pd.DataFrame,
+    activity: pd.DataFrame | None = None,
+    voice: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+    *,
+    embedding_column: str | None = "embedding",
+    n_embedding_components: int = 5,
+    k_min: int = 3,
+    k_max: int = 8,
+    seed: int = 42,
+    silhouette_sample: int = 10_000,
+    namer: Namer | None = None,
+) -> SegmentResult:
+    """Segment the customers in `rfm` (one row per customer, one snapshot) twice: RFM only, and fused.
+
+    `activity` and `voice` are per-customer feature frames (joined on customer_id; missing customers get
+    imputed values); `voice` may hold an embedding column (array per customer) that enters as PCA components.
+    `outcomes` (customer_id + optional churned / churn_probability) only feeds the profiles, never the features.
+    """
+    base = rfm.drop_duplicates("customer_id").reset_index(drop=True)
+    frame = base.copy()
+    blocks: dict[str, list[str]] = {"rfm": [c for c in RFM_COLUMNS if c in frame.columns]}
+    if activity is not None and len(activity):
+        act = activity.drop(columns=[c for c in ("snapshot_date",) if c in activity]).drop_duplicates(
+            "customer_id"
+        )
+        cols = [c for c in _numeric_features(act) if c not in frame.columns]
+        frame = frame.merge(act[["customer_id", *cols]], on="customer_id", how="left")
+        blocks["activity"] = cols
+    topics: dict[str, str] = {}
+    if voice is not None and len(voice):
+        vc = voice.drop(columns=[c for c in ("snapshot_date",) if c in voice]).drop_duplicates("customer_id")
+        emb_cols: list[str] = []
+        if embedding_column and embedding_column in vc:
+            mat = _embedding_matrix(vc, embedding_column)
+            if mat is not None:
+                comps = embedding_components(mat, n_embedding_components, seed)
+                comps.insert(0, "customer_id", vc["customer_id"].to_numpy())
+                frame = frame.merge(comps, on="customer_id", how="left")
+                emb_cols = [c for c in comps.columns if c != "customer_id"]
+            vc = vc.drop(columns=[embedding_column])
+        cols = [c for c in _numeric_features(vc) if c not in frame.columns]
+        frame = frame.merge(vc[["customer_id", *cols]], on="customer_id", how="left")
+        blocks["voice"] = cols
+        if emb_cols:
+            blocks["embedding"] = emb_cols
+        topics = topic_columns(cols)
+    if outcomes is not None and len(outcomes):
+        keep = [c for c in ("churned", "churn_probability") if c in outcomes and c not in frame]
+        if keep:
+            extra = outcomes.drop_duplicates("customer_id")[["customer_id", *keep]]
+            frame = frame.merge(extra, on="customer_id", how="left")
+            if "churned" in keep:
+                frame["churned"] = frame["churned"].astype("float")
+
+    def model() -> SegmentModel:
+        return SegmentModel(k_min=k_min, k_max=k_max, seed=seed, silhouette_sample=silhouette_sample)
+
+    rfm_labels, rfm_prof = _segmentation(
+        "rfm", frame, FeatureBlocks({"rfm": blocks["rfm"]}), model(), topics, namer
+    )
+    fused_labels, fused_prof = _segmentation("fused", frame, FeatureBlocks(blocks), model(), topics, namer)
+
+    out = frame[[c for c in KEYS if c in frame]].copy()
+    for name, labels, prof in (("rfm", rfm_labels, rfm_prof), ("fused", fused_labels, fused_prof)):
+        lookup = prof.set_index("segment_id")
+        seg = labels["segment"]
+        out[f"{name}_segment_id"] = seg.astype("int32")
+        out[f"{name}_segment_name"] = seg.map(lookup["segment_name"])
+        out[f"{name}_segment_persona"] = seg.map(lookup["segment_persona"])
+        out[f"{name}_k"] = np.int32(lookup["k"].iloc[0])
+        out[f"{name}_silhouette"] = float(lookup["silhouette"].iloc[0])
+    profiles = pd.concat([rfm_prof, fused_prof], ignore_index=True)
+    return SegmentResult(assignments=out, profiles=profiles)

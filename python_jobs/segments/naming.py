@@ -1,0 +1,155 @@
+"""Segment names and personas from profiles.
+
+The offline default is rule-based and deterministic ("High-value, unhappy with delivery").
+An LLM namer can be passed in (`namer`), e.g. one built on `python_jobs.text` (the only module that talks to
+`llm`); any failure of that namer falls back to the rules for that segment, so naming never breaks a build.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+Namer = Callable[[Mapping[str, Any]], tuple[str, str]]
+
+TOPIC_PHRASES = {
+    "delivery": "unhappy with delivery",
+    "late_delivery": "unhappy with delivery",
+    "shipping": "unhappy with delivery",
+    "quality": "unhappy with quality",
+    "product_quality": "unhappy with quality",
+    "defect": "unhappy with quality",
+    "price": "price-sensitive",
+    "pricing": "price-sensitive",
+    "support": "frustrated with support",
+    "customer_service": "frustrated with support",
+    "refund": "waiting on refunds",
+    "returns": "waiting on refunds",
+    "app": "struggling with the app",
+    "website": "struggling with the app",
+    "payment": "payment trouble",
+}
+
+
+def _rel(value: float, values: pd.Series, log_scale: bool = False) -> float:
+    """Where `value` sits among segment means: -1 (lowest) .. +1 (highest); money and counts on a log scale."""
+    if log_scale:
+        value, values = float(np.log1p(max(value, 0.0))), np.log1p(values.clip(lower=0))
+    lo, hi = float(values.min()), float(values.max())
+    return 0.0 if hi - lo < 1e-12 else 2 * (value - lo) / (hi - lo) - 1
+
+
+def rule_name(profile: Mapping[str, Any], population: pd.DataFrame) -> tuple[str, str]:
+    """Name and a two-sentence persona from one profile row, relative to the other segments."""
+
+    def col(name: str) -> float | None:
+        v = profile.get(name)
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+
+    parts: list[str] = []
+    value = col("mean_monetary")
+    if value is not None and "mean_monetary" in population:
+        r = _rel(value, population["mean_monetary"], log_scale=True)
+        parts.append("High-value" if r > 0.33 else "Low-value" if r < -0.33 else "Mid-value")
+    else:
+        parts.append("Customers")
+
+    descriptor = None
+    topics = profile.get("top_topics")
+    topics = list(topics) if topics is not None else []
+    sentiment = col("mean_sentiment")
+    complaint = col("complaint_rate")
+    unhappy = (
+        sentiment is not None
+        and "mean_sentiment" in population
+        and _rel(sentiment, population["mean_sentiment"]) < -0.33
+    ) or (
+        complaint is not None
+        and "complaint_rate" in population
+        and _rel(complaint, population["complaint_rate"]) > 0.33
+    )
+    if unhappy and topics:
+        descriptor = TOPIC_PHRASES.get(str(topics[0]), f"unhappy about {str(topics[0]).replace('_', ' ')}")
+    elif unhappy:
+        descriptor = "unhappy"
+    recency = col("mean_recency_days")
+    rel_recency = (
+        _rel(recency, population["mean_recency_days"], log_scale=True)
+        if recency is not None and "mean_recency_days" in population
+        else 0.0
+    )
+    freq = col("mean_frequency")
+    rel_freq = (
+        _rel(freq, population["mean_frequency"], log_scale=True)
+        if freq is not None and "mean_frequency" in population
+        else 0.0
+    )
+    if descriptor is None:
+        if rel_recency > 0.33:
+            descriptor = "lapsing"
+        elif rel_freq > 0.33:
+            descriptor = "loyal regulars"
+        elif rel_recency < -0.33:
+            descriptor = "recently active"
+        else:
+            descriptor = "occasional buyers"
+    name = f"{parts[0]}, {descriptor}"
+
+    size = int(profile.get("customers", 0) or 0)
+    risk = col("mean_churn_probability")
+    churn = col("churn_rate")
+    risk_txt = (
+        f" Their mean churn risk is {risk:.0%}."
+        if risk is not None
+        else f" {churn:.0%} of them churned last period."
+        if churn is not None
+        else ""
+    )
+    orders_txt = f"{freq:.1f} orders a year" if freq is not None else "some orders"
+    spend_txt = f", spending about {value:,.0f}" if value is not None else ""
+    days_txt = f"; last order about {recency:.0f} days ago" if recency is not None else ""
+    persona = (
+        f"{size:,} customers with {orders_txt}{spend_txt}{days_txt}."
+        + (
+            f" They mostly talk about {', '.join(str(t).replace('_', ' ') for t in topics[:2])}."
+            if topics
+            else ""
+        )
+        + risk_txt
+    )
+    return name, persona
+
+
+def name_segments(profiles: pd.DataFrame, namer: Namer | None = None) -> pd.DataFrame:
+    """Add `segment_name` and `segment_persona` to a profile frame; names are made unique."""
+    names, personas, sources = [], [], []
+    for row in profiles.to_dict("records"):
+        name, persona = rule_name(row, profiles)
+        source = "rules"
+        if namer is not None:
+            try:
+                name, persona = namer(row)
+                source = "llm"
+            except Exception as exc:  # a namer outage must not fail the build
+                log.warning(
+                    "segment namer failed for segment %s (%s); using rules", row.get("segment_id"), exc
+                )
+        names.append(name)
+        personas.append(persona)
+        sources.append(source)
+    seen: dict[str, int] = {}
+    unique = []
+    for sid, name in zip(profiles["segment_id"], names, strict=True):
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({sid})")
+    out = profiles.copy()
+    out["segment_name"] = unique
+    out["segment_persona"] = personas
+    out["name_source"] = sources
+    return out
