@@ -1,0 +1,67 @@
+"""`churn report`: render the warehouse into one self-contained HTML file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from python_jobs import config, warehouse
+from python_jobs.report.data import load_report_data
+from python_jobs.report.render import render_html
+
+log = logging.getLogger(__name__)
+
+
+def load_truth_campaigns(raw_path: Path | None = None) -> pd.DataFrame | None:
+    """Planted campaign effects (evaluation only): shown beside the measured ones when the file exists."""
+    raw = raw_path or Path(os.environ.get("CHURN_RAW_PATH", "data/raw/synthetic"))
+    path = raw / "truth_campaigns.parquet"
+    if not path.exists():
+        return None
+    try:
+        return pd.read_parquet(path, columns=["campaign_id", "action", "planted_effect"])
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("could not read %s: %s", path, exc)
+        return None
+
+
+def render_report(db: Path | None = None, out: Path | None = None, raw_path: Path | None = None) -> Path:
+    """Read the warehouse at `db` and write the HTML report to `out`; returns the path written."""
+    t0 = time.perf_counter()
+    out = Path(out) if out else config.report_path()
+    with warehouse.connect(db) as con:
+        data = load_report_data(con)
+    html = render_html(data, truth=load_truth_campaigns(raw_path))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    log.info(
+        "report: %s (%.0f kB, sections with data: %s) in %.2fs",
+        out,
+        out.stat().st_size / 1024,
+        ", ".join(data.available()) or "none",
+        time.perf_counter() - t0,
+    )
+    return out
+
+
+@click.command()
+@click.option(
+    "--db", type=click.Path(path_type=Path), default=None, help="Warehouse (default: CHURN_DUCKDB_PATH)."
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="HTML file (default: CHURN_REPORT_PATH)."
+)
+@click.option(
+    "--raw-path", type=click.Path(path_type=Path), default=None, help="Raw folder with truth_* tables."
+)
+def report(db: Path | None, out: Path | None, raw_path: Path | None) -> None:
+    """Render the churn report (one self-contained HTML file that opens offline)."""
+    path = render_report(db=db, out=out, raw_path=raw_path)
+    click.echo(f"Report: {path} ({path.stat().st_size / 1024:.0f} kB)")

@@ -1,0 +1,224 @@
+"""The HTML report: renders from warehouse tables, degrades when tables are missing, draws in Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from python_jobs.report.commands import render_report
+from python_jobs.report.headline import headline_text
+from python_jobs.report.render import render_html
+
+
+def _curves() -> pd.DataFrame:
+    grid = np.linspace(0, 1, 21)
+    rows = []
+    for model, power in (("baseline", 0.5), ("enhanced", 0.3)):
+        rows += [(model, "roc", x, x**power) for x in grid]
+        rows += [(model, "pr", x, 0.9 - 0.5 * x**power) for x in grid]
+        rows += [(model, "lift", x, 1 + (1 - x) * (1 / power - 1)) for x in grid[1:]]
+        rows += [(model, "calibration", x, min(1.0, x * (1 + power / 5))) for x in grid[1::2]]
+    return pd.DataFrame(rows, columns=["model", "curve", "x", "y"])
+
+
+def make_warehouse(path: Path, n: int = 400) -> Path:
+    rng = np.random.default_rng(0)
+    p = rng.beta(1.5, 5, n)
+    tier = np.where(p > np.quantile(p, 0.95), "high", np.where(p > np.quantile(p, 0.80), "medium", "low"))
+    risk = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "snapshot_date": pd.Timestamp("2026-01-01"),
+            "churn_probability": p,
+            "risk_tier": tier,
+            "revenue_at_risk": p * rng.gamma(2, 300, n),
+            "reasons": [
+                ["low recency", "negative reviews", "late deliveries"][i % 3] + "|fewer sessions"
+                for i in range(n)
+            ],
+            "rfm_segment_name": "Mid-value, lapsing",
+            "recommended_action": "service_recovery_call",
+        }
+    )
+    seg = pd.DataFrame(
+        {
+            "segmentation": ["rfm"] * 3 + ["fused"] * 4,
+            "segment_id": [1, 2, 3, 1, 2, 3, 4],
+            "segment_name": [
+                "High-value, loyal regulars",
+                "Mid-value, occasional buyers",
+                "Low-value, lapsing",
+                "High-value, loyal regulars",
+                "Mid-value, unhappy with delivery",
+                "Mid-value, occasional buyers",
+                "Low-value, lapsing",
+            ],
+            "customers": [100, 200, 100, 90, 60, 150, 100],
+            "mean_monetary": [2000.0, 400.0, 60.0, 2100.0, 500.0, 380.0, 55.0],
+            "mean_sentiment": [0.5, 0.1, -0.1, 0.5, -0.6, 0.2, -0.1],
+            "churn_rate": [0.1, 0.3, 0.7, 0.1, 0.5, 0.3, 0.7],
+            "k": [3, 3, 3, 4, 4, 4, 4],
+            "silhouette": [0.41] * 3 + [0.33] * 4,
+        }
+    )
+    cross = pd.DataFrame(
+        {
+            "customer_id": risk["customer_id"],
+            "rfm_segment_id": 1,
+            "rfm_segment_name": "A",
+            "fused_segment_id": np.arange(n) % 2 + 1,
+            "fused_segment_name": np.where(np.arange(n) % 2, "B", "C"),
+        }
+    )
+    topics = pd.DataFrame(
+        [
+            (pd.Timestamp(f"2025-{m:02d}-01"), t, int(rng.integers(5, 50)))
+            for m in range(1, 13)
+            for t in ("delivery", "quality", "price")
+        ],
+        columns=["month", "topic", "mentions"],
+    )
+    effects = pd.DataFrame(
+        {
+            "action": ["delivery_voucher", "discount", "delivery_voucher"],
+            "risk_tier": ["all", "all", "high"],
+            "n_treated": [900, 850, 100],
+            "n_control": [100, 95, 12],
+            "retention_treated": [0.62, 0.55, 0.5],
+            "retention_control": [0.52, 0.53, 0.4],
+            "effect": [0.10, 0.02, 0.10],
+            "ci_low": [0.0, -0.08, -0.2],
+            "ci_high": [0.2, 0.12, 0.4],
+        }
+    )
+    metrics = pd.DataFrame(
+        {
+            "model": ["baseline", "enhanced"] * 2,
+            "metric": ["roc_auc"] * 2 + ["pr_auc"] * 2,
+            "value": [0.7, 0.8, 0.4, 0.5],
+        }
+    )
+    con = duckdb.connect(str(path))
+    for schema in ("ml", "reports"):
+        con.execute(f"create schema {schema}")
+    for name, df in {
+        "reports.rpt_churn_risk": risk,
+        "reports.rpt_segment_summary": seg,
+        "ml.customer_segments": cross,
+        "reports.rpt_complaint_topics": topics,
+        "reports.rpt_intervention_effect": effects,
+        "ml.churn_model_curves": _curves(),
+        "ml.churn_model_metrics": metrics,
+    }.items():
+        con.register("df", df)
+        con.execute(f"create table {name} as select * from df")
+        con.unregister("df")
+    con.close()
+    return path
+
+
+@pytest.fixture
+def full_warehouse(tmp_path: Path) -> Path:
+    return make_warehouse(tmp_path / "w.duckdb")
+
+
+def test_report_renders_every_section_self_contained(full_warehouse: Path, tmp_path: Path) -> None:
+    out = render_report(db=full_warehouse, out=tmp_path / "r.html", raw_path=tmp_path)
+    html = out.read_text()
+    for section in ("models", "risk", "segments", "topics", "interventions", "risk-list"):
+        assert f'id="{section}"' in html
+    assert "not in this warehouse" not in html
+    # no external resources: nothing is fetched, no src/href to the network
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html
+    assert html.count('<svg class="chart"') >= 8
+    assert "Mid-value, unhappy with delivery" in html
+
+
+def test_report_degrades_on_an_empty_warehouse(tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    html = render_report(db=db, out=tmp_path / "r.html").read_text()
+    assert html.count("not in this warehouse") >= 6
+    assert "No churn scores" in html
+
+
+def test_planted_effects_shown_beside_measured(full_warehouse: Path, tmp_path: Path) -> None:
+    pd.DataFrame(
+        {
+            "campaign_id": ["c1", "c2"],
+            "action": ["delivery_voucher", "discount"],
+            "planted_effect": [0.09, 0.03],
+        }
+    ).to_parquet(tmp_path / "truth_campaigns.parquet")
+    html = render_report(db=full_warehouse, out=tmp_path / "r.html", raw_path=tmp_path).read_text()
+    assert "planted effect +0.090" in html and "planted_effect" in html
+
+
+def test_headline_text(full_warehouse: Path) -> None:
+    con = duckdb.connect(str(full_warehouse), read_only=True)
+    text = headline_text(con)
+    con.close()
+    assert text.startswith("High churn risk: 20 customers")
+    assert "Top drivers: fewer sessions (20)" in text
+    assert "Best action: delivery_voucher" in text
+
+
+def test_render_html_on_frames_without_warehouse() -> None:
+    from python_jobs.report.data import ReportData
+
+    html = render_html(ReportData(curves=_curves()))
+    assert html.count("<polyline") == 8
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_report_draws_in_headless_chromium(full_warehouse: Path, tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium not installed (Debian packages chromium, chromium-driver)")
+    out = render_report(db=full_warehouse, out=tmp_path / "r.html", raw_path=tmp_path)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chrome'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+            out.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    total = int(re.search(r'data-charts-total="(\d+)"', dom).group(1))
+    drawn = int(re.search(r'data-charts-drawn="(\d+)"', dom).group(1))
+    assert total >= 8 and drawn == total
+    assert 'data-render="ok"' in dom
+    console_errors = [
+        ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln and ("ERROR" in ln or "Uncaught" in ln)
+    ]
+    assert not console_errors, console_errors
+    assert elapsed < 60
