@@ -1,0 +1,97 @@
+"""Content-addressed model registry under var model_dir (default warehouse/models, git-ignored).
+
+model id = hash(data fingerprint, data window, features, parameters, code version). The same data and seed
+give the same id, so a rebuild finds the trained run instead of training again, and the three dbt models that
+need the run (scores, metrics, curves) share one training. Layout:
+  <model_dir>/runs/<run_id>.pkl     the fitted run (pipelines, calibrators, evaluation tables)
+  <model_dir>/registry/<model_id>.json   one record per trained model (window, features, params, metrics...)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def code_version() -> str:
+    """Hash of this package's source: a code change yields new model ids."""
+    h = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def data_fingerprint(frame: pd.DataFrame, columns: list[str]) -> str:
+    """Order-independent hash of the given columns (rows sorted by their own hash)."""
+    cols = sorted(c for c in columns if c in frame.columns)
+    row_hash = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy()
+    row_hash.sort()
+    h = hashlib.sha256(",".join(cols).encode())
+    h.update(row_hash.tobytes())
+    h.update(str(len(frame)).encode())
+    return h.hexdigest()[:16]
+
+
+def stable_hash(payload: dict[str, Any], n: int = 16) -> str:
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_path(model_dir: Path, run_id: str) -> Path:
+    return Path(model_dir) / "runs" / f"{run_id}.pkl"
+
+
+def save_run(model_dir: Path, run_id: str, run: Any, records: list[dict[str, Any]]) -> Path:
+    path = run_path(model_dir, run_id)
+    _atomic_write(path, pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL))
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
+    for rec in records:
+        body = {**rec, "run_id": run_id, "artifact_path": str(path), "created_at": created_at}
+        _atomic_write(
+            Path(model_dir) / "registry" / f"{rec['model_id']}.json",
+            json.dumps(body, indent=2, sort_keys=True, default=str).encode(),
+        )
+    log.info("saved run %s (%d models) to %s", run_id, len(records), path)
+    return path
+
+
+def load_run(model_dir: Path, run_id: str) -> Any | None:
+    path = run_path(model_dir, run_id)
+    if not path.exists():
+        return None
+    with open(path, "rb") as fh:
+        return pickle.load(fh)  # our own artifact, written by save_run
+
+
+def list_models(model_dir: Path) -> pd.DataFrame:
+    """The registry as a frame: one row per trained model, newest first."""
+    records = [json.loads(p.read_text()) for p in sorted((Path(model_dir) / "registry").glob("*.json"))]
+    if not records:
+        return pd.DataFrame(columns=["model_id", "run_id", "feature_set", "kind", "created_at"])
+    return pd.DataFrame(records).sort_values(["created_at", "model_id"], ascending=[False, True])

@@ -1,0 +1,386 @@
+"""Train, select, calibrate and evaluate both feature sets once; score as_of customers with the champion.
+
+Input: churn_training_set rows (customer_id, snapshot_date, horizon_end_date, split train|test|score,
+churned, registry feature columns, spend_rate, peer columns, *_max_event_at). Output: a `ChurnRun` holding
+fitted models and the evaluation tables that churn_model_metrics / churn_model_curves publish.
+`get_or_fit` caches the run under its content hash, so dbt's three ML models share one training.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from python_jobs.churn import evaluate, guards, registry, selection
+from python_jobs.churn.calibration import PlattCalibrator
+from python_jobs.churn.features import FEATURE_SETS, FeatureSelection, FeatureSpec, select_features, to_matrix
+from python_jobs.churn.pipelines import CANDIDATES, Candidate, make_pipeline, raw_logit
+from python_jobs.churn.reasons import contributions, top_reasons
+from python_jobs.churn.scoring import revenue_at_risk, risk_tiers
+
+log = logging.getLogger(__name__)
+
+LABEL = "churned"
+KEYS = ["customer_id", "snapshot_date"]
+# Peers: name -> (column, sign) so that sign * column is "higher = more likely to churn".
+PEERS = {"recency": ("recency_days", 1.0), "rfm_score": ("rfm_score", -1.0)}
+SPEND_RATE = "spend_rate"
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: int = 42
+    risk_high_share: float = 0.05
+    risk_medium_share: float = 0.15
+    max_train_rows: int = 400_000
+    n_folds: int = 2
+    n_boot: int = 500
+    candidates: tuple[Candidate, ...] = CANDIDATES
+
+
+@dataclass
+class FittedModel:
+    model_id: str
+    feature_set: str
+    candidate: Candidate
+    columns: list[str]
+    pipeline: Pipeline
+    calibrator: PlattCalibrator
+    threshold: float
+    reference: np.ndarray  # training medians, the occlusion baseline for tree reasons
+    val_roc_auc: float
+
+    @property
+    def kind(self) -> str:
+        return self.candidate.kind
+
+    def logit(self, frame: pd.DataFrame) -> np.ndarray:
+        return raw_logit(self.pipeline, to_matrix(frame, self.columns))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.calibrator.transform(self.logit(frame))
+
+
+@dataclass
+class ChurnRun:
+    run_id: str
+    fingerprint: str
+    window: dict[str, str]
+    settings: Settings
+    specs: list[FeatureSpec]
+    selections: dict[str, FeatureSelection]
+    models: dict[tuple[str, str], FittedModel]
+    selected: dict[str, str]  # feature_set -> kind chosen by validation
+    champion: tuple[str, str]
+    metrics: pd.DataFrame
+    curves: pd.DataFrame
+    validation: pd.DataFrame
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def champion_model(self) -> FittedModel:
+        return self.models[self.champion]
+
+
+def split_rows(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    parts = {s: frame[frame["split"] == s].reset_index(drop=True) for s in ("train", "test", "score")}
+    for s in ("train", "test"):
+        parts[s] = parts[s][parts[s][LABEL].notna()].reset_index(drop=True)
+    return parts
+
+
+def _cap_rows(train: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """Deterministic hash sample of (customer, snapshot) rows when the training set exceeds max_rows."""
+    if len(train) <= max_rows:
+        return train
+    h = pd.util.hash_pandas_object(train[KEYS].astype(str), index=False, hash_key=f"churn{seed:012d}"[:16])
+    u = (h.to_numpy() % 1_000_003) / 1_000_003
+    keep = u < max_rows / len(train)
+    log.info("training rows capped: %d of %d kept", int(keep.sum()), len(train))
+    return train[keep].reset_index(drop=True)
+
+
+def _window(parts: dict[str, pd.DataFrame]) -> dict[str, str]:
+    def span(df: pd.DataFrame, agg: str) -> str:
+        return str(pd.to_datetime(df["snapshot_date"]).agg(agg).date()) if len(df) else ""
+
+    return {
+        "train_start": span(parts["train"], "min"),
+        "train_end": span(parts["train"], "max"),
+        "test_snapshot": span(parts["test"], "max"),
+        "score_snapshot": span(parts["score"], "max"),
+    }
+
+
+def run_id_for(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> tuple[str, str]:
+    """(run_id, fingerprint) of the labelled rows the run would learn and be evaluated on."""
+    labelled = frame[frame["split"].isin(["train", "test"])]
+    cols = [c for c in frame.columns if c != "split"] + ["split"]
+    fingerprint = registry.data_fingerprint(labelled, cols)
+    run_id = registry.stable_hash(
+        {
+            "fingerprint": fingerprint,
+            "window": _window(split_rows(frame)),
+            "specs": [asdict(s) for s in specs],
+            "settings": repr(settings),
+            "code": registry.code_version(),
+        }
+    )
+    return run_id, fingerprint
+
+
+def _fit_feature_set(
+    train: pd.DataFrame,
+    feature_sel: FeatureSelection,
+    folds: list[selection.Fold],
+    settings: Settings,
+    fingerprint: str,
+    window: dict[str, str],
+) -> tuple[dict[str, FittedModel], pd.DataFrame, str]:
+    X = to_matrix(train, feature_sel.columns)
+    y = train[LABEL].astype(int).to_numpy()
+    sel = selection.select(X, y, folds, settings.candidates, settings.seed)
+    reference = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
+    fitted: dict[str, FittedModel] = {}
+    for kind, cand in sel.best.items():
+        calibrator = PlattCalibrator().fit(sel.last_fold_logit[kind], sel.last_fold_y)
+        threshold = evaluate.choose_threshold(
+            sel.last_fold_y, calibrator.transform(sel.last_fold_logit[kind])
+        )
+        pipeline = make_pipeline(cand, settings.seed).fit(X, y)
+        model_id = registry.stable_hash(
+            {
+                "fingerprint": fingerprint,
+                "window": window,
+                "feature_set": feature_sel.feature_set,
+                "features": feature_sel.columns,
+                "params": cand.as_dict(),
+                "seed": settings.seed,
+                "code": registry.code_version(),
+            }
+        )
+        fitted[kind] = FittedModel(
+            model_id=model_id,
+            feature_set=feature_sel.feature_set,
+            candidate=cand,
+            columns=feature_sel.columns,
+            pipeline=pipeline,
+            calibrator=calibrator,
+            threshold=threshold,
+            reference=reference,
+            val_roc_auc=sel.val_auc(kind),
+        )
+    scores = sel.scores.assign(feature_set=feature_sel.feature_set)
+    return fitted, scores, sel.best_kind
+
+
+def _model_rows(
+    run_models: dict[tuple[str, str], FittedModel],
+    test: pd.DataFrame,
+    selected: dict[str, str],
+    champion: tuple[str, str],
+    settings: Settings,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    y = test[LABEL].astype(int).to_numpy()
+    metric_rows, curve_parts = [], []
+    scores: dict[str, np.ndarray] = {}
+    for (fs, kind), m in run_models.items():
+        p = m.predict_proba(test)
+        scores[m.model_id] = p
+        metric_rows.append(
+            {
+                "model_id": m.model_id,
+                "feature_set": fs,
+                "model_kind": kind,
+                "model_params": m.candidate.name,
+                "n_features": float(len(m.columns)),
+                "is_selected": selected[fs] == kind,
+                "is_champion": (fs, kind) == champion,
+                "val_roc_auc": m.val_roc_auc,
+                **evaluate.probability_metrics(y, p, m.threshold),
+            }
+        )
+        curve_parts.append(
+            evaluate.curves(y, p, True).assign(model_id=m.model_id, feature_set=fs, model_kind=kind)
+        )
+    for name, (col, sign) in PEERS.items():
+        if col not in test.columns or test[col].isna().all():
+            continue
+        s = sign * pd.to_numeric(test[col], errors="coerce").fillna(test[col].median() if sign > 0 else 0)
+        s = s.to_numpy(dtype="float64")
+        peer_id = f"peer_{name}"
+        scores[peer_id] = s
+        metric_rows.append(
+            {
+                "model_id": peer_id,
+                "feature_set": "peer",
+                "model_kind": name,
+                "model_params": f"{'-' if sign < 0 else ''}{col}",
+                "n_features": 1.0,
+                "is_selected": False,
+                "is_champion": False,
+                "val_roc_auc": np.nan,
+                **evaluate.ranking_metrics(y, s),
+            }
+        )
+        curve_parts.append(
+            evaluate.curves(y, s, False).assign(model_id=peer_id, feature_set="peer", model_kind=name)
+        )
+    metrics = pd.DataFrame(metric_rows)
+    # AUC difference vs the validated baseline model, paired bootstrap on the same test rows.
+    base_id = run_models[("baseline", selected["baseline"])].model_id
+    diffs = [
+        evaluate.bootstrap_auc_diff(y, scores[base_id], scores[mid], settings.n_boot, settings.seed)
+        for mid in metrics["model_id"]
+    ]
+    metrics = pd.concat([metrics, pd.DataFrame(diffs)], axis=1)
+    metrics["reference_model_id"] = base_id
+    curves = pd.concat(curve_parts, ignore_index=True)
+    return metrics, curves
+
+
+def fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings | None = None) -> ChurnRun:
+    settings = settings or Settings()
+    guards.check_point_in_time(frame)
+    parts = split_rows(frame)
+    guards.check_unlabelled(frame[frame["split"] == "score"])
+    if parts["train"].empty or parts["test"].empty:
+        raise ValueError(
+            "need labelled train and test rows (check the snapshot spine and eval_snapshot_date)"
+        )
+    run_id, fingerprint = run_id_for(frame, specs, settings)
+    window = _window(parts)
+    train = _cap_rows(parts["train"], settings.max_train_rows, settings.seed)
+    test = parts["test"]
+    folds = selection.time_folds(
+        train["snapshot_date"],
+        train["horizon_end_date"],
+        train[LABEL].astype(int).to_numpy(),
+        train["customer_id"],
+        settings.n_folds,
+    )
+    selections = {fs: select_features(train, specs, fs) for fs in FEATURE_SETS}
+    notes: dict[str, str] = {"validation_schemes": ",".join(sorted({f.scheme for f in folds}))}
+    models: dict[tuple[str, str], FittedModel] = {}
+    val_parts, selected = [], {}
+    for fs in FEATURE_SETS:
+        fitted, val, best_kind = _fit_feature_set(train, selections[fs], folds, settings, fingerprint, window)
+        models.update({(fs, k): m for k, m in fitted.items()})
+        val_parts.append(val)
+        selected[fs] = best_kind
+    if selections["enhanced"].columns == selections["baseline"].columns:
+        notes["enhanced"] = "no usable text features: enhanced equals baseline"
+    champion = max(
+        (("enhanced", selected["enhanced"]), ("baseline", selected["baseline"])),
+        key=lambda key: models[key].val_roc_auc,
+    )
+    metrics, curves = _model_rows(models, test, selected, champion, settings)
+    metrics.insert(0, "run_id", run_id)
+    metrics["eval_snapshot_date"] = window["test_snapshot"]
+    metrics["train_start_date"] = window["train_start"]
+    metrics["train_end_date"] = window["train_end"]
+    curves.insert(0, "run_id", run_id)
+    log.info(
+        "run %s champion %s; test metrics:\n%s",
+        run_id,
+        champion,
+        metrics[["feature_set", "model_kind", "roc_auc", "pr_auc", "top_decile_lift"]].round(4),
+    )
+    return ChurnRun(
+        run_id=run_id,
+        fingerprint=fingerprint,
+        window=window,
+        settings=settings,
+        specs=specs,
+        selections=selections,
+        models=models,
+        selected=selected,
+        champion=champion,
+        metrics=metrics,
+        curves=curves,
+        validation=pd.concat(val_parts, ignore_index=True),
+        notes=notes,
+    )
+
+
+def registry_records(run: ChurnRun) -> list[dict]:
+    recs = []
+    metrics = run.metrics.set_index("model_id")
+    for (fs, kind), m in run.models.items():
+        recs.append(
+            {
+                "model_id": m.model_id,
+                "feature_set": fs,
+                "kind": kind,
+                "params": m.candidate.as_dict(),
+                "seed": run.settings.seed,
+                "code_version": registry.code_version(),
+                "data_fingerprint": run.fingerprint,
+                "training_window": run.window,
+                "features": m.columns,
+                "dropped_features": run.selections[fs].dropped,
+                "is_selected": run.selected[fs] == kind,
+                "is_champion": (fs, kind) == run.champion,
+                "threshold": m.threshold,
+                "calibration": {"slope": m.calibrator.slope_, "intercept": m.calibrator.intercept_},
+                "val_roc_auc": m.val_roc_auc,
+                "test_metrics": {k: v for k, v in metrics.loc[m.model_id].items() if isinstance(v, float)},
+                "notes": run.notes,
+            }
+        )
+    return recs
+
+
+def get_or_fit(
+    frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings, model_dir: Path
+) -> ChurnRun:
+    """The cached run for this data window, features, settings and code version; trains on a miss."""
+    run_id, _ = run_id_for(frame, specs, settings)
+    cached = registry.load_run(model_dir, run_id)
+    if cached is not None:
+        log.info("run %s found in %s: not retraining", run_id, model_dir)
+        return cached
+    run = fit(frame, specs, settings)
+    registry.save_run(model_dir, run.run_id, run, registry_records(run))
+    return run
+
+
+def score(run: ChurnRun, rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer: calibrated probability, tier, revenue at risk and reasons from the champion.
+
+    Labels are dropped before anything is computed: as_of scores cannot depend on them.
+    """
+    rows = rows.drop(columns=[LABEL], errors="ignore").reset_index(drop=True)
+    m = run.champion_model
+    X = to_matrix(rows, m.columns)
+    p = m.calibrator.transform(raw_logit(m.pipeline, X))
+    spend = (
+        rows[SPEND_RATE].to_numpy(dtype="float64", na_value=np.nan)
+        if SPEND_RATE in rows
+        else np.zeros(len(rows))
+    )
+    contrib = contributions(m.pipeline, m.kind, X, m.reference)
+    reasons = top_reasons(contrib, X, m.columns, {s.name: s for s in run.specs})
+    out = pd.DataFrame(
+        {
+            "customer_id": rows["customer_id"].astype(str),
+            "snapshot_date": pd.to_datetime(rows["snapshot_date"]).dt.date,
+            "churn_probability": p,
+            "risk_tier": risk_tiers(
+                p, rows["customer_id"], run.settings.risk_high_share, run.settings.risk_medium_share
+            ),
+            "spend_rate": np.nan_to_num(spend, nan=0.0),
+            "revenue_at_risk": revenue_at_risk(p, spend),
+        }
+    )
+    out = pd.concat([out, reasons], axis=1)
+    out["model_id"] = m.model_id
+    out["feature_set"] = m.feature_set
+    out["model_kind"] = m.kind
+    out["run_id"] = run.run_id
+    return out

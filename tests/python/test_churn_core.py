@@ -1,0 +1,206 @@
+"""Churn modelling core on synthetic frames: leakage, determinism, reasons, evaluation, scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from python_jobs.churn import demo_frame, evaluate, features, guards, registry, run, scoring
+from python_jobs.churn.reasons import linear_contributions, occlusion_contributions
+
+FAST = run.Settings(n_boot=100)
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return demo_frame.make_frame(n_customers=1500, n_snapshots=10, seed=3)
+
+
+@pytest.fixture(scope="module")
+def specs() -> list[features.FeatureSpec]:
+    return features.specs_from_frame(demo_frame.make_specs_frame())
+
+
+@pytest.fixture(scope="module")
+def fitted(frame, specs) -> run.ChurnRun:
+    return run.fit(frame, specs, FAST)
+
+
+def test_enhanced_beats_baseline_and_peers_on_planted_signal(fitted):
+    m = fitted.metrics.set_index(["feature_set", "model_kind"])
+    best = {fs: fitted.selected[fs] for fs in ("baseline", "enhanced")}
+    enhanced = m.loc[("enhanced", best["enhanced"])]
+    baseline = m.loc[("baseline", best["baseline"])]
+    assert enhanced["roc_auc"] > baseline["roc_auc"]
+    assert enhanced["auc_diff_ci_low"] > 0  # CI-backed
+    assert baseline["roc_auc"] > m.loc[("peer", "recency"), "roc_auc"]
+    for col in ("roc_auc", "pr_auc", "brier", "log_loss", "precision", "recall", "f1", "top_decile_lift"):
+        assert np.isfinite(enhanced[col]), col
+    assert enhanced[["tp", "fp", "tn", "fn"]].sum() == enhanced["n_rows"]
+
+
+def test_metrics_are_computed_on_the_test_snapshot_only(fitted, frame):
+    test = frame[frame["split"] == "test"]
+    assert set(fitted.metrics["n_rows"]) == {float(len(test))}
+    assert set(fitted.metrics["eval_snapshot_date"]) == {str(test["snapshot_date"].max().date())}
+    # Validation folds live strictly inside the training snapshots.
+    assert (pd.to_datetime(fitted.validation["val_date"]) < test["snapshot_date"].max()).all()
+
+
+def test_shuffled_labels_give_chance_auc(frame, specs):
+    shuffled = frame.copy()
+    labelled = shuffled["split"] != "score"
+    rng = np.random.default_rng(0)
+    shuffled.loc[labelled, "churned"] = rng.permutation(shuffled.loc[labelled, "churned"].to_numpy())
+    res = run.fit(shuffled, specs, FAST)
+    models = res.metrics[res.metrics["feature_set"] != "peer"]
+    assert models["roc_auc"].between(0.45, 0.55).all(), models["roc_auc"].tolist()
+
+
+def _orders(n_customers: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = n_customers * 8
+    return pd.DataFrame(
+        {
+            "customer_id": np.char.add("c", rng.integers(0, n_customers, n).astype(str)),
+            "ordered_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 540, n), unit="D"),
+        }
+    )
+
+
+def _order_features(orders: pd.DataFrame, snapshot: pd.Timestamp, leaky: bool) -> pd.DataFrame:
+    """Features at `snapshot` the way churn_training_set builds them: aggregates and the latest event used."""
+    before = orders[orders["ordered_at"] < snapshot]
+    feats = before.groupby("customer_id").agg(
+        frequency_365d=("ordered_at", "size"), orders_max_event_at=("ordered_at", "max")
+    )
+    if leaky:  # planted on purpose: counts orders inside the label window [T, T + 90 days)
+        horizon = orders[
+            (orders["ordered_at"] >= snapshot) & (orders["ordered_at"] < snapshot + pd.Timedelta(days=90))
+        ]
+        planted = horizon.groupby("customer_id").agg(
+            orders_next_90d=("ordered_at", "size"), horizon_max_event_at=("ordered_at", "max")
+        )
+        feats = feats.join(planted, how="left")
+        feats["orders_max_event_at"] = feats[["orders_max_event_at", "horizon_max_event_at"]].max(axis=1)
+        feats = feats.drop(columns="horizon_max_event_at")
+    return feats.reset_index().assign(snapshot_date=snapshot)
+
+
+def test_guard_catches_a_feature_computed_from_the_horizon_window(frame, specs):
+    orders = _orders()
+    snapshot = pd.Timestamp("2024-07-01")
+    guards.check_point_in_time(_order_features(orders, snapshot, leaky=False))
+    with pytest.raises(guards.LeakageError, match="orders_max_event_at"):
+        guards.check_point_in_time(_order_features(orders, snapshot, leaky=True))
+    # And training refuses to start on such a frame.
+    leaky = frame.copy()
+    leaky.loc[leaky.index[:5], "feature_max_event_at"] = leaky.loc[
+        leaky.index[:5], "snapshot_date"
+    ] + pd.Timedelta(days=10)
+    with pytest.raises(guards.LeakageError):
+        run.fit(leaky, specs, FAST)
+    with pytest.raises(guards.LeakageError, match="cannot prove"):
+        run.fit(frame.drop(columns="feature_max_event_at"), specs, FAST)
+
+
+def test_score_rows_use_no_label(fitted, frame, specs):
+    rows = frame[frame["split"] == "score"].copy()
+    a = run.score(fitted, rows)
+    rows["churned"] = np.random.default_rng(1).random(len(rows)) < 0.5
+    b = run.score(fitted, rows)
+    pd.testing.assert_frame_equal(a, b)
+    labelled_score = frame.copy()
+    labelled_score.loc[labelled_score["split"] == "score", "churned"] = True
+    with pytest.raises(guards.LeakageError, match="score rows carry a label"):
+        run.fit(labelled_score, specs, FAST)
+
+
+def test_same_data_and_seed_give_same_ids_scores_metrics(fitted, frame, specs, tmp_path):
+    again = run.get_or_fit(frame, specs, FAST, tmp_path)
+    assert again.run_id == fitted.run_id
+    assert [m.model_id for m in again.models.values()] == [m.model_id for m in fitted.models.values()]
+    pd.testing.assert_frame_equal(again.metrics, fitted.metrics)
+    rows = frame[frame["split"] == "score"]
+    pd.testing.assert_frame_equal(run.score(again, rows), run.score(fitted, rows))
+    # Cached: a second call loads the artifact, and the registry lists every trained model.
+    assert run.get_or_fit(frame, specs, FAST, tmp_path).run_id == fitted.run_id
+    listed = registry.list_models(tmp_path)
+    assert set(listed["model_id"]) == {m.model_id for m in fitted.models.values()}
+    assert listed["dropped_features"].map(lambda d: d.get("not_in_frame")).eq("missing").all()
+    other = run.fit(frame, specs, run.Settings(n_boot=100, seed=7))
+    assert other.champion_model.model_id != fitted.champion_model.model_id
+
+
+def test_linear_contributions_plus_intercept_reproduce_the_logit(fitted, frame):
+    model = fitted.models[("enhanced", "logreg")]
+    X = features.to_matrix(frame[frame["split"] == "score"], model.columns)
+    contrib, intercept = linear_contributions(model.pipeline, X)
+    np.testing.assert_allclose(
+        contrib.sum(axis=1) + intercept, model.pipeline.decision_function(X), rtol=1e-9
+    )
+
+
+def test_tree_reasons_come_from_the_tree_model(fitted, frame):
+    model = fitted.models[("enhanced", "hgb")]
+    X = features.to_matrix(frame[frame["split"] == "score"].head(300), model.columns)
+    contrib = occlusion_contributions(model.pipeline, X, model.reference, batch_rows=128)
+    j = model.columns.index("mean_sentiment")
+    occluded = X.copy()
+    occluded[:, j] = model.reference[j]
+    expected = model.pipeline.decision_function(X) - model.pipeline.decision_function(occluded)
+    np.testing.assert_allclose(contrib[:, j], expected)
+
+
+def test_scores_carry_tiers_reasons_and_revenue(fitted, frame):
+    rows = frame[frame["split"] == "score"]
+    s = run.score(fitted, rows)
+    assert len(s) == len(rows) and s["customer_id"].is_unique
+    assert s["churn_probability"].between(0, 1).all()
+    shares = s["risk_tier"].value_counts(normalize=True)
+    assert shares["high"] == pytest.approx(0.05, abs=0.002) and shares["medium"] == pytest.approx(
+        0.15, abs=0.002
+    )
+    assert (
+        s.loc[s["risk_tier"] == "high", "churn_probability"].min()
+        >= s.loc[s["risk_tier"] != "high", "churn_probability"].max()
+    )
+    np.testing.assert_allclose(s["revenue_at_risk"], s["churn_probability"] * s["spend_rate"])
+    assert s["reason_1"].notna().mean() > 0.9
+    assert s["model_id"].eq(fitted.champion_model.model_id).all()
+
+
+def test_missing_text_degrades_to_behaviour_features(specs):
+    no_text = demo_frame.make_frame(n_customers=800, n_snapshots=8, seed=5, with_text=False)
+    res = run.fit(no_text, specs, FAST)
+    assert res.selections["enhanced"].columns == res.selections["baseline"].columns
+    assert res.selections["enhanced"].dropped["mean_sentiment"] == "all_null"
+    assert "enhanced" in res.notes
+
+
+def test_capacity_tiers_are_deterministic_under_ties():
+    p = np.array([0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    keys = pd.Series([f"c{i}" for i in range(10)])
+    tiers = scoring.risk_tiers(p, keys, high_share=0.2, medium_share=0.2)
+    assert tiers.tolist()[:3] == ["high", "high", "medium"]
+    assert (scoring.risk_tiers(p[::-1], keys[::-1].reset_index(drop=True), 0.2, 0.2) == tiers[::-1]).all()
+    assert scoring.risk_tiers(p, keys, high_cut=0.5).tolist()[:4] == ["high", "high", "high", "low"]
+
+
+def test_weighted_bootstrap_auc_matches_sklearn_with_ties():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    score = np.round(rng.normal(y * 0.5, 1), 1)  # many ties
+    w = np.ones((1, len(y)))
+    assert evaluate._auc_replicates(y, score, w)[0] == pytest.approx(roc_auc_score(y, score))
+    res = evaluate.bootstrap_auc_diff(y, score, score, n_boot=40)
+    assert res["auc_diff"] == 0 and res["auc_diff_ci_low"] == 0 == res["auc_diff_ci_high"]
+
+
+def test_curves_cover_all_charts(fitted):
+    kinds = fitted.curves.groupby("model_id")["curve"].unique().map(set)
+    for (fs, _), m in fitted.models.items():
+        assert kinds[m.model_id] == {"roc", "pr", "lift", "calibration"}, fs
+    assert kinds["peer_recency"] == {"roc", "pr", "lift"}
