@@ -1,0 +1,75 @@
+"""Churn benchmark: training (selection, calibration, evaluation) and scoring (probability, tiers, reasons)
+time and peak memory on synthetic training-set frames of 100k and 1M customers (quick: 20k).
+
+Each case runs in a fresh process so its peak RSS (ru_maxrss, frame included) is its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SNAPSHOTS = 12
+
+
+def _case(n_customers: int, queue: mp.Queue) -> None:
+    from python_jobs.churn import demo_frame, features, run
+
+    t0 = time.perf_counter()
+    frame = demo_frame.make_frame(n_customers=n_customers, n_snapshots=SNAPSHOTS, seed=0)
+    specs = features.specs_from_frame(demo_frame.make_specs_frame())
+    t1 = time.perf_counter()
+    settings = run.Settings()
+    with tempfile.TemporaryDirectory() as model_dir:
+        fitted = run.get_or_fit(frame, specs, settings, Path(model_dir))
+    t2 = time.perf_counter()
+    rows = frame[frame["split"] == "score"]
+    scores = run.score(fitted, rows)
+    t3 = time.perf_counter()
+    hgb = fitted.models[(fitted.champion[0], "hgb")]
+    sample = rows.head(100_000)
+    from python_jobs.churn.reasons import occlusion_contributions
+
+    occlusion_contributions(hgb.pipeline, features.to_matrix(sample, hgb.columns), hgb.reference)
+    t4 = time.perf_counter()
+    queue.put(
+        {
+            "frame_rows": float(len(frame)),
+            "train_rows_used": float(min((frame["split"] == "train").sum(), settings.max_train_rows)),
+            "frame_build_s": t1 - t0,
+            "train_s": t2 - t1,
+            "score_s": t3 - t2,
+            "scored_rows": float(len(scores)),
+            "tree_reason_rows": float(len(sample)),
+            "tree_reasons_s": t4 - t3,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    )
+
+
+UNITS = {"s": "s", "mb": "MB", "rows": "rows"}
+
+
+def run(quick: bool) -> list[dict]:
+    sizes = [20_000] if quick else [100_000, 1_000_000]
+    rows: list[dict] = []
+    ctx = mp.get_context("spawn")
+    for n in sizes:
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_case, args=(n, queue))
+        proc.start()
+        result = queue.get()
+        proc.join()
+        log.info("churn bench %d customers: %s", n, result)
+        for metric, value in result.items():
+            unit = UNITS.get(metric.rsplit("_", 1)[-1], "")
+            rows.append(
+                {"area": "churn", "case": f"{n}_customers", "metric": metric, "value": value, "unit": unit}
+            )
+    return rows
