@@ -1,0 +1,336 @@
+"""Tag many texts with any `llm` model: redact, dedupe, cache, batch, retry, quarantine, budget, progress.
+
+The local tagger and a remote chat model go through exactly this code. Per request: several texts fenced
+as data (`prompt.build_prompt`), `model.prompt(..., schema=batch_schema())`, output validated per text.
+Transient failures (timeouts, 429, 5xx, connection errors) are retried with exponential backoff and, if
+they persist, leave the text untagged for the next run; output that stays invalid after retries is
+quarantined in the cache with its reason (never re-sent until the schema/prompt version changes or
+`retry_quarantined` is set). Results are committed to the cache as each request finishes, so a crash
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import llm
+import pyarrow as pa
+
+from python_jobs import config
+from python_jobs.progress import Progress
+from python_jobs.text.cache import LLMCache, content_hash
+from python_jobs.text.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_prompt
+from python_jobs.text.redact import REDACTION_VERSION, redact
+from python_jobs.text.schema import SCHEMA_VERSION, TAG_FIELDS, batch_schema, validate_tags
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 529}
+
+
+@dataclass
+class TagSettings:
+    model_id: str = "churn-local-tagger"
+    cache_path: Path = field(default_factory=config.llm_cache_path)
+    texts_per_request: int | None = None  # None: 64 for local models, 10 for remote ones
+    concurrency: int | None = None  # None: 1 for local models, 4 for remote ones
+    max_retries: int = 4  # retries per request after the first attempt
+    timeout_s: float = 120.0
+    backoff_s: float = 1.0  # first retry waits about this long, doubling each time (with jitter)
+    max_texts: int = 0  # budget: at most this many texts sent to the model in this run (0 = no limit)
+    retry_quarantined: bool = False
+    show_progress: bool = True
+
+
+@dataclass
+class Tally:
+    total: int = 0
+    unique: int = 0
+    cached: int = 0
+    sent: int = 0
+    tagged: int = 0
+    quarantined: int = 0
+    failed: int = 0
+    over_budget: int = 0
+    requests: int = 0
+    retries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.total:,} texts ({self.unique:,} unique): {self.cached:,} from cache, {self.sent:,} sent "
+            f"in {self.requests:,} requests ({self.retries:,} retries), {self.tagged:,} tagged, "
+            f"{self.quarantined:,} quarantined, {self.failed:,} failed, {self.over_budget:,} left over budget; "
+            f"~{self.input_tokens + self.output_tokens:,} tokens"
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class _Outcome:
+    ok: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invalid: dict[str, tuple[str, str]] = field(default_factory=dict)  # hash -> (reason, raw output)
+    failed: dict[str, str] = field(default_factory=dict)  # hash -> transient error
+    requests: int = 0
+    retries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+def is_local(model_id: str) -> bool:
+    return model_id.startswith("churn-local")
+
+
+def cache_version(model: Any) -> str:
+    """Prompt, schema and redaction versions, plus the model's own version when it declares one."""
+    return "|".join(
+        v for v in (SCHEMA_VERSION, PROMPT_VERSION, REDACTION_VERSION, getattr(model, "version", "")) if v
+    )
+
+
+def is_retryable(exc: BaseException) -> bool:
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int):
+        return status in RETRYABLE_STATUS or status >= 500
+    if isinstance(exc, TimeoutError | ConnectionError):
+        return True
+    name = type(exc).__name__
+    return any(k in name for k in ("Timeout", "Connection", "RateLimit", "ServiceUnavailable", "Overloaded"))
+
+
+def call_with_timeout(fn: Callable[[], Any], timeout_s: float) -> Any:
+    """Run fn in a daemon thread; raise TimeoutError if it has not returned in time (the thread is abandoned)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise TimeoutError(f"model call exceeded {timeout_s:g}s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _parse_items(raw: str) -> tuple[dict[str, Any] | None, str | None]:
+    text = raw.strip()
+    if text.startswith("```"):  # some chat models wrap JSON in a fence despite the schema
+        text = text.strip("`").removeprefix("json").strip()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON: {exc.msg} at char {exc.pos}"
+    if isinstance(data, list):
+        data = {"items": data}
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return None, "response has no 'items' list"
+    by_id = {str(item.get("id")): item for item in data["items"] if isinstance(item, dict)}
+    return by_id, None
+
+
+def _tag_request(model: Any, batch: list[tuple[str, str]], settings: TagSettings) -> _Outcome:
+    """One batch of (hash, text): send, validate, retry what failed, return what came of each text."""
+    out = _Outcome()
+    pending = {h: t for h, t in batch}
+    reasons: dict[str, tuple[str, str]] = {}
+    transient: str | None = None
+    schema = batch_schema()
+    for attempt in range(settings.max_retries + 1):
+        if not pending:
+            break
+        if attempt:
+            out.retries += 1
+            if transient:
+                time.sleep(settings.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random()))
+        # short positional ids keep the prompt small; map back to hashes afterwards
+        ids = {str(i): h for i, h in enumerate(pending)}
+        prompt = build_prompt([(i, pending[h]) for i, h in ids.items()])
+        out.requests += 1
+        try:
+            response = model.prompt(prompt, system=SYSTEM_PROMPT, schema=schema)
+            raw = call_with_timeout(response.text, settings.timeout_s)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if not is_retryable(exc):
+                for h in pending:
+                    out.failed[h] = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("request failed, not retryable: %s", type(exc).__name__)
+                return out
+            transient = f"{type(exc).__name__}: {exc}"[:300]
+            log.info(
+                "request failed (%s), attempt %d/%d",
+                type(exc).__name__,
+                attempt + 1,
+                settings.max_retries + 1,
+            )
+            continue
+        transient = None
+        usage = _usage(response)
+        out.input_tokens += usage[0] or (len(SYSTEM_PROMPT) + len(prompt)) // 4
+        out.output_tokens += usage[1] or len(raw) // 4
+        by_id, error = _parse_items(raw)
+        if by_id is None:
+            for h in pending:
+                reasons[h] = (error or "unparseable", raw)
+            continue
+        for i, h in ids.items():
+            tags, error = validate_tags(by_id.get(i)) if i in by_id else (None, "missing from response")
+            if tags is not None:
+                out.ok[h] = tags
+                pending.pop(h)
+            else:
+                reasons[h] = (error or "invalid", json.dumps(by_id.get(i), ensure_ascii=False)[:2000])
+    for h in pending:
+        if transient:
+            out.failed[h] = transient
+        else:
+            out.invalid[h] = reasons.get(h, ("no valid output after retries", ""))
+    return out
+
+
+def _usage(response: Any) -> tuple[int, int]:
+    try:
+        usage = response.usage()
+        return int(usage.input or 0), int(usage.output or 0)
+    except Exception:  # noqa: BLE001 - usage is optional
+        return 0, 0
+
+
+def tag_texts(
+    ids: Sequence[str], texts: Sequence[str | None], settings: TagSettings
+) -> tuple[pa.Table, Tally]:
+    """Tags for every text: one row per input id with status tagged | quarantined | failed | over_budget."""
+    model = llm.get_model(settings.model_id)
+    version = cache_version(model)
+    local = is_local(settings.model_id)
+    per_request = settings.texts_per_request or (64 if local else 10)
+    concurrency = settings.concurrency or (1 if local else 4)
+
+    redacted = [redact(t) for t in texts]
+    hashes = [content_hash(t) for t in redacted]
+    unique = dict(zip(hashes, redacted, strict=True))
+    tally = Tally(total=len(hashes), unique=len(unique))
+    with LLMCache(settings.cache_path) as cache:
+        if settings.retry_quarantined:
+            cache.clear_quarantine(settings.model_id, version)
+        done = cache.get_tags(list(unique), settings.model_id, version)
+        quarantined = {
+            h: (r, "") for h, r in cache.get_quarantine(list(unique), settings.model_id, version).items()
+        }
+        tally.cached = len(done) + len(quarantined)
+        todo = [h for h in unique if h not in done and h not in quarantined]
+        if settings.max_texts and len(todo) > settings.max_texts:
+            tally.over_budget = len(todo) - settings.max_texts
+            todo = todo[: settings.max_texts]
+        failed: dict[str, str] = {}
+        batches = [
+            [(h, unique[h]) for h in todo[i : i + per_request]] for i in range(0, len(todo), per_request)
+        ]
+        if batches:
+            log.info(
+                "tagging %d texts with %s (%d cached) in %d requests",
+                len(todo),
+                settings.model_id,
+                tally.cached,
+                len(batches),
+            )
+        progress = Progress(len(todo), f"tagging ({settings.model_id})", unit="texts") if todo else None
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            queue = iter(batches)
+            running: set[Future[_Outcome]] = set()
+            for batch in queue:
+                running.add(pool.submit(_tag_request, model, batch, settings))
+                if len(running) >= concurrency * 2:
+                    break
+            while running:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    outcome = fut.result()
+                    cache.put_tags(outcome.ok.items(), settings.model_id, version)
+                    cache.put_quarantine(
+                        [(h, r, raw) for h, (r, raw) in outcome.invalid.items()], settings.model_id, version
+                    )
+                    done.update(outcome.ok)
+                    quarantined.update(outcome.invalid)
+                    failed.update(outcome.failed)
+                    tally.sent += len(outcome.ok) + len(outcome.invalid) + len(outcome.failed)
+                    tally.requests += outcome.requests
+                    tally.retries += outcome.retries
+                    tally.input_tokens += outcome.input_tokens
+                    tally.output_tokens += outcome.output_tokens
+                    if progress:
+                        progress.update(len(outcome.ok) + len(outcome.invalid) + len(outcome.failed))
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        running.add(pool.submit(_tag_request, model, nxt, settings))
+        if progress:
+            progress.close()
+    tally.tagged = sum(h in done for h in hashes)
+    tally.quarantined = sum(h in quarantined for h in hashes)
+    tally.failed = sum(h in failed for h in hashes)
+    log.info("tagging done: %s", tally.line())
+    return _tags_table(ids, hashes, done, quarantined, failed, settings.model_id, version), tally
+
+
+def _tags_table(
+    ids: Sequence[str],
+    hashes: list[str],
+    done: dict[str, dict[str, Any]],
+    quarantined: dict[str, tuple[str, str]],
+    failed: dict[str, str],
+    model_id: str,
+    version: str,
+) -> pa.Table:
+    cols: dict[str, list[Any]] = {f: [] for f in TAG_FIELDS}
+    status, reason = [], []
+    for h in hashes:
+        tags = done.get(h)
+        if tags is not None:
+            status.append("tagged")
+            reason.append(None)
+        elif h in quarantined:
+            status.append("quarantined")
+            reason.append(quarantined[h][0])
+        elif h in failed:
+            status.append("failed")
+            reason.append(failed[h])
+        else:
+            status.append("over_budget")
+            reason.append(None)
+        for f in TAG_FIELDS:
+            cols[f].append(tags[f] if tags else None)
+    n = len(hashes)
+    return pa.table(
+        {
+            "text_id": pa.array([str(i) for i in ids], pa.string()),
+            "content_hash": pa.array(hashes, pa.string()),
+            "tag_model": pa.array([model_id] * n, pa.string()),
+            "tag_version": pa.array([version] * n, pa.string()),
+            "tag_status": pa.array(status, pa.string()),
+            "status_reason": pa.array(reason, pa.string()),
+            "sentiment": pa.array(cols["sentiment"], pa.float64()),
+            "sentiment_label": pa.array(cols["sentiment_label"], pa.string()),
+            "topics": pa.array(cols["topics"], pa.list_(pa.string())),
+            "churn_intent": pa.array(cols["churn_intent"], pa.bool_()),
+            "intensity": pa.array(cols["intensity"], pa.float64()),
+            "language": pa.array(cols["language"], pa.string()),
+            "evidence": pa.array(cols["evidence"], pa.string()),
+        }
+    )
