@@ -1,0 +1,34 @@
+{#-
+    A raw source table, or an empty relation of the same shape when its file is absent.
+
+    Checks at run time (DuckDB glob() through run_query) whether the source's external_location exists.
+    Optional tables (everything whose sources YAML lacks meta.required) fall back to typed nulls `where false`,
+    so their features are null/zero instead of failing the build. A missing required table stops `dbt run/build`
+    with a message naming the file to provide; other commands (compile, docs, lint) get the empty shape.
+-#}
+{% macro source_or_empty(source_name, table_name) %}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if not execute -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set node = source_node(source_name, table_name) -%}
+    {#- The external_location template with vars resolved. A var whose value is itself Jinja (raw_path is
+        env_var(...)) reaches source meta unrendered, and dbt-duckdb's str.format would mangle it, so render the
+        meta template here and read the file directly. -#}
+    {%- set template = node.meta.get('external_location') or node.source_meta.get('external_location') -%}
+    {%- set location = render(template) | replace('{name}', table_name) -%}
+    {%- set relation = "'" ~ location ~ "'" -%}
+    {%- set found = run_query("select count(*) from glob('" ~ location ~ "')").columns[0].values()[0] -%}
+    {%- if found > 0 -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- if node.meta.get('required') and flags.WHICH in ('run', 'build') -%}
+        {{ exceptions.raise_compiler_error(
+            "Required raw table '" ~ table_name ~ "' not found at '" ~ location ~ "'. Provide it as Parquet "
+            ~ "(columns: " ~ (node.columns.keys() | join(', ')) ~ ") or point the path var of source '" ~ source_name ~ "' at it (raw_path / CHURN_RAW_PATH "
+            ~ "for the shop tables, e.g. after `churn generate --out DIR`)."
+        ) }}
+    {%- endif -%}
+    {{ log("raw table " ~ table_name ~ " not found at " ~ location ~ ": using an empty relation", info=True) }}
+    {{ return(empty_relation_from_source(source_name, table_name)) }}
+{% endmacro %}

@@ -1,0 +1,31 @@
+{#-
+    Select list casting every column of a raw source table to its contract type (sources YAML `data_type`):
+    varchar columns are trimmed with empty strings turned into null; other types use a safe cast, and
+    `_unparseable_columns` names the columns whose non-null raw value could not be cast (null when all parse).
+    `relation_alias` is the alias of the raw relation in the FROM clause.
+-#}
+{% macro typed_source_columns(source_name, table_name, relation_alias) %}
+    {%- if not execute -%}
+        {{ return(relation_alias ~ '.*, cast(null as varchar) as _unparseable_columns') }}
+    {%- endif -%}
+    {%- set node = source_node(source_name, table_name) -%}
+    {%- set select_list = [] -%}
+    {%- set checks = [] -%}
+    {%- for col in node.columns.values() -%}
+        {%- set raw = relation_alias ~ '.' ~ col.name -%}
+        {%- if col.data_type | lower == 'varchar' -%}
+            {%- do select_list.append("nullif(trim(cast(" ~ raw ~ " as varchar)), '') as " ~ col.name) -%}
+        {%- else -%}
+            {%- set typed = try_cast_sql(raw, col.data_type) -%}
+            {%- do select_list.append(typed ~ ' as ' ~ col.name) -%}
+            {%- do checks.append("case when " ~ raw ~ " is not null and " ~ typed ~ " is null then '"
+                ~ col.name ~ " ' end") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if checks -%}
+        {%- do select_list.append("nullif(trim(" ~ checks | join(' || ') ~ "), '') as _unparseable_columns") -%}
+    {%- else -%}
+        {%- do select_list.append('cast(null as varchar) as _unparseable_columns') -%}
+    {%- endif -%}
+    {{ return(select_list | join(',\n        ')) }}
+{% endmacro %}

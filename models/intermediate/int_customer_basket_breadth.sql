@@ -1,0 +1,94 @@
+{#-
+    Distinct categories and products a customer had bought (valid orders) before each snapshot T.
+    Each (customer, category) and (customer, product) pair counts from its first purchase time. Instead of joining
+    every pair to every later snapshot, pairs become a running count per customer, and each snapshot row takes the
+    latest running count strictly before T (probe rows sort before events at the same instant, so `< T` holds).
+-#}
+with
+
+customer_snapshots as (
+    select
+        customer_id,
+        snapshot_date
+    from {{ ref('int_customer_snapshots') }}
+),
+
+valid_items as (
+    select
+        orders.customer_id,
+        orders.ordered_at,
+        items.category,
+        items.product_id
+    from {{ ref('int_order_items') }} as items
+    inner join {{ ref('int_orders') }} as orders on items.order_id = orders.order_id
+    where orders.is_valid_order
+),
+
+first_categories as (
+    select
+        customer_id,
+        min(ordered_at) as first_at,
+        1 as is_category,
+        0 as is_product
+    from valid_items
+    where category is not null
+    group by customer_id, category
+),
+
+first_products as (
+    select
+        customer_id,
+        min(ordered_at) as first_at,
+        0 as is_category,
+        1 as is_product
+    from valid_items
+    where product_id is not null
+    group by customer_id, product_id
+),
+
+events as (
+    select
+        customer_id,
+        first_at as event_at,
+        1 as sort_kind,
+        is_category,
+        is_product
+    from first_categories
+    union all
+    select
+        customer_id,
+        first_at as event_at,
+        1 as sort_kind,
+        is_category,
+        is_product
+    from first_products
+    union all
+    select
+        customer_id,
+        cast(snapshot_date as timestamp) as event_at,
+        0 as sort_kind,
+        0 as is_category,
+        0 as is_product
+    from customer_snapshots
+),
+
+running as (
+    select
+        customer_id,
+        event_at,
+        sort_kind,
+        sum(is_category) over customer_timeline as categories_so_far,
+        sum(is_product) over customer_timeline as products_so_far
+    from events
+    window customer_timeline as (
+        partition by customer_id order by event_at, sort_kind rows between unbounded preceding and current row
+    )
+)
+
+select
+    customer_id,
+    cast(event_at as date) as snapshot_date,
+    cast(categories_so_far as bigint) as distinct_categories,
+    cast(products_so_far as bigint) as distinct_products
+from running
+where sort_kind = 0

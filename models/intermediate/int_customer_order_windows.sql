@@ -1,0 +1,111 @@
+{#-
+    Point-in-time order aggregates: one row per customer per snapshot T (customers signed up before T).
+    Only orders with ordered_at < T are joined (range join on the snapshot spine); each window is a filter on
+    that join, so no customer x snapshot x event cartesian product is materialised. Delivery facts count only
+    when known at T: a delivery is late at T if it arrived late before T or was promised before T and had not
+    arrived by T. Returns (no returned_at in the contract) count only for orders placed 30+ days before T.
+-#}
+{%- set lookback = var('lookback_days') %}
+
+with
+
+customer_snapshots as (
+    select
+        customer_id,
+        snapshot_date
+    from {{ ref('int_customer_snapshots') }}
+),
+
+spine as (
+    select
+        snapshot_date,
+        {{ dbt.dateadd('day', -lookback, 'snapshot_date') }} as lookback_start_at,
+        {{ dbt.dateadd('day', -30, 'snapshot_date') }} as start_30d_at,
+        {{ dbt.dateadd('day', -90, 'snapshot_date') }} as start_90d_at,
+        {{ dbt.dateadd('day', -180, 'snapshot_date') }} as start_180d_at
+    from {{ ref('int_snapshot_spine') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders') }}
+),
+
+orders_before_snapshot as (
+    select
+        orders.customer_id,
+        spine.snapshot_date,
+        orders.ordered_at,
+        orders.amount,
+        orders.discount_amount,
+        orders.status,
+        orders.is_valid_order,
+        orders.ordered_at >= spine.lookback_start_at as in_lookback,
+        orders.ordered_at >= spine.start_30d_at as in_30d,
+        orders.ordered_at >= spine.start_90d_at as in_90d,
+        orders.ordered_at >= spine.start_180d_at and orders.ordered_at < spine.start_90d_at as in_prior_90d,
+        orders.ordered_at < spine.start_30d_at as is_matured,
+        orders.promised_delivery_at < spine.snapshot_date as is_delivery_due,
+        (
+            orders.delivered_at < spine.snapshot_date and orders.delivered_at > orders.promised_delivery_at
+        )
+        or (
+            orders.promised_delivery_at < spine.snapshot_date
+            and (orders.delivered_at is null or orders.delivered_at >= spine.snapshot_date)
+        ) as is_known_late
+    from orders
+    inner join spine on orders.ordered_at < spine.snapshot_date
+),
+
+aggregated as (
+    select
+        customer_id,
+        snapshot_date,
+        count(case when is_valid_order then 1 end) as lifetime_orders,
+        min(case when is_valid_order then ordered_at end) as first_order_at,
+        max(case when is_valid_order then ordered_at end) as last_order_at,
+        count(case when is_valid_order and in_lookback then 1 end) as orders_lookback,
+        coalesce(sum(case when is_valid_order and in_lookback then amount end), 0) as amount_lookback,
+        count(case when is_valid_order and in_30d then 1 end) as orders_30d,
+        count(case when is_valid_order and in_90d then 1 end) as orders_90d,
+        count(case when is_valid_order and in_prior_90d then 1 end) as orders_prior_90d,
+        coalesce(sum(case when is_valid_order and in_90d then amount end), 0) as amount_90d,
+        count(case when in_lookback then 1 end) as placed_orders_lookback,
+        count(case when in_lookback and status = 'cancelled' then 1 end) as cancelled_orders_lookback,
+        count(case when is_valid_order and in_lookback and is_matured then 1 end) as matured_orders_lookback,
+        count(case when in_lookback and is_matured and status = 'returned' then 1 end) as returned_orders_lookback,
+        count(case when is_valid_order and in_lookback and discount_amount > 0 then 1 end)
+            as discounted_orders_lookback,
+        coalesce(sum(case when is_valid_order and in_lookback then discount_amount end), 0)
+            as discount_amount_lookback,
+        count(case when is_valid_order and in_lookback and is_delivery_due then 1 end) as due_deliveries_lookback,
+        count(case when is_valid_order and in_lookback and is_delivery_due and is_known_late then 1 end)
+            as late_deliveries_lookback
+    from orders_before_snapshot
+    group by customer_id, snapshot_date
+)
+
+select
+    customer_snapshots.customer_id,
+    customer_snapshots.snapshot_date,
+    coalesce(aggregated.lifetime_orders, 0) as lifetime_orders,
+    aggregated.first_order_at,
+    aggregated.last_order_at,
+    coalesce(aggregated.orders_lookback, 0) as orders_lookback,
+    coalesce(aggregated.amount_lookback, 0) as amount_lookback,
+    coalesce(aggregated.orders_30d, 0) as orders_30d,
+    coalesce(aggregated.orders_90d, 0) as orders_90d,
+    coalesce(aggregated.orders_prior_90d, 0) as orders_prior_90d,
+    coalesce(aggregated.amount_90d, 0) as amount_90d,
+    coalesce(aggregated.placed_orders_lookback, 0) as placed_orders_lookback,
+    coalesce(aggregated.cancelled_orders_lookback, 0) as cancelled_orders_lookback,
+    coalesce(aggregated.matured_orders_lookback, 0) as matured_orders_lookback,
+    coalesce(aggregated.returned_orders_lookback, 0) as returned_orders_lookback,
+    coalesce(aggregated.discounted_orders_lookback, 0) as discounted_orders_lookback,
+    coalesce(aggregated.discount_amount_lookback, 0) as discount_amount_lookback,
+    coalesce(aggregated.due_deliveries_lookback, 0) as due_deliveries_lookback,
+    coalesce(aggregated.late_deliveries_lookback, 0) as late_deliveries_lookback
+from customer_snapshots
+left join aggregated
+    on
+        customer_snapshots.customer_id = aggregated.customer_id
+        and customer_snapshots.snapshot_date = aggregated.snapshot_date

@@ -1,0 +1,7 @@
+with
+
+source_rows as (
+    select * from {{ staging_relation('reviews', {'is_text_truncated': 'boolean'}) }}
+)
+
+select * from source_rows

@@ -1,0 +1,57 @@
+{#-
+    Labels at each snapshot T (design section 6): eligible = at least one valid order in [T - lookback, T);
+    churned = eligible and no valid order in [T, T + horizon). churned is null when the customer is not eligible
+    or the horizon is not fully observed (T + horizon > as_of_date), so it is never guessed.
+-#}
+with
+
+customer_snapshots as (
+    select * from {{ ref('int_customer_snapshots') }}
+),
+
+order_windows as (
+    select
+        customer_id,
+        snapshot_date,
+        orders_lookback
+    from {{ ref('int_customer_order_windows') }}
+),
+
+spine as (
+    select * from {{ ref('int_snapshot_spine') }}
+),
+
+horizon_orders as (
+    select
+        orders.customer_id,
+        spine.snapshot_date,
+        count(*) as orders_in_horizon
+    from {{ ref('int_orders') }} as orders
+    inner join spine
+        on
+            orders.ordered_at >= spine.snapshot_date
+            and orders.ordered_at < spine.horizon_end_date
+    where orders.is_valid_order
+    group by orders.customer_id, spine.snapshot_date
+)
+
+select
+    customer_snapshots.customer_id,
+    customer_snapshots.snapshot_date,
+    customer_snapshots.horizon_end_date,
+    customer_snapshots.horizon_observed,
+    order_windows.orders_lookback > 0 as is_eligible,
+    coalesce(horizon_orders.orders_in_horizon, 0) as orders_in_horizon,
+    case
+        when order_windows.orders_lookback > 0 and customer_snapshots.horizon_observed
+            then coalesce(horizon_orders.orders_in_horizon, 0) = 0
+    end as churned
+from customer_snapshots
+inner join order_windows
+    on
+        customer_snapshots.customer_id = order_windows.customer_id
+        and customer_snapshots.snapshot_date = order_windows.snapshot_date
+left join horizon_orders
+    on
+        customer_snapshots.customer_id = horizon_orders.customer_id
+        and customer_snapshots.snapshot_date = horizon_orders.snapshot_date

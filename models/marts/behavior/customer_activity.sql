@@ -1,0 +1,187 @@
+{#-
+    Visit and coupon behaviour at each snapshot T, from events strictly before T.
+    Sessions join the spine only within [T - 90 days, T) (bounded range join); the last visit before T (unbounded)
+    comes from a running max per customer where snapshot probe rows sort before events at the same instant.
+    A session "converts" when the customer placed a valid order within 24 hours after it and before T.
+    Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
+-#}
+{%- set lookback = var('lookback_days') %}
+
+with
+
+customer_snapshots as (
+    select
+        customer_id,
+        snapshot_date
+    from {{ ref('int_customer_snapshots') }}
+),
+
+spine as (
+    select
+        snapshot_date,
+        {{ dbt.dateadd('day', -lookback, 'snapshot_date') }} as lookback_start_at,
+        {{ dbt.dateadd('day', -30, 'snapshot_date') }} as start_30d_at,
+        {{ dbt.dateadd('day', -90, 'snapshot_date') }} as start_90d_at
+    from {{ ref('int_snapshot_spine') }}
+),
+
+sessions as (
+    select * from {{ ref('int_sessions') }}
+),
+
+valid_orders as (
+    select
+        order_id,
+        customer_id,
+        ordered_at
+    from {{ ref('int_orders') }}
+    where is_valid_order
+),
+
+recent_sessions as (
+    select
+        sessions.session_id,
+        sessions.customer_id,
+        spine.snapshot_date,
+        sessions.started_at,
+        sessions.is_login,
+        sessions.cart_adds,
+        sessions.page_views,
+        sessions.started_at >= spine.start_30d_at as in_30d
+    from sessions
+    inner join spine
+        on
+            sessions.started_at < spine.snapshot_date
+            and sessions.started_at >= spine.start_90d_at
+),
+
+converted_sessions as (
+    select distinct
+        recent_sessions.session_id,
+        recent_sessions.snapshot_date
+    from recent_sessions
+    inner join valid_orders
+        on
+            recent_sessions.customer_id = valid_orders.customer_id
+            and valid_orders.ordered_at >= recent_sessions.started_at
+            and valid_orders.ordered_at < {{ dbt.dateadd('day', 1, 'recent_sessions.started_at') }}
+            and valid_orders.ordered_at < recent_sessions.snapshot_date
+    where recent_sessions.in_30d
+),
+
+session_windows as (
+    select
+        recent_sessions.customer_id,
+        recent_sessions.snapshot_date,
+        count(case when recent_sessions.in_30d then 1 end) as sessions_30d,
+        count(case when not recent_sessions.in_30d then 1 end) as sessions_prior_60d,
+        count(distinct case
+            when recent_sessions.in_30d and recent_sessions.is_login
+                then cast(recent_sessions.started_at as date)
+        end) as login_days_30d,
+        cast(coalesce(sum(case when recent_sessions.in_30d then recent_sessions.cart_adds end), 0) as bigint)
+            as cart_adds_30d,
+        cast(coalesce(sum(case when not recent_sessions.in_30d then recent_sessions.cart_adds end), 0) as bigint)
+            as cart_adds_prior_60d,
+        cast(coalesce(sum(case when recent_sessions.in_30d then recent_sessions.page_views end), 0) as bigint)
+            as page_views_30d,
+        count(case when recent_sessions.in_30d and converted_sessions.session_id is null then 1 end)
+            as sessions_without_order_30d
+    from recent_sessions
+    left join converted_sessions
+        on
+            recent_sessions.session_id = converted_sessions.session_id
+            and recent_sessions.snapshot_date = converted_sessions.snapshot_date
+    group by recent_sessions.customer_id, recent_sessions.snapshot_date
+),
+
+visit_timeline as (
+    select
+        customer_id,
+        started_at as event_at,
+        1 as sort_kind
+    from sessions
+    union all
+    select
+        customer_id,
+        cast(snapshot_date as timestamp) as event_at,
+        0 as sort_kind
+    from customer_snapshots
+),
+
+last_visits as (
+    select
+        customer_id,
+        cast(event_at as date) as snapshot_date,
+        last_visit_at
+    from (
+        select
+            customer_id,
+            event_at,
+            sort_kind,
+            max(case when sort_kind = 1 then event_at end) over (
+                partition by customer_id order by event_at, sort_kind rows between unbounded preceding and current row
+            ) as last_visit_at
+        from visit_timeline
+    ) as running
+    where sort_kind = 0
+),
+
+coupon_windows as (
+    select
+        coupons.customer_id,
+        spine.snapshot_date,
+        count(*) as coupon_redemptions_lookback
+    from {{ ref('int_coupon_redemptions') }} as coupons
+    inner join spine
+        on
+            coupons.redeemed_at < spine.snapshot_date
+            and coupons.redeemed_at >= spine.lookback_start_at
+    group by coupons.customer_id, spine.snapshot_date
+),
+
+order_windows as (
+    select
+        customer_id,
+        snapshot_date,
+        orders_lookback,
+        orders_30d
+    from {{ ref('int_customer_order_windows') }}
+)
+
+select
+    customer_snapshots.customer_id,
+    customer_snapshots.snapshot_date,
+    coalesce(session_windows.sessions_30d, 0) as sessions_30d,
+    coalesce(session_windows.login_days_30d, 0) as login_days_30d,
+    coalesce(session_windows.cart_adds_30d, 0) as cart_adds_30d,
+    coalesce(session_windows.page_views_30d, 0) as page_views_30d,
+    coalesce(session_windows.sessions_prior_60d, 0) as sessions_prior_60d,
+    coalesce(session_windows.cart_adds_prior_60d, 0) as cart_adds_prior_60d,
+    (coalesce(session_windows.sessions_30d, 0) + 1.0)
+    / (coalesce(session_windows.sessions_prior_60d, 0) / 2.0 + 1.0) as session_trend_ratio,
+    (coalesce(session_windows.cart_adds_30d, 0) + 1.0)
+    / (coalesce(session_windows.cart_adds_prior_60d, 0) / 2.0 + 1.0) as cart_add_trend_ratio,
+    coalesce(session_windows.sessions_without_order_30d, 0) as sessions_without_order_30d,
+    {{ dbt.datediff('last_visits.last_visit_at', 'customer_snapshots.snapshot_date', 'day') }}
+        as days_since_last_visit,
+    coalesce(coupon_windows.coupon_redemptions_lookback, 0) as coupon_redemptions_lookback,
+    coalesce(coupon_windows.coupon_redemptions_lookback, 0)
+    / nullif(order_windows.orders_lookback, 0) as coupon_use_rate
+from customer_snapshots
+left join session_windows
+    on
+        customer_snapshots.customer_id = session_windows.customer_id
+        and customer_snapshots.snapshot_date = session_windows.snapshot_date
+left join last_visits
+    on
+        customer_snapshots.customer_id = last_visits.customer_id
+        and customer_snapshots.snapshot_date = last_visits.snapshot_date
+left join coupon_windows
+    on
+        customer_snapshots.customer_id = coupon_windows.customer_id
+        and customer_snapshots.snapshot_date = coupon_windows.snapshot_date
+left join order_windows
+    on
+        customer_snapshots.customer_id = order_windows.customer_id
+        and customer_snapshots.snapshot_date = order_windows.snapshot_date

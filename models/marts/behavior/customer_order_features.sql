@@ -1,0 +1,61 @@
+{#-
+    Order-behaviour features at each snapshot T beyond RFM (design section 11: cadence, overdue, trend, breadth),
+    all from events strictly before T. Ratios are null when their denominator is zero.
+-#}
+with
+
+order_windows as (
+    select * from {{ ref('int_customer_order_windows') }}
+),
+
+breadth as (
+    select * from {{ ref('int_customer_basket_breadth') }}
+),
+
+cadence as (
+    select
+        customer_id,
+        snapshot_date,
+        {{ dbt.datediff('last_order_at', 'snapshot_date', 'day') }} as recency_days,
+        case
+            when lifetime_orders >= 2
+                then {{ dbt.datediff('first_order_at', 'last_order_at', 'day') }} / (lifetime_orders - 1.0)
+        end as mean_interorder_days
+    from order_windows
+)
+
+select
+    order_windows.customer_id,
+    order_windows.snapshot_date,
+    order_windows.lifetime_orders,
+    {{ dbt.datediff('order_windows.first_order_at', 'order_windows.snapshot_date', 'day') }}
+        as days_since_first_order,
+    cadence.mean_interorder_days,
+    cadence.recency_days - cadence.mean_interorder_days as days_overdue,
+    cadence.recency_days / nullif(cadence.mean_interorder_days, 0) as overdue_ratio,
+    order_windows.orders_30d,
+    order_windows.orders_90d,
+    order_windows.orders_prior_90d,
+    (order_windows.orders_90d + 1.0) / (order_windows.orders_prior_90d + 1.0) as order_trend_ratio,
+    order_windows.amount_90d,
+    coalesce(breadth.distinct_categories, 0) as distinct_categories,
+    coalesce(breadth.distinct_products, 0) as distinct_products,
+    order_windows.late_deliveries_lookback
+    / nullif(order_windows.due_deliveries_lookback, 0) as late_delivery_share,
+    order_windows.cancelled_orders_lookback
+    / nullif(order_windows.placed_orders_lookback, 0) as cancellation_rate,
+    order_windows.returned_orders_lookback
+    / nullif(order_windows.matured_orders_lookback, 0) as return_rate,
+    order_windows.discounted_orders_lookback
+    / nullif(order_windows.orders_lookback, 0) as discount_order_share,
+    order_windows.discount_amount_lookback
+    / nullif(order_windows.amount_lookback + order_windows.discount_amount_lookback, 0) as discount_amount_share
+from order_windows
+left join cadence
+    on
+        order_windows.customer_id = cadence.customer_id
+        and order_windows.snapshot_date = cadence.snapshot_date
+left join breadth
+    on
+        order_windows.customer_id = breadth.customer_id
+        and order_windows.snapshot_date = breadth.snapshot_date

@@ -1,0 +1,74 @@
+{#-
+    RFM at each snapshot T from orders strictly before T. Scores are quintiles within the snapshot among customers
+    with at least one valid order in the lookback window: score = 1 + floor(5 * percent_rank) capped at 5, so tied
+    values share a score and 5 is best (most recent, most frequent, highest spend). Customers without an order in
+    the lookback window get null scores and the segment 'No Recent Purchase'.
+-#}
+with
+
+order_windows as (
+    select * from {{ ref('int_customer_order_windows') }}
+),
+
+customer_snapshots as (
+    select * from {{ ref('int_customer_snapshots') }}
+),
+
+segments as (
+    select * from {{ ref('rfm_segments') }}
+),
+
+rfm_values as (
+    select
+        order_windows.customer_id,
+        order_windows.snapshot_date,
+        customer_snapshots.tenure_days,
+        {{ dbt.datediff('order_windows.last_order_at', 'order_windows.snapshot_date', 'day') }} as recency_days,
+        order_windows.orders_lookback as frequency,
+        order_windows.amount_lookback as monetary,
+        order_windows.amount_lookback / nullif(order_windows.orders_lookback, 0) as avg_order_value
+    from order_windows
+    inner join customer_snapshots
+        on
+            order_windows.customer_id = customer_snapshots.customer_id
+            and order_windows.snapshot_date = customer_snapshots.snapshot_date
+),
+
+scored as (
+    select
+        customer_id,
+        snapshot_date,
+        least(5, 1 + floor(5 * percent_rank() over (partition by snapshot_date order by recency_days desc)))
+            as r_score,
+        least(5, 1 + floor(5 * percent_rank() over (partition by snapshot_date order by frequency)))
+            as f_score,
+        least(5, 1 + floor(5 * percent_rank() over (partition by snapshot_date order by monetary)))
+            as m_score
+    from rfm_values
+    where frequency > 0
+)
+
+select
+    rfm_values.customer_id,
+    rfm_values.snapshot_date,
+    rfm_values.tenure_days,
+    rfm_values.recency_days,
+    rfm_values.frequency,
+    rfm_values.monetary,
+    rfm_values.avg_order_value,
+    cast(scored.r_score as integer) as r_score,
+    cast(scored.f_score as integer) as f_score,
+    cast(scored.m_score as integer) as m_score,
+    cast(scored.r_score + scored.f_score + scored.m_score as integer) as rfm_score,
+    cast(scored.r_score as varchar) || cast(scored.f_score as varchar) || cast(scored.m_score as varchar)
+        as rfm_cell,
+    coalesce(segments.rfm_segment, 'No Recent Purchase') as rfm_segment
+from rfm_values
+left join scored
+    on
+        rfm_values.customer_id = scored.customer_id
+        and rfm_values.snapshot_date = scored.snapshot_date
+left join segments
+    on
+        scored.r_score = segments.r_score
+        and scored.f_score = segments.f_score

@@ -1,0 +1,43 @@
+with
+
+orders as (
+    select * from {{ ref('int_orders') }}
+),
+
+item_summary as (
+    select
+        order_id,
+        count(*) as line_count,
+        cast(sum(quantity) as bigint) as item_quantity,
+        count(distinct category) as distinct_categories
+    from {{ ref('int_order_items') }}
+    group by order_id
+),
+
+coupon_summary as (
+    select
+        order_id,
+        count(*) as coupon_redemptions
+    from {{ ref('int_coupon_redemptions') }}
+    where order_id is not null
+    group by order_id
+)
+
+select
+    orders.order_id,
+    orders.customer_id,
+    orders.ordered_at,
+    orders.status,
+    orders.amount,
+    orders.discount_amount,
+    orders.is_valid_order,
+    orders.promised_delivery_at,
+    orders.delivered_at,
+    orders.days_late,
+    coalesce(item_summary.line_count, 0) as line_count,
+    coalesce(item_summary.item_quantity, 0) as item_quantity,
+    coalesce(item_summary.distinct_categories, 0) as distinct_categories,
+    coalesce(coupon_summary.coupon_redemptions, 0) > 0 as used_coupon
+from orders
+left join item_summary on orders.order_id = item_summary.order_id
+left join coupon_summary on orders.order_id = coupon_summary.order_id

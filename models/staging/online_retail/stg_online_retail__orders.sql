@@ -1,0 +1,19 @@
+-- One row per invoice with at least one valid line: amount = sum(quantity * unit_price) of its valid lines.
+with
+
+lines as (
+    select * from {{ ref('base_online_retail__lines') }}
+    where quarantine_reason is null
+)
+
+select
+    invoice_no as order_id,
+    min(customer_id) as customer_id,
+    min(invoiced_at) as ordered_at,
+    'completed' as status,
+    sum(quantity * unit_price) as amount,
+    cast(0 as double) as discount_amount,
+    cast(null as timestamp) as promised_delivery_at,
+    cast(null as timestamp) as delivered_at
+from lines
+group by invoice_no

@@ -1,0 +1,50 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+    select * from {{ source_or_empty('synthetic', 'customers') }}
+),
+
+typed as (
+    select
+        {{ typed_source_columns('synthetic', 'customers', 'source') }},
+        {{ row_hash('source') }} as _row_hash
+    from source
+),
+
+row_checks as (
+    select
+        *,
+        case
+            when _unparseable_columns is not null then 'unparseable_value'
+            when customer_id is null then 'null_id'
+            when signup_at is null then 'null_timestamp'
+            when cast(signup_at as date) > {{ max_valid_date() }} then 'future_timestamp'
+        end as _row_reason
+    from typed
+),
+
+ranked as (
+    select
+        *,
+        {{ duplicate_ranks('customer_id', 'signup_at') }}
+    from row_checks
+)
+
+select
+    customer_id,
+    signup_at,
+    upper(country) as country,
+    lower(acquisition_channel) as acquisition_channel,
+    lower(email) as email,
+    coalesce(customer_id, '_row:' || _row_hash) as row_key,
+    _unparseable_columns as quarantine_detail,
+    coalesce(
+        _row_reason,
+        case
+            when _copy_number > 1 then 'duplicate_row'
+            when _id_rank > 1 then 'duplicate_id'
+        end
+    ) as quarantine_reason
+from ranked
