@@ -1,0 +1,107 @@
+"""Tunable constants of the synthetic shop world, in one place (weekly time steps)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STEP_DAYS = 7
+US_PER_DAY = 86_400_000_000
+STEP_US = STEP_DAYS * US_PER_DAY
+
+ARCHETYPES = ("loyal", "regular", "bargain_hunter", "occasional", "one_and_done")
+ARCHETYPE_P = (0.14, 0.26, 0.10, 0.05, 0.45)
+# Mean orders per week while active, and a multiplier on the spend level.
+ARCHETYPE_RATE = np.array([0.40, 0.30, 0.25, 0.07, 0.0003])
+ARCHETYPE_VALUE = np.array([1.3, 1.0, 0.7, 0.9, 1.0])
+ARCHETYPE_SAT = np.array([0.20, 0.05, 0.0, -0.05, -0.15])
+
+# Country -> text language (en, zh, pt); weights give roughly 70/25/5 texts.
+COUNTRIES = ("US", "GB", "DE", "FR", "CA", "AU", "NL", "IE", "CN", "TW", "HK", "SG", "BR", "PT")
+COUNTRY_P = (0.27, 0.15, 0.08, 0.05, 0.05, 0.05, 0.03, 0.02, 0.18, 0.03, 0.02, 0.02, 0.04, 0.01)
+LANGUAGES = ("en", "zh", "pt")
+COUNTRY_LANG = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2], dtype=np.int8)
+
+CHANNELS = ("organic", "paid_search", "social", "referral", "email")
+CHANNEL_P = (0.35, 0.25, 0.15, 0.10, 0.15)
+DEVICES = ("web", "ios", "android")
+DEVICE_P = (0.45, 0.30, 0.25)
+
+# Text topics (taxonomy keys shared with the enrichment layer).
+TOPICS = (
+    "delivery",
+    "product_quality",
+    "price_value",
+    "customer_service",
+    "returns_refunds",
+    "packaging",
+    "size_fit",
+    "website_app",
+    "payment",
+    "other",
+)
+TOPIC = {name: i for i, name in enumerate(TOPICS)}
+
+CATEGORIES = ("apparel", "shoes", "electronics", "home", "beauty", "toys", "sports", "books", "grocery")
+CATEGORY_P = (0.22, 0.10, 0.12, 0.15, 0.12, 0.07, 0.08, 0.07, 0.07)
+
+# Retention campaign playbook: action -> (channel, unit cost per treated customer).
+ACTIONS = {
+    "service_recovery_call": ("phone", 6.0),
+    "delivery_voucher": ("email", 3.0),
+    "discount_10": ("email", 4.5),
+    "personal_recommendation": ("app_push", 0.2),
+    "loyalty_perk": ("email", 2.0),
+}
+
+COUPONS = ("WELCOME10", "SPRING15", "SUMMER20", "VIP5", "FREESHIP", "BLACKFRIDAY25", "COMEBACK10")
+COUPON_PCT = np.array([0.10, 0.15, 0.20, 0.05, 0.07, 0.25, 0.10])
+
+
+@dataclass(frozen=True)
+class WorldParams:
+    """Behavioural knobs. Defaults are tuned so the statistics land in the ranges stated in synth.__init__."""
+
+    # satisfaction dynamics (satisfaction lives in [-1, 1])
+    sat_mean: float = 0.45
+    sat_sd: float = 0.22
+    sat_reversion: float = 0.05  # per week, toward the customer's baseline
+    sat_slow_rate: float = 0.12  # how fast purchase behaviour catches up with satisfaction (lag)
+    shock_late: float = -0.12
+    shock_late_per_day: float = -0.02
+    shock_defect: float = -0.30
+    shock_rude: float = -0.25
+    shock_cancel: float = -0.08
+    boost_good_order: float = 0.02
+    # incidents
+    p_late: float = 0.08
+    p_defect: float = 0.04
+    p_cancel: float = 0.03
+    p_return: float = 0.05
+    p_lost: float = 0.004
+    p_rude: float = 0.10
+    # churn hazard per week
+    hazard_base: float = 0.0012
+    hazard_sat: float = 3.0
+    hazard_inactive: float = 0.6
+    hazard_price: float = 0.5
+    hazard_one_order: float = 4.0  # new customers after their first order are the most fragile
+    fade_weeks: tuple[int, int] = (3, 9)
+    p_winback: float = 0.0005
+    # purchase behaviour
+    rate_sat: float = 1.2
+    first_order_boost: float = 0.6
+    p_never_buy: float = 0.12
+    # sessions
+    visit_rate: float = 0.35
+    # texts
+    p_review: float = 0.10
+    p_review_incident: float = 0.25
+    p_ticket_incident: float = 0.50
+    p_ticket_other: float = 0.02
+    p_ticket_fade: float = 0.25
+    # campaigns
+    campaign_days: tuple[int, ...] = (380, 440, 500, 560, 620)
+    planted_effects: tuple[float, ...] = field(default=(0.06, 0.04, 0.08, 0.05, 0.10))
+    treatment_shares: tuple[float, ...] = field(default=(0.5, 0.8, 0.5, 0.8, 0.5))

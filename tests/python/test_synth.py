@@ -1,0 +1,213 @@
+"""The synthetic shop world: determinism, raw contract, realistic statistics, dirt, texts, campaigns.
+
+Ranges asserted here are the ones stated in python_jobs/synth/__init__.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from python_jobs.synth import generate_world
+from python_jobs.synth.commands import generate
+from python_jobs.synth.stats import connect, world_stats
+from python_jobs.synth.writer import RAW_TABLES, SCHEMAS, TRUTH_TABLES
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACT = REPO / "models" / "staging" / "synthetic" / "_synthetic__sources.yml"
+ARROW_FOR = {
+    "varchar": "string",
+    "timestamp": "timestamp[us]",
+    "double": "double",
+    "integer": "int32",
+    "boolean": "bool",
+}
+TRUTH_COLUMNS = {
+    "truth_customers": [
+        "customer_id",
+        "latent_value",
+        "price_sensitivity",
+        "satisfaction_final",
+        "churned_at",
+        "archetype",
+    ],
+    "truth_texts": [
+        "source",
+        "source_id",
+        "sentiment",
+        "sentiment_label",
+        "topics",
+        "churn_intent",
+        "language",
+    ],
+    "truth_campaigns": ["campaign_id", "action", "started_at", "planted_effect"],
+}
+N_SMALL = 4_000
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    generate_world(N_SMALL, seed=11, out_dir=out, chunk_size=1_500, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def stats(world: Path) -> dict[str, float]:
+    return world_stats(world)
+
+
+def _tables(path: Path) -> dict[str, object]:
+    return {name: pq.read_table(path / f"{name}.parquet") for name in (*RAW_TABLES, *TRUTH_TABLES)}
+
+
+def test_same_seed_gives_identical_tables_and_another_seed_does_not(world: Path, tmp_path: Path) -> None:
+    generate_world(N_SMALL, seed=11, out_dir=tmp_path / "again", chunk_size=1_500, progress=False)
+    generate_world(N_SMALL, seed=12, out_dir=tmp_path / "other", chunk_size=1_500, progress=False)
+    first, again, other = _tables(world), _tables(tmp_path / "again"), _tables(tmp_path / "other")
+    for name in first:
+        assert first[name].equals(again[name]), name
+    assert not first["orders"].equals(other["orders"])
+    assert not first["reviews"].equals(other["reviews"])
+
+
+def test_raw_tables_match_the_contract_yaml(world: Path) -> None:
+    contract = yaml.safe_load(CONTRACT.read_text())
+    tables = {t["name"]: t for t in contract["sources"][0]["tables"]}
+    assert set(tables) == set(RAW_TABLES)
+    for name, spec in tables.items():
+        schema = pq.read_schema(world / f"{name}.parquet")
+        assert schema.names == [c["name"] for c in spec["columns"]], name
+        for col in spec["columns"]:
+            assert str(schema.field(col["name"]).type) == ARROW_FOR[col["data_type"]], (name, col["name"])
+
+
+def test_truth_tables_match_team_contract(world: Path) -> None:
+    for name, cols in TRUTH_COLUMNS.items():
+        assert pq.read_schema(world / f"{name}.parquet").names == cols
+        assert SCHEMAS[name].names == cols
+
+
+def test_statistics_land_in_stated_ranges(stats: dict[str, float]) -> None:
+    assert 0.40 <= stats["repeat_rate"] <= 0.70
+    assert 0.20 <= stats["churn_rate_mid"] <= 0.45
+    assert 0.10 <= stats["review_rate"] <= 0.30
+    assert 0.10 <= stats["truth_churned_share"] <= 0.50
+    assert stats["orders"] > 5 * N_SMALL
+
+
+def test_dirty_row_shares_are_realistic(stats: dict[str, float]) -> None:
+    for name in RAW_TABLES:
+        assert 0.005 <= stats[f"dirty_{name}"] <= 0.02, name
+
+
+def test_every_kind_of_dirt_is_present(world: Path) -> None:
+    con = connect(world)
+    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+    assert one("select count(*) - count(distinct order_id) from orders") > 0
+    assert (
+        one("select count(*) from (select order_id from orders group by 1 having count(distinct amount) > 1)")
+        > 0
+    )
+    assert one("select count(*) from orders where customer_id is null") > 0
+    assert one("select count(*) from orders where amount < 0") > 0
+    assert one("select count(*) from sessions where started_at >= timestamp '2030-01-01'") > 0
+    assert one("select count(*) from reviews where body = ''") > 0
+    assert one("select count(*) from support_tickets where length(body) > 20000") > 0
+    assert (
+        one(
+            "select count(*) from orders where customer_id not in (select customer_id from customers where customer_id is not null)"
+        )
+        > 0
+    )
+    assert one("select count(*) - count(distinct customer_id) from customers") > 0
+
+
+def test_texts_languages_pii_injection_and_disagreement(world: Path, stats: dict[str, float]) -> None:
+    assert 0.60 <= stats["lang_en"] <= 0.80
+    assert 0.15 <= stats["lang_zh"] <= 0.35
+    assert 0.02 <= stats["lang_pt"] <= 0.10
+    assert 0.02 <= stats["star_disagreement"] <= 0.15
+    con = connect(world)
+    bodies = [r[0] for r in con.execute("select body from support_tickets where body is not null").fetchall()]
+    email = re.compile(r"[\w.]+@[\w.]+\.\w+")
+    assert sum(bool(email.search(b)) for b in bodies) / len(bodies) > 0.01
+    inj = con.execute(
+        """select t.sentiment from truth_texts t join reviews r on r.review_id = t.source_id
+           where t.source = 'review' and lower(r.body) like '%ignore%instructions%'"""
+    ).fetchall()
+    assert inj and all(s < 0 for (s,) in inj)
+    text = " ".join(
+        r[0] for r in con.execute("select body from reviews using sample 3000 rows (reservoir, 1)").fetchall()
+    )
+    assert "not " in text and "不" in text
+    assert con.execute("select count(*) from truth_texts where churn_intent").fetchone()[0] > 0
+    topics = {
+        t for (s,) in con.execute("select distinct topics from truth_texts").fetchall() for t in s.split("|")
+    }
+    assert topics == {
+        "delivery", "product_quality", "price_value", "customer_service", "returns_refunds",
+        "packaging", "size_fit", "website_app", "payment", "other",
+    }  # fmt: skip
+    mixed = con.execute(
+        "select avg(('|' in topics)::int) from truth_texts where source = 'review'"
+    ).fetchone()[0]
+    assert 0.1 <= mixed <= 0.5
+
+
+def test_dissatisfaction_shows_in_text_before_orders_stop(world: Path) -> None:
+    con = connect(world)
+    senti_before_churn, senti_loyal = con.execute(
+        """
+        with tx as (
+            select r.customer_id, r.created_at, t.sentiment
+            from truth_texts t join (select distinct on (review_id) review_id id, customer_id, created_at from reviews) r
+              on r.id = t.source_id
+            where t.source = 'review'
+        )
+        select avg(sentiment) filter (where c.churned_at is not null and tx.created_at >= c.churned_at - interval 120 day
+                                        and tx.created_at < c.churned_at),
+               avg(sentiment) filter (where c.churned_at is null)
+        from tx join truth_customers c using (customer_id)
+        """
+    ).fetchone()
+    assert senti_before_churn < senti_loyal - 0.1
+    recent, earlier = con.execute(
+        """
+        select count(*) filter (where s.started_at >= c.churned_at - interval 30 day and s.started_at < c.churned_at) / 30.0,
+               count(*) filter (where s.started_at >= c.churned_at - interval 180 day
+                                  and s.started_at < c.churned_at - interval 90 day) / 90.0
+        from sessions s join truth_customers c using (customer_id)
+        where c.churned_at >= timestamp '2024-09-01'
+        """
+    ).fetchone()
+    assert recent < 0.8 * earlier
+
+
+def test_campaign_effect_is_recovered(tmp_path: Path) -> None:
+    """40k customers: about 5k targeted per campaign; the pooled difference has a standard error of
+    about 0.006, so +-0.025 is a 4-sigma band; single campaigns get +-0.07 (80/20 arms are noisier)."""
+    generate_world(40_000, seed=5, out_dir=tmp_path, progress=False)
+    s = world_stats(tmp_path)
+    ids = sorted({k.split("_")[1] for k in s if k.startswith("effect_")})
+    assert len(ids) >= 4
+    planted = [s[f"effect_{i}_planted"] for i in ids]
+    measured = [s[f"effect_{i}_measured"] for i in ids]
+    assert abs(sum(measured) / len(ids) - sum(planted) / len(ids)) < 0.025
+    for p, m in zip(planted, measured, strict=True):
+        assert abs(p - m) < 0.07
+
+
+def test_cli_writes_every_table(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        generate, ["--customers", "300", "--seed", "1", "--out", str(tmp_path), "--days", "400"]
+    )
+    assert res.exit_code == 0, res.output
+    for name in (*RAW_TABLES, *TRUTH_TABLES):
+        assert (tmp_path / f"{name}.parquet").exists(), name
+    assert pq.read_table(tmp_path / "truth_customers.parquet").num_rows == 300
