@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-import llm
 import numpy as np
 import pyarrow as pa
 
 from python_jobs import config
 from python_jobs.progress import Progress
+from python_jobs.text import registry
 from python_jobs.text.cache import LLMCache, content_hash
 from python_jobs.text.redact import REDACTION_VERSION, redact
 
@@ -41,11 +41,11 @@ def fixed_size_list(vectors: np.ndarray) -> pa.FixedSizeListArray:
 
 
 def embed_texts(ids: Sequence[str], texts: Sequence[str | None], settings: EmbedSettings) -> pa.Table:
-    """One row per input id: text_id, content_hash, embedding_model, embedding (FLOAT[d]).
+    """One row per input id: row_index (input position), text_id, content_hash, embedding_model, embedding.
 
     Texts not embedded because of the budget are left out (the next run picks them up).
     """
-    model = llm.get_embedding_model(settings.model_id)
+    model = registry.get_embedding_model(settings.model_id)
     version = embed_version(model)
     redacted = [redact(t) for t in texts]
     hashes = [content_hash(t) for t in redacted]
@@ -71,13 +71,20 @@ def embed_texts(ids: Sequence[str], texts: Sequence[str | None], settings: Embed
             progress.close()
     log.info("embeddings: %d texts, %d from cache, %d embedded now", len(hashes), cached, len(todo))
     keep = [i for i, h in enumerate(hashes) if h in vectors]
-    dim = len(next(iter(vectors.values()))) if vectors else 0
+    dim = len(next(iter(vectors.values()))) if vectors else _probe_dim(model)
     matrix = np.stack([vectors[hashes[i]] for i in keep]) if keep else np.zeros((0, dim), np.float32)
     return pa.table(
         {
+            "row_index": pa.array(keep, pa.int64()),
             "text_id": pa.array([str(ids[i]) for i in keep], pa.string()),
             "content_hash": pa.array([hashes[i] for i in keep], pa.string()),
             "embedding_model": pa.array([settings.model_id] * len(keep), pa.string()),
-            "embedding": fixed_size_list(matrix) if dim else pa.array([], pa.list_(pa.float32(), 1)),
+            "embedding": fixed_size_list(matrix),
         }
     )
+
+
+def _probe_dim(model: object) -> int:
+    """Embedding size when nothing was embedded: the model's `dimensions` attribute, else one probe call."""
+    dim = getattr(model, "dimensions", None)
+    return int(dim) if dim else len(model.embed("dimension probe"))  # type: ignore[attr-defined]

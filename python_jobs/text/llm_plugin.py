@@ -14,6 +14,7 @@ from typing import Any
 
 import llm
 
+from python_jobs.text.local_embed import DIM, EMBED_VERSION
 from python_jobs.text.local_tagger import LEXICON_VERSION, tag_text
 from python_jobs.text.prompt import parse_prompt
 
@@ -54,6 +55,8 @@ class LocalEmbed(llm.EmbeddingModel):
 
     model_id = EMBED_ID
     batch_size = 4096
+    dimensions = DIM
+    version = EMBED_VERSION
 
     def embed_batch(self, items: Iterable[str | bytes], *, key: str | None = None) -> Iterator[Any]:
         from python_jobs.text.local_embed import embed_array

@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import llm
 import pyarrow as pa
 
 from python_jobs import config
 from python_jobs.progress import Progress
+from python_jobs.text import registry
 from python_jobs.text.cache import LLMCache, content_hash
 from python_jobs.text.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_prompt
 from python_jobs.text.redact import REDACTION_VERSION, redact
@@ -217,7 +217,7 @@ def tag_texts(
     ids: Sequence[str], texts: Sequence[str | None], settings: TagSettings
 ) -> tuple[pa.Table, Tally]:
     """Tags for every text: one row per input id with status tagged | quarantined | failed | over_budget."""
-    model = llm.get_model(settings.model_id)
+    model = registry.get_model(settings.model_id)
     version = cache_version(model)
     local = is_local(settings.model_id)
     per_request = settings.texts_per_request or (64 if local else 10)

@@ -1,0 +1,124 @@
+"""Enrichment entry points for the dbt Python models and the `churn enrich` command.
+
+Each function takes the mart rows (pyarrow or pandas) and returns a pyarrow table: the keys and timestamps
+of the source rows, then the tags or the embedding. Settings come from dbt vars (or env, or defaults).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from python_jobs.text.embed import EmbedSettings, embed_texts
+from python_jobs.text.runner import TagSettings, Tally, tag_texts
+
+DEFAULT_TAG_MODEL = "churn-local-tagger"
+DEFAULT_EMBED_MODEL = "churn-local-embed"
+DEFAULT_CACHE = "warehouse/llm_cache.duckdb"
+
+Getter = Callable[[str], Any]
+
+
+def _setting(get: Getter | None, var: str, env: str, default: str) -> str:
+    value = get(var) if get else None
+    if value in (None, "", "None"):
+        value = os.environ.get(env) or default
+    return str(value)
+
+
+def tag_settings(get: Getter | None = None, **overrides: Any) -> TagSettings:
+    """From dbt vars tag_model / llm_cache_path / max_texts (env CHURN_TAG_MODEL, CHURN_LLM_CACHE, CHURN_MAX_TEXTS)."""
+    settings = TagSettings(
+        model_id=_setting(get, "tag_model", "CHURN_TAG_MODEL", DEFAULT_TAG_MODEL),
+        cache_path=Path(_setting(get, "llm_cache_path", "CHURN_LLM_CACHE", DEFAULT_CACHE))
+        .expanduser()
+        .resolve(),
+        max_texts=int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
+    )
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    return settings
+
+
+def embed_settings(get: Getter | None = None, **overrides: Any) -> EmbedSettings:
+    """From dbt vars embedding_model / llm_cache_path / max_texts (env CHURN_EMBEDDING_MODEL, ...)."""
+    settings = EmbedSettings(
+        model_id=_setting(get, "embedding_model", "CHURN_EMBEDDING_MODEL", DEFAULT_EMBED_MODEL),
+        cache_path=Path(_setting(get, "llm_cache_path", "CHURN_LLM_CACHE", DEFAULT_CACHE))
+        .expanduser()
+        .resolve(),
+        max_texts=int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
+    )
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    return settings
+
+
+def _arrow(rows: Any) -> pa.Table:
+    if isinstance(rows, pa.Table):
+        return rows
+    if hasattr(rows, "to_arrow_table"):  # a DuckDB relation
+        return rows.to_arrow_table()
+    return pa.Table.from_pandas(rows, preserve_index=False)
+
+
+def _joined_text(table: pa.Table, head: str, body: str) -> list[str]:
+    """`head` and `body` joined by a newline, either may be null or absent."""
+
+    def col(name: str) -> pa.ChunkedArray:
+        if name in table.column_names:
+            return pc.fill_null(table[name].cast(pa.string()), "")
+        return pa.chunked_array([pa.array([""] * table.num_rows, pa.string())])
+
+    joined = pc.binary_join_element_wise(col(head), col(body), "\n")
+    return [t.strip() for t in joined.to_pylist()]
+
+
+_KEEP = {
+    "review": ["review_id", "customer_id", "order_id", "created_at", "rating", "language"],
+    "ticket": ["ticket_id", "customer_id", "order_id", "created_at", "channel", "language"],
+}
+_TEXT = {"review": ("title", "body"), "ticket": ("subject", "body")}
+
+
+def _tag(kind: str, rows: Any, settings: TagSettings) -> tuple[pa.Table, Tally]:
+    table = _arrow(rows)
+    key = f"{kind}_id"
+    tags, tally = tag_texts(
+        table[key].cast(pa.string()).to_pylist(), _joined_text(table, *_TEXT[kind]), settings
+    )
+    out = table.select([c for c in _KEEP[kind] if c in table.column_names])
+    if "language" in out.column_names:
+        out = out.rename_columns([c if c != "language" else "language_hint" for c in out.column_names])
+    for name in tags.column_names[1:]:
+        out = out.append_column(name, tags[name])
+    return out, tally
+
+
+def tag_reviews(reviews: Any, settings: TagSettings | None = None) -> pa.Table:
+    """review_tags: one row per review (keys, created_at, rating) with its tags and tag status."""
+    return _tag("review", reviews, settings or tag_settings())[0]
+
+
+def tag_tickets(tickets: Any, settings: TagSettings | None = None) -> pa.Table:
+    """ticket_tags: one row per support ticket (keys, created_at, channel) with its tags and tag status."""
+    return _tag("ticket", tickets, settings or tag_settings())[0]
+
+
+def embed_reviews(reviews: Any, settings: EmbedSettings | None = None) -> pa.Table:
+    """review_embeddings: review_id, customer_id, created_at, embedding_model, embedding FLOAT[d]."""
+    table = _arrow(reviews)
+    emb = embed_texts(
+        table["review_id"].cast(pa.string()).to_pylist(),
+        _joined_text(table, "title", "body"),
+        settings or embed_settings(),
+    )
+    keys = table.select(["review_id", "customer_id", "created_at"]).take(emb["row_index"])
+    for name in ("content_hash", "embedding_model", "embedding"):
+        keys = keys.append_column(name, emb[name])
+    return keys
