@@ -20,7 +20,7 @@ from python_jobs.synth.world import customer_tables, draw_traits
 from python_jobs.synth.writer import TableWriters, ids
 
 log = logging.getLogger(__name__)
-DEFAULT_CHUNK = 50_000
+DEFAULT_CHUNK = 25_000
 EPOCH = datetime(1970, 1, 1)
 
 

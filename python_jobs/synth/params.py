@@ -82,7 +82,7 @@ class WorldParams:
     p_lost: float = 0.004
     p_rude: float = 0.10
     # churn hazard per week
-    hazard_base: float = 0.0012
+    hazard_base: float = 0.0008
     hazard_sat: float = 3.0
     hazard_inactive: float = 0.6
     hazard_price: float = 0.5

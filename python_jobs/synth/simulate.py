@@ -166,6 +166,8 @@ def simulate_block(
         cust = np.repeat(buyers, k[buyers]).astype(np.int32)
         m = len(cust)
         ordered_us = t0 + rng.integers(0, P.STEP_US, m)
+        su = tr.signup_us[cust]
+        ordered_us = np.where(ordered_us < su, su + rng.integers(600_000_000, P.US_PER_DAY, m), ordered_us)
         keep = ordered_us < end_us
         cust, ordered_us, m = cust[keep], ordered_us[keep], int(keep.sum())
         forced = forced_c[cust]
@@ -258,7 +260,9 @@ def simulate_block(
         fade_left[fading] -= 1
         gone = fading & (fade_left <= 0)
         state[gone] = CHURNED
-        churn_us[gone] = t0 + rng.integers(0, P.STEP_US, int(gone.sum()))
+        churn_us[gone] = (
+            t0 + P.STEP_US + rng.integers(0, P.US_PER_DAY, int(gone.sum()))
+        )  # after its last order
         decide = (state == ACTIVE) & signed & (rng.random(n) < hz)
         state[decide] = FADING
         fade_total[decide] = rng.integers(wp.fade_weeks[0], wp.fade_weeks[1], int(decide.sum()))
@@ -308,11 +312,12 @@ def simulate_block(
         nb = len(sc)
         all_c = np.concatenate([sc, cust])
         dev = np.where(rng.random(len(all_c)) < 0.8, tr.device[all_c], rng.integers(0, 3, len(all_c)))
+        started = np.concatenate(
+            [t0 + rng.integers(0, P.STEP_US, nb), ordered_us - rng.integers(60_000_000, 2_400_000_000, m)]
+        )
         sessions.add(
             cust=all_c,
-            started_us=np.concatenate(
-                [t0 + rng.integers(0, P.STEP_US, nb), ordered_us - rng.integers(60_000_000, 2_400_000_000, m)]
-            ),
+            started_us=np.maximum(started, tr.signup_us[all_c]),
             device=dev.astype(np.int8),
             is_login=np.concatenate([rng.random(nb) < 0.3 + 0.4 * s_eng, np.ones(m, bool)]),
             page_views=np.concatenate([1 + rng.poisson(1.5 + 2.0 * s_eng), 3 + rng.poisson(4.0, m)]).astype(

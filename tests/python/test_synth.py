@@ -189,6 +189,29 @@ def test_dissatisfaction_shows_in_text_before_orders_stop(world: Path) -> None:
     assert recent < 0.8 * earlier
 
 
+def test_orders_respect_signup_and_latent_churn_and_coupons_follow_price_sensitivity(world: Path) -> None:
+    con = connect(world)
+    before_signup, after_churn = con.execute(
+        """
+        with c as (select customer_id, min(signup_at) signup_at from customers
+                   where signup_at < timestamp '2030-01-01' group by 1)
+        select count(*) filter (where o.ordered_at < c.signup_at), count(*) filter (where o.ordered_at > t.churned_at)
+        from clean_orders o join c using (customer_id) join truth_customers t using (customer_id)
+        """
+    ).fetchone()
+    assert before_signup == 0 and after_churn == 0
+    low, high = con.execute(
+        """
+        with o as (select customer_id, count(*) n from clean_orders group by 1),
+        r as (select customer_id, count(distinct redemption_id) k from coupon_redemptions group by 1)
+        select avg(coalesce(k, 0) / n) filter (where t.price_sensitivity < 0.3),
+               avg(coalesce(k, 0) / n) filter (where t.price_sensitivity > 0.7)
+        from o join truth_customers t using (customer_id) left join r using (customer_id)
+        """
+    ).fetchone()
+    assert high > 2 * low
+
+
 def test_campaign_effect_is_recovered(tmp_path: Path) -> None:
     """40k customers: about 5k targeted per campaign; the pooled difference has a standard error of
     about 0.006, so +-0.025 is a 4-sigma band; single campaigns get +-0.07 (80/20 arms are noisier)."""
