@@ -184,6 +184,8 @@ def segment_customers(
     fused_labels, fused_prof = _segmentation("fused", frame, FeatureBlocks(blocks), model(), topics, namer)
 
     out = frame[[c for c in KEYS if c in frame]].copy()
+    if "snapshot_date" in out:
+        out["snapshot_date"] = pd.to_datetime(out["snapshot_date"]).dt.date
     for name, labels, prof in (("rfm", rfm_labels, rfm_prof), ("fused", fused_labels, fused_prof)):
         lookup = prof.set_index("segment_id")
         seg = labels["segment"]

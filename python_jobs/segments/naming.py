@@ -19,16 +19,21 @@ log = logging.getLogger(__name__)
 Namer = Callable[[Mapping[str, Any]], tuple[str, str]]
 
 TOPIC_PHRASES = {
+    "product_quality": "unhappy with quality",
+    "price_value": "price-sensitive",
+    "customer_service": "frustrated with support",
+    "returns_refunds": "stuck on returns and refunds",
+    "packaging": "unhappy with packaging",
+    "size_fit": "struggling with size and fit",
+    "website_app": "struggling with the app",
     "delivery": "unhappy with delivery",
     "late_delivery": "unhappy with delivery",
     "shipping": "unhappy with delivery",
     "quality": "unhappy with quality",
-    "product_quality": "unhappy with quality",
     "defect": "unhappy with quality",
     "price": "price-sensitive",
     "pricing": "price-sensitive",
     "support": "frustrated with support",
-    "customer_service": "frustrated with support",
     "refund": "waiting on refunds",
     "returns": "waiting on refunds",
     "app": "struggling with the app",
@@ -60,24 +65,25 @@ def rule_name(profile: Mapping[str, Any], population: pd.DataFrame) -> tuple[str
     else:
         parts.append("Customers")
 
-    descriptor = None
     topics = profile.get("top_topics")
     topics = list(topics) if topics is not None else []
     sentiment = col("mean_sentiment")
     complaint = col("complaint_rate")
-    unhappy = (
+    # Unhappiness from sentiment when the voice data has it (complaint counts grow with activity, so they
+    # only stand in when there is no sentiment): clearly below the other segments and below their mean.
+    if (
         sentiment is not None
         and "mean_sentiment" in population
-        and _rel(sentiment, population["mean_sentiment"]) < -0.33
-    ) or (
-        complaint is not None
-        and "complaint_rate" in population
-        and _rel(complaint, population["complaint_rate"]) > 0.33
-    )
-    if unhappy and topics:
-        descriptor = TOPIC_PHRASES.get(str(topics[0]), f"unhappy about {str(topics[0]).replace('_', ' ')}")
-    elif unhappy:
-        descriptor = "unhappy"
+        and population["mean_sentiment"].notna().any()
+    ):
+        others = population["mean_sentiment"]
+        unhappy = _rel(sentiment, others) < -0.33 and sentiment < float(others.mean())
+    else:
+        unhappy = (
+            complaint is not None
+            and "complaint_rate" in population
+            and _rel(complaint, population["complaint_rate"]) > 0.33
+        )
     recency = col("mean_recency_days")
     rel_recency = (
         _rel(recency, population["mean_recency_days"], log_scale=True)
@@ -90,16 +96,23 @@ def rule_name(profile: Mapping[str, Any], population: pd.DataFrame) -> tuple[str
         if freq is not None and "mean_frequency" in population
         else 0.0
     )
-    if descriptor is None:
-        if rel_recency > 0.33:
-            descriptor = "lapsing"
-        elif rel_freq > 0.33:
-            descriptor = "loyal regulars"
+    descriptors = []
+    if rel_recency > 0.33:
+        descriptors.append("lapsing")
+    if unhappy:
+        descriptors.append(
+            TOPIC_PHRASES.get(str(topics[0]), f"unhappy about {str(topics[0]).replace('_', ' ')}")
+            if topics
+            else "unhappy"
+        )
+    if not descriptors:
+        if rel_freq > 0.33:
+            descriptors.append("loyal regulars")
         elif rel_recency < -0.33:
-            descriptor = "recently active"
+            descriptors.append("recently active")
         else:
-            descriptor = "occasional buyers"
-    name = f"{parts[0]}, {descriptor}"
+            descriptors.append("occasional buyers")
+    name = ", ".join([parts[0], *descriptors])
 
     size = int(profile.get("customers", 0) or 0)
     risk = col("mean_churn_probability")

@@ -1,0 +1,55 @@
+{#-
+    Intervention exposure as a point-in-time feature: one row per customer per snapshot date T, counting only
+    retention actions sent before T (never their outcome, which lies after the send). Lets the churn model
+    see who was already treated without leaking the label window [T, T + horizon).
+-#}
+
+with
+
+customer_snapshots as (
+    select
+        customer_id,
+        snapshot_date
+    from {{ ref('int_customer_snapshots') }}
+),
+
+interventions as (
+    select
+        customer_id,
+        campaign_id,
+        action,
+        sent_at,
+        arm
+    from {{ ref('int_interventions') }}
+    where customer_id is not null
+),
+
+exposure as (
+    select
+        customer_snapshots.customer_id,
+        customer_snapshots.snapshot_date,
+        count(distinct interventions.campaign_id) as campaigns_targeted_before,
+        sum(case when interventions.arm = 'treatment' then 1 else 0 end) as interventions_received_before,
+        max(case when interventions.arm = 'treatment' then interventions.sent_at end) as last_intervention_at
+    from customer_snapshots
+    inner join interventions
+        on
+            customer_snapshots.customer_id = interventions.customer_id
+            and interventions.sent_at < customer_snapshots.snapshot_date
+    group by customer_snapshots.customer_id, customer_snapshots.snapshot_date
+)
+
+select
+    customer_snapshots.customer_id,
+    customer_snapshots.snapshot_date,
+    cast(coalesce(exposure.campaigns_targeted_before, 0) as integer) as campaigns_targeted_before,
+    cast(coalesce(exposure.interventions_received_before, 0) as integer) as interventions_received_before,
+    cast(exposure.last_intervention_at as timestamp) as last_intervention_at,
+    cast(
+        {{ dbt.datediff('exposure.last_intervention_at', 'customer_snapshots.snapshot_date', 'day') }} as integer
+    ) as days_since_last_intervention
+from customer_snapshots
+left join exposure
+    on
+        customer_snapshots.customer_id = exposure.customer_id
+        and customer_snapshots.snapshot_date = exposure.snapshot_date

@@ -1,0 +1,29 @@
+"""customer_segments: RFM-only and fused K-Means segments of the customers eligible at the as-of snapshot.
+
+Thin adapter: all logic is in python_jobs.segments (unit-tested without dbt).
+"""
+
+from python_jobs.segments import segment_customers
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    cfg = dbt.config.get
+    labels = dbt.ref("churn_labels")
+    as_of = labels.aggregate("max(snapshot_date)").df().iloc[0, 0]
+    at = f"snapshot_date = '{as_of}'::date"
+    eligible = labels.filter(f"{at} and is_eligible").project("customer_id")
+    rfm = dbt.ref("customer_rfm").filter(at).join(eligible, "customer_id").df()
+    activity = dbt.ref("customer_activity").filter(at).df()
+    voice = dbt.ref("customer_voice").filter(at).df()
+    scores = dbt.ref("churn_scores").df()
+    result = segment_customers(
+        rfm,
+        activity,
+        voice,
+        scores,
+        k_min=int(cfg("segment_k_min") or 3),
+        k_max=int(cfg("segment_k_max") or 8),
+        seed=int(cfg("random_seed") or 42),
+    )
+    return result.assignments

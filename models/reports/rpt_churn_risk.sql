@@ -1,0 +1,144 @@
+{#-
+    The risk list: one row per scored customer at the as-of date with probability, tier, revenue at risk, the
+    top three reasons, both segmentations, the last complaint topic and the recommended playbook action.
+    Action choice (first match wins): the last complaint topic (if within complaint_recent_days), else the
+    first reason whose feature matches a driver rule (reason 1 before 2 before 3), else the default rule.
+-#}
+{%- set recent_days = var('complaint_recent_days', 180) -%}
+
+with
+
+scores as (
+    select * from {{ ref('churn_scores') }}
+),
+
+segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
+rfm as (
+    select
+        customer_id,
+        snapshot_date,
+        rfm_segment
+    from {{ ref('customer_rfm') }}
+),
+
+complaints as (
+    select * from {{ ref('complaint_mentions') }}
+),
+
+playbook as (
+    select * from {{ ref('playbook_actions') }}
+),
+
+last_complaint as (
+    select
+        complaints.customer_id,
+        complaints.topic,
+        complaints.created_at,
+        row_number() over (
+            partition by complaints.customer_id
+            order by complaints.created_at desc, complaints.topic
+        ) as recency_rank
+    from complaints
+    inner join scores
+        on
+            complaints.customer_id = scores.customer_id
+            and complaints.created_at < scores.snapshot_date
+),
+
+triggers as (
+    select
+        scores.customer_id,
+        'topic' as trigger_type,
+        last_complaint.topic as trigger_value,
+        0 as precedence
+    from scores
+    inner join last_complaint
+        on
+            scores.customer_id = last_complaint.customer_id
+            and last_complaint.recency_rank = 1
+            and last_complaint.created_at >= {{ dbt.dateadd('day', -recent_days, 'scores.snapshot_date') }}
+    {%- for k in [1, 2, 3] %}
+    union all
+    select
+        customer_id,
+        'driver' as trigger_type,
+        reason_{{ k }}_feature as trigger_value,
+        {{ k }} as precedence
+    from scores
+    where reason_{{ k }}_feature is not null
+    {%- endfor %}
+    union all
+    select
+        customer_id,
+        'default' as trigger_type,
+        '' as trigger_value,
+        9 as precedence
+    from scores
+),
+
+matched as (
+    select
+        triggers.customer_id,
+        playbook.rule_id,
+        playbook.action,
+        playbook.channel,
+        playbook.unit_cost,
+        playbook.assumed_effect,
+        row_number() over (
+            partition by triggers.customer_id
+            order by triggers.precedence, playbook.priority, playbook.rule_id
+        ) as match_rank
+    from triggers
+    inner join playbook
+        on
+            triggers.trigger_type = playbook.trigger_type
+            and (
+                (playbook.trigger_type = 'topic' and triggers.trigger_value = playbook.trigger_pattern)
+                or (playbook.trigger_type <> 'topic' and triggers.trigger_value like playbook.trigger_pattern)
+            )
+)
+
+select
+    cast(scores.customer_id as varchar) as customer_id,
+    cast(scores.snapshot_date as date) as snapshot_date,
+    cast(scores.churn_probability as double) as churn_probability,
+    cast(scores.risk_tier as varchar) as risk_tier,
+    cast(scores.spend_rate as double) as spend_rate,
+    cast(scores.revenue_at_risk as double) as revenue_at_risk,
+    cast(scores.reason_1 as varchar) as reason_1,
+    cast(scores.reason_2 as varchar) as reason_2,
+    cast(scores.reason_3 as varchar) as reason_3,
+    cast(scores.reason_1_feature as varchar) as reason_1_feature,
+    cast(scores.reason_2_feature as varchar) as reason_2_feature,
+    cast(scores.reason_3_feature as varchar) as reason_3_feature,
+    cast(rfm.rfm_segment as varchar) as rfm_rule_segment,
+    cast(segments.rfm_segment_id as integer) as rfm_segment_id,
+    cast(segments.rfm_segment_name as varchar) as rfm_segment_name,
+    cast(segments.fused_segment_id as integer) as fused_segment_id,
+    cast(segments.fused_segment_name as varchar) as fused_segment_name,
+    cast(last_complaint.topic as varchar) as last_complaint_topic,
+    cast(last_complaint.created_at as timestamp) as last_complaint_at,
+    cast(matched.action as varchar) as recommended_action,
+    cast(matched.channel as varchar) as action_channel,
+    cast(matched.unit_cost as double) as action_unit_cost,
+    cast(matched.assumed_effect as double) as action_assumed_effect,
+    cast(matched.rule_id as varchar) as action_rule_id,
+    cast(scores.model_id as varchar) as model_id
+from scores
+left join segments
+    on scores.customer_id = segments.customer_id
+left join rfm
+    on
+        scores.customer_id = rfm.customer_id
+        and scores.snapshot_date = rfm.snapshot_date
+left join last_complaint
+    on
+        scores.customer_id = last_complaint.customer_id
+        and last_complaint.recency_rank = 1
+left join matched
+    on
+        scores.customer_id = matched.customer_id
+        and matched.match_rank = 1

@@ -1,0 +1,232 @@
+{#-
+    One row per segment of each segmentation (rfm = K-Means on standardised RFM; fused = RFM + activity +
+    voice + embedding components) at the as-of date: size, revenue share, mean RFM, activity and sentiment,
+    complaint rate and top complaint topics (last lookback_days before the as-of date), churn risk, and the
+    churn rate the same customers showed at the latest snapshot whose horizon is fully observed.
+-#}
+{%- set activity_col = reports_pick_column(ref('customer_activity'), ['sessions_30d', 'sessions_last_30d']) -%}
+{%- set sentiment_col = reports_pick_column(
+    ref('customer_voice'), ['avg_sentiment', 'mean_sentiment', 'sentiment_mean', 'sentiment_avg', 'sentiment']
+) -%}
+{%- set lookback = var('lookback_days', 365) -%}
+
+with
+
+segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
+rfm as (
+    select * from {{ ref('customer_rfm') }}
+),
+
+activity as (
+    select * from {{ ref('customer_activity') }}
+),
+
+voice as (
+    select * from {{ ref('customer_voice') }}
+),
+
+scores as (
+    select * from {{ ref('churn_scores') }}
+),
+
+labels as (
+    select * from {{ ref('churn_labels') }}
+),
+
+complaints as (
+    select * from {{ ref('complaint_mentions') }}
+),
+
+last_observed as (
+    select max(snapshot_date) as snapshot_date
+    from labels
+    where horizon_observed
+),
+
+members as (
+    select
+        'rfm' as segmentation,
+        customer_id,
+        snapshot_date,
+        rfm_segment_id as segment_id,
+        rfm_segment_name as segment_name,
+        rfm_segment_persona as segment_persona,
+        rfm_k as k,
+        rfm_silhouette as silhouette
+    from segments
+    union all
+    select
+        'fused' as segmentation,
+        customer_id,
+        snapshot_date,
+        fused_segment_id as segment_id,
+        fused_segment_name as segment_name,
+        fused_segment_persona as segment_persona,
+        fused_k as k,
+        fused_silhouette as silhouette
+    from segments
+),
+
+customer_facts as (
+    select
+        members.*,
+        rfm.recency_days,
+        rfm.frequency,
+        rfm.monetary,
+        {{ 'activity.' ~ activity_col if activity_col else 'cast(null as double)' }} as sessions_30d,
+        {{ 'voice.' ~ sentiment_col if sentiment_col else 'cast(null as double)' }} as sentiment,
+        scores.churn_probability,
+        scores.risk_tier,
+        scores.revenue_at_risk,
+        recent_labels.churned as churned_last_observed
+    from members
+    left join rfm
+        on members.customer_id = rfm.customer_id and members.snapshot_date = rfm.snapshot_date
+    left join activity
+        on members.customer_id = activity.customer_id and members.snapshot_date = activity.snapshot_date
+    left join voice
+        on members.customer_id = voice.customer_id and members.snapshot_date = voice.snapshot_date
+    left join scores
+        on members.customer_id = scores.customer_id
+    left join labels as recent_labels
+        on
+            members.customer_id = recent_labels.customer_id
+            and recent_labels.snapshot_date = (select last_observed.snapshot_date from last_observed)
+            and recent_labels.is_eligible
+),
+
+customer_complaints as (
+    select distinct
+        members.segmentation,
+        members.segment_id,
+        members.customer_id,
+        complaints.topic
+    from members
+    inner join complaints
+        on
+            members.customer_id = complaints.customer_id
+            and complaints.created_at < members.snapshot_date
+            and complaints.created_at >= {{ dbt.dateadd('day', -lookback, 'members.snapshot_date') }}
+),
+
+segment_sizes as (
+    select
+        segmentation,
+        segment_id,
+        count(*) as customers
+    from members
+    group by segmentation, segment_id
+),
+
+topic_counts as (
+    select
+        customer_complaints.segmentation,
+        customer_complaints.segment_id,
+        customer_complaints.topic,
+        count(*) as customers_with_topic,
+        count(*) * 1.0 / min(segment_sizes.customers) as topic_rate
+    from customer_complaints
+    inner join segment_sizes
+        on
+            customer_complaints.segmentation = segment_sizes.segmentation
+            and customer_complaints.segment_id = segment_sizes.segment_id
+    group by customer_complaints.segmentation, customer_complaints.segment_id, customer_complaints.topic
+),
+
+topic_lift as (
+    select
+        *,
+        topic_rate / nullif(
+            sum(customers_with_topic) over (partition by segmentation, topic) * 1.0
+            / (select count(distinct members.customer_id) from members),
+            0
+        ) as lift
+    from topic_counts
+),
+
+ranked_topics as (
+    select
+        *,
+        row_number() over (
+            partition by segmentation, segment_id order by lift desc, customers_with_topic desc, topic
+        ) as topic_rank
+    from topic_lift
+    where customers_with_topic >= 5
+),
+
+top_topics as (
+    select
+        segmentation,
+        segment_id,
+        string_agg(topic, ', ' order by topic_rank) as top_topics
+    from ranked_topics
+    where topic_rank <= 3
+    group by segmentation, segment_id
+),
+
+complainers as (
+    select
+        segmentation,
+        segment_id,
+        count(distinct customer_id) as customers_with_complaint
+    from customer_complaints
+    group by segmentation, segment_id
+),
+
+profile as (
+    select
+        segmentation,
+        segment_id,
+        min(segment_name) as segment_name,
+        min(segment_persona) as segment_persona,
+        min(k) as k,
+        min(silhouette) as silhouette,
+        count(*) as customers,
+        sum(monetary) as revenue,
+        avg(recency_days) as mean_recency_days,
+        avg(frequency) as mean_frequency,
+        avg(monetary) as mean_monetary,
+        avg(sessions_30d) as mean_sessions_30d,
+        avg(sentiment) as mean_sentiment,
+        avg(churn_probability) as mean_churn_probability,
+        sum(case when risk_tier = 'high' then 1 else 0 end) as high_risk_customers,
+        sum(revenue_at_risk) as revenue_at_risk,
+        avg(case when churned_last_observed then 1.0 when not churned_last_observed then 0.0 end) as churn_rate,
+        count(churned_last_observed) as churn_rate_n
+    from customer_facts
+    group by segmentation, segment_id
+)
+
+select
+    cast(profile.segmentation as varchar) as segmentation,
+    cast(profile.segment_id as integer) as segment_id,
+    cast(profile.segment_name as varchar) as segment_name,
+    cast(profile.segment_persona as varchar) as segment_persona,
+    cast(profile.k as integer) as k,
+    cast(profile.silhouette as double) as silhouette,
+    cast(profile.customers as integer) as customers,
+    cast(profile.customers * 1.0 / sum(profile.customers) over (partition by profile.segmentation) as double)
+        as customer_share,
+    cast(profile.revenue as double) as revenue,
+    cast(profile.revenue / nullif(sum(profile.revenue) over (partition by profile.segmentation), 0) as double)
+        as revenue_share,
+    cast(profile.mean_recency_days as double) as mean_recency_days,
+    cast(profile.mean_frequency as double) as mean_frequency,
+    cast(profile.mean_monetary as double) as mean_monetary,
+    cast(profile.mean_sessions_30d as double) as mean_sessions_30d,
+    cast(profile.mean_sentiment as double) as mean_sentiment,
+    cast(coalesce(complainers.customers_with_complaint, 0) * 1.0 / profile.customers as double) as complaint_rate,
+    cast(top_topics.top_topics as varchar) as top_topics,
+    cast(profile.mean_churn_probability as double) as mean_churn_probability,
+    cast(profile.high_risk_customers as integer) as high_risk_customers,
+    cast(profile.revenue_at_risk as double) as revenue_at_risk,
+    cast(profile.churn_rate as double) as churn_rate,
+    cast(profile.churn_rate_n as integer) as churn_rate_n
+from profile
+left join complainers
+    on profile.segmentation = complainers.segmentation and profile.segment_id = complainers.segment_id
+left join top_topics
+    on profile.segmentation = top_topics.segmentation and profile.segment_id = top_topics.segment_id
