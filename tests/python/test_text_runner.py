@@ -1,0 +1,125 @@
+"""The tag runner with a fake in-process `llm` model: validation, quarantine, cache, budget, crash resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from text_fakes import FakeTagModel, answer, registered
+
+from python_jobs.text.cache import LLMCache
+from python_jobs.text.runner import TagSettings, cache_version, tag_texts
+
+TEXTS = [f"Order {i}: the delivery was late and the box was damaged." for i in range(10)]
+IDS = [str(i) for i in range(10)]
+
+
+@pytest.fixture
+def fake():
+    with registered(FakeTagModel()) as model:
+        yield model
+
+
+def settings(tmp_path, **kw) -> TagSettings:
+    base = dict(
+        model_id="fake-tagger",
+        cache_path=tmp_path / "cache.sqlite",
+        texts_per_request=4,
+        concurrency=1,
+        backoff_s=0.0,
+        show_progress=False,
+    )
+    base.update(kw)
+    return TagSettings(**base)
+
+
+def test_tags_match_schema_and_cache_makes_second_run_free(tmp_path, fake):
+    tags, tally = tag_texts(IDS, TEXTS, settings(tmp_path))
+    assert len(fake.prompts) == 3 and tally.sent == 10
+    row = tags.to_pylist()[0]
+    assert row["tag_status"] == "tagged" and row["sentiment_label"] == "negative"
+    assert "delivery" in row["topics"] and -1 <= row["sentiment"] <= 1
+    tags2, tally2 = tag_texts(IDS, TEXTS, settings(tmp_path))
+    assert len(fake.prompts) == 3 and tally2.cached == 10 and tally2.requests == 0
+    assert tags2.column("sentiment").to_pylist() == tags.column("sentiment").to_pylist()
+
+
+def test_duplicate_texts_are_sent_once(tmp_path, fake):
+    tags, tally = tag_texts(["a", "b", "c"], ["same text", "same text", "other"], settings(tmp_path))
+    assert tally.unique == 2 and tally.sent == 2 and tags.num_rows == 3
+
+
+def test_invalid_items_retried_then_quarantined_with_reason(tmp_path, fake):
+    from python_jobs.text.prompt import parse_prompt
+
+    calls = {"n": 0}
+
+    def flaky(prompt: str) -> str:
+        calls["n"] += 1
+        data = json.loads(answer(prompt))
+        texts = dict(parse_prompt(prompt))
+        for item in data["items"]:
+            if "number 0" in texts[item["id"]]:
+                item["sentiment"] = 7  # always out of range -> quarantined
+            elif "number 1" in texts[item["id"]] and calls["n"] == 1:
+                item["topics"] = ["weather"]  # wrong once, fixed on the retry
+        data["items"] = [i for i in data["items"] if "number 2" not in texts[i["id"]] or calls["n"] > 1]
+        return json.dumps(data)
+
+    fake.default = flaky
+    texts = [f"text number {i} was bad" for i in range(4)]
+    tags, tally = tag_texts(IDS[:4], texts, settings(tmp_path, max_retries=2))
+    status = dict(zip(texts, tags.column("tag_status").to_pylist(), strict=True))
+    assert status == {texts[0]: "quarantined", texts[1]: "tagged", texts[2]: "tagged", texts[3]: "tagged"}
+    assert tags.column("status_reason")[0].as_py() == "sentiment out of range: 7"
+    assert tally.quarantined == 1 and tally.retries == 2
+    # retries resend only what was still invalid or missing
+    assert "number 3" not in fake.prompts[1] and "number 0" in fake.prompts[1]
+    with LLMCache(tmp_path / "cache.sqlite") as cache:
+        assert cache.counts() == {"tags": 3, "quarantine": 1, "embeddings": 0}
+
+
+def test_transient_errors_retry_with_backoff(tmp_path, fake):
+    fake.script = {0: TimeoutError("slow"), 1: ConnectionError("reset")}
+    tags, tally = tag_texts(IDS[:2], TEXTS[:2], settings(tmp_path))
+    assert tags.column("tag_status").to_pylist() == ["tagged", "tagged"]
+    assert tally.retries == 2 and len(fake.prompts) == 3
+
+
+def test_non_retryable_error_fails_without_caching(tmp_path, fake):
+    fake.script = {0: ValueError("bad request")}
+    tags, _ = tag_texts(IDS[:2], TEXTS[:2], settings(tmp_path))
+    assert tags.column("tag_status").to_pylist() == ["failed", "failed"]
+    tags, _ = tag_texts(IDS[:2], TEXTS[:2], settings(tmp_path))
+    assert tags.column("tag_status").to_pylist() == ["tagged", "tagged"]
+
+
+def test_budget_stops_cleanly_and_next_run_continues(tmp_path, fake):
+    tags, tally = tag_texts(IDS, TEXTS, settings(tmp_path, max_texts=6))
+    assert tally.sent == 6 and tally.over_budget == 4
+    assert tags.column("tag_status").to_pylist().count("over_budget") == 4
+    tags, tally = tag_texts(IDS, TEXTS, settings(tmp_path, max_texts=6))
+    assert tally.sent == 4 and tally.cached == 6
+    assert set(tags.column("tag_status").to_pylist()) == {"tagged"}
+
+
+def test_crash_mid_run_resumes_without_resending_finished_texts(tmp_path, fake):
+    class Crash(BaseException):
+        """Like a KeyboardInterrupt or a killed worker: not handled by the runner."""
+
+    fake.script = {2: Crash()}
+    with pytest.raises(Crash):
+        tag_texts(IDS, TEXTS, settings(tmp_path))
+    sent_before = [p for p in fake.prompts[:2]]
+    fake.script = {}
+    fake.prompts.clear()
+    tags, tally = tag_texts(IDS, TEXTS, settings(tmp_path))
+    assert tally.cached == 8 and tally.sent == 2 and len(fake.prompts) == 1
+    assert set(tags.column("tag_status").to_pylist()) == {"tagged"}
+    finished = {t for p in sent_before for t in TEXTS if t in p}
+    assert not any(t in fake.prompts[0] for t in finished)
+
+
+def test_cache_key_includes_prompt_schema_and_model_versions(tmp_path, fake):
+    version = cache_version(fake)
+    assert "tags-v" in version and "prompt-v" in version and "redact-v" in version

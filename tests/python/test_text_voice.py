@@ -1,0 +1,80 @@
+"""Point-in-time embedding components: texts at/after T never count at T; the PCA sees training snapshots only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from python_jobs.text.voice import embedding_components, training_snapshots
+
+
+@pytest.fixture
+def world():
+    rng = np.random.default_rng(1)
+    n = 600
+    cust = rng.integers(0, 60, n).astype(str)
+    ts = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    emb = rng.normal(size=(n, 16)).astype(np.float32)
+    snaps = pd.date_range("2024-02-01", periods=11, freq="MS")
+    spine = pd.DataFrame({"snapshot_date": snaps, "horizon_end_date": snaps + pd.Timedelta(days=90)})
+    spine["is_as_of"] = spine["snapshot_date"] == snaps.max()
+    spine["horizon_observed"] = spine["horizon_end_date"] <= snaps.max()
+    return cust, np.asarray(ts), emb, spine
+
+
+def run(cust, ts, emb, spine):
+    out = embedding_components(cust, ts, emb, spine, n_components=3)
+    return out.sort_values(["customer_id", "snapshot_date"]).reset_index(drop=True)
+
+
+def test_training_snapshots_match_churn_training_split(world):
+    *_, spine = world
+    train = pd.to_datetime(training_snapshots(spine))
+    eval_at = spine.loc[spine["horizon_observed"], "snapshot_date"].max()
+    assert len(train) and (train + pd.Timedelta(days=90) <= eval_at).all()
+
+
+def test_counts_and_means_use_only_texts_before_t(world):
+    cust, ts, emb, spine = world
+    out = run(cust, ts, emb, spine)
+    row = out.iloc[len(out) // 2]
+    mask = (cust == row.customer_id) & (ts < np.datetime64(row.snapshot_date))
+    assert row.embedded_texts == mask.sum()
+
+
+def test_moving_a_text_after_t_leaves_features_at_t_unchanged(world):
+    cust, ts, emb, spine = world
+    base = run(cust, ts, emb, spine)
+    last_train = pd.to_datetime(training_snapshots(spine)).max()
+    t_eval = spine["snapshot_date"].iloc[-3]
+    # a text written after the eval snapshot moves further into the future and changes its content
+    late = np.nonzero(ts >= np.datetime64(t_eval))[0][0]
+    ts2, emb2 = ts.copy(), emb.copy()
+    ts2[late] = ts2[late] + np.timedelta64(200, "D")
+    emb2[late] = emb2[late] * -5
+    moved = run(cust, ts2, emb2, spine)
+    at = base["snapshot_date"] <= t_eval
+    pd.testing.assert_frame_equal(
+        base[at].reset_index(drop=True), moved[moved["snapshot_date"] <= t_eval].reset_index(drop=True)
+    )
+    assert last_train < t_eval
+
+
+def test_pca_is_fitted_on_training_snapshots_only(world):
+    cust, ts, emb, spine = world
+    base = run(cust, ts, emb, spine)
+    train = pd.to_datetime(training_snapshots(spine))
+    # texts after the last training snapshot change completely: training-period components must not move
+    after = ts >= np.datetime64(train.max())
+    emb2 = emb.copy()
+    emb2[after] = np.random.default_rng(9).normal(size=(after.sum(), emb.shape[1])) * 10
+    changed = run(cust, ts, emb2, spine)
+    in_train = base["snapshot_date"].isin(train)
+    pd.testing.assert_frame_equal(base[in_train], changed[in_train])
+
+
+def test_empty_input_gives_empty_frame(world):
+    *_, spine = world
+    out = embedding_components(np.array([]), np.array([], dtype="datetime64[ns]"), np.zeros((0, 4)), spine)
+    assert out.empty and "voice_pc1" in out.columns
