@@ -4,8 +4,9 @@ No PyTorch, no downloaded weights, any language. Each character n-gram (3-4 gram
 1-2 grams for CJK) is hashed with a fixed 64-bit mix (splitmix64); the hash picks `PROJECTIONS` output
 dimensions and signs, which is a sparse random projection of the (huge) n-gram count space that is
 deterministic by construction (nothing to persist, identical on every machine and numpy version).
-Counts are damped (sublinear term frequency, n-gram order weights) and rows are L2-normalised, so cosine
-similarity approximates TF-weighted character n-gram overlap. Fully vectorised over a batch.
+N-grams are weighted by order (longer Latin n-grams and CJK uni/bigrams carry the signal; Latin
+uni/bigrams are dropped) and rows are L2-normalised, so cosine similarity approximates weighted character
+n-gram overlap. Fully vectorised over a batch (no per-text Python work beyond one string join).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-EMBED_VERSION = "hash-ngram-v1"
+EMBED_VERSION = "hash-ngram-v2"
 DIM = 256
 PROJECTIONS = 4
 _MULT = np.uint64(0x100000001B3)
@@ -70,10 +71,6 @@ def embed_array(texts: Sequence[str], dim: int = DIM) -> np.ndarray:
     hashes = np.concatenate(keys)
     docs = np.concatenate(doc_parts).astype(np.int64)
     w = np.concatenate(weight_parts)
-    # sublinear tf: count each (doc, n-gram) once, weight 1 + log(count)
-    combo = _splitmix64(hashes ^ (docs.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93)))
-    _, first, counts = np.unique(combo, return_index=True, return_counts=True)
-    hashes, docs, w = hashes[first], docs[first], w[first] * (1.0 + np.log(counts)).astype(np.float32)
     bits = int(dim).bit_length() - 1
     mask = np.uint64(dim - 1)
     for k in range(PROJECTIONS):
