@@ -18,7 +18,7 @@ HIST_BINS = 20
 class ReportData:
     """Frames the renderer draws; None = the table is not in this warehouse (section says so)."""
 
-    metrics: pd.DataFrame | None = None  # model, metric, value (long)
+    metrics: pd.DataFrame | None = None  # one row per model: model, metric columns (wide)
     curves: pd.DataFrame | None = None  # model, curve, x, y
     risk_hist: pd.DataFrame | None = None  # bin_low, bin_high, risk_tier, customers
     risk_tiers: pd.DataFrame | None = None  # risk_tier, customers, revenue_at_risk
@@ -65,46 +65,91 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, what: str, notes: list[str]
         return None
 
 
+METRIC_COLUMNS = (
+    "roc_auc",
+    "pr_auc",
+    "top_decile_lift",
+    "top_decile_capture",
+    "brier",
+    "log_loss",
+    "auc_diff_vs_baseline",
+    "auc_diff_ci_low",
+    "auc_diff_ci_high",
+    "n_rows",
+    "base_rate",
+)
+
+
+def _model_label_sql(cols: list[str]) -> str:
+    """'baseline (logreg)' from feature_set/model_kind when present, else the model id."""
+    if "feature_set" in cols and "model_kind" in cols:
+        return "feature_set || ' (' || model_kind || ')'"
+    return _pick(cols, "model", "model_name", "variant", "model_id") or "'model'"
+
+
+def _shown_models_filter(con: duckdb.DuckDBPyConnection) -> str:
+    """Selected baseline/enhanced models and the peers (not every candidate that lost validation)."""
+    if not relation_exists(con, "ml", "churn_model_metrics"):
+        return ""
+    cols = columns(con, "ml", "churn_model_metrics")
+    if "is_selected" in cols and "model_id" in cols and "feature_set" in cols:
+        return (
+            "where model_id in (select model_id from ml.churn_model_metrics "
+            "where is_selected or is_champion or feature_set = 'peer')"
+        )
+    return ""
+
+
 def _metrics(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | None:
+    """One row per shown model with its headline metrics (wide)."""
     if not relation_exists(con, "ml", "churn_model_metrics"):
         return None
     cols = columns(con, "ml", "churn_model_metrics")
-    model = _pick(cols, "model", "model_name", "variant", "model_id")
-    metric, value = _pick(cols, "metric", "metric_name"), _pick(cols, "value", "metric_value")
-    if model and metric and value:
-        sql = (
-            f"select {model}::varchar as model, {metric}::varchar as metric, {value}::double as value "
-            "from ml.churn_model_metrics"
+    label = _model_label_sql(cols)
+    flags = [c for c in ("is_champion",) if c in cols]
+    metrics = [c for c in METRIC_COLUMNS if c in cols]
+    if not metrics:  # long format: model, metric, value
+        metric, value = _pick(cols, "metric", "metric_name"), _pick(cols, "value", "metric_value")
+        if not (metric and value):
+            notes.append(f"ml.churn_model_metrics: unexpected columns {cols}")
+            return None
+        df = _query(
+            con,
+            f"select {label} as model, {metric}::varchar as metric, {value}::double as value "
+            "from ml.churn_model_metrics",
+            "ml.churn_model_metrics",
+            notes,
         )
-        extra = _pick(cols, "split", "dataset", "eval_set")
-        if extra:
-            sql = sql.replace(" from", f", {extra}::varchar as split from")
-        return _query(con, sql, "ml.churn_model_metrics", notes)
-    if model:  # wide: one column per metric
-        df = _query(con, "select * from ml.churn_model_metrics", "ml.churn_model_metrics", notes)
         if df is None:
             return None
-        num = [c for c in df.columns if c != model and pd.api.types.is_numeric_dtype(df[c])]
-        long = df.melt(id_vars=[model], value_vars=num, var_name="metric", value_name="value")
-        return long.rename(columns={model: "model"})
-    return None
+        wide = df.pivot_table(index="model", columns="metric", values="value", aggfunc="first").reset_index()
+        wide.columns.name = None
+        return wide
+    order = "case when feature_set = 'peer' then 1 else 0 end, " if "feature_set" in cols else ""
+    return _query(
+        con,
+        f"select {label} as model, {', '.join(flags + metrics)} from ml.churn_model_metrics "
+        f"{_shown_models_filter(con)} order by {order}1",
+        "ml.churn_model_metrics",
+        notes,
+    )
 
 
 def _curves(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | None:
     if not relation_exists(con, "ml", "churn_model_curves"):
         return None
     cols = columns(con, "ml", "churn_model_curves")
-    model = _pick(cols, "model", "model_name", "variant", "model_id")
     curve = _pick(cols, "curve", "curve_type", "kind", "curve_name")
     x, y = _pick(cols, "x", "x_value"), _pick(cols, "y", "y_value")
-    if not (model and curve and x and y):
+    if not (curve and x and y):
         notes.append(f"ml.churn_model_curves: unexpected columns {cols}")
         return None
-    order = _pick(cols, "point_index", "idx", "seq", "step")
+    order = _pick(cols, "point", "point_index", "idx", "seq", "step")
     return _query(
         con,
-        f"select {model}::varchar as model, {curve}::varchar as curve, {x}::double as x, {y}::double as y "
-        f"from ml.churn_model_curves order by 1, 2, {order or '3'}",
+        f"select {_model_label_sql(cols)} as model, {curve}::varchar as curve, {x}::double as x, "
+        f"{y}::double as y from ml.churn_model_curves {_shown_models_filter(con)} "
+        f"order by 1, 2, {order or '3'}",
         "ml.churn_model_curves",
         notes,
     )

@@ -26,6 +26,9 @@ def _reason_expr(con: duckdb.DuckDBPyConnection, rel: str, cols: list[str]) -> s
         if dtype.endswith("[]"):
             return "unnest(reasons)"
         return r"unnest(regexp_split_to_array(reasons, '\s*[|;,]\s*'))"
+    features = [c for c in cols if c.startswith("reason_") and c.endswith("_feature") and c[7:-8].isdigit()]
+    if features:
+        return f"unnest([{', '.join(features)}])"
     numbered = [c for c in cols if c.startswith("reason_") and c[7:].isdigit()]
     if numbered:
         return f"unnest([{', '.join(numbered)}])"
@@ -65,7 +68,7 @@ def headline_text(con: duckdb.DuckDBPyConnection) -> str:
                 lines.append("Top drivers: " + "; ".join(f"{r} ({k:,})" for r, k in rows) + ".")
     if relation_exists(con, "reports", "rpt_intervention_effect"):
         ecols = columns(con, "reports", "rpt_intervention_effect")
-        tier_filter = "and risk_tier = 'all'" if "risk_tier" in ecols else ""
+        tier_filter = "and subgroup_type = 'all'" if "subgroup_type" in ecols else ""
         row = con.execute(
             f"""
             select action, effect, ci_low, ci_high, n_treated + n_control

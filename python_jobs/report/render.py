@@ -113,11 +113,10 @@ def _curve_kind(name: str) -> str | None:
 def section_models(data: ReportData) -> str:
     parts = ['<section id="models"><h2>Model comparison: baseline vs enhanced</h2>']
     if data.metrics is not None and len(data.metrics):
-        m = data.metrics
-        index = ["metric"] + (["split"] if "split" in m else [])
-        wide = m.pivot_table(index=index, columns="model", values="value", aggfunc="first").reset_index()
-        wide.columns.name = None
-        parts.append(table(wide))
+        parts.append(
+            "<p>Out-of-time test snapshot. auc_diff_* = ROC-AUC difference to the selected baseline with a "
+            "paired-bootstrap 95% interval; peers are single-column heuristics.</p>" + table(data.metrics)
+        )
     else:
         parts.append(_missing("ml.churn_model_metrics"))
     if data.curves is not None and len(data.curves):
@@ -126,7 +125,12 @@ def section_models(data: ReportData) -> str:
         for kind, (title, xl, yl) in CURVES.items():
             sub = c[c["kind"] == kind]
             series = [
-                svg.Series(str(model), g["x"].tolist(), g["y"].tolist(), dashed="base" in str(model).lower())
+                svg.Series(
+                    str(model),
+                    g["x"].tolist(),
+                    g["y"].tolist(),
+                    dashed="base" in str(model).lower() or "peer" in str(model).lower(),
+                )
                 for model, g in sub.groupby("model", sort=True)
             ]
             if kind in ("roc", "calibration"):
@@ -273,14 +277,9 @@ def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -
         parts.append(_missing("rpt_intervention_effect"))
     else:
         view = e
-        if "risk_tier" in e:
-            overall = e[e["risk_tier"].astype(str).isin(["all", "overall"])]
-            view = overall if len(overall) else e
-        labels = [
-            str(r.action)
-            + ("" if "risk_tier" not in view or r.risk_tier in ("all", "overall") else f" / {r.risk_tier}")
-            for r in view.itertuples()
-        ]
+        if "subgroup_type" in e:
+            view = e[e["subgroup_type"] == "all"]
+        labels = [f"{r.action} (n={int(r.n_treated) + int(r.n_control):,})" for r in view.itertuples()]
         truth_vals = None
         if truth is not None and len(truth):
             planted = truth.groupby("action")["planted_effect"].mean()
@@ -296,10 +295,20 @@ def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -
                 truth=truth_vals,
             )
         )
-        shown = e.copy()
+        shown = e.drop(columns=[c for c in ("first_sent_at", "last_sent_at", "effect_se") if c in e])
+        if "subgroup_type" in shown:
+            shown = shown.sort_values(["subgroup_type", "action", "subgroup"])
         if truth is not None and len(truth):
-            shown = shown.merge(
-                truth.groupby("action", as_index=False)["planted_effect"].mean(), on="action", how="left"
+            planted = truth.groupby("action", as_index=False)["planted_effect"].mean()
+            shown = shown.merge(planted, on="action", how="left")
+            if "subgroup_type" in shown:
+                by_campaign = truth.set_index("campaign_id")["planted_effect"]
+                is_campaign = shown["subgroup_type"] == "campaign"
+                shown.loc[is_campaign, "planted_effect"] = shown.loc[is_campaign, "subgroup"].map(by_campaign)
+                shown.loc[~shown["subgroup_type"].isin(["all", "campaign"]), "planted_effect"] = None
+            parts.append(
+                "<p>planted_effect: the effect the synthetic generator built in (truth_campaigns, evaluation "
+                "only); the diamonds in the chart. The warehouse never reads it.</p>"
             )
         parts.append(table(shown, max_rows=100))
     if data.queue is not None and len(data.queue):

@@ -89,7 +89,8 @@ def make_warehouse(path: Path, n: int = 400) -> Path:
     effects = pd.DataFrame(
         {
             "action": ["delivery_voucher", "discount", "delivery_voucher"],
-            "risk_tier": ["all", "all", "high"],
+            "subgroup_type": ["all", "all", "campaign"],
+            "subgroup": ["all", "all", "c1"],
             "n_treated": [900, 850, 100],
             "n_control": [100, 95, 12],
             "retention_treated": [0.62, 0.55, 0.5],
