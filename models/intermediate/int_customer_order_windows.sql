@@ -4,6 +4,7 @@
     that join, so no customer x snapshot x event cartesian product is materialised. Delivery facts count only
     when known at T: a delivery is late at T if it arrived late before T or was promised before T and had not
     arrived by T. Returns (no returned_at in the contract) count only for orders placed 30+ days before T.
+    Money sums are exact (exact_sum), so features do not depend on the order rows happen to be added in.
 -#}
 {%- set lookback = var('lookback_days') %}
 
@@ -64,18 +65,18 @@ aggregated as (
         min(case when is_valid_order then ordered_at end) as first_order_at,
         max(case when is_valid_order then ordered_at end) as last_order_at,
         count(case when is_valid_order and in_lookback then 1 end) as orders_lookback,
-        coalesce(sum(case when is_valid_order and in_lookback then amount end), 0) as amount_lookback,
+        {{ exact_sum('case when is_valid_order and in_lookback then amount end') }} as amount_lookback,
         count(case when is_valid_order and in_30d then 1 end) as orders_30d,
         count(case when is_valid_order and in_90d then 1 end) as orders_90d,
         count(case when is_valid_order and in_prior_90d then 1 end) as orders_prior_90d,
-        coalesce(sum(case when is_valid_order and in_90d then amount end), 0) as amount_90d,
+        {{ exact_sum('case when is_valid_order and in_90d then amount end') }} as amount_90d,
         count(case when in_lookback then 1 end) as placed_orders_lookback,
         count(case when in_lookback and status = 'cancelled' then 1 end) as cancelled_orders_lookback,
         count(case when is_valid_order and in_lookback and is_matured then 1 end) as matured_orders_lookback,
         count(case when in_lookback and is_matured and status = 'returned' then 1 end) as returned_orders_lookback,
         count(case when is_valid_order and in_lookback and discount_amount > 0 then 1 end)
             as discounted_orders_lookback,
-        coalesce(sum(case when is_valid_order and in_lookback then discount_amount end), 0)
+        {{ exact_sum('case when is_valid_order and in_lookback then discount_amount end') }}
             as discount_amount_lookback,
         count(case when is_valid_order and in_lookback and is_delivery_due then 1 end) as due_deliveries_lookback,
         count(case when is_valid_order and in_lookback and is_delivery_due and is_known_late then 1 end)

@@ -41,8 +41,10 @@ steps as (
 ),
 
 monthly as (
-    select cast({{ dbt.dateadd('month', '(steps.generated_number - 1) * ' ~ step, 'bounds.spine_start_date') }} as date)
-        as snapshot_date
+    select
+        cast(
+            {{ dbt.dateadd('month', '(steps.generated_number - 1) * ' ~ step, 'bounds.spine_start_date') }} as date
+        ) as snapshot_date
     from steps
     cross join bounds
 ),

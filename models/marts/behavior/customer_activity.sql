@@ -63,9 +63,9 @@ converted_sessions as (
     inner join valid_orders
         on
             recent_sessions.customer_id = valid_orders.customer_id
-            and valid_orders.ordered_at >= recent_sessions.started_at
-            and valid_orders.ordered_at < {{ dbt.dateadd('day', 1, 'recent_sessions.started_at') }}
-            and valid_orders.ordered_at < recent_sessions.snapshot_date
+            and recent_sessions.started_at <= valid_orders.ordered_at
+            and {{ dbt.dateadd('day', 1, 'recent_sessions.started_at') }} > valid_orders.ordered_at
+            and recent_sessions.snapshot_date > valid_orders.ordered_at
     where recent_sessions.in_30d
 ),
 

@@ -10,7 +10,7 @@ order_summary as (
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at,
         count(*) as valid_orders,
-        sum(amount) as lifetime_amount
+        {{ exact_sum('amount') }} as lifetime_amount
     from {{ ref('int_orders') }}
     where is_valid_order
     group by customer_id

@@ -11,7 +11,7 @@ select
     min(customer_id) as customer_id,
     min(invoiced_at) as ordered_at,
     'completed' as status,
-    sum(quantity * unit_price) as amount,
+    {{ exact_sum('quantity * unit_price') }} as amount,
     cast(0 as double) as discount_amount,
     cast(null as timestamp) as promised_delivery_at,
     cast(null as timestamp) as delivered_at
