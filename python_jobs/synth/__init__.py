@@ -1,13 +1,28 @@
-"""Synthetic shop world (design section 5): `generate_world(n_customers, seed, out_dir)`.
+"""Synthetic shop world (design section 5).
 
-Realism targets (checked by tests/python/test_synth*.py on small worlds):
+    churn generate --customers 20000 --seed 42 --out data/raw/synthetic [--start 2024-01-01 --days 730]
+    generate_world(n_customers, seed, out_dir, start=..., days=..., chunk_size=...) -> rows per table
+
+Writes `<out>/<table>.parquet` for the raw contract (customers, orders, order_items, sessions,
+coupon_redemptions, reviews, support_tickets, interventions) and the evaluation-only truth tables
+(truth_customers, truth_texts, truth_campaigns). Customers are simulated in blocks (`chunk_size`,
+default 25k) in weekly steps, vectorised over the block, and streamed to Parquet, so memory is bounded
+by the block. Deterministic for (seed, chunk_size): block b draws from SeedSequence([seed, b, stream]).
+
+Modules: params (knobs), world (latent traits), simulate (weekly loop and latent state), events (one
+week's orders/reviews/tickets/sessions), campaigns (targeting, hashed arms, planted effect), orders /
+sessions / feedback (tables), texts + data/phrases_*.json (multilingual text), dirty (planted dirt),
+writer (schemas, ids, Parquet), stats (headline statistics), commands (CLI).
+
+Realism targets (checked by tests/python/test_synth.py):
 - repeat-purchase rate: 40-70% of buyers place at least two orders;
 - churn at a mid-world snapshot (eligible = ordered in the previous 365 days, churned = no order in the
   next 90 days): 20-45% of eligible customers;
 - review rate: 10-30% of orders get a review;
 - dirty rows: 0.5-2% of rows per raw table;
-- texts: about 70% English, 25% Chinese, 5% Portuguese; ~7% of star ratings disagree with the text;
-- campaigns: treated-minus-control "ordered within 90 days of sent_at" equals truth_campaigns.planted_effect.
+- texts: about 70% English, 25% Chinese, 5% Portuguese; 2-15% of star ratings disagree with the text;
+- campaigns: treated-minus-control "ordered within 90 days of sent_at" equals truth_campaigns.planted_effect
+  up to sampling noise.
 """
 
 from python_jobs.synth.generate import generate_world

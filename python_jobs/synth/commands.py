@@ -28,8 +28,18 @@ log = logging.getLogger(__name__)
     help="Customers simulated per block (bounds memory; part of the determinism key).",
 )
 @click.option("--clean", is_flag=True, help="Plant no dirty rows.")
+@click.option(
+    "--stats", "show_stats", is_flag=True, help="Print headline statistics of the world afterwards."
+)
 def generate(
-    n_customers: int, seed: int, out_dir: str, start: str, days: int, chunk_size: int, clean: bool
+    n_customers: int,
+    seed: int,
+    out_dir: str,
+    start: str,
+    days: int,
+    chunk_size: int,
+    clean: bool,
+    show_stats: bool,
 ) -> None:
     """Generate a synthetic shop world (raw tables + truth_* tables) into OUT as Parquet."""
     rows = generate_world(
@@ -45,3 +55,8 @@ def generate(
     for name, n in rows.items():
         click.echo(f"{name:<{width}}  {n:>12,}")
     click.echo(f"written to {out_dir}")
+    if show_stats:
+        from python_jobs.synth.stats import world_stats
+
+        for key, value in world_stats(out_dir).items():
+            click.echo(f"{key:<32} {value:>12,.4f}")

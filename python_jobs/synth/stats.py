@@ -98,15 +98,17 @@ def world_stats(raw: str | Path) -> dict[str, float]:
     )
     s["churn_intent_share"] = q("select avg(churn_intent::int) from truth_texts")
     s.update({f"dirty_{k}": v for k, v in dirty_shares(con).items()})
-    for cid, planted, diff, n in campaign_effects(con):
+    for cid, planted, diff, n, se in campaign_effects(con):
         s[f"effect_{cid}_planted"] = planted
         s[f"effect_{cid}_measured"] = diff
         s[f"effect_{cid}_n"] = n
+        s[f"effect_{cid}_se"] = se
     return s
 
 
-def campaign_effects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, float, float, int]]:
-    """(campaign_id, planted_effect, treated-minus-control share ordering within 90 days, n customers)."""
+def campaign_effects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, float, float, int, float]]:
+    """(campaign_id, planted_effect, treated-minus-control share ordering within 90 days, n customers,
+    standard error of that difference)."""
     return con.execute(
         """
         with iv as (
@@ -119,11 +121,15 @@ def campaign_effects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, float, f
                             then 1 else 0 end) as ordered
             from iv left join clean_orders o using (customer_id)
             group by iv.campaign_id, iv.customer_id, iv.arm
+        ),
+        arms as (
+            select campaign_id, arm, avg(ordered) p, count(*) n from outcome group by 1, 2
         )
-        select o.campaign_id, any_value(t.planted_effect),
-               avg(ordered) filter (where arm = 'treatment') - avg(ordered) filter (where arm = 'control'),
-               count(*)
-        from outcome o join truth_campaigns t using (campaign_id)
-        group by o.campaign_id order by 1
+        select a.campaign_id, any_value(t.planted_effect),
+               max(p) filter (where arm = 'treatment') - max(p) filter (where arm = 'control'),
+               sum(n)::bigint,
+               sqrt(sum(p * (1 - p) / n))
+        from arms a join truth_campaigns t using (campaign_id)
+        group by a.campaign_id order by 1
         """
     ).fetchall()
