@@ -39,7 +39,7 @@ last_complaint as (
         complaints.created_at,
         row_number() over (
             partition by complaints.customer_id
-            order by complaints.created_at desc, complaints.topic
+            order by complaints.created_at desc, complaints.topic asc
         ) as recency_rank
     from complaints
     inner join scores
@@ -60,16 +60,30 @@ triggers as (
             scores.customer_id = last_complaint.customer_id
             and last_complaint.recency_rank = 1
             and last_complaint.created_at >= {{ dbt.dateadd('day', -recent_days, 'scores.snapshot_date') }}
-    {%- for k in [1, 2, 3] %}
     union all
     select
         customer_id,
         'driver' as trigger_type,
-        reason_{{ k }}_feature as trigger_value,
-        {{ k }} as precedence
+        reason_1_feature as trigger_value,
+        1 as precedence
     from scores
-    where reason_{{ k }}_feature is not null
-    {%- endfor %}
+    where reason_1_feature is not null
+    union all
+    select
+        customer_id,
+        'driver' as trigger_type,
+        reason_2_feature as trigger_value,
+        2 as precedence
+    from scores
+    where reason_2_feature is not null
+    union all
+    select
+        customer_id,
+        'driver' as trigger_type,
+        reason_3_feature as trigger_value,
+        3 as precedence
+    from scores
+    where reason_3_feature is not null
     union all
     select
         customer_id,
@@ -89,7 +103,7 @@ matched as (
         playbook.assumed_effect,
         row_number() over (
             partition by triggers.customer_id
-            order by triggers.precedence, playbook.priority, playbook.rule_id
+            order by triggers.precedence asc, playbook.priority asc, playbook.rule_id asc
         ) as match_rank
     from triggers
     inner join playbook

@@ -62,8 +62,8 @@ retained as (
     inner join orders
         on
             observed_sends.customer_id = orders.customer_id
-            and orders.ordered_at > observed_sends.sent_at
-            and orders.ordered_at < observed_sends.window_end_at
+            and observed_sends.sent_at < orders.ordered_at
+            and observed_sends.window_end_at > orders.ordered_at
 ),
 
 segment_at_send as (
@@ -77,8 +77,8 @@ segment_at_send as (
     inner join rfm
         on
             observed_sends.customer_id = rfm.customer_id
-            and rfm.snapshot_date <= observed_sends.sent_at
-            and rfm.snapshot_date > {{ dbt.dateadd('day', -62, 'observed_sends.sent_at') }}
+            and observed_sends.sent_at >= rfm.snapshot_date
+            and {{ dbt.dateadd('day', -62, 'observed_sends.sent_at') }} < rfm.snapshot_date
 ),
 
 outcomes as (

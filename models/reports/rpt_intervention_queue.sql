@@ -61,9 +61,9 @@ valued as (
 ranked as (
     select
         *,
-        row_number() over (order by expected_value desc, customer_id) as queue_rank,
+        row_number() over (order by expected_value desc, customer_id asc) as queue_rank,
         sum(case when arm = 'treatment' then unit_cost else 0 end) over (
-            order by expected_value desc, customer_id rows between unbounded preceding and current row
+            order by expected_value desc, customer_id asc rows between unbounded preceding and current row
         ) as cumulative_cost
     from valued
 )

@@ -20,13 +20,18 @@ rfm as (
     select * from {{ ref('customer_rfm') }}
 ),
 
+{% if activity_col -%}
 activity as (
     select * from {{ ref('customer_activity') }}
 ),
 
+{% endif -%}
+{% if sentiment_col -%}
 voice as (
     select * from {{ ref('customer_voice') }}
 ),
+
+{% endif -%}
 
 scores as (
     select * from {{ ref('churn_scores') }}
@@ -85,10 +90,14 @@ customer_facts as (
     from members
     left join rfm
         on members.customer_id = rfm.customer_id and members.snapshot_date = rfm.snapshot_date
+    {% if activity_col -%}
     left join activity
         on members.customer_id = activity.customer_id and members.snapshot_date = activity.snapshot_date
+    {% endif -%}
+    {% if sentiment_col -%}
     left join voice
         on members.customer_id = voice.customer_id and members.snapshot_date = voice.snapshot_date
+    {% endif -%}
     left join scores
         on members.customer_id = scores.customer_id
     left join labels as recent_labels
@@ -108,8 +117,8 @@ customer_complaints as (
     inner join complaints
         on
             members.customer_id = complaints.customer_id
-            and complaints.created_at < members.snapshot_date
-            and complaints.created_at >= {{ dbt.dateadd('day', -lookback, 'members.snapshot_date') }}
+            and members.snapshot_date > complaints.created_at
+            and {{ dbt.dateadd('day', -lookback, 'members.snapshot_date') }} <= complaints.created_at
 ),
 
 segment_sizes as (
@@ -151,7 +160,7 @@ ranked_topics as (
     select
         *,
         row_number() over (
-            partition by segmentation, segment_id order by lift desc, customers_with_topic desc, topic
+            partition by segmentation, segment_id order by lift desc, customers_with_topic desc, topic asc
         ) as topic_rank
     from topic_lift
     where customers_with_topic >= 5

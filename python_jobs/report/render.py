@@ -241,7 +241,51 @@ def section_segments(data: ReportData) -> str:
         )
         pivot.columns.name = None
         parts.append("<h3>RFM-only vs fused segments (customers)</h3>" + table(pivot.reset_index()))
+        notes = split_notes(ct, s)
+        if notes:
+            parts.append(
+                "<p>What the text and activity features add: RFM segments the fused segmentation splits, "
+                "and how the parts differ.</p><ul>"
+                + "".join(f"<li>{escape(n)}</li>" for n in notes)
+                + "</ul>"
+            )
     return "".join(parts) + "</section>"
+
+
+def split_notes(crosstab: pd.DataFrame, segments: pd.DataFrame, min_share: float = 0.15) -> list[str]:
+    """Sentences on RFM segments the fused segmentation splits: where each part goes and how they differ.
+
+    A split = an RFM segment whose customers fall into two or more fused segments with at least `min_share`
+    of them each; the parts are compared on the fused profiles (sentiment, activity, complaints, topics).
+    """
+    if crosstab is None or segments is None or "segmentation" not in segments:
+        return []
+    fused = segments[segments["segmentation"] == "fused"].set_index("segment_id")
+    notes = []
+    for (rfm_id, rfm_name), g in crosstab.groupby(["rfm_segment_id", "rfm_segment_name"], sort=True):
+        share = g.set_index("fused_segment_id")["customers"] / g["customers"].sum()
+        parts = share[share >= min_share].sort_values(ascending=False)
+        if len(parts) < 2:
+            continue
+        desc = []
+        for fid, s in parts.items():
+            if fid not in fused.index:
+                continue
+            f = fused.loc[fid]
+            facts = [f"{s:.0%} to '{f['segment_name']}'"]
+            for col, label, fmt in (
+                ("mean_sentiment", "sentiment", "{:+.2f}"),
+                ("mean_sessions_30d", "sessions/30d", "{:.1f}"),
+                ("complaint_rate", "complaint rate", "{:.0%}"),
+                ("mean_churn_probability", "risk", "{:.0%}"),
+            ):
+                if col in f and pd.notna(f[col]):
+                    facts.append(f"{label} {fmt.format(f[col])}")
+            if "top_topics" in f and isinstance(f["top_topics"], str) and f["top_topics"]:
+                facts.append(f"topics: {f['top_topics']}")
+            desc.append(" (".join([facts[0], ", ".join(facts[1:])]) + ")" if len(facts) > 1 else facts[0])
+        notes.append(f"RFM segment {int(rfm_id)} '{rfm_name}' splits: " + "; ".join(desc) + ".")
+    return notes
 
 
 def section_topics(data: ReportData) -> str:

@@ -142,6 +142,7 @@ def test_report_renders_every_section_self_contained(full_warehouse: Path, tmp_p
     assert "@import" not in html
     assert html.count('<svg class="chart"') >= 8
     assert "Mid-value, unhappy with delivery" in html
+    assert "RFM segment 1 &#x27;A&#x27; splits: 50% to" in html
 
 
 def test_report_degrades_on_an_empty_warehouse(tmp_path: Path) -> None:

@@ -156,3 +156,30 @@ def test_topic_columns_detection() -> None:
         "price_topic_share": "price",
         "topic_quality": "quality",
     }
+
+
+def test_llm_namer_seam_prompts_with_profile_and_validates() -> None:
+    from python_jobs.segments.llm_namer import make_llm_namer, text_namer
+
+    prompts: list[str] = []
+
+    def fake_complete(prompt: str, schema: dict) -> dict:
+        prompts.append(prompt)
+        assert schema["required"] == ["name", "persona"]
+        if '"customers": 2' in prompt:
+            return {"name": "", "persona": "bad"}  # invalid: falls back to rules
+        return {"name": "Loyal big spenders", "persona": "They buy often.  They love us."}
+
+    prof = pd.DataFrame(
+        {
+            "segment_id": [1, 2],
+            "customers": [10, 2],
+            "mean_monetary": [900.0, 20.0],
+            "top_topics": [["delivery"], []],
+        }
+    )
+    named = name_segments(prof, namer=make_llm_namer(fake_complete))
+    assert list(named["segment_name"]) == ["Loyal big spenders", "Low-value, occasional buyers"]
+    assert named["segment_persona"].iloc[0] == "They buy often. They love us."
+    assert "<<<PROFILE" in prompts[0] and '"top_topics": ["delivery"]' in prompts[0]
+    assert text_namer(None) is None

@@ -35,7 +35,7 @@ exposure as (
     inner join interventions
         on
             customer_snapshots.customer_id = interventions.customer_id
-            and interventions.sent_at < customer_snapshots.snapshot_date
+            and customer_snapshots.snapshot_date > interventions.sent_at
     group by customer_snapshots.customer_id, customer_snapshots.snapshot_date
 )
 
