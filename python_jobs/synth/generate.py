@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from python_jobs.progress import Progress
 from python_jobs.synth import campaigns as C
@@ -17,10 +18,20 @@ from python_jobs.synth.orders import build_orders
 from python_jobs.synth.sessions import build_sessions
 from python_jobs.synth.simulate import simulate_block
 from python_jobs.synth.world import customer_tables, draw_traits
-from python_jobs.synth.writer import TableWriters, ids
+from python_jobs.synth.writer import RAW_TABLES, TableWriters, ids
 
 log = logging.getLogger(__name__)
 DEFAULT_CHUNK = 25_000
+# id counter -> the table whose rows it numbers (ids stay unique across blocks)
+COUNTERS = {
+    "order": "orders",
+    "item": "order_items",
+    "red": "coupon_redemptions",
+    "session": "sessions",
+    "review": "reviews",
+    "ticket": "support_tickets",
+    "iv": "interventions",
+}
 EPOCH = datetime(1970, 1, 1)
 
 
@@ -34,6 +45,49 @@ def _start_us(start: str | date | datetime) -> int:
 
 def _rng(seed: int, block: int, stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, block, stream]))
+
+
+def _block_tables(
+    seed: int,
+    b: int,
+    first: int,
+    n: int,
+    start_us: int,
+    days: int,
+    camps: list[C.Campaign],
+    wp: P.WorldParams,
+    base: dict[str, int],
+) -> dict[str, pa.Table]:
+    """Simulate block b (customers first+1 .. first+n) and build its tables; advances the id counters."""
+    end_us = start_us + days * P.US_PER_DAY
+    tr = draw_traits(_rng(seed, b, 0), first + 1, n, start_us, days, wp)
+    res = simulate_block(_rng(seed, b, 1), tr, start_us, days, camps, wp)
+    cust_ids = ids("C", tr.num)
+    customers, truth_c = customer_tables(tr, cust_ids, res.sat_final, res.churn_us)
+    orders, items, coupons = build_orders(
+        _rng(seed, b, 2), res, tr, cust_ids, base["order"], base["item"], base["red"]
+    )
+    reviews, truth_r = build_reviews(
+        _rng(seed, b, 3), res, tr, cust_ids, base["order"], base["review"], end_us
+    )
+    tickets, truth_t = build_tickets(
+        _rng(seed, b, 4), res, tr, cust_ids, base["order"], base["ticket"], end_us
+    )
+    out = {
+        "customers": customers,
+        "orders": orders,
+        "order_items": items,
+        "sessions": build_sessions(res, cust_ids, base["session"], end_us),
+        "coupon_redemptions": coupons,
+        "reviews": reviews,
+        "support_tickets": tickets,
+        "interventions": C.intervention_table(camps, res.interventions, cust_ids, base["iv"]),
+        "truth_customers": truth_c,
+        "truth_texts": pa.concat_tables([truth_r, truth_t]),
+    }
+    for key, table in COUNTERS.items():
+        base[key] += out[table].num_rows
+    return out
 
 
 def generate_world(
@@ -51,61 +105,31 @@ def generate_world(
 
     Deterministic for (seed, chunk_size): block b draws from SeedSequence([seed, b, stream]).
     Memory is bounded by `chunk_size` (one block of customers is simulated and written at a time).
+    Files appear atomically when the run finishes; a failed run leaves the previous world in place.
     """
     wp = params or P.WorldParams()
     start_us = _start_us(start)
-    end_us = start_us + days * P.US_PER_DAY
     camps = C.schedule(seed, start_us, days, wp)
     writers = TableWriters(Path(out_dir))
-    base = dict.fromkeys(("order", "item", "red", "session", "review", "ticket", "iv"), 0)
+    base = dict.fromkeys(COUNTERS, 0)
     bar = Progress(n_customers, "generate", unit="customers") if progress else None
     try:
         for b, first in enumerate(range(0, n_customers, chunk_size)):
             n = min(chunk_size, n_customers - first)
-            tr = draw_traits(_rng(seed, b, 0), first + 1, n, start_us, days, wp)
-            res = simulate_block(_rng(seed, b, 1), tr, start_us, days, camps, wp)
-            cust_ids = ids("C", tr.num)
-            customers, truth_c = customer_tables(tr, cust_ids, res.sat_final, res.churn_us)
-            orders, items, coupons = build_orders(
-                _rng(seed, b, 2), res, tr, cust_ids, base["order"], base["item"], base["red"]
-            )
-            sessions = build_sessions(res, cust_ids, base["session"], end_us)
-            reviews, truth_r = build_reviews(
-                _rng(seed, b, 3), res, tr, cust_ids, base["order"], base["review"], end_us
-            )
-            tickets, truth_t = build_tickets(
-                _rng(seed, b, 4), res, tr, cust_ids, base["order"], base["ticket"], end_us
-            )
-            ivs = C.intervention_table(camps, res.interventions, cust_ids, base["iv"])
-            base["order"] += orders.num_rows
-            base["item"] += items.num_rows
-            base["red"] += coupons.num_rows
-            base["session"] += sessions.num_rows
-            base["review"] += reviews.num_rows
-            base["ticket"] += tickets.num_rows
-            base["iv"] += ivs.num_rows
+            tables = _block_tables(seed, b, first, n, start_us, days, camps, wp, base)
             dirt = _rng(seed, b, 5)
-            raw = {
-                "customers": customers,
-                "orders": orders,
-                "order_items": items,
-                "sessions": sessions,
-                "coupon_redemptions": coupons,
-                "reviews": reviews,
-                "support_tickets": tickets,
-                "interventions": ivs,
-            }
-            for name, tbl in raw.items():
-                writers.write(name, make_dirty(name, tbl, dirt, dirty_share) if dirty_share > 0 else tbl)
-            writers.write("truth_customers", truth_c)
-            writers.write("truth_texts", truth_r)
-            writers.write("truth_texts", truth_t)
+            for name, tbl in tables.items():
+                if name in RAW_TABLES and dirty_share > 0:
+                    tbl = make_dirty(name, tbl, dirt, dirty_share)
+                writers.write(name, tbl)
             if bar:
                 bar.update(n)
         writers.write("truth_campaigns", C.truth_table(camps))
-    finally:
-        rows = writers.close()
-        if bar:
-            bar.close()
+    except BaseException:
+        writers.abort()
+        raise
+    rows = writers.close()
+    if bar:
+        bar.close()
     log.info("wrote %s to %s", ", ".join(f"{k}={v:,}" for k, v in rows.items()), out_dir)
     return rows

@@ -174,6 +174,13 @@ class TableWriters:
         self.writers[name].write_table(table, row_group_size=1_048_576)
         self.rows[name] += table.num_rows
 
+    def abort(self) -> None:
+        """Close and delete every partial file (a failed run leaves the previous world untouched)."""
+        for name, w in self.writers.items():
+            w.close()
+            (self.out_dir / f".{name}.parquet.tmp").unlink(missing_ok=True)
+        self.writers.clear()
+
     def close(self) -> dict[str, int]:
         """Close every writer and move files into place (readers never see a half-written file)."""
         for name, w in self.writers.items():

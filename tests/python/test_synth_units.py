@@ -115,3 +115,23 @@ def test_make_dirty_plants_about_the_requested_share(share: float) -> None:
         + out.column("customer_id").null_count
     )
     assert changed / n < 3 * share
+
+
+def test_a_failed_run_leaves_the_previous_world_in_place(tmp_path, monkeypatch) -> None:
+    from python_jobs.synth import generate as G
+
+    G.generate_world(300, seed=1, out_dir=tmp_path, days=200, progress=False)
+    before = (tmp_path / "orders.parquet").read_bytes()
+    real, calls = G.simulate_block, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(G, "simulate_block", flaky)
+    with pytest.raises(RuntimeError):
+        G.generate_world(600, seed=2, out_dir=tmp_path, days=200, chunk_size=300, progress=False)
+    assert (tmp_path / "orders.parquet").read_bytes() == before
+    assert not list(tmp_path.glob(".*.tmp"))
