@@ -87,7 +87,7 @@ class WorldParams:
     hazard_inactive: float = 0.6
     hazard_price: float = 0.5
     hazard_one_order: float = 4.0  # new customers after their first order are the most fragile
-    fade_weeks: tuple[int, int] = (3, 9)
+    fade_weeks: tuple[int, int] = (4, 13)
     p_winback: float = 0.0005
     # purchase behaviour
     rate_sat: float = 1.2
