@@ -1,4 +1,10 @@
-"""Orchestration: simulate blocks of customers and stream every table to Parquet."""
+"""Orchestration: simulate cells of customers and stream every table to Parquet.
+
+Customers are simulated in fixed cells of CELL customers, each with its own random streams
+(SeedSequence([seed, cell, stream])), and ids are numbered in cell order, so the content of a world
+depends on the seed only. `chunk_size` just sets how many customers' rows are buffered per Parquet
+row group (memory), not what is generated.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +27,9 @@ from python_jobs.synth.world import customer_tables, draw_traits
 from python_jobs.synth.writer import RAW_TABLES, TableWriters, ids
 
 log = logging.getLogger(__name__)
+CELL = 5_000  # customers per random-stream cell: part of the world's definition, do not change lightly
 DEFAULT_CHUNK = 25_000
-# id counter -> the table whose rows it numbers (ids stay unique across blocks)
+# id counter -> the table whose rows it numbers (ids stay unique across cells)
 COUNTERS = {
     "order": "orders",
     "item": "order_items",
@@ -47,7 +54,7 @@ def _rng(seed: int, block: int, stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, block, stream]))
 
 
-def _block_tables(
+def _cell_tables(
     seed: int,
     b: int,
     first: int,
@@ -58,7 +65,7 @@ def _block_tables(
     wp: P.WorldParams,
     base: dict[str, int],
 ) -> dict[str, pa.Table]:
-    """Simulate block b (customers first+1 .. first+n) and build its tables; advances the id counters."""
+    """Simulate cell b (customers first+1 .. first+n) and build its tables; advances the id counters."""
     end_us = start_us + days * P.US_PER_DAY
     tr = draw_traits(_rng(seed, b, 0), first + 1, n, start_us, days, wp)
     res = simulate_block(_rng(seed, b, 1), tr, start_us, days, camps, wp)
@@ -103,9 +110,9 @@ def generate_world(
 ) -> dict[str, int]:
     """Write the synthetic shop world to `out_dir/<table>.parquet`; return rows written per table.
 
-    Deterministic for (seed, chunk_size): block b draws from SeedSequence([seed, b, stream]).
-    Memory is bounded by `chunk_size` (one block of customers is simulated and written at a time).
-    Files appear atomically when the run finishes; a failed run leaves the previous world in place.
+    Deterministic for the seed (the same content for any `chunk_size`). Memory is bounded by
+    `chunk_size` customers' rows plus one cell's simulation. Files appear atomically when the run
+    finishes; a failed run leaves the previous world in place.
     """
     wp = params or P.WorldParams()
     start_us = _start_us(start)
@@ -113,15 +120,22 @@ def generate_world(
     writers = TableWriters(Path(out_dir))
     base = dict.fromkeys(COUNTERS, 0)
     bar = Progress(n_customers, "generate", unit="customers") if progress else None
+    buffer: dict[str, list[pa.Table]] = {}
+    buffered = 0
     try:
-        for b, first in enumerate(range(0, n_customers, chunk_size)):
-            n = min(chunk_size, n_customers - first)
-            tables = _block_tables(seed, b, first, n, start_us, days, camps, wp, base)
-            dirt = _rng(seed, b, 5)
+        for cell, first in enumerate(range(0, n_customers, CELL)):
+            n = min(CELL, n_customers - first)
+            tables = _cell_tables(seed, cell, first, n, start_us, days, camps, wp, base)
+            dirt = _rng(seed, cell, 5)
             for name, tbl in tables.items():
                 if name in RAW_TABLES and dirty_share > 0:
                     tbl = make_dirty(name, tbl, dirt, dirty_share)
-                writers.write(name, tbl)
+                buffer.setdefault(name, []).append(tbl)
+            buffered += n
+            if buffered >= chunk_size or first + n >= n_customers:
+                for name, parts in buffer.items():
+                    writers.write(name, pa.concat_tables(parts))
+                buffer, buffered = {}, 0
             if bar:
                 bar.update(n)
         writers.write("truth_campaigns", C.truth_table(camps))

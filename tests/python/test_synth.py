@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from python_jobs.synth import generate_world
 from python_jobs.synth.commands import generate
+from python_jobs.synth.generate import CELL
 from python_jobs.synth.stats import connect, world_stats
 from python_jobs.synth.writer import RAW_TABLES, SCHEMAS, TRUTH_TABLES
 
@@ -75,6 +76,17 @@ def test_same_seed_gives_identical_tables_and_another_seed_does_not(world: Path,
         assert first[name].equals(again[name]), name
     assert not first["orders"].equals(other["orders"])
     assert not first["reviews"].equals(other["reviews"])
+
+
+def test_content_does_not_depend_on_chunk_size(tmp_path: Path) -> None:
+    n = 2 * CELL + 700  # three random-stream cells
+    generate_world(n, seed=3, out_dir=tmp_path / "small", chunk_size=CELL, days=400, progress=False)
+    generate_world(n, seed=3, out_dir=tmp_path / "large", chunk_size=10 * CELL, days=400, progress=False)
+    small, large = _tables(tmp_path / "small"), _tables(tmp_path / "large")
+    for name in small:
+        assert small[name].equals(large[name]), name
+    assert pq.ParquetFile(tmp_path / "small" / "orders.parquet").num_row_groups == 3
+    assert len(set(small["truth_customers"].column("customer_id").to_pylist())) == n
 
 
 def test_raw_tables_match_the_contract_yaml(world: Path) -> None:

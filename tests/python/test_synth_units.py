@@ -131,6 +131,7 @@ def test_a_failed_run_leaves_the_previous_world_in_place(tmp_path, monkeypatch) 
         return real(*args, **kwargs)
 
     monkeypatch.setattr(G, "simulate_block", flaky)
+    monkeypatch.setattr(G, "CELL", 300)
     with pytest.raises(RuntimeError):
         G.generate_world(600, seed=2, out_dir=tmp_path, days=200, chunk_size=300, progress=False)
     assert (tmp_path / "orders.parquet").read_bytes() == before
