@@ -5,9 +5,10 @@
 
 Writes `<out>/<table>.parquet` for the raw contract (customers, orders, order_items, sessions,
 coupon_redemptions, reviews, support_tickets, interventions) and the evaluation-only truth tables
-(truth_customers, truth_texts, truth_campaigns). Customers are simulated in blocks (`chunk_size`,
-default 25k) in weekly steps, vectorised over the block, and streamed to Parquet, so memory is bounded
-by the block. Deterministic for (seed, chunk_size): block b draws from SeedSequence([seed, b, stream]).
+(truth_customers, truth_texts, truth_campaigns). Customers are simulated in weekly steps, vectorised over
+cells of 5,000 customers, and streamed to Parquet, so memory stays bounded at any size. Deterministic for
+the seed: cell c draws from SeedSequence([seed, c, stream]) and ids are numbered in cell order, so the
+content does not depend on `chunk_size` (which only sets how many customers' rows go into one write).
 
 Modules: params (knobs), world (latent traits), simulate (weekly loop and latent state), events (one
 week's orders/reviews/tickets/sessions), campaigns (targeting, hashed arms, planted effect), orders /

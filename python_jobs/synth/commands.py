@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
     type=click.IntRange(min=1),
     default=DEFAULT_CHUNK,
     show_default=True,
-    help="Customers simulated per block (bounds memory; part of the determinism key).",
+    help="Customers buffered per Parquet write (memory); does not change the generated content.",
 )
 @click.option("--clean", is_flag=True, help="Plant no dirty rows.")
 @click.option(
