@@ -32,11 +32,21 @@ class FeatureSpec:
     reason_template: str
 
     def reason(self, value: float) -> str:
-        """Readable text for this feature as a driver, e.g. '3 negative reviews about delivery'."""
+        """Readable text for this feature as a driver, e.g. '3 negative reviews about delivery'.
+
+        Templates may use {value}, {pct} (100 x value), {change_pct} (|value - 1| x 100, for ratios vs a prior
+        period) and {direction} ('down' below 1, else 'up'): "orders {direction} {change_pct:.0f}% vs ...".
+        """
         if value is None or not np.isfinite(value):
             return f"{self.description}: unknown"
+        fields = {
+            "value": value,
+            "pct": 100 * value,
+            "change_pct": abs(value - 1) * 100,
+            "direction": "down" if value < 1 else "up",
+        }
         try:
-            return self.reason_template.format(value=value)
+            return self.reason_template.format(**fields)
         except (ValueError, KeyError, IndexError):
             return f"{self.description}: {value:.3g}"
 

@@ -36,10 +36,11 @@ class Candidate:
 
 # A small grid: model choice is mostly logreg vs trees; validation picks one per kind and then the kind.
 CANDIDATES: tuple[Candidate, ...] = (
-    Candidate("logreg", (("C", 0.05),)),
+    Candidate("logreg", (("C", 0.1),)),
     Candidate("logreg", (("C", 1.0),)),
-    Candidate("hgb", (("learning_rate", 0.1), ("max_leaf_nodes", 15), ("min_samples_leaf", 100))),
-    Candidate("hgb", (("learning_rate", 0.05), ("max_leaf_nodes", 31), ("min_samples_leaf", 200))),
+    Candidate(
+        "hgb", (("learning_rate", 0.1), ("max_leaf_nodes", 15), ("min_samples_leaf", 100), ("max_iter", 150))
+    ),
 )
 
 

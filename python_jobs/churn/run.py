@@ -9,7 +9,7 @@ fitted models and the evaluation tables that churn_model_metrics / churn_model_c
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -269,6 +269,18 @@ def fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings | None
     models: dict[tuple[str, str], FittedModel] = {}
     val_parts, selected = [], {}
     for fs in FEATURE_SETS:
+        if fs == "enhanced" and selections[fs].columns == selections["baseline"].columns:
+            # No usable text features: the enhanced models are the baseline models (not refitted).
+            fitted = {
+                k: replace(
+                    m, feature_set=fs, model_id=registry.stable_hash({"same_as": m.model_id, "fs": fs})
+                )
+                for (bfs, k), m in models.items()
+                if bfs == "baseline"
+            }
+            models.update({(fs, k): m for k, m in fitted.items()})
+            selected[fs] = selected["baseline"]
+            continue
         fitted, val, best_kind = _fit_feature_set(train, selections[fs], folds, settings, fingerprint, window)
         models.update({(fs, k): m for k, m in fitted.items()})
         val_parts.append(val)

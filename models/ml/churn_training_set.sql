@@ -1,0 +1,143 @@
+{#-
+    One row per eligible customer per snapshot, with every registered feature (seeds/churn_features.csv),
+    the label and a split (design section 6):
+    - test: the evaluation snapshot = var('eval_snapshot_date') or the latest snapshot with an observed horizon;
+    - train: snapshots whose horizon is observed and closed by the evaluation snapshot
+      (horizon_end_date <= eval), optionally inside [var('train_start_date'), var('train_end_date')];
+    - score: the as_of snapshot (no label); other snapshots are left out.
+    Point-in-time evidence: orders_max_event_at and sessions_max_event_at are the latest events the order and
+    visit features aggregated; feature_max_event_at is the greatest of them. Tests and the Python guard require
+    them to be strictly before snapshot_date.
+-#}
+{%- set lookback = var('lookback_days') %}
+{%- set horizon = var('churn_horizon_days') %}
+
+with
+
+labels as (
+    select * from {{ ref('churn_labels') }}
+),
+
+spine as (
+    select * from {{ ref('int_snapshot_spine') }}
+),
+
+rfm as (
+    select * from {{ ref('customer_rfm') }}
+),
+
+order_features as (
+    select * from {{ ref('customer_order_features') }}
+),
+
+activity as (
+    select * from {{ ref('customer_activity') }}
+),
+
+order_windows as (
+    select
+        customer_id,
+        snapshot_date,
+        last_order_at
+    from {{ ref('int_customer_order_windows') }}
+),
+
+eval_snapshot as (
+    select
+        coalesce(
+            {{ date_var('eval_snapshot_date') }},
+            max(case when horizon_observed and not is_as_of then snapshot_date end)
+        ) as eval_snapshot_date
+    from spine
+),
+
+split_snapshots as (
+    select
+        spine.snapshot_date,
+        case
+            when spine.is_as_of then 'score'
+            when spine.snapshot_date = eval_snapshot.eval_snapshot_date and spine.horizon_observed then 'test'
+            when
+                spine.horizon_observed
+                and spine.horizon_end_date <= eval_snapshot.eval_snapshot_date
+                and spine.snapshot_date >= coalesce({{ date_var('train_start_date') }}, spine.snapshot_date)
+                and spine.snapshot_date <= coalesce({{ date_var('train_end_date') }}, spine.snapshot_date)
+                then 'train'
+        end as split
+    from spine
+    cross join eval_snapshot
+),
+
+eligible as (
+    select
+        labels.customer_id,
+        labels.snapshot_date,
+        labels.horizon_end_date,
+        split_snapshots.split,
+        case when split_snapshots.split in ('train', 'test') then labels.churned end as churned
+    from labels
+    inner join split_snapshots on labels.snapshot_date = split_snapshots.snapshot_date
+    where labels.is_eligible and split_snapshots.split is not null
+),
+
+joined as (
+    select
+        eligible.customer_id,
+        eligible.snapshot_date,
+        eligible.horizon_end_date,
+        eligible.split,
+        eligible.churned,
+        rfm.tenure_days,
+        rfm.recency_days,
+        rfm.frequency,
+        rfm.monetary,
+        rfm.avg_order_value,
+        rfm.rfm_score,
+        order_features.lifetime_orders,
+        order_features.days_since_first_order,
+        order_features.mean_interorder_days,
+        order_features.days_overdue,
+        order_features.overdue_ratio,
+        order_features.orders_30d,
+        order_features.orders_90d,
+        order_features.orders_prior_90d,
+        order_features.order_trend_ratio,
+        order_features.amount_90d,
+        order_features.distinct_categories,
+        order_features.distinct_products,
+        order_features.late_delivery_share,
+        order_features.cancellation_rate,
+        order_features.return_rate,
+        order_features.discount_order_share,
+        order_features.discount_amount_share,
+        activity.sessions_30d,
+        activity.login_days_30d,
+        activity.cart_adds_30d,
+        activity.page_views_30d,
+        activity.sessions_prior_60d,
+        activity.cart_adds_prior_60d,
+        activity.session_trend_ratio,
+        activity.cart_add_trend_ratio,
+        activity.sessions_without_order_30d,
+        activity.days_since_last_visit,
+        activity.coupon_redemptions_lookback,
+        activity.coupon_use_rate,
+        rfm.monetary / {{ lookback }} * {{ horizon }} as spend_rate,
+        order_windows.last_order_at as orders_max_event_at,
+        {{ dbt.dateadd('day', '-activity.days_since_last_visit', 'eligible.snapshot_date') }}
+            as sessions_max_event_at
+    from eligible
+    inner join rfm
+        on eligible.customer_id = rfm.customer_id and eligible.snapshot_date = rfm.snapshot_date
+    inner join order_windows
+        on eligible.customer_id = order_windows.customer_id and eligible.snapshot_date = order_windows.snapshot_date
+    left join order_features
+        on eligible.customer_id = order_features.customer_id and eligible.snapshot_date = order_features.snapshot_date
+    left join activity
+        on eligible.customer_id = activity.customer_id and eligible.snapshot_date = activity.snapshot_date
+)
+
+select
+    *,
+    greatest(orders_max_event_at, sessions_max_event_at) as feature_max_event_at
+from joined

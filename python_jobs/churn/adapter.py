@@ -1,0 +1,166 @@
+"""What the dbt Python models in models/ml call: settings from model config, one cached run, typed tables.
+
+The three dbt models churn_scores, churn_model_metrics and churn_model_curves each call `run_from_dbt`; the run
+is content-addressed (registry.py), so only the first of them trains and the other two load the artifact.
+Tables are returned as Arrow with explicit types matching models/ml/_ml__models.yml (dbt cannot enforce
+contracts on Python models; the `churn_python_contract` test checks the built types against the YAML).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from python_jobs import config as config_paths
+from python_jobs.churn import features, run
+
+log = logging.getLogger(__name__)
+
+SCORES_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("snapshot_date", pa.date32()),
+        ("churn_probability", pa.float64()),
+        ("risk_tier", pa.string()),
+        ("spend_rate", pa.float64()),
+        ("revenue_at_risk", pa.float64()),
+        ("reason_1", pa.string()),
+        ("reason_1_feature", pa.string()),
+        ("reason_2", pa.string()),
+        ("reason_2_feature", pa.string()),
+        ("reason_3", pa.string()),
+        ("reason_3_feature", pa.string()),
+        ("model_id", pa.string()),
+        ("feature_set", pa.string()),
+        ("model_kind", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+METRICS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("model_id", pa.string()),
+        ("feature_set", pa.string()),
+        ("model_kind", pa.string()),
+        ("model_params", pa.string()),
+        ("n_features", pa.int64()),
+        ("is_selected", pa.bool_()),
+        ("is_champion", pa.bool_()),
+        ("split", pa.string()),
+        ("eval_snapshot_date", pa.date32()),
+        ("train_start_date", pa.date32()),
+        ("train_end_date", pa.date32()),
+        ("val_roc_auc", pa.float64()),
+        ("n_rows", pa.int64()),
+        ("n_positive", pa.int64()),
+        ("base_rate", pa.float64()),
+        ("roc_auc", pa.float64()),
+        ("pr_auc", pa.float64()),
+        ("top_decile_lift", pa.float64()),
+        ("top_decile_capture", pa.float64()),
+        ("brier", pa.float64()),
+        ("log_loss", pa.float64()),
+        ("threshold", pa.float64()),
+        ("precision", pa.float64()),
+        ("recall", pa.float64()),
+        ("f1", pa.float64()),
+        ("tp", pa.int64()),
+        ("fp", pa.int64()),
+        ("tn", pa.int64()),
+        ("fn", pa.int64()),
+        ("reference_model_id", pa.string()),
+        ("auc_diff_vs_baseline", pa.float64()),
+        ("auc_diff_ci_low", pa.float64()),
+        ("auc_diff_ci_high", pa.float64()),
+        ("auc_diff_p_le_0", pa.float64()),
+        ("n_boot", pa.int64()),
+        ("dropped_features", pa.string()),
+    ]
+)
+
+CURVES_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("model_id", pa.string()),
+        ("feature_set", pa.string()),
+        ("model_kind", pa.string()),
+        ("curve", pa.string()),
+        ("point", pa.int64()),
+        ("x", pa.float64()),
+        ("y", pa.float64()),
+        ("threshold", pa.float64()),
+        ("n", pa.int64()),
+    ]
+)
+
+
+def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
+    """Model config values (rendered from dbt vars in the YAML) -> Settings and the model directory."""
+
+    def value(key: str, default: Any, cast: Callable[[Any], Any]) -> Any:
+        raw = config.get(key)
+        return default if raw in (None, "", "None") else cast(raw)
+
+    settings = run.Settings(
+        seed=value("random_seed", 42, int),
+        risk_high_share=value("risk_high_share", 0.05, float),
+        risk_medium_share=value("risk_medium_share", 0.15, float),
+        max_train_rows=value("max_train_rows", 400_000, int),
+        n_boot=value("n_boot", 500, int),
+    )
+    model_dir = value("model_dir", "", str)
+    if not model_dir or "{{" in model_dir:  # var('model_dir') holds an env_var template dbt left unrendered
+        return settings, config_paths.model_dir()
+    return settings, Path(model_dir).expanduser().resolve()
+
+
+def run_from_dbt(training: pd.DataFrame, feature_seed: pd.DataFrame, config: dict[str, Any]) -> run.ChurnRun:
+    """The cached (or freshly trained) run for these rows, registry and settings."""
+    settings, model_dir = settings_from_config(config)
+    specs = features.specs_from_frame(feature_seed)
+    return run.get_or_fit(training, specs, settings, model_dir)
+
+
+def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    frame = frame.copy()
+    for f in schema:
+        if f.name not in frame:
+            frame[f.name] = None
+        if pa.types.is_date32(f.type):
+            frame[f.name] = pd.to_datetime(frame[f.name]).dt.date
+        elif pa.types.is_int64(f.type):
+            frame[f.name] = pd.to_numeric(frame[f.name]).round().astype("Int64")
+        elif pa.types.is_floating(f.type):
+            frame[f.name] = pd.to_numeric(frame[f.name]).astype("float64").replace([np.inf, -np.inf], np.nan)
+    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+
+
+def scores_table(fitted: run.ChurnRun, training: pd.DataFrame) -> pa.Table:
+    rows = training[training["split"] == "score"]
+    return _table(run.score(fitted, rows), SCORES_SCHEMA)
+
+
+def metrics_table(fitted: run.ChurnRun) -> pa.Table:
+    m = fitted.metrics.rename(columns={"auc_diff": "auc_diff_vs_baseline"}).assign(split="test")
+    dropped = {fs: sel.dropped for fs, sel in fitted.selections.items()}
+    m["dropped_features"] = [
+        ",".join(f"{k}:{v}" for k, v in dropped.get(fs, {}).items()) or None for fs in m["feature_set"]
+    ]
+    return _table(m, METRICS_SCHEMA)
+
+
+def curves_table(fitted: run.ChurnRun) -> pa.Table:
+    return _table(fitted.curves, CURVES_SCHEMA)
+
+
+def check_same_run(fitted: run.ChurnRun, scored_run_ids: set[str]) -> None:
+    """Metrics and curves must describe the run that produced churn_scores (empty scores: nothing to check)."""
+    if scored_run_ids and scored_run_ids != {fitted.run_id}:
+        raise RuntimeError(f"churn_scores came from run(s) {sorted(scored_run_ids)}, not {fitted.run_id}")
