@@ -1,7 +1,7 @@
 """Past retention campaigns: schedule, at-risk targeting, hash-randomised arms and the planted effect.
 
 The effect is real and measurable: `planted_effect` is the absolute rise in the probability that a
-targeted customer orders within 90 days after `sent_at`, treatment vs control. Mechanism: about 11 weeks
+targeted customer orders within 90 days after `sent_at`, treatment vs control. Mechanism: 12 weeks
 after the send, a share of the treated customers who have not ordered since the send are won back (they
 place an order, their churn clock is reset and their satisfaction recovers). The share is chosen so that
 the won-back count equals planted_effect x treated customers, so the measured treated-minus-control
@@ -18,7 +18,10 @@ import pyarrow as pa
 from python_jobs.synth import params as P
 from python_jobs.synth.writer import ids, labels, ts
 
-WINBACK_AFTER_STEPS = 11  # conversions land 77-84 days after the send (inside the 90-day window)
+# Win-backs happen in week 12 after the send, on days 84-90 (inside the 90-day window), among treated
+# customers with no order so far, not even that week: so no won-back customer would have counted anyway.
+WINBACK_AFTER_STEPS = 12
+WINBACK_DAYS = 6
 WATCH_STEPS = 13
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from python_jobs.synth import params as P
+from python_jobs.synth.campaigns import WINBACK_DAYS
 
 STATUS_COMPLETED, STATUS_CANCELLED, STATUS_RETURNED = 0, 1, 2
 QUIET_TOPICS = [P.TOPIC[x] for x in ("website_app", "payment", "other", "price_value", "delivery")]
@@ -65,6 +66,8 @@ def orders_week(
     Campaign win-back orders (`forced`) go smoothly."""
     m = len(cust)
     ordered_us = t0 + rng.integers(0, P.STEP_US, m)
+    # win-back orders fall in the first WINBACK_DAYS of the week (inside the campaign's 90-day window)
+    ordered_us = np.where(forced, t0 + (ordered_us - t0) * WINBACK_DAYS // P.STEP_DAYS, ordered_us)
     su = signup_us[cust]
     ordered_us = np.where(ordered_us < su, su + rng.integers(600_000_000, P.US_PER_DAY, m), ordered_us)
     keep = ordered_us < end_us
