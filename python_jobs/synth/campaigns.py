@@ -90,6 +90,26 @@ def target(t: int, signed: np.ndarray, n_orders: np.ndarray, last_order_step: np
     return np.flatnonzero(signed & (n_orders > 0) & (gap >= 5) & (gap <= 26))
 
 
+def strata(t: int, n_orders: np.ndarray, last_order_step: np.ndarray) -> np.ndarray:
+    """Randomisation strata from purchase history (orders 1 / 2-3 / 4-9 / 10+ x last order 5-12 / 13-26
+    weeks ago): arms are balanced on what predicts the outcome most."""
+    freq = np.digitize(n_orders, [2, 4, 10])
+    recent = (t - last_order_step) <= 12
+    return (freq * 2 + recent).astype(np.int64)
+
+
+def assign_arms(num: np.ndarray, stratum: np.ndarray, salt: int, share: float) -> np.ndarray:
+    """Stratified hash randomisation: within each stratum, customers are ranked by a salted hash of their
+    id and the first round(share x size) are treated. Deterministic, balanced, unrelated to outcomes."""
+    u = hash_uniform(num, salt)
+    treated = np.zeros(len(num), bool)
+    for s in np.unique(stratum):
+        idx = np.flatnonzero(stratum == s)
+        ranked = idx[np.argsort(u[idx], kind="stable")]
+        treated[ranked[: int(round(share * len(idx)))]] = True
+    return treated
+
+
 @dataclass
 class ActiveCampaign:
     """Per-block bookkeeping of one campaign while its window is open."""

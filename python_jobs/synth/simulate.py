@@ -153,7 +153,8 @@ def simulate_block(
         if t in by_step:
             ci, camp = by_step[t]
             idx = C.target(t, signed, st.n_orders, st.last_order)
-            treated = C.hash_uniform(tr.num[idx], camp.salt) < camp.treatment_share
+            stratum = C.strata(t, st.n_orders[idx], st.last_order[idx])
+            treated = C.assign_arms(tr.num[idx], stratum, camp.salt, camp.treatment_share)
             sent = camp.started_us + rng.integers(0, 8 * 3600 * 1_000_000, len(idx))
             interventions.add(
                 {

@@ -136,3 +136,15 @@ def test_a_failed_run_leaves_the_previous_world_in_place(tmp_path, monkeypatch) 
         G.generate_world(600, seed=2, out_dir=tmp_path, days=200, chunk_size=300, progress=False)
     assert (tmp_path / "orders.parquet").read_bytes() == before
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_stratified_assignment_hits_the_share_in_every_stratum() -> None:
+    rng = np.random.default_rng(1)
+    num = np.arange(1, 10_001)
+    stratum = C.strata(60, rng.integers(1, 15, 10_000), 60 - rng.integers(5, 27, 10_000))
+    for share in (0.5, 0.8):
+        treated = C.assign_arms(num, stratum, salt=7, share=share)
+        for s in np.unique(stratum):
+            m = stratum == s
+            assert abs(treated[m].mean() - share) <= 1 / m.sum() + 1e-9
+        assert np.array_equal(treated, C.assign_arms(num, stratum, salt=7, share=share))
