@@ -2,7 +2,8 @@
     Visit and coupon behaviour at each snapshot T, from events strictly before T.
     Sessions join the spine only within [T - 90 days, T) (bounded range join); the last visit before T (unbounded)
     comes from a running max per customer where snapshot probe rows sort before events at the same instant.
-    A session "converts" when the customer placed a valid order within 24 hours after it and before T.
+    A session "converts" when the customer placed a valid order within 24 hours after it and before T; the first
+    order at/after each session comes from one sorted pass per customer (no session x order join).
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
 {%- set lookback = var('lookback_days') %}
@@ -25,17 +26,52 @@ spine as (
     from {{ ref('int_snapshot_spine') }}
 ),
 
-sessions as (
+source_sessions as (
     select * from {{ ref('int_sessions') }}
 ),
 
 valid_orders as (
     select
-        order_id,
         customer_id,
         ordered_at
     from {{ ref('int_orders') }}
     where is_valid_order
+),
+
+session_order_timeline as (
+    select
+        customer_id,
+        session_id,
+        started_at as event_at,
+        0 as sort_kind,
+        cast(null as timestamp) as order_at
+    from source_sessions
+    union all
+    select
+        customer_id,
+        cast(null as varchar) as session_id,
+        ordered_at as event_at,
+        1 as sort_kind,
+        ordered_at as order_at
+    from valid_orders
+),
+
+next_orders as (
+    -- First valid order at or after each session start (orders sort after sessions at the same instant).
+    select
+        session_id,
+        min(order_at) over (
+            partition by customer_id order by event_at, sort_kind rows between current row and unbounded following
+        ) as next_order_at
+    from session_order_timeline
+),
+
+sessions as (
+    select
+        source_sessions.*,
+        next_orders.next_order_at
+    from source_sessions
+    left join next_orders on source_sessions.session_id = next_orders.session_id
 ),
 
 recent_sessions as (
@@ -47,26 +83,17 @@ recent_sessions as (
         sessions.is_login,
         sessions.cart_adds,
         sessions.page_views,
-        sessions.started_at >= spine.start_30d_at as in_30d
+        sessions.started_at >= spine.start_30d_at as in_30d,
+        coalesce(
+            sessions.next_order_at < {{ dbt.dateadd('day', 1, 'sessions.started_at') }}
+            and sessions.next_order_at < spine.snapshot_date,
+            false
+        ) as is_converted
     from sessions
     inner join spine
         on
             sessions.started_at < spine.snapshot_date
             and sessions.started_at >= spine.start_90d_at
-),
-
-converted_sessions as (
-    select distinct
-        recent_sessions.session_id,
-        recent_sessions.snapshot_date
-    from recent_sessions
-    inner join valid_orders
-        on
-            recent_sessions.customer_id = valid_orders.customer_id
-            and recent_sessions.started_at <= valid_orders.ordered_at
-            and {{ dbt.dateadd('day', 1, 'recent_sessions.started_at') }} > valid_orders.ordered_at
-            and recent_sessions.snapshot_date > valid_orders.ordered_at
-    where recent_sessions.in_30d
 ),
 
 session_windows as (
@@ -85,13 +112,9 @@ session_windows as (
             as cart_adds_prior_60d,
         cast(coalesce(sum(case when recent_sessions.in_30d then recent_sessions.page_views end), 0) as bigint)
             as page_views_30d,
-        count(case when recent_sessions.in_30d and converted_sessions.session_id is null then 1 end)
+        count(case when recent_sessions.in_30d and not recent_sessions.is_converted then 1 end)
             as sessions_without_order_30d
     from recent_sessions
-    left join converted_sessions
-        on
-            recent_sessions.session_id = converted_sessions.session_id
-            and recent_sessions.snapshot_date = converted_sessions.snapshot_date
     group by recent_sessions.customer_id, recent_sessions.snapshot_date
 ),
 
@@ -100,7 +123,7 @@ visit_timeline as (
         customer_id,
         started_at as event_at,
         1 as sort_kind
-    from sessions
+    from source_sessions
     union all
     select
         customer_id,
