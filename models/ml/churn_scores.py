@@ -17,6 +17,7 @@ def model(dbt, session):
         "model_dir": dbt.config.get("model_dir"),
         "max_train_rows": dbt.config.get("max_train_rows"),
         "n_boot": dbt.config.get("n_boot"),
+        "n_threads": dbt.config.get("n_threads"),
     }
     training = dbt.ref("churn_training_set").df()
     registry = dbt.ref("churn_features").df()

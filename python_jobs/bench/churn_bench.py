@@ -34,9 +34,12 @@ def _case(n_customers: int, queue: mp.Queue) -> None:
     t3 = time.perf_counter()
     hgb = fitted.models[(fitted.champion[0], "hgb")]
     sample = rows.head(100_000)
+    from threadpoolctl import threadpool_limits
+
     from python_jobs.churn.reasons import occlusion_contributions
 
-    occlusion_contributions(hgb.pipeline, features.to_matrix(sample, hgb.columns), hgb.reference)
+    with threadpool_limits(limits=settings.n_threads):
+        occlusion_contributions(hgb.pipeline, features.to_matrix(sample, hgb.columns), hgb.reference)
     t4 = time.perf_counter()
     queue.put(
         {

@@ -114,6 +114,7 @@ def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
         risk_medium_share=value("risk_medium_share", 0.15, float),
         max_train_rows=value("max_train_rows", 400_000, int),
         n_boot=value("n_boot", 500, int),
+        n_threads=value("n_threads", 1, int),
     )
     model_dir = value("model_dir", "", str)
     if not model_dir or "{{" in model_dir:  # var('model_dir') holds an env_var template dbt left unrendered

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from python_jobs.churn import demo_frame, evaluate, features, guards, registry, run, scoring
+from python_jobs.churn.pipelines import Candidate
 from python_jobs.churn.reasons import linear_contributions, occlusion_contributions
 
-FAST = run.Settings(n_boot=100)
+# Small grid and bootstrap so unit tests stay fast; the production grid is pipelines.CANDIDATES.
+FAST = run.Settings(
+    n_boot=100,
+    candidates=(
+        Candidate("logreg", (("C", 1.0),)),
+        Candidate(
+            "hgb", (("learning_rate", 0.2), ("max_leaf_nodes", 7), ("min_samples_leaf", 50), ("max_iter", 30))
+        ),
+    ),
+)
 
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    return demo_frame.make_frame(n_customers=1500, n_snapshots=10, seed=3)
+    return demo_frame.make_frame(n_customers=1000, n_snapshots=9, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +143,7 @@ def test_same_data_and_seed_give_same_ids_scores_metrics(fitted, frame, specs, t
     listed = registry.list_models(tmp_path)
     assert set(listed["model_id"]) == {m.model_id for m in fitted.models.values()}
     assert listed["dropped_features"].map(lambda d: d.get("not_in_frame")).eq("missing").all()
-    other = run.fit(frame, specs, run.Settings(n_boot=100, seed=7))
+    other = run.fit(frame, specs, replace(FAST, seed=7))
     assert other.champion_model.model_id != fitted.champion_model.model_id
 
 
@@ -146,7 +159,8 @@ def test_linear_contributions_plus_intercept_reproduce_the_logit(fitted, frame):
 def test_tree_reasons_come_from_the_tree_model(fitted, frame):
     model = fitted.models[("enhanced", "hgb")]
     X = features.to_matrix(frame[frame["split"] == "score"].head(300), model.columns)
-    contrib = occlusion_contributions(model.pipeline, X, model.reference, batch_rows=128)
+    with threadpool_limits(1):
+        contrib = occlusion_contributions(model.pipeline, X, model.reference, batch_rows=128)
     j = model.columns.index("mean_sentiment")
     occluded = X.copy()
     occluded[:, j] = model.reference[j]
@@ -173,7 +187,7 @@ def test_scores_carry_tiers_reasons_and_revenue(fitted, frame):
 
 
 def test_missing_text_degrades_to_behaviour_features(specs):
-    no_text = demo_frame.make_frame(n_customers=800, n_snapshots=8, seed=5, with_text=False)
+    no_text = demo_frame.make_frame(n_customers=600, n_snapshots=8, seed=5, with_text=False)
     res = run.fit(no_text, specs, FAST)
     assert res.selections["enhanced"].columns == res.selections["baseline"].columns
     assert res.selections["enhanced"].dropped["mean_sentiment"] == "all_null"
