@@ -12,11 +12,7 @@
         {{ return(relation) }}
     {%- endif -%}
     {%- set node = source_node(source_name, table_name) -%}
-    {#- The external_location template with vars resolved. A var whose value is itself Jinja (raw_path is
-        env_var(...)) reaches source meta unrendered, and dbt-duckdb's str.format would mangle it, so render the
-        meta template here and read the file directly. -#}
-    {%- set template = node.meta.get('external_location') or node.source_meta.get('external_location') -%}
-    {%- set location = render(template) | replace('{name}', table_name) -%}
+    {%- set location = source_location(source_name, table_name) -%}
     {%- set relation = "'" ~ location ~ "'" -%}
     {%- set found = run_query("select count(*) from glob('" ~ location ~ "')").columns[0].values()[0] -%}
     {%- if found > 0 -%}

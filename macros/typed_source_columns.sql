@@ -3,16 +3,28 @@
     varchar columns are trimmed with empty strings turned into null; other types use a safe cast, and
     `_unparseable_columns` names the columns whose non-null raw value could not be cast (null when all parse).
     `relation_alias` is the alias of the raw relation in the FROM clause.
+    A contract column missing from the file becomes a typed null (logged), so shops map only what they have;
+    unless it is listed in the table's meta.required_columns, which stops the run with a clear message.
 -#}
 {% macro typed_source_columns(source_name, table_name, relation_alias) %}
     {%- if not execute -%}
         {{ return(relation_alias ~ '.*, cast(null as varchar) as _unparseable_columns') }}
     {%- endif -%}
     {%- set node = source_node(source_name, table_name) -%}
+    {%- set present = source_file_columns(source_name, table_name) -%}
     {%- set select_list = [] -%}
     {%- set checks = [] -%}
     {%- for col in node.columns.values() -%}
         {%- set raw = relation_alias ~ '.' ~ col.name -%}
+        {%- if present is not none and col.name | lower not in present -%}
+            {%- if col.name in node.meta.get('required_columns', []) -%}
+                {{ exceptions.raise_compiler_error("Raw table '" ~ table_name ~ "' at '"
+                    ~ source_location(source_name, table_name) ~ "' lacks required column '" ~ col.name
+                    ~ "' (found: " ~ (present | join(', ')) ~ ").") }}
+            {%- endif -%}
+            {{ log("raw table " ~ table_name ~ " has no column " ~ col.name ~ ": using null", info=True) }}
+            {%- set raw = 'cast(null as ' ~ col.data_type ~ ')' -%}
+        {%- endif -%}
         {%- if col.data_type | lower == 'varchar' -%}
             {%- do select_list.append("nullif(trim(cast(" ~ raw ~ " as varchar)), '') as " ~ col.name) -%}
         {%- else -%}

@@ -79,7 +79,7 @@ def _reviews() -> pa.Table:
             "rating": pa.array([5, 9, 2, 1], pa.int32()),  # 9 -> invalid_rating
             "title": [" Great ", "x", None, "Too long"],
             "body": ["Loved it", "y", "   ", long_text],  # r3: empty title and body -> empty_text
-            "language": ["EN", None, None, "en"],
+            # no `language` column: an optional contract column may be left out (staged as null)
         }
     )
 
@@ -151,6 +151,7 @@ def test_staged_rows_are_cleaned(warehouse: duckdb.DuckDBPyConnection) -> None:
         "select body, is_text_truncated from marts.fct_reviews where review_id = 'r4'"
     ).fetchone()
     assert truncated and len(body) == 8000
+    assert warehouse.execute("select count(language) from marts.fct_reviews").fetchone()[0] == 0
 
 
 def test_optional_tables_absent_give_empty_marts(warehouse: duckdb.DuckDBPyConnection) -> None:
@@ -166,6 +167,20 @@ def test_missing_required_table_names_the_file(tmp_path: Path) -> None:
     raw.mkdir()
     pq.write_table(_customers(), raw / "customers.parquet")
     with pytest.raises(DbtError, match=r"Required raw table 'orders' not found"):
+        run_dbt(
+            ["run", "--select", "base_synthetic__orders"],
+            vars=VARS,
+            project_dir=PROJECT_DIR,
+            env=_env(raw, tmp_path),
+        )
+
+
+def test_missing_required_column_names_it(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    pq.write_table(_customers(), raw / "customers.parquet")
+    pq.write_table(_orders().drop_columns(["status"]), raw / "orders.parquet")
+    with pytest.raises(DbtError, match=r"lacks required column 'status'"):
         run_dbt(
             ["run", "--select", "base_synthetic__orders"],
             vars=VARS,
