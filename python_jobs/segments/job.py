@@ -65,7 +65,7 @@ def topic_columns(columns: Sequence[str]) -> dict[str, str]:
     out = {}
     for c in columns:
         m = TOPIC_COLUMN.match(c)
-        if m:
+        if m and (m.group("a") or m.group("b")) != "other":
             out[c] = m.group("a") or m.group("b")
     return out
 
@@ -104,10 +104,11 @@ def _segmentation(
         risk_col="churn_probability" if "churn_probability" in frame else None,
         value_col="monetary" if "monetary" in frame else None,
     )
-    if "mean_sentiment" not in prof:
-        for alt in ("mean_avg_sentiment", "mean_sentiment_mean"):
+    if "mean_sentiment" not in prof or "mean_mean_sentiment" in prof:
+        for alt in ("mean_mean_sentiment", "mean_avg_sentiment", "mean_sentiment_mean"):
             if alt in prof:
                 prof["mean_sentiment"] = prof[alt]
+                break
     prof = name_segments(prof, namer)
     prof.insert(0, "segmentation", name)
     prof["k"] = model.k_
@@ -139,7 +140,8 @@ def segment_customers(
     imputed values); `voice` may hold an embedding column (array per customer) that enters as PCA components.
     `outcomes` (customer_id + optional churned / churn_probability) only feeds the profiles, never the features.
     """
-    base = rfm.drop_duplicates("customer_id").reset_index(drop=True)
+    # Row order decides K-Means' seeding, and warehouse reads come back in no fixed order: sort first.
+    base = rfm.drop_duplicates("customer_id").sort_values("customer_id", kind="stable").reset_index(drop=True)
     frame = base.copy()
     blocks: dict[str, list[str]] = {"rfm": [c for c in RFM_COLUMNS if c in frame.columns]}
     if activity is not None and len(activity):

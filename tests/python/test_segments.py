@@ -106,8 +106,9 @@ def test_segment_customers_end_to_end_on_frames() -> None:
     assert any("unhappy with delivery" in n for n in names), names
     assert fused["customers"].sum() == len(rfm)
     assert "embedding" not in fused.loc[1, "features"] and "emb_pc1" in fused.loc[1, "features"]
-    # rerun: identical
-    again = segment_customers(rfm, activity, voice, outcomes, k_min=2, k_max=6, seed=5)
+    # rerun on the same rows in another order (warehouse reads have none): identical assignments
+    shuffled = [f.sample(frac=1.0, random_state=3) for f in (rfm, activity, voice, outcomes)]
+    again = segment_customers(*shuffled, k_min=2, k_max=6, seed=5)
     pd.testing.assert_frame_equal(a, again.assignments)
 
 
@@ -150,7 +151,14 @@ def test_llm_namer_seam_falls_back_to_rules() -> None:
 
 
 def test_topic_columns_detection() -> None:
-    cols = ["topic_delivery_count", "price_topic_share", "topic_quality", "sentiment", "n_reviews"]
+    cols = [
+        "topic_delivery_count",
+        "price_topic_share",
+        "topic_quality",
+        "topic_other_count",
+        "sentiment",
+        "n_reviews",
+    ]
     assert topic_columns(cols) == {
         "topic_delivery_count": "delivery",
         "price_topic_share": "price",
