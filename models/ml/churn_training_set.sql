@@ -5,8 +5,8 @@
     - train: snapshots whose horizon is observed and closed by the evaluation snapshot
       (horizon_end_date <= eval), optionally inside [var('train_start_date'), var('train_end_date')];
     - score: the as_of snapshot (no label); other snapshots are left out.
-    Point-in-time evidence: orders_max_event_at and sessions_max_event_at are the latest events the order and
-    visit features aggregated; feature_max_event_at is the greatest of them. Tests and the Python guard require
+    Point-in-time evidence: orders_max_event_at, sessions_max_event_at and voice_max_event_at are the latest
+    events the order, visit and text features aggregated; feature_max_event_at is the greatest of them. Tests and the Python guard require
     them to be strictly before snapshot_date.
 -#}
 {%- set lookback = var('lookback_days') %}
@@ -32,6 +32,10 @@ order_features as (
 
 activity as (
     select * from {{ ref('customer_activity') }}
+),
+
+voice as (
+    select * from {{ ref('customer_voice') }}
 ),
 
 order_windows as (
@@ -122,10 +126,39 @@ joined as (
         activity.days_since_last_visit,
         activity.coupon_redemptions_lookback,
         activity.coupon_use_rate,
+        voice.reviews_90d,
+        voice.reviews_lifetime,
+        voice.tickets_90d,
+        voice.tickets_lifetime,
+        voice.mean_sentiment,
+        voice.mean_sentiment_90d,
+        voice.min_sentiment,
+        voice.last_sentiment,
+        voice.negative_share,
+        voice.days_since_last_negative,
+        voice.churn_intent_flag,
+        voice.churn_intent_90d,
+        voice.max_intensity_90d,
+        voice.topic_delivery_count,
+        voice.topic_product_quality_count,
+        voice.topic_price_value_count,
+        voice.topic_customer_service_count,
+        voice.topic_returns_refunds_count,
+        voice.topic_packaging_count,
+        voice.topic_size_fit_count,
+        voice.topic_website_app_count,
+        voice.topic_payment_count,
+        voice.topic_other_count,
+        voice.voice_pc1,
+        voice.voice_pc2,
+        voice.voice_pc3,
+        voice.voice_pc4,
+        voice.voice_pc5,
         rfm.monetary / {{ lookback }} * {{ horizon }} as spend_rate,
         order_windows.last_order_at as orders_max_event_at,
         {{ dbt.dateadd('day', '-activity.days_since_last_visit', 'eligible.snapshot_date') }}
-            as sessions_max_event_at
+            as sessions_max_event_at,
+        voice.voice_max_event_at
     from eligible
     inner join rfm
         on eligible.customer_id = rfm.customer_id and eligible.snapshot_date = rfm.snapshot_date
@@ -135,9 +168,11 @@ joined as (
         on eligible.customer_id = order_features.customer_id and eligible.snapshot_date = order_features.snapshot_date
     left join activity
         on eligible.customer_id = activity.customer_id and eligible.snapshot_date = activity.snapshot_date
+    left join voice
+        on eligible.customer_id = voice.customer_id and eligible.snapshot_date = voice.snapshot_date
 )
 
 select
     *,
-    greatest(orders_max_event_at, sessions_max_event_at) as feature_max_event_at
+    greatest(orders_max_event_at, sessions_max_event_at, voice_max_event_at) as feature_max_event_at
 from joined
