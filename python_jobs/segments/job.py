@@ -131,7 +131,7 @@ def segment_customers(
     k_min: int = 3,
     k_max: int = 8,
     seed: int = 42,
-    silhouette_sample: int = 10_000,
+    silhouette_sample: int = 5_000,
     namer: Namer | None = None,
 ) -> SegmentResult:
     """Segment the customers in `rfm` (one row per customer, one snapshot) twice: RFM only, and fused.
