@@ -30,6 +30,7 @@ class FeatureSpec:
     feature_set: str  # baseline | text
     description: str
     reason_template: str
+    missing_text: str = ""  # reason text when the value is null (e.g. "only one order so far")
 
     def reason(self, value: float) -> str:
         """Readable text for this feature as a driver, e.g. '3 negative reviews about delivery'.
@@ -38,7 +39,7 @@ class FeatureSpec:
         period) and {direction} ('down' below 1, else 'up'): "orders {direction} {change_pct:.0f}% vs ...".
         """
         if value is None or not np.isfinite(value):
-            return f"{self.description}: unknown"
+            return self.missing_text or f"{self.description}: none"
         fields = {
             "value": value,
             "pct": 100 * value,
@@ -77,6 +78,9 @@ def specs_from_frame(seed: pd.DataFrame) -> list[FeatureSpec]:
             feature_set=str(r.feature_set),
             description=str(r.description),
             reason_template=str(r.reason_template) if pd.notna(r.reason_template) else "",
+            missing_text=str(getattr(r, "missing_text", "") or "")
+            if pd.notna(getattr(r, "missing_text", ""))
+            else "",
         )
         for r in seed.itertuples(index=False)
     ]
