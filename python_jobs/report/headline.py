@@ -64,6 +64,13 @@ def headline_text(con: duckdb.DuckDBPyConnection) -> str:
                 where reason is not null and reason <> '' group by reason order by n desc, reason limit 3
                 """
             ).fetchall()
+            if relation_exists(con, "reference", "churn_features") and expr.startswith(
+                "unnest([reason_1_feature"
+            ):
+                labels = dict(
+                    con.execute("select feature_name, description from reference.churn_features").fetchall()
+                )
+                rows = [(labels.get(r, r), k) for r, k in rows]
             if rows:
                 lines.append("Top drivers: " + "; ".join(f"{r} ({k:,})" for r, k in rows) + ".")
     if relation_exists(con, "reports", "rpt_intervention_effect"):

@@ -32,6 +32,20 @@ HEAT_COLUMNS = (
     ("mean_churn_probability", "mean risk"),
 )
 
+RISK_LIST_COLUMNS = (
+    "customer_id",
+    "churn_probability",
+    "risk_tier",
+    "revenue_at_risk",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "fused_segment_name",
+    "last_complaint_topic",
+    "last_complaint_at",
+    "recommended_action",
+)
+
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
 header{background:#17324d;color:#fff;padding:18px 28px}header h1{margin:0 0 4px;font-size:22px}
@@ -354,17 +368,29 @@ def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -
                 "<p>planted_effect: the effect the synthetic generator built in (truth_campaigns, evaluation "
                 "only); the diamonds in the chart. The warehouse never reads it.</p>"
             )
-        parts.append(table(shown, max_rows=100))
+        if "subgroup_type" in shown:
+            main = shown[shown["subgroup_type"].isin(["all", "campaign"])]
+            rest = shown[~shown["subgroup_type"].isin(["all", "campaign"])]
+            parts.append(table(main, max_rows=100))
+            if len(rest):
+                parts.append(
+                    "<details><summary>By RFM segment at the time of sending (stand-in for risk tier; "
+                    f"{len(rest)} rows)</summary>{table(rest, max_rows=500)}</details>"
+                )
+        else:
+            parts.append(table(shown, max_rows=100))
     if data.queue is not None and len(data.queue):
         parts.append("<h3>Next campaign queue (within budget)</h3>" + table(data.queue))
     return "".join(parts) + "</section>"
 
 
 def section_risk_list(data: ReportData) -> str:
-    parts = ['<section id="risk-list"><h2>Top of the risk list</h2>']
+    parts = ['<section id="risk-list"><h2>Top of the risk list (by revenue at risk)</h2>']
     if data.risk_top is None or not len(data.risk_top):
         return "".join(parts) + _missing("rpt_churn_risk") + "</section>"
-    return "".join(parts) + table(data.risk_top, max_rows=50) + "</section>"
+    top = data.risk_top
+    keep = [c for c in RISK_LIST_COLUMNS if c in top]
+    return "".join(parts) + table(top[keep] if len(keep) >= 3 else top, max_rows=50) + "</section>"
 
 
 def render_html(data: ReportData, truth: pd.DataFrame | None = None, title: str = "Churn report") -> str:
