@@ -1,6 +1,7 @@
 {#-
-    A parenthesised zero-row select with one typed null per column documented for a source table,
-    usable wherever a relation is expected (`extra_columns`: name -> type for columns staging adds): `select * from {{ empty_relation_from_source('synthetic', 'reviews') }}`.
+    A parenthesised zero-row select with one typed null per column documented for a source table, usable wherever
+    a relation is expected: `select * from {{ empty_relation_from_source('synthetic', 'reviews') }}`.
+    `extra_columns` (name -> type) appends columns that staging adds beyond the raw contract.
 -#}
 {% macro empty_relation_from_source(source_name, table_name, extra_columns={}) %}
     {%- if not execute -%}

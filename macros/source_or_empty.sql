@@ -21,8 +21,9 @@
     {%- if node.meta.get('required') and flags.WHICH in ('run', 'build') -%}
         {{ exceptions.raise_compiler_error(
             "Required raw table '" ~ table_name ~ "' not found at '" ~ location ~ "'. Provide it as Parquet "
-            ~ "(columns: " ~ (node.columns.keys() | join(', ')) ~ ") or point the path var of source '" ~ source_name ~ "' at it (raw_path / CHURN_RAW_PATH "
-            ~ "for the shop tables, e.g. after `churn generate --out DIR`)."
+            ~ "(columns: " ~ (node.columns.keys() | join(', ')) ~ ") or point the path var of source '"
+            ~ source_name ~ "' at it (raw_path / CHURN_RAW_PATH for the shop tables, e.g. after "
+            ~ "`churn generate --out DIR`)."
         ) }}
     {%- endif -%}
     {{ log("raw table " ~ table_name ~ " not found at " ~ location ~ ": using an empty relation", info=True) }}
