@@ -112,6 +112,25 @@ def _legend(labels: Sequence[str], w: int = W, colors: Sequence[str] = PALETTE) 
     return "".join(out)
 
 
+def _legend_width(labels: Sequence[str]) -> float:
+    return sum(14 + 6.2 * len(lab) for lab in labels)
+
+
+def _legend_rows(labels: Sequence[str], y0: float, w: int = W) -> tuple[str, int]:
+    """Legend wrapped left to right under the chart; returns the SVG and the height it needs."""
+    out, x, y = [], float(M["l"]), y0
+    for i, label in enumerate(labels):
+        width = 14 + 6.2 * len(label)
+        if x + width > w - M["r"] and x > M["l"]:
+            x, y = float(M["l"]), y + 15
+        out.append(
+            f'<rect x="{x:.0f}" y="{y:.0f}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<text x="{x + 13:.0f}" y="{y + 9:.0f}">{escape(label)}</text>'
+        )
+        x += width
+    return "".join(out), int(y - y0 + 18)
+
+
 def empty_chart(title: str, message: str) -> str:
     body = f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle" class="muted">{escape(message)}</text>'
     return _svg(title, body).replace('class="chart"', 'class="chart empty"')
@@ -161,8 +180,13 @@ def line_chart(
                     f'<circle class="mark" cx="{f.px(x):.1f}" cy="{f.py(y):.1f}" r="3" fill="{color}">'
                     f"<title>{escape(s.label)}: {_fmt(x)}, {_fmt(y)}</title></circle>"
                 )
-    body.append(_legend([s.label for s in series]))
-    return _svg(title, "".join(body))
+    labels = [s.label for s in series]
+    if _legend_width(labels) <= W - 8 - 7.5 * len(title) - M["r"]:
+        body.append(_legend(labels))
+        return _svg(title, "".join(body))
+    legend, extra = _legend_rows(labels, H + 2)
+    body.append(legend)
+    return _svg(title, "".join(body), h=H + extra)
 
 
 def bar_chart(
