@@ -18,7 +18,7 @@ def model(dbt, session):
         "n_boot": dbt.config.get("n_boot"),
         "n_threads": dbt.config.get("n_threads"),
     }
-    training = dbt.ref("churn_training_set").df()
+    training = adapter.training_frame(dbt.ref("churn_training_set"), config)
     registry = dbt.ref("churn_features").df()
     scores = dbt.ref("churn_scores")
     fitted = adapter.run_from_dbt(training, registry, config)

@@ -129,6 +129,22 @@ def run_from_dbt(training: pd.DataFrame, feature_seed: pd.DataFrame, config: dic
     return run.get_or_fit(training, specs, settings, model_dir)
 
 
+def training_frame(relation: Any, config: dict[str, Any]) -> pd.DataFrame:
+    """churn_training_set as pandas, with training rows capped in DuckDB before anything reaches Python.
+
+    At 1M customers the training split has ~10M rows; a deterministic hash sample of (customer, snapshot)
+    keeps max_train_rows of them (test and score rows are never sampled), so memory stays bounded.
+    """
+    settings, _ = settings_from_config(config)
+    n_train = relation.filter("split = 'train'").aggregate("count(*)").fetchone()[0]
+    if n_train <= settings.max_train_rows:
+        return relation.df()
+    keep = int(settings.max_train_rows / n_train * 1_000_003)
+    log.info("training rows capped in DuckDB: ~%d of %d", settings.max_train_rows, n_train)
+    key = "hash(customer_id || '|' || cast(snapshot_date as varchar))"
+    return relation.filter(f"split <> 'train' or {key} % 1000003 < {keep}").df()
+
+
 def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     frame = frame.copy()
     for f in schema:

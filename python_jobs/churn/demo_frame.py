@@ -15,8 +15,15 @@ HORIZON_DAYS = 90
 
 
 def make_frame(
-    n_customers: int = 2_000, n_snapshots: int = 10, seed: int = 0, with_text: bool = True
+    n_customers: int = 2_000,
+    n_snapshots: int = 10,
+    seed: int = 0,
+    with_text: bool = True,
+    n_extra_features: int = 0,
+    max_train_rows: int | None = None,
 ) -> pd.DataFrame:
+    """`n_extra_features` noise columns (extra_1..) widen the frame to a realistic feature count;
+    `max_train_rows` samples training rows the way the dbt adapter caps them, keeping memory bounded."""
     rng = np.random.default_rng(seed)
     snaps = pd.date_range("2024-01-01", periods=n_snapshots, freq="MS")
     n = n_customers * n_snapshots
@@ -63,10 +70,21 @@ def make_frame(
         default="gap",
     )
     frame.loc[frame["split"] == "score", "churned"] = pd.NA
-    return frame[frame["split"] != "gap"].reset_index(drop=True)
+    frame = frame[frame["split"] != "gap"]
+    is_train = (frame["split"] == "train").to_numpy()
+    if max_train_rows is not None and is_train.sum() > max_train_rows:
+        keep = ~is_train | (rng.random(len(frame)) < max_train_rows / is_train.sum())
+        frame = frame[keep]
+    frame = frame.reset_index(drop=True)
+    if n_extra_features:
+        extra = rng.normal(0, 1, (len(frame), n_extra_features)).astype("float64")
+        frame = pd.concat(
+            [frame, pd.DataFrame(extra, columns=[f"extra_{i + 1}" for i in range(n_extra_features)])], axis=1
+        )
+    return frame
 
 
-def make_specs_frame() -> pd.DataFrame:
+def make_specs_frame(n_extra_features: int = 0) -> pd.DataFrame:
     rows = [
         ("recency_days", "baseline", "days since last order", "{value:.0f} days since the last order"),
         ("frequency_365d", "baseline", "orders in the last 365 days", "only {value:.0f} orders in a year"),
@@ -87,5 +105,9 @@ def make_specs_frame() -> pd.DataFrame:
             "{value:.0f} negative reviews in 90 days",
         ),
         ("mean_sentiment", "text", "mean review sentiment", "mean sentiment {value:+.2f}"),
+    ]
+    rows += [
+        (f"extra_{i + 1}", "baseline", f"noise feature {i + 1}", "{value:.2f}")
+        for i in range(n_extra_features)
     ]
     return pd.DataFrame(rows, columns=["feature_name", "feature_set", "description", "reason_template"])

@@ -255,6 +255,8 @@ def fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings | None
 
 
 def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> ChurnRun:
+    # A canonical row order: whatever order the warehouse returns rows in, the fit is the same.
+    frame = frame.sort_values(KEYS, kind="stable").reset_index(drop=True)
     guards.check_point_in_time(frame)
     parts = split_rows(frame)
     guards.check_unlabelled(frame[frame["split"] == "score"])
@@ -377,7 +379,8 @@ def score(run: ChurnRun, rows: pd.DataFrame) -> pd.DataFrame:
     Labels are dropped before anything is computed: as_of scores cannot depend on them.
     """
     with threadpool_limits(limits=run.settings.n_threads):
-        return _score(run, rows.drop(columns=[LABEL], errors="ignore").reset_index(drop=True))
+        rows = rows.drop(columns=[LABEL], errors="ignore").sort_values(KEYS, kind="stable")
+        return _score(run, rows.reset_index(drop=True))
 
 
 def _score(run: ChurnRun, rows: pd.DataFrame) -> pd.DataFrame:
