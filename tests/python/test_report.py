@@ -224,3 +224,32 @@ def test_report_draws_in_headless_chromium(full_warehouse: Path, tmp_path: Path)
     ]
     assert not console_errors, console_errors
     assert elapsed < 60
+
+
+def test_headline_uses_reason_features_and_their_descriptions(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "h.duckdb"))
+    for schema in ("ml", "reference"):
+        con.execute(f"create schema {schema}")
+    con.execute(
+        """
+        create table ml.churn_scores as select * from (values
+            ('a', 0.9, 'high', 100.0, 'recency_days', 'days_overdue', null::varchar),
+            ('b', 0.8, 'high', 50.0, 'recency_days', null, null),
+            ('c', 0.1, 'low', 5.0, 'tenure_days', null, null)
+        ) t(customer_id, churn_probability, risk_tier, revenue_at_risk,
+            reason_1_feature, reason_2_feature, reason_3_feature)
+        """
+    )
+    con.execute(
+        "create table reference.churn_features as select * from (values "
+        "('recency_days', 'Days since the last valid order')) t(feature_name, description)"
+    )
+    con.execute(
+        "create table reference.playbook_actions as select * from (values ('loyalty_perk', 0.03)) "
+        "t(action, assumed_effect)"
+    )
+    text = headline_text(con)
+    con.close()
+    assert "High churn risk: 2 customers, 150 revenue at risk (155 across all scored customers)." in text
+    assert "Top drivers: Days since the last valid order (2); days_overdue (1)." in text
+    assert "Best action (assumed, not yet measured): loyalty_perk (+3 pts)." in text
