@@ -194,6 +194,12 @@ def enrich(
     default=None,
     help="Also write table enrichment.text_eval_results into this DuckDB file.",
 )
+@click.option(
+    "--weak/--no-weak",
+    default=True,
+    show_default=True,
+    help="Also score the local tagger blended with the star-rating model (cross-fitted).",
+)
 def eval_text(
     model_id: str | None,
     raw_path: Path | None,
@@ -203,6 +209,7 @@ def eval_text(
     cache_path: Path | None,
     out_csv: Path,
     warehouse: Path | None,
+    weak: bool,
 ) -> None:
     """Score a tagger against labelled text (synthetic truth and real dev sets) next to a naive baseline."""
     import os
@@ -231,7 +238,9 @@ def eval_text(
         raise click.UsageError(
             "no labelled data found (pass --raw-path with truth_texts.parquet or --dev-dir)"
         )
-    results = evaluate(sets, settings)
+    from python_jobs.text.runner import is_local
+
+    results = evaluate(sets, settings, weak=weak and is_local(settings.model_id))
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     results.to_csv(out_csv, index=False)
     if warehouse:

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from python_jobs.text.embed import EmbedSettings, embed_texts
-from python_jobs.text.runner import TagSettings, Tally, tag_texts
+from python_jobs.text.redact import redact
+from python_jobs.text.runner import TagSettings, Tally, is_local, tag_texts
 
 DEFAULT_TAG_MODEL = "churn-local-tagger"
 DEFAULT_EMBED_MODEL = "churn-local-embed"
@@ -39,10 +40,29 @@ def tag_settings(get: Getter | None = None, **overrides: Any) -> TagSettings:
         .expanduser()
         .resolve(),
         max_texts=int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
+        weak_sentiment=_setting(get, "weak_sentiment", "CHURN_WEAK_SENTIMENT", "true").lower()
+        in ("true", "1", "yes"),
     )
     for key, value in overrides.items():
         setattr(settings, key, value)
     return settings
+
+
+def local_tagger_for(reviews: Any, settings: TagSettings) -> Any:
+    """The local tagger, blended with a weak-label model fitted on these reviews' star ratings when enabled,
+    the tag model is the local one, and there are enough ratings; None means: use settings.model_id as is."""
+    if not (settings.weak_sentiment and is_local(settings.model_id)) or reviews is None:
+        return None
+    from python_jobs.text.llm_plugin import LocalTagger
+    from python_jobs.text.weak_label import fit_or_load
+
+    table = _arrow(reviews)
+    if "rating" not in table.column_names:
+        return None
+    texts = [redact(t) for t in _joined_text(table, "title", "body")]
+    ratings = table["rating"].cast(pa.float64()).to_numpy(zero_copy_only=False)
+    weak = fit_or_load(texts, ratings, Path(settings.cache_path).parent)
+    return LocalTagger(weak=weak) if weak is not None else None
 
 
 def embed_settings(get: Getter | None = None, **overrides: Any) -> EmbedSettings:
@@ -86,11 +106,12 @@ _KEEP = {
 _TEXT = {"review": ("title", "body"), "ticket": ("subject", "body")}
 
 
-def _tag(kind: str, rows: Any, settings: TagSettings) -> tuple[pa.Table, Tally]:
+def _tag(kind: str, rows: Any, settings: TagSettings, reviews: Any = None) -> tuple[pa.Table, Tally]:
     table = _arrow(rows)
     key = f"{kind}_id"
+    model = local_tagger_for(reviews, settings)
     tags, tally = tag_texts(
-        table[key].cast(pa.string()).to_pylist(), _joined_text(table, *_TEXT[kind]), settings
+        table[key].cast(pa.string()).to_pylist(), _joined_text(table, *_TEXT[kind]), settings, model=model
     )
     out = table.select([c for c in _KEEP[kind] if c in table.column_names])
     if "language" in out.column_names:
@@ -102,12 +123,17 @@ def _tag(kind: str, rows: Any, settings: TagSettings) -> tuple[pa.Table, Tally]:
 
 def tag_reviews(reviews: Any, settings: TagSettings | None = None) -> pa.Table:
     """review_tags: one row per review (keys, created_at, rating) with its tags and tag status."""
-    return _tag("review", reviews, settings or tag_settings())[0]
+    table = _arrow(reviews)
+    return _tag("review", table, settings or tag_settings(), reviews=table)[0]
 
 
-def tag_tickets(tickets: Any, settings: TagSettings | None = None) -> pa.Table:
-    """ticket_tags: one row per support ticket (keys, created_at, channel) with its tags and tag status."""
-    return _tag("ticket", tickets, settings or tag_settings())[0]
+def tag_tickets(tickets: Any, settings: TagSettings | None = None, reviews: Any = None) -> pa.Table:
+    """ticket_tags: one row per support ticket (keys, created_at, channel) with its tags and tag status.
+
+    By default the local tagger uses its lexicon alone here: a weak-label model fitted on review stars scored
+    worse than the lexicon on tickets in `churn eval-text`. Passing `reviews` (with ratings) opts in anyway.
+    """
+    return _tag("ticket", tickets, settings or tag_settings(), reviews=reviews)[0]
 
 
 def embed_reviews(reviews: Any, settings: EmbedSettings | None = None) -> pa.Table:

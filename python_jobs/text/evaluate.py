@@ -62,6 +62,7 @@ def synthetic_sets(raw_path: Path) -> dict[str, pd.DataFrame]:
         )
         if source == "review" and "rating" in df:
             frame["rating"] = pd.to_numeric(df["rating"], errors="coerce")
+            frame["weak_rating"] = frame["rating"]
         sets[f"synthetic_{source}s"] = frame.reset_index(drop=True)
     return sets
 
@@ -81,18 +82,21 @@ def waimai_set(path: Path) -> pd.DataFrame:
 def amazon_set(path: Path) -> pd.DataFrame:
     """Amazon 5-core reviews; stars as proxy labels (1-2 negative, 3 neutral, 4-5 positive).
 
-    Duplicates across product variants (same reviewer, item, time, text) are dropped; only reviewText is
-    tagged (the summary is often "Five Stars", which would leak the label).
+    Duplicates are dropped on the text itself: beyond the variant copies (same reviewer, item, time, text)
+    the same text recurs across item variants, and copies in both training and test folds would flatter
+    any fitted model. Only reviewText is tagged (the summary is often "Five Stars", which leaks the label).
     """
     df = pd.read_json(path, lines=True)
     df = df.dropna(subset=["reviewText"])
     df = df[df["reviewText"].str.strip().str.len() > 0]
-    df = df.drop_duplicates(["reviewerID", "asin", "unixReviewTime", "reviewText"])
+    df = df.assign(reviewText=df["reviewText"].str.strip()).drop_duplicates("reviewText")
     return pd.DataFrame(
         {
             "text_id": path.stem + "-" + df.index.astype(str),
             "text": df["reviewText"].astype(str),
             "label": df["overall"].astype(int).map(STAR_LABELS),
+            # stars for fitting the weak-label model (cross-fitted); not a baseline input: they are the label
+            "weak_rating": df["overall"].astype(float),
         }
     ).reset_index(drop=True)
 
@@ -157,13 +161,56 @@ def baseline(df: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     return name, pred
 
 
-def evaluate(sets: dict[str, pd.DataFrame], settings: TagSettings) -> pd.DataFrame:
-    """Long table: dataset, tagger, metric, value, n (texts scored)."""
+def weak_predictions(df: pd.DataFrame, settings: TagSettings, fit_on: pd.DataFrame | None, folds: int = 5):
+    """Tags from the local tagger blended with a weak-label model that never saw the scored text:
+    cross-fitted on the set's own star ratings (`weak_rating`), or fitted on another set (`fit_on`)."""
+    import pyarrow as pa
+
+    from python_jobs.text.llm_plugin import LocalTagger
+    from python_jobs.text.local_tagger import tag_text
+    from python_jobs.text.weak_label import WeakSentiment, enough_ratings
+
+    def fit(rows: pd.DataFrame) -> WeakSentiment:
+        texts = rows["text"].tolist()
+        lex = np.array([tag_text(t)["sentiment"] for t in texts])
+        return WeakSentiment().fit(texts, rows["weak_rating"].to_numpy(float), lex)
+
+    def tag(rows: pd.DataFrame, weak: WeakSentiment) -> pa.Table:
+        return tag_texts(
+            rows["text_id"].tolist(), rows["text"].tolist(), settings, model=LocalTagger(weak=weak)
+        )[0]
+
+    if fit_on is not None:
+        if not enough_ratings(fit_on["weak_rating"].to_numpy(float)):
+            return None
+        return tag(df, fit(fit_on)).to_pandas()
+    if "weak_rating" not in df or not enough_ratings(df["weak_rating"].to_numpy(float)):
+        return None
+    fold = np.random.default_rng(0).permutation(len(df)) % folds
+    parts = []
+    for k in range(folds):
+        part = tag(df[fold == k], fit(df[fold != k])).to_pandas()
+        part.index = np.nonzero(fold == k)[0]
+        parts.append(part)
+    return pd.concat(parts).sort_index()
+
+
+def evaluate(sets: dict[str, pd.DataFrame], settings: TagSettings, weak: bool = False) -> pd.DataFrame:
+    """Long table: dataset, tagger, metric, value, n (texts scored). With `weak` (local tagger only), the
+    blended tagger is scored too, cross-fitted, on every set with star ratings (tickets: fitted on reviews)."""
     rows = []
     for name, df in sets.items():
         tags, tally = tag_texts(df["text_id"].tolist(), df["text"].tolist(), settings)
         pred = tags.to_pandas()
+        variants = [(settings.model_id, pred)]
+        if weak:
+            fit_on = sets.get("synthetic_reviews") if name == "synthetic_tickets" else None
+            blended = weak_predictions(df, settings, fit_on)
+            if blended is not None:
+                variants.append((f"{settings.model_id}+weak", blended))
         ok = (pred["tag_status"] == "tagged").to_numpy()
+        for _, p in variants[1:]:
+            ok &= (p["tag_status"] == "tagged").to_numpy()
         if not ok.all():
             log.warning(
                 "%s: %d of %d texts not tagged (%s); scored on the tagged ones",
@@ -172,9 +219,10 @@ def evaluate(sets: dict[str, pd.DataFrame], settings: TagSettings) -> pd.DataFra
                 len(ok),
                 tally.line(),
             )
-        scored_df, scored_pred = df[ok].reset_index(drop=True), pred[ok].reset_index(drop=True)
+        scored_df = df[ok].reset_index(drop=True)
         base_name, base_pred = baseline(scored_df)
-        for tagger, p in ((settings.model_id, scored_pred), (base_name, base_pred)):
+        for tagger, p in [*variants, (base_name, base_pred)]:
+            p = p if tagger == base_name else p[ok].reset_index(drop=True)
             for metric, value in score(scored_df, p).items():
                 rows.append(
                     {"dataset": name, "tagger": tagger, "metric": metric, "value": value, "n": int(ok.sum())}
@@ -183,12 +231,22 @@ def evaluate(sets: dict[str, pd.DataFrame], settings: TagSettings) -> pd.DataFra
 
 
 def comparison(results: pd.DataFrame) -> pd.DataFrame:
-    """Wide view: one row per dataset and metric, the tagger's value beside the baseline's."""
+    """Wide view: one row per dataset and metric, each tagger's value beside the baseline's."""
     if results.empty:
         return results
-    wide = results.assign(
-        role=np.where(results["tagger"].str.startswith("baseline_"), "baseline", "tagger")
-    ).pivot_table(index=["dataset", "metric"], columns="role", values="value", aggfunc="first")
+    role = np.where(
+        results["tagger"].str.startswith("baseline_"),
+        "baseline",
+        np.where(results["tagger"].str.endswith("+weak"), "tagger+weak", "tagger"),
+    )
+    wide = results.assign(role=role).pivot_table(
+        index=["dataset", "metric"], columns="role", values="value", aggfunc="first"
+    )
     wide = wide.reset_index()
-    wide["beats_baseline"] = wide["tagger"] > wide["baseline"]
+    wide.columns.name = None
+    wide["tagger_beats_baseline"] = wide["tagger"] > wide["baseline"]
+    if "tagger+weak" in wide:
+        wide["weak_beats_baseline"] = (wide["tagger+weak"] > wide["baseline"]).where(
+            wide["tagger+weak"].notna()
+        )
     return wide

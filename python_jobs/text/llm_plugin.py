@@ -23,13 +23,20 @@ EMBED_ID = "churn-local-embed"
 
 
 class LocalTagger(llm.Model):
-    """Lexicon + rules tagger. Reads the fenced batch prompt of `prompt.build_prompt` (or a bare text)
+    """Lexicon + rules tagger (optionally blended with a weak-label sentiment model). Reads the fenced batch prompt of `prompt.build_prompt` (or a bare text)
     and returns JSON that matches `schema.batch_schema()` (or `schema.tag_schema()` for a bare text)."""
 
     model_id = TAGGER_ID
     can_stream = False
     supports_schema = True
-    version = LEXICON_VERSION
+
+    def __init__(self, weak: Any = None) -> None:
+        # optional `weak_label.WeakSentiment` fitted on the shop's star ratings, blended into sentiment
+        self.weak = weak
+
+    @property
+    def version(self) -> str:
+        return LEXICON_VERSION + (f"+{self.weak.version}" if self.weak is not None else "")
 
     def execute(
         self,
@@ -41,10 +48,17 @@ class LocalTagger(llm.Model):
         text = prompt.prompt or ""
         items = parse_prompt(text)
         out: dict[str, Any]
+        bodies = [text] if items is None else [body for _, body in items]
+        tags = [tag_text(body) for body in bodies]
+        if self.weak is not None and tags:
+            proba = self.weak.predict_proba(bodies, [t["sentiment"] for t in tags])
+            for t, p in zip(tags, proba, strict=True):
+                t["sentiment"] = round(float(p[2] - p[0]), 4)
+                t["sentiment_label"] = ("negative", "neutral", "positive")[int(p.argmax())]
         if items is None:
-            out = tag_text(text)
+            out = tags[0]
         else:
-            out = {"items": [{"id": item_id, **tag_text(body)} for item_id, body in items]}
+            out = {"items": [{"id": item_id, **t} for (item_id, _), t in zip(items, tags, strict=True)]}
         payload = json.dumps(out, ensure_ascii=False)
         response.set_usage(input=len(text) // 4, output=len(payload) // 4)
         yield payload

@@ -49,6 +49,7 @@ class TagSettings:
     max_texts: int = 0  # budget: at most this many texts sent to the model in this run (0 = no limit)
     retry_quarantined: bool = False
     show_progress: bool = True
+    weak_sentiment: bool = True  # local tagger only: blend a model fitted on the shop's star ratings
 
 
 @dataclass
@@ -214,10 +215,14 @@ def _usage(response: Any) -> tuple[int, int]:
 
 
 def tag_texts(
-    ids: Sequence[str], texts: Sequence[str | None], settings: TagSettings
+    ids: Sequence[str], texts: Sequence[str | None], settings: TagSettings, model: Any = None
 ) -> tuple[pa.Table, Tally]:
-    """Tags for every text: one row per input id with status tagged | quarantined | failed | over_budget."""
-    model = registry.get_model(settings.model_id)
+    """Tags for every text: one row per input id with status tagged | quarantined | failed | over_budget.
+
+    `model` overrides the registry lookup of settings.model_id with an `llm.Model` instance (used for the
+    local tagger carrying a fitted weak-label model); it must still be called through `model.prompt`.
+    """
+    model = model if model is not None else registry.get_model(settings.model_id)
     version = cache_version(model)
     local = is_local(settings.model_id)
     per_request = settings.texts_per_request or (64 if local else 10)

@@ -119,3 +119,30 @@ def test_seed_taxonomy_matches_schema_topics():
     with open(REPO_ROOT / "seeds" / "topic_taxonomy.csv", newline="") as fh:
         keys = [row["topic_key"] for row in csv.DictReader(fh)]
     assert tuple(keys) == TOPICS
+
+
+def test_weak_label_blend_is_valid_versioned_and_needs_enough_ratings(tmp_path):
+    from python_jobs.text.llm_plugin import LocalTagger
+    from python_jobs.text.weak_label import fit_or_load
+
+    rng = np.random.default_rng(0)
+    good = ["love it, great quality", "fast delivery, very happy", "perfect fit, recommend"]
+    bad = ["arrived broken, terrible", "late and damaged box", "refund never came, awful"]
+    mid = ["it is fine, nothing special", "ok for the price", "average product"]
+    texts, ratings = [], []
+    for _ in range(150):
+        for bank, stars in ((good, 5), (bad, 1), (mid, 3)):
+            texts.append(f"{bank[rng.integers(3)]} #{rng.integers(1000)}")
+            ratings.append(stars)
+    assert fit_or_load(texts[:50], np.array(ratings[:50]), tmp_path) is None  # too few ratings
+    weak = fit_or_load(texts, np.array(ratings), tmp_path)
+    assert weak is not None and weak.version.startswith("weak-v1-")
+    assert fit_or_load(texts, np.array(ratings), tmp_path).fingerprint_ == weak.fingerprint_  # cached on disk
+    tagger = LocalTagger(weak=weak)
+    assert tagger.version != LocalTagger().version  # separate cache entries
+    out = json.loads(
+        tagger.prompt(build_prompt([("a", "great quality, love it"), ("b", "broken and late")])).text()
+    )
+    labels = {i["id"]: i["sentiment_label"] for i in out["items"]}
+    assert labels == {"a": "positive", "b": "negative"}
+    assert all(validate_tags({k: v for k, v in i.items() if k != "id"})[1] is None for i in out["items"])

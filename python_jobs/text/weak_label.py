@@ -1,0 +1,127 @@
+"""Weak-label sentiment: a character n-gram model fitted on the shop's own star ratings, blended with the lexicon.
+
+Stars are noisy labels for the text's sentiment (1-2 negative, 3 neutral, 4-5 positive), but there are many
+of them and they speak the shop's own vocabulary and class balance, which a general lexicon does not.
+Features: TF-IDF of character 2-4-grams (any language, no tokenizer) plus the lexicon score and its
+magnitude, so the model learns how far to trust the lexicon. The local tagger uses the model's class
+probabilities for sentiment (P(pos) - P(neg)) and label (argmax). `churn eval-text` scores it with
+cross-fitting (never on the texts it was fitted on); it is kept because it beats the lexicon alone there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import SGDClassifier
+
+log = logging.getLogger(__name__)
+
+WEAK_VERSION = "weak-v1"
+LABELS = np.array(["negative", "neutral", "positive"])
+
+
+def star_classes(ratings: np.ndarray) -> np.ndarray:
+    """Stars -> 0 negative (1-2), 1 neutral (3), 2 positive (4-5); -1 where missing or out of range."""
+    r = np.asarray(ratings, dtype=float)
+    out = np.select([r <= 2, r == 3, r >= 4], [0, 1, 2], default=-1)
+    return np.where(np.isnan(r) | (r < 1) | (r > 5), -1, out)
+
+
+def enough_ratings(ratings: np.ndarray, min_rated: int = 300, min_per_class: int = 15) -> bool:
+    """Fit only with enough star-rated texts and every class present."""
+    y = star_classes(ratings)
+    counts = np.bincount(y[y >= 0], minlength=3)
+    return counts.sum() >= min_rated and counts.min() >= min_per_class
+
+
+class WeakSentiment(BaseEstimator):
+    """fit(texts, ratings, lexicon_scores) -> self; predict_proba(texts, lexicon_scores) -> (n, 3)."""
+
+    def __init__(self, max_train: int = 100_000, alpha: float = 1e-5, seed: int = 0) -> None:
+        self.max_train = max_train
+        self.alpha = alpha
+        self.seed = seed
+
+    def _features(self, texts: Sequence[str], lex: np.ndarray, fit: bool = False) -> sparse.csr_matrix:
+        grams = self.vectorizer_.fit_transform(texts) if fit else self.vectorizer_.transform(texts)
+        lex = np.asarray(lex, dtype=np.float32)
+        return sparse.hstack([grams, sparse.csr_matrix(np.c_[lex, np.abs(lex)])]).tocsr()
+
+    def fit(self, texts: Sequence[str], ratings: np.ndarray, lexicon_scores: np.ndarray) -> WeakSentiment:
+        y = star_classes(ratings)
+        keep = np.nonzero(y >= 0)[0]
+        if len(keep) > self.max_train:
+            keep = np.sort(np.random.default_rng(self.seed).choice(keep, self.max_train, replace=False))
+        texts_k = [texts[i] for i in keep]
+        self.vectorizer_ = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 4),
+            min_df=2,
+            sublinear_tf=True,
+            max_features=50_000,
+            dtype=np.float32,
+        )
+        x = self._features(texts_k, np.asarray(lexicon_scores)[keep], fit=True)
+        self.clf_ = SGDClassifier(
+            loss="log_loss", alpha=self.alpha, max_iter=50, tol=None, random_state=self.seed
+        )
+        self.clf_.fit(x, y[keep])
+        digest = hashlib.sha256(WEAK_VERSION.encode())
+        for t, label in zip(texts_k, y[keep], strict=True):
+            digest.update(f"{label}\x00{t}\x01".encode())
+        self.fingerprint_ = digest.hexdigest()[:16]
+        self.n_train_ = len(keep)
+        log.info("weak sentiment model fitted on %d star-rated texts (%s)", len(keep), self.fingerprint_)
+        return self
+
+    def predict_proba(self, texts: Sequence[str], lexicon_scores: np.ndarray) -> np.ndarray:
+        proba = self.clf_.predict_proba(self._features(texts, lexicon_scores))
+        out = np.zeros((len(texts), 3))
+        out[:, self.clf_.classes_] = proba
+        return out
+
+    @property
+    def version(self) -> str:
+        return f"{WEAK_VERSION}-{self.fingerprint_}"
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(self))
+        tmp.replace(path)
+
+    @staticmethod
+    def load(path: Path) -> WeakSentiment:
+        return pickle.loads(Path(path).read_bytes())
+
+
+def fit_or_load(texts: Sequence[str], ratings: np.ndarray, cache_dir: Path) -> WeakSentiment | None:
+    """The shop's weak model for these rated texts, fitted once and kept next to the LLM cache by fingerprint.
+
+    None when there are too few ratings (the tagger then uses the lexicon alone).
+    """
+    ratings = np.asarray(ratings, dtype=float)
+    if not enough_ratings(ratings):
+        log.info("too few star ratings for a weak sentiment model; using the lexicon alone")
+        return None
+    y = star_classes(ratings)
+    digest = hashlib.sha256(WEAK_VERSION.encode())
+    for t, label in zip(texts, y, strict=True):
+        digest.update(f"{label}\x00{t}\x01".encode())
+    path = Path(cache_dir) / "weak_sentiment" / f"{digest.hexdigest()[:16]}.pkl"
+    if path.exists():
+        return WeakSentiment.load(path)
+    from python_jobs.text.local_tagger import tag_text
+
+    lex = np.array([tag_text(t)["sentiment"] for t in texts])
+    model = WeakSentiment().fit(list(texts), ratings, lex)
+    model.save(path)
+    return model

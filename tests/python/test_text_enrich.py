@@ -1,0 +1,82 @@
+"""The enrichment entry points the dbt Python models call (review_tags, ticket_tags, review_embeddings)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+
+from python_jobs.text.enrich import embed_reviews, embed_settings, tag_reviews, tag_settings, tag_tickets
+
+
+def reviews_frame(n: int = 400) -> pd.DataFrame:
+    good = ["Love it, great quality", "Fast delivery, very happy", "Perfect fit"]
+    bad = ["Arrived broken, terrible", "Late and the box was crushed", "Refund never came"]
+    mid = ["It is fine", "Ok for the price", "Average"]
+    rows = []
+    for i in range(n):
+        bank, stars = [(good, 5), (bad, 1), (mid, 3)][i % 3]
+        rows.append(
+            {
+                "review_id": f"r{i}",
+                "customer_id": f"c{i % 50}",
+                "order_id": None,
+                "created_at": pd.Timestamp("2024-01-01") + pd.Timedelta(days=i),
+                "rating": stars,
+                "title": bank[i % 3],
+                "body": f"order {i}, mail me at x{i}@example.com",
+                "language": "en",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_review_and_ticket_tags_keep_keys_and_add_tags(tmp_path):
+    get = {
+        "tag_model": "churn-local-tagger",
+        "llm_cache_path": str(tmp_path / "c.sqlite"),
+        "max_texts": "0",
+    }.get
+    reviews = reviews_frame()
+    out = tag_reviews(pa.Table.from_pandas(reviews), tag_settings(get, show_progress=False))
+    assert out.num_rows == len(reviews)
+    assert out.column_names[:6] == [
+        "review_id",
+        "customer_id",
+        "order_id",
+        "created_at",
+        "rating",
+        "language_hint",
+    ]
+    assert set(out.column("tag_status").to_pylist()) == {"tagged"}
+    assert "weak-v1" in out.column("tag_version")[0].as_py()  # enough star ratings: blended
+    labels = out.column("sentiment_label").to_pylist()
+    assert labels[0] == "positive" and labels[1] == "negative"
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": ["t1"],
+            "customer_id": ["c1"],
+            "order_id": [None],
+            "created_at": [pd.Timestamp("2024-02-01")],
+            "channel": ["email"],
+            "subject": ["Parcel lost"],
+            "body": ["Still waiting, cancel my account"],
+            "language": [None],
+        }
+    )
+    t = tag_tickets(tickets, tag_settings(get, show_progress=False)).to_pylist()[0]
+    assert t["ticket_id"] == "t1" and t["churn_intent"] is True and "weak" not in t["tag_version"]
+
+
+def test_review_embeddings_are_fixed_size_and_keyed(tmp_path):
+    get = {"embedding_model": "churn-local-embed", "llm_cache_path": str(tmp_path / "c.sqlite")}.get
+    out = embed_reviews(reviews_frame(10), embed_settings(get, show_progress=False))
+    assert out.column_names == [
+        "review_id",
+        "customer_id",
+        "created_at",
+        "content_hash",
+        "embedding_model",
+        "embedding",
+    ]
+    assert out.schema.field("embedding").type == pa.list_(pa.float32(), 256)
+    assert out.column("review_id").to_pylist() == [f"r{i}" for i in range(10)]
