@@ -126,6 +126,8 @@ def to_matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 
 def numeric(values: pd.Series) -> np.ndarray:
-    """Any numeric/boolean/nullable column as float64 with NaN for nulls."""
+    """Any numeric/boolean/nullable column as float64 with NaN for nulls and infinities."""
     out = pd.to_numeric(values, errors="coerce")
-    return out.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    arr = out.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    arr[np.isinf(arr)] = np.nan
+    return arr
