@@ -44,7 +44,7 @@ recount as (
     inner join texts
         on
             voice.customer_id = texts.customer_id
-            and texts.created_at < voice.snapshot_date
+            and voice.snapshot_date > texts.created_at
     group by voice.customer_id, voice.snapshot_date
 )
 

@@ -24,4 +24,4 @@ where
     embeddings.dim <> dims.dim
     or embeddings.dim = 0
     or embeddings.type_name <> 'FLOAT[' || cast(dims.dim as varchar) || ']'
-    or list_has_any(cast(embeddings.embedding as double []), [cast('nan' as double)])
+    or list_has_any(cast(embeddings.embedding as double[]), [cast('nan' as double)])

@@ -8,7 +8,8 @@ seed as (
 
 compiled as (
     {%- for topic in voice_topics() %}
-    select '{{ topic }}' as topic_key{% if not loop.last %} union all{% endif %}
+        select '{{ topic }}' as topic_key{% if not loop.last %}
+            union all{% endif %}
     {%- endfor %}
 ),
 
@@ -19,15 +20,21 @@ tagged as (
 ),
 
 problems as (
-    select topic_key, 'in voice_topics() but not in the seed' as problem
+    select
+        topic_key,
+        'in voice_topics() but not in the seed' as problem
     from compiled
     where topic_key not in (select seed.topic_key from seed)
     union all
-    select topic_key, 'in the seed but not in voice_topics()' as problem
+    select
+        topic_key,
+        'in the seed but not in voice_topics()' as problem
     from seed
     where topic_key not in (select compiled.topic_key from compiled)
     union all
-    select topic_key, 'returned by a tagger but not in the seed' as problem
+    select
+        topic_key,
+        'returned by a tagger but not in the seed' as problem
     from tagged
     where topic_key not in (select seed.topic_key from seed)
 )

@@ -112,7 +112,7 @@ texts_before as (
     inner join texts
         on
             customer_snapshots.customer_id = texts.customer_id
-            and texts.created_at < customer_snapshots.snapshot_date
+            and customer_snapshots.snapshot_date > texts.created_at
 ),
 
 aggregated as (
@@ -135,8 +135,8 @@ aggregated as (
         max(case when churn_intent and in_window then 1 else 0 end) as churn_intent_90d,
         max(case when in_window then intensity end) as max_intensity_90d,
         {%- for topic in voice_topics() %}
-        sum(case when is_complaint and {{ voice_has_topic('topics', topic) }} then 1 else 0 end)
-            as topic_{{ topic }}_count,
+            sum(case when is_complaint and {{ voice_has_topic('topics', topic) }} then 1 else 0 end)
+                as topic_{{ topic }}_count,
         {%- endfor %}
         max(created_at) as voice_max_event_at
     from texts_before
@@ -162,10 +162,10 @@ final as (
         coalesce(aggregated.churn_intent_90d, 0) = 1 as churn_intent_90d,
         cast(coalesce(aggregated.max_intensity_90d, 0) as double) as max_intensity_90d,
         {%- for topic in voice_topics() %}
-        cast(coalesce(aggregated.topic_{{ topic }}_count, 0) as bigint) as topic_{{ topic }}_count,
+            cast(coalesce(aggregated.topic_{{ topic }}_count, 0) as bigint) as topic_{{ topic }}_count,
         {%- endfor %}
         {%- for i in range(1, n_pcs + 1) %}
-        cast(embedding_pcs.voice_pc{{ i }} as double) as voice_pc{{ i }},
+            cast(embedding_pcs.voice_pc{{ i }} as double) as voice_pc{{ i }},
         {%- endfor %}
         aggregated.voice_max_event_at
     from customer_snapshots
