@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +36,12 @@ from python_jobs.text.schema import SCHEMA_VERSION, TAG_FIELDS, batch_schema, va
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 529}
+_SECRET = re.compile(r"(sk-[A-Za-z0-9_-]{6,}|Bearer\s+\S+|(?i:api[_-]?key)\S*\s*[:=]\s*\S+)")
+
+
+def scrub(message: str) -> str:
+    """Error text safe to log and store: anything that looks like an API key is masked."""
+    return _SECRET.sub("[SECRET]", message)[:300]
 
 
 @dataclass
@@ -171,10 +178,10 @@ def _tag_request(model: Any, batch: list[tuple[str, str]], settings: TagSettings
         except Exception as exc:  # noqa: BLE001 - classified below
             if not is_retryable(exc):
                 for h in pending:
-                    out.failed[h] = f"{type(exc).__name__}: {exc}"[:300]
+                    out.failed[h] = scrub(f"{type(exc).__name__}: {exc}")
                 log.warning("request failed, not retryable: %s", type(exc).__name__)
                 return out
-            transient = f"{type(exc).__name__}: {exc}"[:300]
+            transient = scrub(f"{type(exc).__name__}: {exc}")
             log.info(
                 "request failed (%s), attempt %d/%d",
                 type(exc).__name__,

@@ -86,10 +86,12 @@ def test_transient_errors_retry_with_backoff(tmp_path, fake):
     assert tally.retries == 2 and len(fake.prompts) == 3
 
 
-def test_non_retryable_error_fails_without_caching(tmp_path, fake):
-    fake.script = {0: ValueError("bad request")}
+def test_non_retryable_error_fails_without_caching_and_hides_keys(tmp_path, fake):
+    fake.script = {0: ValueError("bad request with key sk-live-abcdef123456 and Bearer tok123")}
     tags, _ = tag_texts(IDS[:2], TEXTS[:2], settings(tmp_path))
     assert tags.column("tag_status").to_pylist() == ["failed", "failed"]
+    reason = tags.column("status_reason")[0].as_py()
+    assert "sk-live" not in reason and "tok123" not in reason and "[SECRET]" in reason
     tags, _ = tag_texts(IDS[:2], TEXTS[:2], settings(tmp_path))
     assert tags.column("tag_status").to_pylist() == ["tagged", "tagged"]
 
