@@ -8,7 +8,6 @@ from python_jobs.segments import segment_customers
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    cfg = dbt.config.get
     labels = dbt.ref("churn_labels")
     as_of = labels.aggregate("max(snapshot_date)").df().iloc[0, 0]
     at = f"snapshot_date = '{as_of}'::date"
@@ -22,8 +21,9 @@ def model(dbt, session):
         activity,
         voice,
         scores,
-        k_min=int(cfg("segment_k_min") or 3),
-        k_max=int(cfg("segment_k_max") or 8),
-        seed=int(cfg("random_seed") or 42),
+        # dbt passes only config keys it sees as literal dbt.config.get("...") calls
+        k_min=int(dbt.config.get("segment_k_min") or 3),
+        k_max=int(dbt.config.get("segment_k_max") or 8),
+        seed=int(dbt.config.get("random_seed") or 42),
     )
     return result.assignments
