@@ -13,6 +13,8 @@ def model(dbt, session):
         "random_seed": dbt.config.get("random_seed"),
         "risk_high_share": dbt.config.get("risk_high_share"),
         "risk_medium_share": dbt.config.get("risk_medium_share"),
+        "risk_high_cut": dbt.config.get("risk_high_cut"),
+        "risk_medium_cut": dbt.config.get("risk_medium_cut"),
         "model_dir": dbt.config.get("model_dir"),
         "max_train_rows": dbt.config.get("max_train_rows"),
         "n_boot": dbt.config.get("n_boot"),

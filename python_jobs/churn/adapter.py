@@ -112,6 +112,8 @@ def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
         seed=value("random_seed", 42, int),
         risk_high_share=value("risk_high_share", 0.05, float),
         risk_medium_share=value("risk_medium_share", 0.15, float),
+        risk_high_cut=value("risk_high_cut", None, float),
+        risk_medium_cut=value("risk_medium_cut", None, float),
         max_train_rows=value("max_train_rows", 400_000, int),
         n_boot=value("n_boot", 500, int),
         n_threads=value("n_threads", 1, int),
@@ -159,9 +161,9 @@ def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
-def scores_table(fitted: run.ChurnRun, training: pd.DataFrame) -> pa.Table:
+def scores_table(fitted: run.ChurnRun, training: pd.DataFrame, config: dict[str, Any]) -> pa.Table:
     rows = training[training["split"] == "score"]
-    return _table(run.score(fitted, rows), SCORES_SCHEMA)
+    return _table(run.score(fitted, rows, settings_from_config(config)[0]), SCORES_SCHEMA)
 
 
 def metrics_table(fitted: run.ChurnRun) -> pa.Table:

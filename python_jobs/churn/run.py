@@ -38,6 +38,9 @@ class Settings:
     seed: int = 42
     risk_high_share: float = 0.05
     risk_medium_share: float = 0.15
+    # Probability cuts instead of capacity shares when set (scoring.risk_tiers).
+    risk_high_cut: float | None = None
+    risk_medium_cut: float | None = None
     max_train_rows: int = 400_000
     n_folds: int = 2
     n_boot: int = 500
@@ -121,6 +124,12 @@ def _window(parts: dict[str, pd.DataFrame]) -> dict[str, str]:
     }
 
 
+def training_settings(settings: Settings) -> str:
+    """The settings that change what is learned or measured (tiers and thread counts do not)."""
+    keep = ("seed", "max_train_rows", "n_folds", "n_boot", "candidates")
+    return repr({k: getattr(settings, k) for k in keep})
+
+
 def run_id_for(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> tuple[str, str]:
     """(run_id, fingerprint) of the labelled rows the run would learn and be evaluated on."""
     labelled = frame[frame["split"].isin(["train", "test"])]
@@ -131,7 +140,7 @@ def run_id_for(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings
             "fingerprint": fingerprint,
             "window": _window(split_rows(frame)),
             "specs": [asdict(s) for s in specs],
-            "settings": repr(settings),
+            "settings": training_settings(settings),
             "code": registry.code_version(),
         }
     )
@@ -373,17 +382,19 @@ def get_or_fit(
     return run
 
 
-def score(run: ChurnRun, rows: pd.DataFrame) -> pd.DataFrame:
+def score(run: ChurnRun, rows: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
     """One row per customer: calibrated probability, tier, revenue at risk and reasons from the champion.
 
-    Labels are dropped before anything is computed: as_of scores cannot depend on them.
+    Labels are dropped before anything is computed: as_of scores cannot depend on them. Tier settings and
+    threads come from `settings` (default: the run's), so changing tiers never needs a retrain.
     """
-    with threadpool_limits(limits=run.settings.n_threads):
+    settings = settings or run.settings
+    with threadpool_limits(limits=settings.n_threads):
         rows = rows.drop(columns=[LABEL], errors="ignore").sort_values(KEYS, kind="stable")
-        return _score(run, rows.reset_index(drop=True))
+        return _score(run, rows.reset_index(drop=True), settings)
 
 
-def _score(run: ChurnRun, rows: pd.DataFrame) -> pd.DataFrame:
+def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     m = run.champion_model
     X = to_matrix(rows, m.columns)
     p = m.calibrator.transform(raw_logit(m.pipeline, X))
@@ -400,7 +411,12 @@ def _score(run: ChurnRun, rows: pd.DataFrame) -> pd.DataFrame:
             "snapshot_date": pd.to_datetime(rows["snapshot_date"]).dt.date,
             "churn_probability": p,
             "risk_tier": risk_tiers(
-                p, rows["customer_id"], run.settings.risk_high_share, run.settings.risk_medium_share
+                p,
+                rows["customer_id"],
+                settings.risk_high_share,
+                settings.risk_medium_share,
+                high_cut=settings.risk_high_cut,
+                medium_cut=settings.risk_medium_cut,
             ),
             "spend_rate": np.nan_to_num(spend, nan=0.0),
             "revenue_at_risk": revenue_at_risk(p, spend),

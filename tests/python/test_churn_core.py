@@ -218,3 +218,11 @@ def test_curves_cover_all_charts(fitted):
     for (fs, _), m in fitted.models.items():
         assert kinds[m.model_id] == {"roc", "pr", "lift", "calibration"}, fs
     assert kinds["peer_recency"] == {"roc", "pr", "lift"}
+
+
+def test_tier_settings_do_not_change_the_run(fitted, frame, specs):
+    cut = replace(FAST, risk_high_cut=0.9, risk_medium_cut=0.7, n_threads=2)
+    assert run.run_id_for(frame, specs, cut) == run.run_id_for(frame, specs, FAST)
+    s = run.score(fitted, frame[frame["split"] == "score"], cut)
+    assert (s.loc[s["risk_tier"] == "high", "churn_probability"] >= 0.9).all()
+    assert (s.loc[s["risk_tier"] == "low", "churn_probability"] < 0.7).all()
