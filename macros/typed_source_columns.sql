@@ -30,8 +30,8 @@
         {%- else -%}
             {%- set typed = try_cast_sql(raw, col.data_type) -%}
             {%- do select_list.append(typed ~ ' as ' ~ col.name) -%}
-            {%- do checks.append("case when " ~ raw ~ " is not null and " ~ typed ~ " is null then '"
-                ~ col.name ~ " ' end") -%}
+            {%- do checks.append("coalesce(case when " ~ raw ~ " is not null and " ~ typed ~ " is null then '"
+                ~ col.name ~ " ' end, '')") -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if checks -%}

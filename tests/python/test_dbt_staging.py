@@ -52,6 +52,7 @@ def _orders() -> pa.Table:
         (8, "c3", d(2025, 4, 1), "shipped", 3.0, 0.0),  # invalid_status
         (9, "c3", d(2025, 5, 1), "completed", 9.0, 0.0),
         (9, "c3", d(2025, 5, 1), "completed", 9.0, 0.0),  # duplicate_row
+        (10, "c3", d(2025, 5, 2), "completed", "n/a", 0.0),  # unparseable_value (amount)
     ]
     cols = list(zip(*rows, strict=True))
     return pa.table(
@@ -60,7 +61,9 @@ def _orders() -> pa.Table:
             "customer_id": pa.array(cols[1], pa.string()),
             "ordered_at": pa.array(cols[2], TS),
             "status": pa.array(cols[3], pa.string()),
-            "amount": pa.array(cols[4], pa.float64()),
+            "amount": pa.array(
+                [str(v) for v in cols[4]], pa.string()
+            ),  # text amounts: staged via a safe cast
             "discount_amount": pa.array(cols[5], pa.float64()),
             "promised_delivery_at": pa.array([None] * len(rows), TS),
             "delivered_at": pa.array([None] * len(rows), TS),
@@ -131,10 +134,15 @@ def test_quarantine_reasons(warehouse: duckdb.DuckDBPyConnection) -> None:
         ("orders", "7", "future_timestamp"),
         ("orders", "8", "invalid_status"),
         ("orders", "9", "duplicate_row"),
+        ("orders", "10", "unparseable_value"),
         ("reviews", "r2", "invalid_rating"),
         ("reviews", "r3", "empty_text"),
     }
     assert expected <= got
+    detail = warehouse.execute(
+        "select detail from staging.stg_synthetic__quarantine where reason = 'unparseable_value'"
+    ).fetchone()[0]
+    assert detail == "amount"
     null_id = [r for r in got if r[0] == "customers" and r[2] == "null_id"]
     assert len(null_id) == 1 and null_id[0][1].startswith("_row:")
     assert len(got) == len(expected) + 1

@@ -45,7 +45,7 @@ select
     ranked.redeemed_at,
     upper(ranked.coupon_code) as coupon_code,
     ranked.discount_amount,
-    coalesce(ranked.redemption_id, '_row:' || ranked._row_hash) as row_key,
+    coalesce(ranked.redemption_id, '_row:' || cast(ranked._row_hash as varchar)) as row_key,
     ranked._unparseable_columns as quarantine_detail,
     coalesce(
         ranked._row_reason,

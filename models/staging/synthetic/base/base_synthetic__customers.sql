@@ -38,7 +38,7 @@ select
     upper(country) as country,
     lower(acquisition_channel) as acquisition_channel,
     lower(email) as email,
-    coalesce(customer_id, '_row:' || _row_hash) as row_key,
+    coalesce(customer_id, '_row:' || cast(_row_hash as varchar)) as row_key,
     _unparseable_columns as quarantine_detail,
     coalesce(
         _row_reason,

@@ -48,7 +48,7 @@ select
     lower(ranked.channel) as channel,
     lower(ranked.arm) as arm,
     ranked.unit_cost,
-    coalesce(ranked.intervention_id, '_row:' || ranked._row_hash) as row_key,
+    coalesce(ranked.intervention_id, '_row:' || cast(ranked._row_hash as varchar)) as row_key,
     ranked._unparseable_columns as quarantine_detail,
     coalesce(
         ranked._row_reason,

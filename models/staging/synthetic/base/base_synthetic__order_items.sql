@@ -43,7 +43,7 @@ select
     lower(ranked.category) as category,
     ranked.quantity,
     ranked.unit_price,
-    coalesce(ranked.order_item_id, '_row:' || ranked._row_hash) as row_key,
+    coalesce(ranked.order_item_id, '_row:' || cast(ranked._row_hash as varchar)) as row_key,
     ranked._unparseable_columns as quarantine_detail,
     coalesce(
         ranked._row_reason,

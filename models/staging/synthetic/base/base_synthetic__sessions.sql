@@ -46,7 +46,7 @@ select
     coalesce(ranked.is_login, false) as is_login,
     coalesce(ranked.page_views, 0) as page_views,
     coalesce(ranked.cart_adds, 0) as cart_adds,
-    coalesce(ranked.session_id, '_row:' || ranked._row_hash) as row_key,
+    coalesce(ranked.session_id, '_row:' || cast(ranked._row_hash as varchar)) as row_key,
     ranked._unparseable_columns as quarantine_detail,
     coalesce(
         ranked._row_reason,

@@ -51,7 +51,7 @@ select
     lower(ranked.language) as language,
     coalesce(length(ranked.body) > {{ max_chars }} or length(ranked.subject) > {{ max_chars }}, false)
         as is_text_truncated,
-    coalesce(ranked.ticket_id, '_row:' || ranked._row_hash) as row_key,
+    coalesce(ranked.ticket_id, '_row:' || cast(ranked._row_hash as varchar)) as row_key,
     ranked._unparseable_columns as quarantine_detail,
     coalesce(
         ranked._row_reason,
