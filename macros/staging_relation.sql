@@ -9,7 +9,7 @@
                       'support_tickets', 'interventions'],
         'online_retail': ['customers', 'orders', 'order_items'],
     } -%}
-    {%- set system = var('source_system') -%}
+    {%- set system = env_var('CHURN_SOURCE_SYSTEM', var('source_system')) -%}
     {%- if system not in provided -%}
         {{ exceptions.raise_compiler_error("Unknown var('source_system') '" ~ system ~ "': expected one of "
             ~ (provided.keys() | join(', '))) }}

@@ -6,7 +6,7 @@
     like everyone else but costs nothing and receives nothing, so the campaign's effect can be measured.
     is_selected: positive expected value and the treated customers' cumulative cost within intervention_budget.
 -#}
-{%- set campaign_id = var('campaign_id', 'next') -%}
+{%- set campaign_id = env_var('CHURN_CAMPAIGN_ID', var('campaign_id', 'next')) -%}
 {%- set control_share = var('control_share', 0.10) -%}
 {%- set budget = var('intervention_budget', 25000) -%}
 
