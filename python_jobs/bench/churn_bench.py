@@ -44,10 +44,10 @@ def _case(n_customers: int, queue: mp.Queue) -> None:
     sample = rows.head(100_000)
     from threadpoolctl import threadpool_limits
 
-    from python_jobs.churn.reasons import occlusion_contributions
+    from python_jobs.churn.reasons import contributions
 
     with threadpool_limits(limits=settings.n_threads):
-        occlusion_contributions(hgb.pipeline, features.to_matrix(sample, hgb.columns), hgb.reference)
+        contributions(hgb.pipeline, "hgb", features.to_matrix(sample, hgb.columns), hgb.reference)
     t4 = time.perf_counter()
     queue.put(
         {
@@ -60,6 +60,7 @@ def _case(n_customers: int, queue: mp.Queue) -> None:
             "scored_rows": float(len(scores)),
             "tree_reason_rows": float(len(sample)),
             "tree_reasons_s": t4 - t3,
+            "champion_is_hgb": float(fitted.champion_model.kind == "hgb"),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
     )

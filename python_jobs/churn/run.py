@@ -42,6 +42,7 @@ class Settings:
     risk_high_cut: float | None = None
     risk_medium_cut: float | None = None
     max_train_rows: int = 400_000
+    max_fold_rows: int = 200_000  # fit rows per validation fold (model choice), the final fit uses all
     n_folds: int = 2
     n_boot: int = 500
     # BLAS/OpenMP threads while fitting and scoring. 1 by default: on a small shared machine OpenMP's
@@ -126,7 +127,7 @@ def _window(parts: dict[str, pd.DataFrame]) -> dict[str, str]:
 
 def training_settings(settings: Settings) -> str:
     """The settings that change what is learned or measured (tiers and thread counts do not)."""
-    keep = ("seed", "max_train_rows", "n_folds", "n_boot", "candidates")
+    keep = ("seed", "max_train_rows", "max_fold_rows", "n_folds", "n_boot", "candidates")
     return repr({k: getattr(settings, k) for k in keep})
 
 
@@ -157,7 +158,7 @@ def _fit_feature_set(
 ) -> tuple[dict[str, FittedModel], pd.DataFrame, str]:
     X = to_matrix(train, feature_sel.columns)
     y = train[LABEL].astype(int).to_numpy()
-    sel = selection.select(X, y, folds, settings.candidates, settings.seed)
+    sel = selection.select(X, y, folds, settings.candidates, settings.seed, settings.max_fold_rows)
     reference = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
     fitted: dict[str, FittedModel] = {}
     for kind, cand in sel.best.items():

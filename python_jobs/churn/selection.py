@@ -86,18 +86,27 @@ def time_folds(
     return folds
 
 
+def _thin(idx: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
+    """A deterministic subset of at most max_rows fit rows (validation only; the final fit uses all rows)."""
+    if max_rows is None or len(idx) <= max_rows:
+        return idx
+    return np.sort(np.random.default_rng(seed).choice(idx, size=max_rows, replace=False))
+
+
 def select(
     X: np.ndarray,
     y: np.ndarray,
     folds: list[Fold],
     candidates: tuple[Candidate, ...],
     seed: int,
+    max_fit_rows: int | None = None,
 ) -> Selection:
     rows = []
     last_logits: dict[str, np.ndarray] = {}
     for cand in candidates:
         for i, fold in enumerate(folds):
-            pipe = make_pipeline(cand, seed).fit(X[fold.fit_idx], y[fold.fit_idx])
+            fit_idx = _thin(fold.fit_idx, max_fit_rows, seed)
+            pipe = make_pipeline(cand, seed).fit(X[fit_idx], y[fit_idx])
             logit = raw_logit(pipe, X[fold.val_idx])
             auc = float(roc_auc_score(y[fold.val_idx], logit))
             rows.append(

@@ -226,3 +226,16 @@ def test_tier_settings_do_not_change_the_run(fitted, frame, specs):
     s = run.score(fitted, frame[frame["split"] == "score"], cut)
     assert (s.loc[s["risk_tier"] == "high", "churn_probability"] >= 0.9).all()
     assert (s.loc[s["risk_tier"] == "low", "churn_probability"] < 0.7).all()
+
+
+def test_tree_contributions_are_occlusion_on_the_strongest_candidates(fitted, frame):
+    from python_jobs.churn.reasons import contributions
+
+    model = fitted.models[("enhanced", "hgb")]
+    X = features.to_matrix(frame[frame["split"] == "score"].head(200), model.columns)
+    with threadpool_limits(1):
+        full = occlusion_contributions(model.pipeline, X, model.reference)
+        top2 = contributions(model.pipeline, "hgb", X, model.reference, max_candidates=2)
+    used = np.flatnonzero(np.abs(top2).sum(axis=0) > 0)
+    assert len(used) <= 2
+    np.testing.assert_allclose(top2[:, used], full[:, used])
