@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -265,8 +265,13 @@ def _split_sentences(text: str) -> list[str]:
 
 
 def tag_text(text: str, language: str | None = None) -> dict[str, Any]:
-    """Tags for one text, shaped like `schema.tag_schema()`."""
-    text = text or ""
+    """Tags for one text, shaped like `schema.tag_schema()` (a fresh dict the caller may change)."""
+    tags = _tag_text_cached(text or "", language)
+    return {**tags, "topics": list(tags["topics"])}
+
+
+@lru_cache(maxsize=50_000)
+def _tag_text_cached(text: str, language: str | None) -> dict[str, Any]:
     lang = language if language in ("en", "zh", "pt") else detect_language(text)
     lex = load_lexicon(lang)
     sentences = _split_sentences(text)

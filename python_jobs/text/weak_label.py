@@ -45,7 +45,7 @@ def enough_ratings(ratings: np.ndarray, min_rated: int = 300, min_per_class: int
 class WeakSentiment(BaseEstimator):
     """fit(texts, ratings, lexicon_scores) -> self; predict_proba(texts, lexicon_scores) -> (n, 3)."""
 
-    def __init__(self, max_train: int = 100_000, alpha: float = 1e-5, seed: int = 0) -> None:
+    def __init__(self, max_train: int = 30_000, alpha: float = 1e-5, seed: int = 0) -> None:
         self.max_train = max_train
         self.alpha = alpha
         self.seed = seed
@@ -103,25 +103,32 @@ class WeakSentiment(BaseEstimator):
         return pickle.loads(Path(path).read_bytes())
 
 
-def fit_or_load(texts: Sequence[str], ratings: np.ndarray, cache_dir: Path) -> WeakSentiment | None:
-    """The shop's weak model for these rated texts, fitted once and kept next to the LLM cache by fingerprint.
+REFIT_GROWTH = 1.25  # refit once the rated texts grew by a quarter; until then reuse (stable cache version)
 
-    None when there are too few ratings (the tagger then uses the lexicon alone).
+
+def fit_or_load(texts: Sequence[str], ratings: np.ndarray, cache_dir: Path) -> WeakSentiment | None:
+    """The shop's weak model, kept next to the LLM cache.
+
+    The latest fitted model is reused while the number of rated texts has grown by less than REFIT_GROWTH
+    since it was fitted, so daily builds keep the same tagger version (and cache hits); an identical
+    training set always maps to the same file. None when there are too few ratings (lexicon alone).
     """
     ratings = np.asarray(ratings, dtype=float)
     if not enough_ratings(ratings):
         log.info("too few star ratings for a weak sentiment model; using the lexicon alone")
         return None
-    y = star_classes(ratings)
-    digest = hashlib.sha256(WEAK_VERSION.encode())
-    for t, label in zip(texts, y, strict=True):
-        digest.update(f"{label}\x00{t}\x01".encode())
-    path = Path(cache_dir) / "weak_sentiment" / f"{digest.hexdigest()[:16]}.pkl"
-    if path.exists():
-        return WeakSentiment.load(path)
+    folder = Path(cache_dir) / "weak_sentiment"
+    n_rated = int((star_classes(ratings) >= 0).sum())
+    latest = folder / "latest.pkl"
+    if latest.exists():
+        model = WeakSentiment.load(latest)
+        if getattr(model, "n_rated_", 0) <= n_rated <= REFIT_GROWTH * getattr(model, "n_rated_", 0):
+            return model
     from python_jobs.text.local_tagger import tag_text
 
     lex = np.array([tag_text(t)["sentiment"] for t in texts])
     model = WeakSentiment().fit(list(texts), ratings, lex)
-    model.save(path)
+    model.n_rated_ = n_rated
+    model.save(folder / f"{model.fingerprint_}.pkl")
+    model.save(latest)
     return model
