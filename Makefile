@@ -32,7 +32,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check python_jobs tests models
 	$(BIN)/ruff format --check python_jobs tests models
-	$(BIN)/sqlfluff lint models macros tests/dbt
+	$(BIN)/sqlfluff lint models tests/dbt
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix python_jobs tests models
