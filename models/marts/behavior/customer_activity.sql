@@ -67,9 +67,22 @@ next_orders as (
 ),
 
 sessions as (
+    -- Flags a customer's first logged-in session of each day, so login days are a sum (no count distinct):
+    -- snapshot windows start at midnight, so a day is either wholly inside a window or outside it.
     select
         source_sessions.*,
-        next_orders.next_order_at
+        next_orders.next_order_at,
+        case
+            when
+                source_sessions.is_login
+                and row_number() over (
+                    partition by
+                        source_sessions.customer_id, cast(source_sessions.started_at as date), source_sessions.is_login
+                    order by source_sessions.started_at, source_sessions.session_id
+                ) = 1
+                then 1
+            else 0
+        end as is_first_login_of_day
     from source_sessions
     left join next_orders on source_sessions.session_id = next_orders.session_id
 ),
@@ -80,7 +93,7 @@ recent_sessions as (
         sessions.customer_id,
         spine.snapshot_date,
         sessions.started_at,
-        sessions.is_login,
+        sessions.is_first_login_of_day,
         sessions.cart_adds,
         sessions.page_views,
         sessions.started_at >= spine.start_30d_at as in_30d,
@@ -102,10 +115,8 @@ session_windows as (
         recent_sessions.snapshot_date,
         count(case when recent_sessions.in_30d then 1 end) as sessions_30d,
         count(case when not recent_sessions.in_30d then 1 end) as sessions_prior_60d,
-        count(distinct case
-            when recent_sessions.in_30d and recent_sessions.is_login
-                then cast(recent_sessions.started_at as date)
-        end) as login_days_30d,
+        cast(coalesce(sum(case when recent_sessions.in_30d then recent_sessions.is_first_login_of_day end), 0) as bigint)
+            as login_days_30d,
         cast(coalesce(sum(case when recent_sessions.in_30d then recent_sessions.cart_adds end), 0) as bigint)
             as cart_adds_30d,
         cast(coalesce(sum(case when not recent_sessions.in_30d then recent_sessions.cart_adds end), 0) as bigint)
