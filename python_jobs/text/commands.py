@@ -13,6 +13,12 @@ from python_jobs import config
 log = logging.getLogger(__name__)
 
 
+def _quiet_http_logs() -> None:
+    """One INFO line per HTTP request drowns the progress line; keep warnings only."""
+    for name in ("httpx", "httpx2", "httpcore", "openai"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def _load_texts(raw_path: Path | None, warehouse: Path | None, source: str) -> pd.DataFrame:
     """Reviews and/or tickets as (kind, id, text) from the warehouse marts, or raw Parquet files."""
     frames = []
@@ -115,6 +121,7 @@ def enrich(
     from python_jobs.text.enrich import embed_settings, tag_settings
     from python_jobs.text.runner import tag_texts
 
+    _quiet_http_logs()
     overrides = {"max_texts": max_texts}
     if cache_path:
         overrides["cache_path"] = cache_path.expanduser().resolve()
@@ -217,6 +224,7 @@ def eval_text(
     from python_jobs.text.enrich import tag_settings
     from python_jobs.text.evaluate import comparison, evaluate, real_sets, synthetic_sets
 
+    _quiet_http_logs()
     settings = tag_settings(None, **({"cache_path": cache_path.expanduser().resolve()} if cache_path else {}))
     if model_id:
         settings.model_id = model_id
