@@ -18,7 +18,7 @@ def duckdb_path() -> Path:
 
 
 def llm_cache_path() -> Path:
-    return env_path("CHURN_LLM_CACHE", "warehouse/llm_cache.duckdb")
+    return env_path("CHURN_LLM_CACHE", "warehouse/llm_cache.sqlite")
 
 
 def model_dir() -> Path:

@@ -20,7 +20,7 @@ from python_jobs.text.runner import TagSettings, Tally, is_local, tag_texts
 
 DEFAULT_TAG_MODEL = "churn-local-tagger"
 DEFAULT_EMBED_MODEL = "churn-local-embed"
-DEFAULT_CACHE = "warehouse/llm_cache.duckdb"
+DEFAULT_CACHE = "warehouse/llm_cache.sqlite"
 
 Getter = Callable[[str], Any]
 
