@@ -42,6 +42,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
         project_dir=PROJECT_DIR,
         env={
             "CHURN_ONLINE_RETAIL_PATH": str(data),
+            "CHURN_SOURCE_SYSTEM": "online_retail",
             "CHURN_DUCKDB_PATH": str(work / "churn.duckdb"),
             "DBT_TARGET_PATH": str(work / "target"),
             "DBT_LOG_PATH": str(work / "logs"),

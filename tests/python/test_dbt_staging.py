@@ -90,6 +90,7 @@ def _reviews() -> pa.Table:
 def _env(raw: Path, work: Path) -> dict[str, str]:
     return {
         "CHURN_RAW_PATH": str(raw),
+        "CHURN_SOURCE_SYSTEM": "synthetic",  # the env var wins over the var
         "CHURN_DUCKDB_PATH": str(work / "churn.duckdb"),
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),

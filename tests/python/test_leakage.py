@@ -54,6 +54,7 @@ def _build(raw: Path, work: Path) -> Path:
         project_dir=PROJECT_DIR,
         env={
             "CHURN_RAW_PATH": str(raw),
+            "CHURN_SOURCE_SYSTEM": "synthetic",  # the env var wins over the var
             "CHURN_DUCKDB_PATH": str(db),
             "DBT_TARGET_PATH": str(work / "target"),
             "DBT_LOG_PATH": str(work / "logs"),
