@@ -43,6 +43,11 @@ final as (
         metrics.auc_diff_ci_low,
         metrics.auc_diff_ci_high,
         metrics.auc_diff_ci_low > 0 as beats_baseline,
+        metrics.active_n_rows,
+        metrics.active_roc_auc,
+        metrics.active_auc_diff_vs_baseline,
+        metrics.active_auc_diff_ci_low,
+        metrics.active_auc_diff_ci_high,
         metrics.roc_auc - best_peer.best_peer_roc_auc as auc_diff_vs_best_peer,
         metrics.feature_set <> 'peer' and metrics.roc_auc > best_peer.best_peer_roc_auc as beats_best_peer,
         case

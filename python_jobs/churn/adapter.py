@@ -81,6 +81,12 @@ METRICS_SCHEMA = pa.schema(
         ("auc_diff_ci_high", pa.float64()),
         ("auc_diff_p_le_0", pa.float64()),
         ("n_boot", pa.int64()),
+        ("active_n_rows", pa.int64()),
+        ("active_base_rate", pa.float64()),
+        ("active_roc_auc", pa.float64()),
+        ("active_auc_diff_vs_baseline", pa.float64()),
+        ("active_auc_diff_ci_low", pa.float64()),
+        ("active_auc_diff_ci_high", pa.float64()),
         ("dropped_features", pa.string()),
     ]
 )

@@ -31,6 +31,7 @@ KEYS = ["customer_id", "snapshot_date"]
 # Peers: name -> (column, sign) so that sign * column is "higher = more likely to churn".
 PEERS = {"recency": ("recency_days", 1.0), "rfm_score": ("rfm_score", -1.0)}
 SPEND_RATE = "spend_rate"
+ACTIVE_DAYS = 60  # "recently active" test customers: ordered within this many days before the snapshot
 
 
 @dataclass(frozen=True)
@@ -254,8 +255,51 @@ def _model_rows(
     ]
     metrics = pd.concat([metrics, pd.DataFrame(diffs)], axis=1)
     metrics["reference_model_id"] = base_id
+    metrics = pd.concat(
+        [metrics, _active_rows(test, y, scores, metrics["model_id"], base_id, settings)], axis=1
+    )
     curves = pd.concat(curve_parts, ignore_index=True)
     return metrics, curves
+
+
+def _active_rows(
+    test: pd.DataFrame,
+    y: np.ndarray,
+    scores: dict[str, np.ndarray],
+    model_ids: pd.Series,
+    base_id: str,
+    settings: Settings,
+) -> pd.DataFrame:
+    """The same comparison restricted to customers who ordered in the last ACTIVE_DAYS: the ones a retention
+    team can still save, where behaviour has not yet given the answer away."""
+    mask = (pd.to_numeric(test[PEERS["recency"][0]], errors="coerce") <= ACTIVE_DAYS).to_numpy()
+    cols = [
+        "active_n_rows",
+        "active_base_rate",
+        "active_roc_auc",
+        "active_auc_diff_vs_baseline",
+        "active_auc_diff_ci_low",
+        "active_auc_diff_ci_high",
+    ]
+    if mask.sum() < 20 or len(np.unique(y[mask])) < 2:
+        return pd.DataFrame(np.nan, index=range(len(model_ids)), columns=cols)
+    ya = y[mask]
+    rows = []
+    for mid in model_ids:
+        d = evaluate.bootstrap_auc_diff(
+            ya, scores[base_id][mask], scores[mid][mask], settings.n_boot, settings.seed
+        )
+        rows.append(
+            [
+                float(mask.sum()),
+                float(ya.mean()),
+                evaluate.ranking_metrics(ya, scores[mid][mask])["roc_auc"],
+                d["auc_diff"],
+                d["auc_diff_ci_low"],
+                d["auc_diff_ci_high"],
+            ]
+        )
+    return pd.DataFrame(rows, columns=cols)
 
 
 def fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings | None = None) -> ChurnRun:
