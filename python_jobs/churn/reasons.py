@@ -81,21 +81,35 @@ def contributions(
 def top_reasons(
     contrib: np.ndarray, X: np.ndarray, columns: list[str], specs: dict[str, FeatureSpec], k: int = N_REASONS
 ) -> pd.DataFrame:
-    """reason_1..k (text) and reason_1_feature..k_feature (registry key) from positive contributions."""
-    n = len(contrib)
-    order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
+    """reason_1..k (text) and reason_1_feature..k_feature (registry key) from positive contributions.
+
+    Drivers are ranked by contribution; a driver whose text repeats a stronger one (e.g. two cadence features
+    both saying "only one order so far") is skipped, so the k reasons say k different things.
+    """
+    n, m = contrib.shape
+    depth = min(m, k + 3)
+    order = np.argsort(-contrib, axis=1, kind="stable")[:, :depth]
+    rows = np.repeat(np.arange(n), depth)
+    cols = order.ravel()
+    value = contrib[rows, cols]
+    keep = value > 1e-9
+    rows, cols = rows[keep], cols[keep]
+    text = np.empty(len(rows), dtype=object)
+    for col in np.unique(cols):  # format per feature, over that feature's rows at once
+        at = np.flatnonzero(cols == col)
+        spec = specs[columns[col]]
+        text[at] = [spec.reason(v) for v in X[rows[at], col].tolist()]
+    long = pd.DataFrame({"row": rows, "text": text, "feature": np.asarray(columns, dtype=object)[cols]})
+    long = long.drop_duplicates(["row", "text"])  # rows stay in rank order within each customer
+    long["rank"] = long.groupby("row").cumcount()
+    long = long[long["rank"] < k]
     out: dict[str, np.ndarray] = {}
     for r in range(k):
-        j = order[:, r] if contrib.shape[1] > r else np.zeros(n, dtype=int)
-        positive = contrib[np.arange(n), j] > 1e-9 if contrib.shape[1] > r else np.zeros(n, dtype=bool)
-        text = np.full(n, None, dtype=object)
-        feat = np.full(n, None, dtype=object)
-        for col in np.unique(j[positive]):  # format per feature, over that feature's rows at once
-            rows = np.flatnonzero(positive & (j == col))
-            spec = specs[columns[col]]
-            values = X[rows, col]
-            text[rows] = [spec.reason(v) for v in values.tolist()]
-            feat[rows] = spec.name
-        out[f"reason_{r + 1}"] = text
-        out[f"reason_{r + 1}_feature"] = feat
+        part = long[long["rank"] == r]
+        text_r = np.full(n, None, dtype=object)
+        feat_r = np.full(n, None, dtype=object)
+        text_r[part["row"].to_numpy()] = part["text"].to_numpy()
+        feat_r[part["row"].to_numpy()] = part["feature"].to_numpy()
+        out[f"reason_{r + 1}"] = text_r
+        out[f"reason_{r + 1}_feature"] = feat_r
     return pd.DataFrame(out)

@@ -239,3 +239,28 @@ def test_tree_contributions_are_occlusion_on_the_strongest_candidates(fitted, fr
     used = np.flatnonzero(np.abs(top2).sum(axis=0) > 0)
     assert len(used) <= 2
     np.testing.assert_allclose(top2[:, used], full[:, used])
+
+
+def test_reasons_are_ranked_positive_and_distinct():
+    from python_jobs.churn.reasons import top_reasons
+
+    specs = {
+        s.name: s
+        for s in features.specs_from_frame(
+            pd.DataFrame(
+                {
+                    "feature_name": ["a", "b", "c", "d"],
+                    "feature_set": "baseline",
+                    "description": ["A", "B", "C", "D"],
+                    "reason_template": ["a={value:.0f}", "b={value:.0f}", "same", "d={value:.0f}"],
+                }
+            )
+        )
+    }
+    specs["b"] = replace(specs["b"], reason_template="same")
+    contrib = np.array([[0.1, 0.5, 0.4, -0.2], [-1.0, -1.0, -1.0, 0.3]])
+    X = np.array([[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]])
+    out = top_reasons(contrib, X, ["a", "b", "c", "d"], specs)
+    assert out.loc[0, ["reason_1", "reason_2", "reason_3"]].tolist() == ["same", "a=1", None]
+    assert out.loc[0, ["reason_1_feature", "reason_2_feature"]].tolist() == ["b", "a"]
+    assert out.loc[1, ["reason_1", "reason_2"]].tolist() == ["d=8", None]
