@@ -1,12 +1,19 @@
 """review_embeddings: one row per review with its embedding (FLOAT[d]) from var('embedding_model').
 
-Thin adapter: all logic is in python_jobs.text (redaction, cache, embed_multi batches).
+Thin adapter: all logic is in python_jobs.text (redaction, cache, embed_multi batches). Incremental: only
+reviews that are new or changed (source_hash, which includes the embedding model id and version) are embedded.
 """
 
 from python_jobs.text.enrich import embed_reviews, embed_settings
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    reviews = dbt.ref("fct_reviews").to_arrow_table()
-    return embed_reviews(reviews, embed_settings(dbt.config.get))
+    dbt.config(
+        materialized="incremental",
+        unique_key="review_id",
+        incremental_strategy="delete+insert",
+        on_schema_change="append_new_columns",
+    )
+    reviews = dbt.ref("fct_reviews")
+    this = str(dbt.this) if dbt.is_incremental else None
+    return embed_reviews(reviews, embed_settings(dbt.config.get), this=this)

@@ -1,12 +1,20 @@
 """review_tags: one row per review with its tags (sentiment, topics, churn intent, ...) from var('tag_model').
 
-Thin adapter: all logic is in python_jobs.text (redaction, cache, batching, retries, validation).
+Thin adapter: all logic is in python_jobs.text (redaction, cache, batching, retries, validation). Incremental:
+only reviews that are new, changed (source_hash), or not yet tagged are re-tagged; delete+insert on review_id
+merges them in and a post-hook (_enrichment__models.yml) drops reviews deleted upstream.
 """
 
 from python_jobs.text.enrich import tag_reviews, tag_settings
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    reviews = dbt.ref("fct_reviews").to_arrow_table()
-    return tag_reviews(reviews, tag_settings(dbt.config.get))
+    dbt.config(
+        materialized="incremental",
+        unique_key="review_id",
+        incremental_strategy="delete+insert",
+        on_schema_change="append_new_columns",
+    )
+    reviews = dbt.ref("fct_reviews")
+    this = str(dbt.this) if dbt.is_incremental else None
+    return tag_reviews(reviews, tag_settings(dbt.config.get), this=this)

@@ -2,12 +2,19 @@
 
 Thin adapter: all logic is in python_jobs.text (redaction, cache, batching, retries, validation). Tickets use
 the lexicon tagger alone: the star-rating model fitted on reviews hurts on tickets (`churn eval-text`).
+Incremental like review_tags: only new, changed or untagged tickets are re-tagged.
 """
 
 from python_jobs.text.enrich import tag_settings, tag_tickets
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    tickets = dbt.ref("fct_support_tickets").to_arrow_table()
-    return tag_tickets(tickets, tag_settings(dbt.config.get))
+    dbt.config(
+        materialized="incremental",
+        unique_key="ticket_id",
+        incremental_strategy="delete+insert",
+        on_schema_change="append_new_columns",
+    )
+    tickets = dbt.ref("fct_support_tickets")
+    this = str(dbt.this) if dbt.is_incremental else None
+    return tag_tickets(tickets, tag_settings(dbt.config.get), this=this)

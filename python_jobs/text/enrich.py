@@ -1,22 +1,29 @@
 """Enrichment entry points for the dbt Python models and the `churn enrich` command.
 
-Each function takes the mart rows (pyarrow or pandas) and returns a pyarrow table: the keys and timestamps
-of the source rows, then the tags or the embedding. Settings come from dbt vars (or env, or defaults).
+Each function takes the mart rows (a DuckDB relation, pyarrow or pandas) and returns a pyarrow table: the keys
+and timestamps of the source rows, then the tags or the embedding, then `source_hash` and `enriched_at`.
+Settings come from dbt vars (or env, or defaults). Given `this` (the existing table of an incremental dbt
+model), only the rows that are new or changed since that table was built are enriched and returned
+(`incremental.rows_to_enrich`); the model's delete+insert strategy merges them in.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from python_jobs.text.embed import EmbedSettings, embed_texts
+from python_jobs.text import registry
+from python_jobs.text.embed import EmbedSettings, embed_texts, embed_version
+from python_jobs.text.incremental import rows_to_enrich
 from python_jobs.text.redact import redact
-from python_jobs.text.runner import TagSettings, Tally, is_local, tag_texts
+from python_jobs.text.runner import TagSettings, Tally, cache_version, is_local, tag_texts
 
 DEFAULT_TAG_MODEL = "churn-local-tagger"
 DEFAULT_EMBED_MODEL = "churn-local-embed"
@@ -59,10 +66,31 @@ def local_tagger_for(reviews: Any, settings: TagSettings) -> Any:
     table = _arrow(reviews)
     if "rating" not in table.column_names:
         return None
-    texts = [redact(t) for t in _joined_text(table, "title", "body")]
+    texts = _LazyTexts(table)  # redacted only when the weak model is (re)fitted
     ratings = table["rating"].cast(pa.float64()).to_numpy(zero_copy_only=False)
     weak = fit_or_load(texts, ratings, Path(settings.cache_path).parent)
     return LocalTagger(weak=weak) if weak is not None else None
+
+
+class _LazyTexts(Sequence[str]):
+    """Redacted title + body of every review, computed on first access: an incremental build that reuses the
+    fitted weak model never pays for redacting every review."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+
+    @cached_property
+    def _texts(self) -> list[str]:
+        return [redact(t) for t in _joined_text(self._table, "title", "body")]
+
+    def __len__(self) -> int:
+        return self._table.num_rows
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._texts[i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
 
 
 def embed_settings(get: Getter | None = None, **overrides: Any) -> EmbedSettings:
@@ -106,10 +134,22 @@ _KEEP = {
 _TEXT = {"review": ("title", "body"), "ticket": ("subject", "body")}
 
 
-def _tag(kind: str, rows: Any, settings: TagSettings, reviews: Any = None) -> tuple[pa.Table, Tally]:
-    table = _arrow(rows)
+def _enriched_at(n: int) -> pa.Array:
+    """This build's time (UTC, naive like the marts' timestamps) for the n rows it (re)enriched."""
+    return pa.array([datetime.now(UTC).replace(tzinfo=None)] * n, pa.timestamp("us"))
+
+
+def _tag(
+    kind: str, rows: Any, settings: TagSettings, reviews: Any = None, this: str | None = None
+) -> tuple[pa.Table, Tally]:
     key = f"{kind}_id"
     model = local_tagger_for(reviews, settings)
+    if model is None:
+        model = registry.get_model(settings.model_id)
+    columns = [key, *_KEEP[kind], *_TEXT[kind]]
+    table = rows_to_enrich(
+        rows, key, columns, settings.model_id, cache_version(model), this=this, retry_untagged=True
+    )
     tags, tally = tag_texts(
         table[key].cast(pa.string()).to_pylist(), _joined_text(table, *_TEXT[kind]), settings, model=model
     )
@@ -118,33 +158,42 @@ def _tag(kind: str, rows: Any, settings: TagSettings, reviews: Any = None) -> tu
         out = out.rename_columns([c if c != "language" else "language_hint" for c in out.column_names])
     for name in tags.column_names[1:]:
         out = out.append_column(name, tags[name])
-    return out, tally
+    out = out.append_column("source_hash", table["source_hash"])
+    return out.append_column("enriched_at", _enriched_at(out.num_rows)), tally
 
 
-def tag_reviews(reviews: Any, settings: TagSettings | None = None) -> pa.Table:
-    """review_tags: one row per review (keys, created_at, rating) with its tags and tag status."""
-    table = _arrow(reviews)
-    return _tag("review", table, settings or tag_settings(), reviews=table)[0]
+def tag_reviews(reviews: Any, settings: TagSettings | None = None, this: str | None = None) -> pa.Table:
+    """review_tags: one row per review (keys, created_at, rating) with its tags and tag status.
+
+    The weak-label sentiment model is chosen (fitted or reused) from all of `reviews`, and its version is part
+    of tag_version and source_hash: when it is refitted, every review is re-tagged with the new blend.
+    """
+    return _tag("review", reviews, settings or tag_settings(), reviews=reviews, this=this)[0]
 
 
-def tag_tickets(tickets: Any, settings: TagSettings | None = None, reviews: Any = None) -> pa.Table:
+def tag_tickets(
+    tickets: Any, settings: TagSettings | None = None, reviews: Any = None, this: str | None = None
+) -> pa.Table:
     """ticket_tags: one row per support ticket (keys, created_at, channel) with its tags and tag status.
 
     By default the local tagger uses its lexicon alone here: a weak-label model fitted on review stars scored
     worse than the lexicon on tickets in `churn eval-text`. Passing `reviews` (with ratings) opts in anyway.
     """
-    return _tag("ticket", tickets, settings or tag_settings(), reviews=reviews)[0]
+    return _tag("ticket", tickets, settings or tag_settings(), reviews=reviews, this=this)[0]
 
 
-def embed_reviews(reviews: Any, settings: EmbedSettings | None = None) -> pa.Table:
-    """review_embeddings: review_id, customer_id, created_at, embedding_model, embedding FLOAT[d]."""
-    table = _arrow(reviews)
+def embed_reviews(reviews: Any, settings: EmbedSettings | None = None, this: str | None = None) -> pa.Table:
+    """review_embeddings: review_id, customer_id, created_at, content_hash, embedding_model, embedding FLOAT[d],
+    source_hash, enriched_at."""
+    settings = settings or embed_settings()
+    version = embed_version(registry.get_embedding_model(settings.model_id))
+    columns = ["review_id", "customer_id", "created_at", *_TEXT["review"]]
+    table = rows_to_enrich(reviews, "review_id", columns, settings.model_id, version, this=this)
     emb = embed_texts(
-        table["review_id"].cast(pa.string()).to_pylist(),
-        _joined_text(table, "title", "body"),
-        settings or embed_settings(),
+        table["review_id"].cast(pa.string()).to_pylist(), _joined_text(table, "title", "body"), settings
     )
     keys = table.select(["review_id", "customer_id", "created_at"]).take(emb["row_index"])
     for name in ("content_hash", "embedding_model", "embedding"):
         keys = keys.append_column(name, emb[name])
-    return keys
+    keys = keys.append_column("source_hash", table["source_hash"].take(emb["row_index"]))
+    return keys.append_column("enriched_at", _enriched_at(keys.num_rows))

@@ -77,6 +77,8 @@ def test_review_embeddings_are_fixed_size_and_keyed(tmp_path):
         "content_hash",
         "embedding_model",
         "embedding",
+        "source_hash",
+        "enriched_at",
     ]
     assert out.schema.field("embedding").type == pa.list_(pa.float32(), 256)
     assert out.column("review_id").to_pylist() == [f"r{i}" for i in range(10)]
