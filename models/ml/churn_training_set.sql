@@ -5,8 +5,8 @@
     - train: snapshots whose horizon is observed and closed by the evaluation snapshot
       (horizon_end_date <= eval), optionally inside [var('train_start_date'), var('train_end_date')];
     - score: the as_of snapshot (no label); other snapshots are left out.
-    Point-in-time evidence: orders_max_event_at, sessions_max_event_at and voice_max_event_at are the latest
-    events the order, visit and text features aggregated; feature_max_event_at is the greatest of them. Tests and the Python guard require
+    Point-in-time evidence: orders_max_event_at, sessions_max_event_at, voice_max_event_at and
+    interventions_max_event_at are the latest events the order, visit, text and exposure features aggregated; feature_max_event_at is the greatest of them. Tests and the Python guard require
     them to be strictly before snapshot_date.
 -#}
 {%- set lookback = var('lookback_days') %}
@@ -36,6 +36,10 @@ activity as (
 
 voice as (
     select * from {{ ref('customer_voice') }}
+),
+
+exposure as (
+    select * from {{ ref('customer_intervention_exposure') }}
 ),
 
 order_windows as (
@@ -154,11 +158,15 @@ joined as (
         voice.voice_pc3,
         voice.voice_pc4,
         voice.voice_pc5,
+        exposure.campaigns_targeted_before,
+        exposure.interventions_received_before,
+        exposure.days_since_last_intervention,
         rfm.monetary / {{ lookback }} * {{ horizon }} as spend_rate,
         order_windows.last_order_at as orders_max_event_at,
         {{ dbt.dateadd('day', '-activity.days_since_last_visit', 'eligible.snapshot_date') }}
             as sessions_max_event_at,
-        voice.voice_max_event_at
+        voice.voice_max_event_at,
+        exposure.last_intervention_at as interventions_max_event_at
     from eligible
     inner join rfm
         on eligible.customer_id = rfm.customer_id and eligible.snapshot_date = rfm.snapshot_date
@@ -170,9 +178,12 @@ joined as (
         on eligible.customer_id = activity.customer_id and eligible.snapshot_date = activity.snapshot_date
     left join voice
         on eligible.customer_id = voice.customer_id and eligible.snapshot_date = voice.snapshot_date
+    left join exposure
+        on eligible.customer_id = exposure.customer_id and eligible.snapshot_date = exposure.snapshot_date
 )
 
 select
     *,
-    greatest(orders_max_event_at, sessions_max_event_at, voice_max_event_at) as feature_max_event_at
+    greatest(orders_max_event_at, sessions_max_event_at, voice_max_event_at, interventions_max_event_at)
+        as feature_max_event_at
 from joined
