@@ -9,18 +9,8 @@ from python_jobs.churn import adapter
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    # dbt only passes config keys it sees as literal dbt.config.get("...") calls.
-    config = {
-        "random_seed": dbt.config.get("random_seed"),
-        "risk_high_share": dbt.config.get("risk_high_share"),
-        "risk_medium_share": dbt.config.get("risk_medium_share"),
-        "risk_high_cut": dbt.config.get("risk_high_cut"),
-        "risk_medium_cut": dbt.config.get("risk_medium_cut"),
-        "model_dir": dbt.config.get("model_dir"),
-        "max_train_rows": dbt.config.get("max_train_rows"),
-        "n_boot": dbt.config.get("n_boot"),
-        "n_threads": dbt.config.get("n_threads"),
-    }
+    # One config key for the whole run: dbt passes only keys named in literal dbt.config.get("...") calls.
+    config = dict(dbt.config.get("churn_run"))
     training = adapter.training_frame(dbt.ref("churn_training_set"), config)
     registry = dbt.ref("churn_features").df()
     fitted = adapter.run_from_dbt(training, registry, config)
