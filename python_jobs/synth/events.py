@@ -113,19 +113,23 @@ def reviews_week(
     o: dict[str, np.ndarray],
     sat: np.ndarray,
     fading: np.ndarray,
+    abrupt: np.ndarray,
     price: np.ndarray,
     order_offset: int,
     wp: P.WorldParams,
 ) -> dict[str, np.ndarray] | None:
-    """Reviews of delivered orders: likelier after an incident; sentiment follows satisfaction now
-    (before purchase frequency, which follows a lagged satisfaction, has moved)."""
+    """Reviews of delivered orders: likelier after an incident or from an abrupt leaver in the notice period
+    (who is also harsher); sentiment follows satisfaction now (before purchase frequency, which follows a
+    lagged satisfaction, has moved)."""
     late, defect, returned = o["late"], o["defect"], o["returned"]
-    p_rev = wp.p_review + wp.p_review_incident * (late | defect | returned)
+    quits = abrupt[o["cust"]]
+    p_rev = wp.p_review + wp.p_review_incident * (late | defect | returned) + wp.p_review_abrupt * quits
     rv = np.flatnonzero((o["delivered_us"] >= 0) & (o["u_review"] < p_rev))
     if not len(rv):
         return None
     rc = o["cust"][rv]
     senti = 0.85 * sat[rc] - 0.45 * defect[rv] - 0.30 * late[rv] - 0.15 * returned[rv]
+    senti = senti + wp.senti_abrupt * quits[rv]
     senti = np.clip(senti + rng.normal(0.0, 0.2, len(rv)), -1.0, 1.0)
     t1 = primary_topic(rng, o, rv, price[rc])
     intent = (fading[rc] & (rng.random(len(rv)) < 0.5)) | ((senti < -0.5) & (rng.random(len(rv)) < 0.2))

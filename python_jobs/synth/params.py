@@ -88,6 +88,14 @@ class WorldParams:
     hazard_price: float = 0.5
     hazard_one_order: float = 4.0  # new customers after their first order are the most fragile
     fade_weeks: tuple[int, int] = (4, 13)
+    # Abrupt leavers ("complain, then go"): a share of churn decisions keeps buying, visiting and adding to
+    # cart as before through the whole notice period (fade_weeks long) and only slows in its last
+    # abrupt_tail_weeks; their dissatisfaction shows in text instead (below). Dissatisfied deciders
+    # (satisfaction < abrupt_sat_below) are likelier to leave this way, so words carry signal behaviour lacks.
+    p_abrupt: float = 0.55
+    p_abrupt_dissat: float = 0.85
+    abrupt_sat_below: float = 0.25
+    abrupt_tail_weeks: int = 2
     p_winback: float = 0.0005
     # purchase behaviour
     rate_sat: float = 1.2
@@ -101,6 +109,11 @@ class WorldParams:
     p_ticket_incident: float = 0.50
     p_ticket_other: float = 0.02
     p_ticket_fade: float = 0.25
+    # abrupt leavers in their notice period: a goodbye / complaint ticket when they decide, extra (and
+    # more negative) reviews of the orders they keep placing
+    p_ticket_abrupt: float = 0.90
+    p_review_abrupt: float = 0.50
+    senti_abrupt: float = -0.30
     # campaigns
     campaign_days: tuple[int, ...] = (380, 440, 500, 560, 620)
     planted_effects: tuple[float, ...] = field(default=(0.06, 0.04, 0.08, 0.05, 0.10))

@@ -4,8 +4,10 @@ Vectorised over customers; the only Python loop is over weekly time steps (about
 Causal chain: service incidents lower satisfaction at once (and show at once in reviews and tickets);
 purchase frequency follows a slowly-lagged satisfaction, so it decays later; the weekly churn hazard
 rises with dissatisfaction, inactivity, price sensitivity and a single-order history; a churn decision
-starts a fading phase of 3-8 weeks (fewer orders, visits and cart adds, churn-intent texts) that ends at
-the latent churn date (truth_customers.churned_at), after which orders stop (rare win-backs aside).
+starts a notice period of 4-12 weeks that ends at the latent churn date (truth_customers.churned_at), after
+which orders stop (rare win-backs aside). Most leavers fade through it (fewer orders, visits and cart adds,
+churn-intent texts); abrupt leavers (likelier when dissatisfied) keep buying as before until its last weeks
+while complaining in reviews and tickets, so their words warn earlier than their behaviour.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class _State:
     sat_slow: np.ndarray
     fade_left: np.ndarray
     fade_total: np.ndarray
+    abrupt: np.ndarray
     last_order: np.ndarray
     n_orders: np.ndarray
     churn_us: np.ndarray
@@ -73,6 +76,7 @@ class _State:
             sat_slow=tr.base_sat.copy(),
             fade_left=np.zeros(n, np.int16),
             fade_total=np.ones(n, np.int16),
+            abrupt=np.zeros(n, bool),
             last_order=np.full(n, -1, np.int32),
             n_orders=np.zeros(n, np.int32),
             churn_us=np.full(n, -1, np.int64),
@@ -82,6 +86,7 @@ class _State:
         """Won back (campaign or spontaneous): active again, churn date cleared, satisfaction restored."""
         back = who & (self.status != ACTIVE)
         self.status[back] = ACTIVE
+        self.abrupt[back] = False
         self.churn_us[back] = -1
         self.sat[who] = np.maximum(self.sat[who], base_sat[who])
         self.sat_slow[who] = np.maximum(self.sat_slow[who], base_sat[who])
@@ -107,6 +112,8 @@ class _State:
         self.status[decide] = FADING
         self.fade_total[decide] = rng.integers(wp.fade_weeks[0], wp.fade_weeks[1], int(decide.sum()))
         self.fade_left[decide] = self.fade_total[decide]
+        p_abrupt = np.where(self.sat < wp.abrupt_sat_below, wp.p_abrupt_dissat, wp.p_abrupt)
+        self.abrupt[decide] = rng.random(int(decide.sum())) < p_abrupt[decide]
         return decide
 
 
@@ -133,7 +140,13 @@ def simulate_block(
         alive = signed & (st.status != CHURNED)
         st.sat += wp.sat_reversion * (tr.base_sat - st.sat)
         st.sat_slow += wp.sat_slow_rate * (st.sat - st.sat_slow)
-        fade = np.where(st.status == FADING, st.fade_left / st.fade_total, 1.0)
+        # abrupt leavers only slow down in the last abrupt_tail_weeks of their notice period
+        fade = np.where(
+            st.abrupt,
+            np.minimum(st.fade_left / wp.abrupt_tail_weeks, 1.0),
+            st.fade_left / st.fade_total,
+        )
+        fade = np.where(st.status == FADING, fade, 1.0)
         season = 1.0 + 0.15 * np.cos(2 * np.pi * (((t * P.STEP_DAYS) % 365) - 330) / 365.0)
         rate = rate_base * np.exp(wp.rate_sat * (st.sat_slow - wp.sat_mean)) * fade * season
         new = (
@@ -188,16 +201,20 @@ def simulate_block(
         orders.add(o, ORDER_COLS)
 
         fading = st.status == FADING
-        rv = E.reviews_week(rng, o, st.sat, fading, tr.price_sensitivity, order_offset, wp)
+        rv = E.reviews_week(
+            rng, o, st.sat, fading, fading & st.abrupt, tr.price_sensitivity, order_offset, wp
+        )
         if rv is not None:
             reviews.add(rv)
         tk = E.order_tickets_week(rng, o, st.sat, tr.price_sensitivity, order_offset, wp)
         st.sat += np.bincount(tk["cust"][tk["rude"]], minlength=n) * wp.shock_rude
         decide = st.churn_week(rng, t, t0, tr, signed, wp)
-        bye = np.flatnonzero(decide & (st.n_orders > 0) & (rng.random(n) < wp.p_ticket_fade))
+        p_bye = np.where(st.abrupt, wp.p_ticket_abrupt, wp.p_ticket_fade)
+        bye = np.flatnonzero(decide & (st.n_orders > 0) & (rng.random(n) < p_bye))
         tickets.add(E.tickets_week(rng, tk, bye, fading, t0))
 
-        eng = np.where(st.status == ACTIVE, 1.0, np.where(st.status == FADING, 0.2 + 0.6 * fade, 0.03))
+        eng_fading = np.where(st.abrupt, fade, 0.2 + 0.6 * fade)
+        eng = np.where(st.status == ACTIVE, 1.0, np.where(st.status == FADING, eng_fading, 0.03))
         eng = eng * np.exp(0.6 * (st.sat - wp.sat_mean))
         eng[~signed] = 0.0
         sessions.add(E.sessions_week(rng, t0, eng, tr.visit_rate, tr.device, tr.signup_us, o))
