@@ -46,6 +46,15 @@ def _load_texts(raw_path: Path | None, warehouse: Path | None, source: str) -> p
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["kind", "id", "text"])
 
 
+cache_option = click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Response cache (default: CHURN_LLM_CACHE).",
+)
+
+
 @click.command()
 @click.option(
     "--model",
@@ -78,13 +87,7 @@ def _load_texts(raw_path: Path | None, warehouse: Path | None, source: str) -> p
     default=None,
     help="DuckDB warehouse (default: CHURN_DUCKDB_PATH).",
 )
-@click.option(
-    "--cache",
-    "cache_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Response cache (default: CHURN_LLM_CACHE).",
-)
+@cache_option
 @click.option(
     "--texts-per-request", type=int, default=None, help="Texts per prompt (default: 64 local, 10 remote)."
 )
@@ -181,13 +184,7 @@ def enrich(
     default=0,
     help="Score a deterministic sample of at most N texts per set (for paid models).",
 )
-@click.option(
-    "--cache",
-    "cache_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Response cache (default: CHURN_LLM_CACHE).",
-)
+@cache_option
 @click.option(
     "--out",
     "out_csv",
