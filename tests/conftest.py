@@ -25,4 +25,25 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+def dbt_env(
+    work: Path, raw: Path | None = None, source_system: str = "synthetic", **overrides: str
+) -> dict[str, str]:
+    """Environment for an in-process dbt build that reads `raw` and writes only under `work`.
+
+    The warehouse, dbt's target and logs, the LLM cache, model runs and the report all land in `work`, so tests
+    never touch the repo's warehouse/ nor collide with each other. `overrides` are extra or replaced variables.
+    """
+    env = {
+        "CHURN_RAW_PATH": str(raw or work / "raw"),
+        "CHURN_SOURCE_SYSTEM": source_system,  # the env var wins over the dbt var
+        "CHURN_DUCKDB_PATH": str(work / "churn.duckdb"),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "CHURN_LLM_CACHE": str(work / "llm_cache.sqlite"),
+        "CHURN_MODEL_DIR": str(work / "models"),
+        "CHURN_REPORT_PATH": str(work / "report.html"),
+    }
+    return env | overrides
+
+
 os.environ.setdefault("DBT_PROFILES_DIR", str(REPO_ROOT))

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import dbt_env
 
 from python_jobs.churn import registry
 from python_jobs.dbt_runner import run_dbt
@@ -20,15 +21,7 @@ ML_MODELS = ["churn_scores", "churn_model_metrics", "churn_model_curves", "rpt_m
 
 
 def _env(root: Path, model_dir: Path) -> dict[str, str]:
-    return {
-        "CHURN_RAW_PATH": str(root / "raw"),
-        "CHURN_DUCKDB_PATH": str(root / "churn.duckdb"),
-        "DBT_TARGET_PATH": str(root / "target"),
-        "DBT_LOG_PATH": str(root / "logs"),
-        "CHURN_SOURCE_SYSTEM": "synthetic",
-        "CHURN_LLM_CACHE": str(root / "llm_cache.duckdb"),
-        "CHURN_MODEL_DIR": str(model_dir),
-    }
+    return dbt_env(root, CHURN_MODEL_DIR=str(model_dir))
 
 
 def _tables(root: Path) -> dict[str, pd.DataFrame]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import shared_data
+from conftest import dbt_env, shared_data
 
 from python_jobs.dbt_runner import run_dbt
 
@@ -40,13 +40,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
         ],
         vars=ONLINE_RETAIL_VARS,
         project_dir=PROJECT_DIR,
-        env={
-            "CHURN_ONLINE_RETAIL_PATH": str(data),
-            "CHURN_SOURCE_SYSTEM": "online_retail",
-            "CHURN_DUCKDB_PATH": str(work / "churn.duckdb"),
-            "DBT_TARGET_PATH": str(work / "target"),
-            "DBT_LOG_PATH": str(work / "logs"),
-        },
+        env=dbt_env(work, source_system="online_retail", CHURN_ONLINE_RETAIL_PATH=str(data)),
     )
     con = duckdb.connect(str(work / "churn.duckdb"), read_only=True)
     yield con

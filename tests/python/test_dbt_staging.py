@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import dbt_env
 
 from python_jobs.dbt_runner import DbtError, run_dbt
 
@@ -88,13 +89,7 @@ def _reviews() -> pa.Table:
 
 
 def _env(raw: Path, work: Path) -> dict[str, str]:
-    return {
-        "CHURN_RAW_PATH": str(raw),
-        "CHURN_SOURCE_SYSTEM": "synthetic",  # the env var wins over the var
-        "CHURN_DUCKDB_PATH": str(work / "churn.duckdb"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-    }
+    return dbt_env(work, raw)
 
 
 SELECT = ["--select", "+path:models/marts/core", "+path:models/marts/behavior", "+stg_synthetic__quarantine"]

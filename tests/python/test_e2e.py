@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import dbt_env
 
 from python_jobs.dbt_runner import run_dbt
 
@@ -20,18 +21,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
 
     root = tmp_path_factory.mktemp("e2e")
     generate_world(N_CUSTOMERS, 3, root / "raw", progress=False)
-    env = {
-        "CHURN_RAW_PATH": str(root / "raw"),
-        "CHURN_DUCKDB_PATH": str(root / "churn.duckdb"),
-        "DBT_TARGET_PATH": str(root / "target"),
-        "DBT_LOG_PATH": str(root / "logs"),
-        "CHURN_SOURCE_SYSTEM": "synthetic",
-        # Everything other jobs write goes to the temp dir too, never into the repo's warehouse/.
-        "CHURN_LLM_CACHE": str(root / "llm_cache.duckdb"),
-        "CHURN_MODEL_DIR": str(root / "models"),
-        "CHURN_REPORT_PATH": str(root / "report.html"),
-    }
-    run_dbt(["build"], project_dir=PROJECT_DIR, env=env)
+    run_dbt(["build"], project_dir=PROJECT_DIR, env=dbt_env(root))
     con = duckdb.connect(str(root / "churn.duckdb"), read_only=True)
     yield con
     con.close()

@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import dbt_env
 
 from python_jobs.dbt_runner import run_dbt
 
@@ -132,12 +133,7 @@ def _build(tmp: Path, campaign_id: str, db_name: str) -> duckdb.DuckDBPyConnecti
             "intervention_budget": BUDGET,
             "effect_min_customers": 200,
         },
-        env={
-            "CHURN_DUCKDB_PATH": str(db),
-            "DBT_TARGET_PATH": str(tmp / "target"),
-            "DBT_LOG_PATH": str(tmp / "logs"),
-            "CHURN_RAW_PATH": str(tmp),
-        },
+        env=dbt_env(tmp, tmp, CHURN_DUCKDB_PATH=str(db)),
     )
     return duckdb.connect(str(db), read_only=True)
 

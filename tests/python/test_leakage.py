@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import dbt_env
 
 from python_jobs.dbt_runner import run_dbt
 
@@ -52,13 +53,7 @@ def _build(raw: Path, work: Path) -> Path:
         ],
         vars=VARS,
         project_dir=PROJECT_DIR,
-        env={
-            "CHURN_RAW_PATH": str(raw),
-            "CHURN_SOURCE_SYSTEM": "synthetic",  # the env var wins over the var
-            "CHURN_DUCKDB_PATH": str(db),
-            "DBT_TARGET_PATH": str(work / "target"),
-            "DBT_LOG_PATH": str(work / "logs"),
-        },
+        env=dbt_env(work, raw),
     )
     return db
 

@@ -8,6 +8,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from conftest import dbt_env
 
 from python_jobs.dbt_runner import run_dbt
 from python_jobs.text.incremental import rows_to_enrich
@@ -50,15 +51,7 @@ def test_second_build_enriches_nothing_and_follows_edits_and_deletes(tmp_path: P
 
     raw = tmp_path / "raw"
     generate_world(800, 3, raw, progress=False)
-    env = {
-        "CHURN_RAW_PATH": str(raw),
-        "CHURN_DUCKDB_PATH": str(tmp_path / "churn.duckdb"),
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "CHURN_SOURCE_SYSTEM": "synthetic",
-        "CHURN_LLM_CACHE": str(tmp_path / "llm_cache.sqlite"),
-        "CHURN_MODEL_DIR": str(tmp_path / "models"),
-    }
+    env = dbt_env(tmp_path, raw)
     db = tmp_path / "churn.duckdb"
 
     run_dbt(["build", *SELECT], project_dir=PROJECT_DIR, env=env)
