@@ -4,8 +4,6 @@
     the customer and the time it was written. Topic 'other' is left out. Feeds the last complaint per
     customer (rpt_churn_risk), segment top topics (rpt_segment_summary) and topics over time.
 -#}
-{%- set review_id = reports_pick_column(ref('review_tags'), ['review_id', 'text_id', 'source_id']) or 'review_id' -%}
-{%- set ticket_id = reports_pick_column(ref('ticket_tags'), ['ticket_id', 'text_id', 'source_id']) or 'ticket_id' -%}
 
 with
 
@@ -27,7 +25,7 @@ tickets as (
 
 review_tags as (
     select
-        cast({{ review_id }} as varchar) as review_id,
+        review_id,
         sentiment,
         sentiment_label,
         topics
@@ -36,7 +34,7 @@ review_tags as (
 
 ticket_tags as (
     select
-        cast({{ ticket_id }} as varchar) as ticket_id,
+        ticket_id,
         sentiment,
         sentiment_label,
         topics

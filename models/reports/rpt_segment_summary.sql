@@ -4,10 +4,6 @@
     complaint rate and top complaint topics (last lookback_days before the as-of date), churn risk, and the
     churn rate the same customers showed at the latest snapshot whose horizon is fully observed.
 -#}
-{%- set activity_col = reports_pick_column(ref('customer_activity'), ['sessions_30d', 'sessions_last_30d']) -%}
-{%- set sentiment_col = reports_pick_column(
-    ref('customer_voice'), ['avg_sentiment', 'mean_sentiment', 'sentiment_mean', 'sentiment_avg', 'sentiment']
-) -%}
 {%- set lookback = var('lookback_days', 365) -%}
 
 with
@@ -20,18 +16,13 @@ rfm as (
     select * from {{ ref('customer_rfm') }}
 ),
 
-{% if activity_col -%}
 activity as (
     select * from {{ ref('customer_activity') }}
 ),
 
-{% endif -%}
-{% if sentiment_col -%}
 voice as (
     select * from {{ ref('customer_voice') }}
 ),
-
-{% endif -%}
 
 scores as (
     select * from {{ ref('churn_scores') }}
@@ -81,8 +72,8 @@ customer_facts as (
         rfm.recency_days,
         rfm.frequency,
         rfm.monetary,
-        {{ 'activity.' ~ activity_col if activity_col else 'cast(null as double)' }} as sessions_30d,
-        {{ 'voice.' ~ sentiment_col if sentiment_col else 'cast(null as double)' }} as sentiment,
+        activity.sessions_30d,
+        voice.mean_sentiment as sentiment,
         scores.churn_probability,
         scores.risk_tier,
         scores.revenue_at_risk,
@@ -90,14 +81,10 @@ customer_facts as (
     from members
     left join rfm
         on members.customer_id = rfm.customer_id and members.snapshot_date = rfm.snapshot_date
-    {% if activity_col -%}
     left join activity
         on members.customer_id = activity.customer_id and members.snapshot_date = activity.snapshot_date
-    {% endif -%}
-    {% if sentiment_col -%}
     left join voice
         on members.customer_id = voice.customer_id and members.snapshot_date = voice.snapshot_date
-    {% endif -%}
     left join scores
         on members.customer_id = scores.customer_id
     left join labels as recent_labels
