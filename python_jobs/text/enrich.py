@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from python_jobs import config
 from python_jobs.text import registry
 from python_jobs.text.embed import EmbedSettings, embed_texts, embed_version
 from python_jobs.text.incremental import rows_to_enrich
@@ -27,7 +28,6 @@ from python_jobs.text.runner import TagSettings, Tally, cache_version, is_local,
 
 DEFAULT_TAG_MODEL = "churn-local-tagger"
 DEFAULT_EMBED_MODEL = "churn-local-embed"
-DEFAULT_CACHE = "warehouse/llm_cache.sqlite"
 
 Getter = Callable[[str], Any]
 
@@ -39,13 +39,19 @@ def _setting(get: Getter | None, var: str, env: str, default: str) -> str:
     return str(value)
 
 
+def _cache_path(get: Getter | None) -> Path:
+    """The dbt var llm_cache_path when set, else python_jobs.config's (env CHURN_LLM_CACHE or the default)."""
+    value = get("llm_cache_path") if get else None
+    if value in (None, "", "None"):
+        return config.llm_cache_path()
+    return Path(str(value)).expanduser().resolve()
+
+
 def tag_settings(get: Getter | None = None, **overrides: Any) -> TagSettings:
     """From dbt vars tag_model / llm_cache_path / max_texts (env CHURN_TAG_MODEL, CHURN_LLM_CACHE, CHURN_MAX_TEXTS)."""
     settings = TagSettings(
         model_id=_setting(get, "tag_model", "CHURN_TAG_MODEL", DEFAULT_TAG_MODEL),
-        cache_path=Path(_setting(get, "llm_cache_path", "CHURN_LLM_CACHE", DEFAULT_CACHE))
-        .expanduser()
-        .resolve(),
+        cache_path=_cache_path(get),
         max_texts=int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
         weak_sentiment=_setting(get, "weak_sentiment", "CHURN_WEAK_SENTIMENT", "true").lower()
         in ("true", "1", "yes"),
@@ -97,9 +103,7 @@ def embed_settings(get: Getter | None = None, **overrides: Any) -> EmbedSettings
     """From dbt vars embedding_model / llm_cache_path / max_texts (env CHURN_EMBEDDING_MODEL, ...)."""
     settings = EmbedSettings(
         model_id=_setting(get, "embedding_model", "CHURN_EMBEDDING_MODEL", DEFAULT_EMBED_MODEL),
-        cache_path=Path(_setting(get, "llm_cache_path", "CHURN_LLM_CACHE", DEFAULT_CACHE))
-        .expanduser()
-        .resolve(),
+        cache_path=_cache_path(get),
         max_texts=int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
     )
     for key, value in overrides.items():
