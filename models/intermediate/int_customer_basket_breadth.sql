@@ -1,5 +1,6 @@
 {#-
-    Distinct categories and products a customer had bought (valid orders) before each snapshot T.
+    Distinct categories and products a customer had ordered before each snapshot T (placed orders, whatever their
+    later status, so a cancellation at or after T cannot change T's breadth).
     Each (customer, category) and (customer, product) pair counts from its first purchase time. Instead of joining
     every pair to every later snapshot, pairs become a running count per customer, and each snapshot row takes the
     latest running count strictly before T (probe rows sort before events at the same instant, so `< T` holds).
@@ -13,7 +14,7 @@ customer_snapshots as (
     from {{ ref('int_customer_snapshots') }}
 ),
 
-valid_items as (
+ordered_items as (
     select
         orders.customer_id,
         orders.ordered_at,
@@ -21,7 +22,6 @@ valid_items as (
         items.product_id
     from {{ ref('int_order_items') }} as items
     inner join {{ ref('int_orders') }} as orders on items.order_id = orders.order_id
-    where orders.is_valid_order
 ),
 
 first_categories as (
@@ -30,7 +30,7 @@ first_categories as (
         min(ordered_at) as first_at,
         1 as is_category,
         0 as is_product
-    from valid_items
+    from ordered_items
     where category is not null
     group by customer_id, category
 ),
@@ -41,7 +41,7 @@ first_products as (
         min(ordered_at) as first_at,
         0 as is_category,
         1 as is_product
-    from valid_items
+    from ordered_items
     where product_id is not null
     group by customer_id, product_id
 ),

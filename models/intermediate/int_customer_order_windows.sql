@@ -3,7 +3,8 @@
     Only orders with ordered_at < T are joined (range join on the snapshot spine); each window is a filter on
     that join, so no customer x snapshot x event cartesian product is materialised. Delivery facts count only
     when known at T: a delivery is late at T if it arrived late before T or was promised before T and had not
-    arrived by T. Returns (no returned_at in the contract) count only for orders placed 30+ days before T.
+    arrived by T. Status is as known at T (macros/order_status_at.sql): an order cancelled at or after T is a
+    valid order at T, and a return counts once returned_at < T (return rate: among orders placed 30+ days ago).
     Money sums are exact (exact_sum), so features do not depend on the order rows happen to be added in.
 -#}
 {%- set lookback = var('lookback_days') %}
@@ -38,8 +39,9 @@ orders_before_snapshot as (
         orders.ordered_at,
         orders.amount,
         orders.discount_amount,
-        orders.status,
-        orders.is_valid_order,
+        {{ order_valid_at('orders', 'spine.snapshot_date') }} as is_valid_order,
+        {{ order_cancelled_at('orders', 'spine.snapshot_date') }} as is_cancelled,
+        {{ order_returned_at('orders', 'spine.snapshot_date') }} as is_returned,
         orders.ordered_at >= spine.lookback_start_at as in_lookback,
         orders.ordered_at >= spine.start_30d_at as in_30d,
         orders.ordered_at >= spine.start_90d_at as in_90d,
@@ -71,9 +73,9 @@ aggregated as (
         count(case when is_valid_order and in_prior_90d then 1 end) as orders_prior_90d,
         {{ exact_sum('case when is_valid_order and in_90d then amount end') }} as amount_90d,
         count(case when in_lookback then 1 end) as placed_orders_lookback,
-        count(case when in_lookback and status = 'cancelled' then 1 end) as cancelled_orders_lookback,
+        count(case when in_lookback and is_cancelled then 1 end) as cancelled_orders_lookback,
         count(case when is_valid_order and in_lookback and is_matured then 1 end) as matured_orders_lookback,
-        count(case when in_lookback and is_matured and status = 'returned' then 1 end) as returned_orders_lookback,
+        count(case when in_lookback and is_matured and is_returned then 1 end) as returned_orders_lookback,
         count(case when is_valid_order and in_lookback and discount_amount > 0 then 1 end)
             as discounted_orders_lookback,
         {{ exact_sum('case when is_valid_order and in_lookback then discount_amount end') }}

@@ -1,7 +1,8 @@
 {#-
     Snapshot dates T (design section 6). Rule:
-    - as_of_date = var('as_of_date'), or the day after the last valid order (so that day's orders count as < T);
-    - the spine starts at var('spine_start_date'), or the first month start on/after first valid order + 30 days;
+    - as_of_date = var('as_of_date'), or the day after the last placed order (so that day's orders count as < T);
+    - the spine starts at var('spine_start_date'), or the first month start on/after first placed order + 30 days;
+      (placed orders whatever their status: the spine must not move when an order is cancelled later);
     - then every var('snapshot_months') months while < as_of_date, plus as_of_date itself (is_as_of, never labelled);
     - horizon_end_date = T + var('churn_horizon_days'); horizon_observed = horizon_end_date <= as_of_date.
 -#}
@@ -10,16 +11,15 @@
 
 with
 
-valid_orders as (
+placed_orders as (
     select ordered_at from {{ ref('int_orders') }}
-    where is_valid_order
 ),
 
 order_range as (
     select
         cast(min(ordered_at) as date) as first_order_date,
         cast(max(ordered_at) as date) as last_order_date
-    from valid_orders
+    from placed_orders
 ),
 
 bounds as (

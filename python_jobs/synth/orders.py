@@ -14,6 +14,21 @@ STATUSES = ("completed", "cancelled", "returned")
 N_PRODUCTS_PER_CATEGORY = 5_000
 
 
+def status_change_times(o: dict[str, np.ndarray], order_base: int) -> tuple[np.ndarray, np.ndarray]:
+    """When each cancellation and return happened (-1 = never): cancellations within 3 days of the order,
+    returns 2-30 days after delivery (or after the promised date when the delivery is not recorded).
+    A separate stream (seeded by the chunk) leaves every other draw of the world unchanged."""
+    rng = np.random.default_rng([order_base, 20261130])
+    m = len(o["ordered_us"])
+    day = P.US_PER_DAY
+    cancelled = o["status"] == STATUSES.index("cancelled")
+    returned = o["status"] == STATUSES.index("returned")
+    cancelled_us = o["ordered_us"] + rng.integers(day // 24, 3 * day, m)
+    received = np.where(o["delivered_us"] >= 0, o["delivered_us"], o["promised_us"])
+    returned_us = received + rng.integers(2 * day, 30 * day, m)
+    return np.where(cancelled, cancelled_us, -1), np.where(returned, returned_us, -1)
+
+
 def build_orders(
     rng: np.random.Generator,
     res: SimResult,
@@ -45,6 +60,7 @@ def build_orders(
     code = rng.integers(0, len(P.COUPONS), m)
     discount = np.where(coupon, np.round(gross * P.COUPON_PCT[code], 2), 0.0)
     amount = np.round(gross - discount, 2)
+    cancelled_us, returned_us = status_change_times(o, order_base)
     orders = pa.table(
         {
             "order_id": order_ids,
@@ -55,6 +71,8 @@ def build_orders(
             "discount_amount": discount,
             "promised_delivery_at": ts(o["promised_us"]),
             "delivered_at": ts(o["delivered_us"]),
+            "cancelled_at": ts(cancelled_us),
+            "returned_at": ts(returned_us),
         }
     )
     items = pa.table(

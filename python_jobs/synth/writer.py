@@ -26,6 +26,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("discount_amount", pa.float64()),
             ("promised_delivery_at", TS),
             ("delivered_at", TS),
+            ("cancelled_at", TS),
+            ("returned_at", TS),
         ]
     ),
     "order_items": pa.schema(

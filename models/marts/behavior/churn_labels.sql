@@ -1,7 +1,8 @@
 {#-
-    Labels at each snapshot T (design section 6): eligible = at least one valid order in [T - lookback, T);
-    churned = eligible and no valid order in [T, T + horizon). churned is null when the customer is not eligible
-    or the horizon is not fully observed (T + horizon > as_of_date), so it is never guessed.
+    Labels at each snapshot T (design section 6): eligible = at least one order in [T - lookback, T) not cancelled
+    before T; churned = eligible and no order placed in [T, T + horizon) and not cancelled before T + horizon.
+    churned is null when the customer is not eligible or the horizon is not fully observed
+    (T + horizon > as_of_date), so it is never guessed.
 -#}
 with
 
@@ -31,7 +32,7 @@ horizon_orders as (
         on
             orders.ordered_at >= spine.snapshot_date
             and orders.ordered_at < spine.horizon_end_date
-    where orders.is_valid_order
+    where {{ order_valid_at('orders', 'spine.horizon_end_date') }}
     group by orders.customer_id, spine.snapshot_date
 )
 

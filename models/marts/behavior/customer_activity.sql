@@ -2,7 +2,8 @@
     Visit and coupon behaviour at each snapshot T, from events strictly before T.
     Sessions join the spine only within [T - 90 days, T) (bounded range join); the last visit before T (unbounded)
     comes from a running max per customer where snapshot probe rows sort before events at the same instant.
-    A session "converts" when the customer placed a valid order within 24 hours after it and before T; the first
+    A session "converts" when the customer placed an order within 24 hours after it and before T (placed, whatever
+    its later status: a cancellation after T must not change T's features); the first
     order at/after each session comes from one sorted pass per customer (no session x order join).
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
@@ -30,12 +31,11 @@ source_sessions as (
     select * from {{ ref('int_sessions') }}
 ),
 
-valid_orders as (
+placed_orders as (
     select
         customer_id,
         ordered_at
     from {{ ref('int_orders') }}
-    where is_valid_order
 ),
 
 session_order_timeline as (
@@ -53,11 +53,11 @@ session_order_timeline as (
         ordered_at as event_at,
         1 as sort_kind,
         ordered_at as order_at
-    from valid_orders
+    from placed_orders
 ),
 
 next_orders as (
-    -- First valid order at or after each session start (orders sort after sessions at the same instant).
+    -- First placed order at or after each session start (orders sort after sessions at the same instant).
     select
         session_id,
         min(order_at) over (

@@ -14,6 +14,8 @@ select
     {{ exact_sum('quantity * unit_price') }} as amount,
     cast(0 as double) as discount_amount,
     cast(null as timestamp) as promised_delivery_at,
-    cast(null as timestamp) as delivered_at
+    cast(null as timestamp) as delivered_at,
+    cast(null as timestamp) as cancelled_at,
+    cast(null as timestamp) as returned_at
 from lines
 group by invoice_no

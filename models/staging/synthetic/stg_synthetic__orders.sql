@@ -12,6 +12,8 @@ select
     amount,
     discount_amount,
     promised_delivery_at,
-    delivered_at
+    delivered_at,
+    cancelled_at,
+    returned_at
 from checked
 where quarantine_reason is null

@@ -48,6 +48,8 @@ select
     coalesce(ranked.discount_amount, 0) as discount_amount,
     ranked.promised_delivery_at,
     ranked.delivered_at,
+    ranked.cancelled_at,
+    ranked.returned_at,
     coalesce(ranked.order_id, '_row:' || cast(ranked._row_hash as varchar)) as row_key,
     ranked._unparseable_columns as quarantine_detail,
     coalesce(
