@@ -1,10 +1,7 @@
 {#-
     One row per eligible customer per snapshot, with every registered feature (seeds/churn_features.csv),
-    the label and a split (design section 6):
-    - test: the evaluation snapshot = var('eval_snapshot_date') or the latest snapshot with an observed horizon;
-    - train: snapshots whose horizon is observed and closed by the evaluation snapshot
-      (horizon_end_date <= eval), optionally inside [var('train_start_date'), var('train_end_date')];
-    - score: the as_of snapshot (no label); other snapshots are left out.
+    the label and the spine's split (int_snapshot_spine: test = the evaluation snapshot, train = horizons closed
+    by it, score = the as_of snapshot, which has no label); other snapshots are left out.
     Point-in-time evidence: orders_max_event_at, sessions_max_event_at, voice_max_event_at and
     interventions_max_event_at are the latest events the order, visit, text and exposure features aggregated; feature_max_event_at is the greatest of them. Tests and the Python guard require
     them to be strictly before snapshot_date.
@@ -50,42 +47,16 @@ order_windows as (
     from {{ ref('int_customer_order_windows') }}
 ),
 
-eval_snapshot as (
-    select
-        coalesce(
-            {{ date_var('eval_snapshot_date') }},
-            max(case when horizon_observed and not is_as_of then snapshot_date end)
-        ) as eval_snapshot_date
-    from spine
-),
-
-split_snapshots as (
-    select
-        spine.snapshot_date,
-        case
-            when spine.is_as_of then 'score'
-            when spine.snapshot_date = eval_snapshot.eval_snapshot_date and spine.horizon_observed then 'test'
-            when
-                spine.horizon_observed
-                and spine.horizon_end_date <= eval_snapshot.eval_snapshot_date
-                and spine.snapshot_date >= coalesce({{ date_var('train_start_date') }}, spine.snapshot_date)
-                and spine.snapshot_date <= coalesce({{ date_var('train_end_date') }}, spine.snapshot_date)
-                then 'train'
-        end as split
-    from spine
-    cross join eval_snapshot
-),
-
 eligible as (
     select
         labels.customer_id,
         labels.snapshot_date,
         labels.horizon_end_date,
-        split_snapshots.split,
-        case when split_snapshots.split in ('train', 'test') then labels.churned end as churned
+        spine.split,
+        case when spine.split in ('train', 'test') then labels.churned end as churned
     from labels
-    inner join split_snapshots on labels.snapshot_date = split_snapshots.snapshot_date
-    where labels.is_eligible and split_snapshots.split is not null
+    inner join spine on labels.snapshot_date = spine.snapshot_date
+    where labels.is_eligible and spine.split is not null
 ),
 
 joined as (

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -23,29 +22,10 @@ from sklearn.decomposition import PCA
 log = logging.getLogger(__name__)
 
 
-def training_snapshots(
-    spine: pd.DataFrame,
-    eval_snapshot_date: date | str | None = None,
-    train_start_date: date | str | None = None,
-    train_end_date: date | str | None = None,
-) -> np.ndarray:
-    """Snapshot dates used for fitting, as churn_training_set's 'train' split: horizon observed and closed by
-    the evaluation snapshot (var eval_snapshot_date, else the latest observed snapshot), inside the window."""
+def training_snapshots(spine: pd.DataFrame) -> np.ndarray:
+    """Snapshot dates used for fitting: the spine's 'train' split (int_snapshot_spine decides it, once)."""
     snaps = pd.to_datetime(spine["snapshot_date"])
-    observed = spine["horizon_observed"].fillna(False).astype(bool).to_numpy()
-    if "is_as_of" in spine:
-        observed &= ~spine["is_as_of"].fillna(False).astype(bool).to_numpy()
-    eval_at = pd.Timestamp(eval_snapshot_date) if eval_snapshot_date else snaps[observed].max()
-    if "horizon_end_date" in spine:
-        closed = (pd.to_datetime(spine["horizon_end_date"]) <= eval_at).to_numpy()
-    else:
-        closed = (snaps < eval_at).to_numpy()
-    keep = observed & closed
-    if train_start_date:
-        keep &= (snaps >= pd.Timestamp(train_start_date)).to_numpy()
-    if train_end_date:
-        keep &= (snaps <= pd.Timestamp(train_end_date)).to_numpy()
-    return snaps[keep].to_numpy(dtype="datetime64[ns]")
+    return snaps[(spine["split"] == "train").to_numpy()].to_numpy(dtype="datetime64[ns]")
 
 
 def embedding_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -91,9 +71,6 @@ def embedding_components(
     embeddings: np.ndarray,
     spine: pd.DataFrame,
     n_components: int = 5,
-    eval_snapshot_date: date | str | None = None,
-    train_start_date: date | str | None = None,
-    train_end_date: date | str | None = None,
     max_fit_rows: int = 50_000,
     seed: int = 42,
 ) -> pd.DataFrame:
@@ -116,7 +93,7 @@ def embedding_components(
         return empty
     counts = (hi - lo).astype(np.float64)
 
-    train_snaps = training_snapshots(spine, eval_snapshot_date, train_start_date, train_end_date)
+    train_snaps = training_snapshots(spine)
     train_rows = np.nonzero(np.isin(snapshots[snap_idx], train_snaps))[0]
     if len(train_rows) < max(n_components + 1, 10):
         log.warning("too few training rows (%d) to fit voice PCs; leaving them null", len(train_rows))
@@ -165,9 +142,6 @@ def voice_pcs_from_relations(
         embedding_matrix(embeddings["embedding"]) if embeddings.num_rows else np.zeros((0, 1), np.float32),
         spine,
         n_components=n,
-        eval_snapshot_date=var("eval_snapshot_date"),
-        train_start_date=var("train_start_date"),
-        train_end_date=var("train_end_date"),
         seed=int(var("random_seed") or 42),
     )
     schema = pa.schema(

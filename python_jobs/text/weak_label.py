@@ -74,10 +74,8 @@ class WeakSentiment(BaseEstimator):
             loss="log_loss", alpha=self.alpha, max_iter=50, tol=None, random_state=self.seed
         )
         self.clf_.fit(x, y[keep])
-        digest = hashlib.sha256(WEAK_VERSION.encode())
-        for t, label in zip(texts_k, y[keep], strict=True):
-            digest.update(f"{label}\x00{t}\x01".encode())
-        self.fingerprint_ = digest.hexdigest()[:16]
+        rated = np.nonzero(y >= 0)[0]
+        self.fingerprint_ = fingerprint([texts[i] for i in rated], y[rated], self)
         self.n_train_ = len(keep)
         log.info("weak sentiment model fitted on %d star-rated texts (%s)", len(keep), self.fingerprint_)
         return self
@@ -103,32 +101,43 @@ class WeakSentiment(BaseEstimator):
         return pickle.loads(Path(path).read_bytes())
 
 
-REFIT_GROWTH = 1.25  # refit once the rated texts grew by a quarter; until then reuse (stable cache version)
+def canonical_training_set(texts: Sequence[str], ratings: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The star-rated texts sorted by (text, star class): the fit, its sample and its fingerprint depend only on
+    the set of (text, stars) pairs, never on the order rows arrive in."""
+    y = star_classes(ratings)
+    keep = np.nonzero(y >= 0)[0]
+    pairs = sorted((texts[i], int(y[i])) for i in keep)
+    return [t for t, _ in pairs], np.array([c for _, c in pairs], dtype=np.int64)
 
 
-def fit_or_load(texts: Sequence[str], ratings: np.ndarray, cache_dir: Path) -> WeakSentiment | None:
-    """The shop's weak model, kept next to the LLM cache.
+def fingerprint(texts: Sequence[str], classes: np.ndarray, model: WeakSentiment) -> str:
+    """Content hash of the training set and hyperparameters: the artifact's name."""
+    digest = hashlib.sha256(f"{WEAK_VERSION}|{model.max_train}|{model.alpha}|{model.seed}".encode())
+    for t, label in zip(texts, classes, strict=True):
+        digest.update(f"{label}\x00{t}\x01".encode())
+    return digest.hexdigest()[:16]
 
-    The latest fitted model is reused while the number of rated texts has grown by less than REFIT_GROWTH
-    since it was fitted, so daily builds keep the same tagger version (and cache hits); an identical
-    training set always maps to the same file. None when there are too few ratings (lexicon alone).
-    """
+
+def fit_or_load(
+    texts: Sequence[str], ratings: np.ndarray, folder: Path, seed: int = 0
+) -> WeakSentiment | None:
+    """The weak model for exactly these (text, stars) pairs: loaded from `folder/<version>.pkl` when that
+    training set was fitted before, else fitted (deterministically) and saved there. None with too few ratings."""
     ratings = np.asarray(ratings, dtype=float)
     if not enough_ratings(ratings):
         log.info("too few star ratings for a weak sentiment model; using the lexicon alone")
         return None
-    folder = Path(cache_dir) / "weak_sentiment"
-    n_rated = int((star_classes(ratings) >= 0).sum())
-    latest = folder / "latest.pkl"
-    if latest.exists():
-        model = WeakSentiment.load(latest)
-        if getattr(model, "n_rated_", 0) <= n_rated <= REFIT_GROWTH * getattr(model, "n_rated_", 0):
-            return model
+    texts_c, classes = canonical_training_set(texts, ratings)
+    model = WeakSentiment(seed=seed)
+    fp = fingerprint(texts_c, classes, model)
+    path = Path(folder) / f"{WEAK_VERSION}-{fp}.pkl"
+    if path.exists():
+        return WeakSentiment.load(path)
     from python_jobs.text.local_tagger import tag_text
 
-    lex = np.array([tag_text(t)["sentiment"] for t in texts])
-    model = WeakSentiment().fit(list(texts), ratings, lex)
-    model.n_rated_ = n_rated
-    model.save(folder / f"{model.fingerprint_}.pkl")
-    model.save(latest)
+    lex = np.array([tag_text(t)["sentiment"] for t in texts_c])
+    # classes are 0/1/2; star_classes maps 1/3/5 stars onto them again
+    model.fit(texts_c, np.array([1.0, 3.0, 5.0])[classes], lex)
+    model.n_rated_ = len(texts_c)
+    model.save(path)
     return model

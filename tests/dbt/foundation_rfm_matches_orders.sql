@@ -1,5 +1,6 @@
 -- Frequency and recency recomputed independently from fct_orders with correlated subqueries
--- (only orders strictly before T; frequency within [T - lookback_days, T)). Returns offending rows.
+-- (only orders strictly before T and not cancelled before T; frequency within [T - lookback_days, T)).
+-- Returns offending rows.
 with
 
 rfm as (
@@ -16,7 +17,7 @@ where
         from {{ ref('fct_orders') }} as orders
         where
             orders.customer_id = rfm.customer_id
-            and orders.is_valid_order
+            and (orders.cancelled_at is null or orders.cancelled_at >= rfm.snapshot_date)
             and orders.ordered_at < rfm.snapshot_date
             and orders.ordered_at >= {{ dbt.dateadd('day', -var('lookback_days'), 'rfm.snapshot_date') }}
     )
@@ -25,6 +26,6 @@ where
         from {{ ref('fct_orders') }} as orders
         where
             orders.customer_id = rfm.customer_id
-            and orders.is_valid_order
+            and (orders.cancelled_at is null or orders.cancelled_at >= rfm.snapshot_date)
             and orders.ordered_at < rfm.snapshot_date
     ), -1)

@@ -6,6 +6,7 @@ import pandas as pd
 import pyarrow as pa
 
 from python_jobs.text.enrich import embed_reviews, embed_settings, tag_reviews, tag_settings, tag_tickets
+from python_jobs.text.weak_registry import fit_registry
 
 
 def reviews_frame(n: int = 400) -> pd.DataFrame:
@@ -37,7 +38,10 @@ def test_review_and_ticket_tags_keep_keys_and_add_tags(tmp_path):
         "max_texts": "0",
     }.get
     reviews = reviews_frame()
-    out = tag_reviews(pa.Table.from_pandas(reviews), tag_settings(get, show_progress=False))
+    spine = pd.DataFrame({"snapshot_date": [pd.Timestamp("2026-01-01")], "split": ["test"]})
+    weak = fit_registry(pa.Table.from_pandas(reviews), spine, tmp_path, "churn-local-tagger", "true", 0)
+    assert weak["status"].to_pylist() == ["fitted"] and weak["n_rated"].to_pylist() == [len(reviews)]
+    out = tag_reviews(pa.Table.from_pandas(reviews), tag_settings(get, show_progress=False), weak=weak)
     assert out.num_rows == len(reviews)
     assert out.column_names[:6] == [
         "review_id",

@@ -63,7 +63,18 @@ def test_second_build_enriches_nothing_and_follows_edits_and_deletes(tmp_path: P
     for table in TABLES:  # nothing re-tagged or re-embedded, nothing lost
         assert second[table] == first[table], table
 
-    edited, deleted = sorted(first["review_tags"])[:2]
+    # The weak sentiment model learns only from reviews before the evaluation snapshot: editing a later review
+    # re-tags that review alone; deleting an earlier rated one refits the model (below).
+    with duckdb.connect(str(db), read_only=True) as con:
+        cutoff = con.execute("select fitted_on_until from enrichment.weak_sentiment_model").fetchone()[0]
+        edited, deleted = con.execute(
+            """
+            select min(case when created_at >= ? then review_id end),
+                   min(case when created_at < ? and rating is not null then review_id end)
+            from marts.fct_reviews
+            """,
+            [cutoff, cutoff],
+        ).fetchone()
     reviews = pq.read_table(raw / "reviews.parquet")
     ids = reviews["review_id"]
     new_body = pa.scalar("Arrived broken. I will cancel and shop elsewhere.")
@@ -92,9 +103,8 @@ def test_second_build_enriches_nothing_and_follows_edits_and_deletes(tmp_path: P
     assert fourth["review_embeddings"] == {
         k: v for k, v in third["review_embeddings"].items() if k != deleted
     }
-    # One rated review fewer refits the weak sentiment model (weak_label.fit_or_load refits unless the rated
-    # reviews grew by 0-25%): its version is part of tag_version, so every review is re-tagged with the new
-    # blend and the table never mixes two blends.
+    # One rated review fewer before the cutoff refits the weak sentiment model: its version is part of
+    # tag_version, so every review is re-tagged with the new blend and the table never mixes two blends.
     con = duckdb.connect(str(db), read_only=True)
     try:
         versions = con.execute("select distinct tag_version from enrichment.review_tags").fetchall()

@@ -138,6 +138,14 @@ def test_weak_label_blend_is_valid_versioned_and_needs_enough_ratings(tmp_path):
     weak = fit_or_load(texts, np.array(ratings), tmp_path)
     assert weak is not None and weak.version.startswith("weak-v1-")
     assert fit_or_load(texts, np.array(ratings), tmp_path).fingerprint_ == weak.fingerprint_  # cached on disk
+    # Deterministic whatever order rows arrive in: a shuffled copy, fitted afresh, is the same model.
+    order = rng.permutation(len(texts))
+    refit = fit_or_load([texts[i] for i in order], np.array(ratings)[order], tmp_path / "fresh")
+    assert refit.fingerprint_ == weak.fingerprint_
+    probe = ["great quality", "broken and late", "it is ok"]
+    np.testing.assert_array_equal(
+        refit.predict_proba(probe, [0.5, -0.5, 0.0]), weak.predict_proba(probe, [0.5, -0.5, 0.0])
+    )
     tagger = LocalTagger(weak=weak)
     assert tagger.version != LocalTagger().version  # separate cache entries
     out = json.loads(

@@ -20,6 +20,12 @@ def world():
     spine = pd.DataFrame({"snapshot_date": snaps, "horizon_end_date": snaps + pd.Timedelta(days=90)})
     spine["is_as_of"] = spine["snapshot_date"] == snaps.max()
     spine["horizon_observed"] = spine["horizon_end_date"] <= snaps.max()
+    eval_at = spine.loc[spine["horizon_observed"] & ~spine["is_as_of"], "snapshot_date"].max()
+    spine["split"] = np.select(
+        [spine["is_as_of"], spine["snapshot_date"] == eval_at, spine["horizon_end_date"] <= eval_at],
+        ["score", "test", "train"],
+        None,
+    )
     return cust, np.asarray(ts), emb, spine
 
 

@@ -33,6 +33,8 @@ select
     orders.is_valid_order,
     orders.promised_delivery_at,
     orders.delivered_at,
+    orders.cancelled_at,
+    orders.returned_at,
     orders.days_late,
     coalesce(item_summary.line_count, 0) as line_count,
     coalesce(item_summary.item_quantity, 0) as item_quantity,
