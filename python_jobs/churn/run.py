@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from python_jobs.churn import evaluate, guards, registry, selection
-from python_jobs.churn.calibration import PlattCalibrator
 from python_jobs.churn.features import FEATURE_SETS, FeatureSelection, FeatureSpec, select_features, to_matrix
 from python_jobs.churn.pipelines import CANDIDATES, Candidate, make_pipeline, raw_logit
 from python_jobs.churn.reasons import contributions, top_reasons
@@ -58,8 +59,8 @@ class FittedModel:
     feature_set: str
     candidate: Candidate
     columns: list[str]
-    pipeline: Pipeline
-    calibrator: PlattCalibrator
+    pipeline: Pipeline  # raw log-odds, for reasons and rankings
+    calibrated: CalibratedClassifierCV  # the same fitted pipeline (frozen) + its sigmoid calibrator
     threshold: float
     reference: np.ndarray  # training medians, the occlusion baseline for tree reasons
     val_roc_auc: float
@@ -72,7 +73,13 @@ class FittedModel:
         return raw_logit(self.pipeline, to_matrix(frame, self.columns))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.calibrator.transform(self.logit(frame))
+        return self.calibrated.predict_proba(to_matrix(frame, self.columns))[:, 1]
+
+    @property
+    def calibration(self) -> dict[str, float]:
+        """p = 1 / (1 + exp(-(slope * logit + intercept))), sklearn's sigmoid calibrator in that form."""
+        sig = self.calibrated.calibrated_classifiers_[0].calibrators[0]
+        return {"slope": -float(sig.a_), "intercept": -float(sig.b_)}
 
 
 @dataclass
@@ -162,12 +169,19 @@ def _fit_feature_set(
     sel = selection.select(X, y, folds, settings.candidates, settings.seed, settings.max_fold_rows)
     reference = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
     fitted: dict[str, FittedModel] = {}
+    # The model that scores is the one that is calibrated: fitted on the last fold's fit rows (label windows
+    # closed by its validation snapshot), then frozen and calibrated, and its threshold chosen, on that
+    # validation snapshot, which it never saw (out-of-time).
+    last = folds[-1]
     for kind, cand in sel.best.items():
-        calibrator = PlattCalibrator().fit(sel.last_fold_logit[kind], sel.last_fold_y)
-        threshold = evaluate.choose_threshold(
-            sel.last_fold_y, calibrator.transform(sel.last_fold_logit[kind])
+        pipeline = sel.last_fold_model.get(kind) or make_pipeline(cand, settings.seed).fit(
+            X[last.fit_idx], y[last.fit_idx]
         )
-        pipeline = make_pipeline(cand, settings.seed).fit(X, y)
+        calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
+        calibrated.fit(X[last.val_idx], y[last.val_idx])
+        threshold = evaluate.choose_threshold(
+            y[last.val_idx], calibrated.predict_proba(X[last.val_idx])[:, 1]
+        )
         model_id = registry.stable_hash(
             {
                 "fingerprint": fingerprint,
@@ -185,7 +199,7 @@ def _fit_feature_set(
             candidate=cand,
             columns=feature_sel.columns,
             pipeline=pipeline,
-            calibrator=calibrator,
+            calibrated=calibrated,
             threshold=threshold,
             reference=reference,
             val_roc_auc=sel.val_auc(kind),
@@ -404,7 +418,8 @@ def registry_records(run: ChurnRun) -> list[dict]:
                 "is_selected": run.selected[fs] == kind,
                 "is_champion": (fs, kind) == run.champion,
                 "threshold": m.threshold,
-                "calibration": {"slope": m.calibrator.slope_, "intercept": m.calibrator.intercept_},
+                "calibration": m.calibration,
+                "fit_rows": "last validation fold's fit rows; calibrated out-of-time on its validation snapshot",
                 "val_roc_auc": m.val_roc_auc,
                 "test_metrics": {k: v for k, v in metrics.loc[m.model_id].items() if isinstance(v, float)},
                 "notes": run.notes,
@@ -442,7 +457,7 @@ def score(run: ChurnRun, rows: pd.DataFrame, settings: Settings | None = None) -
 def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     m = run.champion_model
     X = to_matrix(rows, m.columns)
-    p = m.calibrator.transform(raw_logit(m.pipeline, X))
+    p = m.calibrated.predict_proba(X)[:, 1]
     spend = (
         rows[SPEND_RATE].to_numpy(dtype="float64", na_value=np.nan)
         if SPEND_RATE in rows

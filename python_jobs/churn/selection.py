@@ -3,8 +3,8 @@
 Folds are rolling origins: for each of the last `n_folds` training snapshot dates V, fit on training rows whose
 label window closed by V (`horizon_end_date <= V`) and validate on the rows at V. When the training window is
 too short for that, it falls back to rows strictly before V (label windows overlap V; flagged), and then to a
-deterministic customer-hash hold-out (flagged). The last fold's out-of-time predictions also fit the
-calibrator and the decision threshold.
+deterministic customer-hash hold-out (flagged). The last fold's model (when fitted on all its fit rows) is
+the one run.py calibrates on that fold's validation snapshot and scores with.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import Pipeline
 
 from python_jobs.churn.pipelines import Candidate, make_pipeline, raw_logit
 
@@ -35,8 +36,8 @@ class Fold:
 class Selection:
     best: dict[str, Candidate]  # kind -> best candidate of that kind
     scores: pd.DataFrame  # candidate, kind, fold, val_date, scheme, roc_auc
-    last_fold_logit: dict[str, np.ndarray] = field(default_factory=dict)  # kind -> raw logit on last fold
-    last_fold_y: np.ndarray | None = None
+    # kind -> the best candidate's pipeline fitted on all of the last fold's fit rows (absent when thinned)
+    last_fold_model: dict[str, Pipeline] = field(default_factory=dict)
     schemes: list[str] = field(default_factory=list)
 
     def val_auc(self, kind: str) -> float:
@@ -102,7 +103,7 @@ def select(
     max_fit_rows: int | None = None,
 ) -> Selection:
     rows = []
-    last_logits: dict[str, np.ndarray] = {}
+    last_models: dict[str, Pipeline] = {}
     for cand in candidates:
         for i, fold in enumerate(folds):
             fit_idx = _thin(fold.fit_idx, max_fit_rows, seed)
@@ -119,8 +120,8 @@ def select(
                     "roc_auc": auc,
                 }
             )
-            if i == len(folds) - 1:
-                last_logits[cand.name] = logit
+            if i == len(folds) - 1 and len(fit_idx) == len(fold.fit_idx):
+                last_models[cand.name] = pipe
     scores = pd.DataFrame(rows)
     mean_auc = scores.groupby("candidate", sort=False)["roc_auc"].mean()
     best: dict[str, Candidate] = {}
@@ -132,7 +133,6 @@ def select(
     return Selection(
         best=best,
         scores=scores,
-        last_fold_logit={k: last_logits[c.name] for k, c in best.items()},
-        last_fold_y=y[folds[-1].val_idx],
+        last_fold_model={k: last_models[c.name] for k, c in best.items() if c.name in last_models},
         schemes=sorted({f.scheme for f in folds}),
     )

@@ -264,3 +264,27 @@ def test_reasons_are_ranked_positive_and_distinct():
     assert out.loc[0, ["reason_1", "reason_2", "reason_3"]].tolist() == ["same", "a=1", None]
     assert out.loc[0, ["reason_1_feature", "reason_2_feature"]].tolist() == ["b", "a"]
     assert out.loc[1, ["reason_1", "reason_2"]].tolist() == ["d=8", None]
+
+
+def test_the_scoring_model_is_the_calibrated_one_and_calibrated_out_of_time(fitted, frame):
+    """Calibration and threshold belong to the model that scores, learned on rows it was not fitted on."""
+    from python_jobs.churn import selection
+    from python_jobs.churn.pipelines import make_pipeline
+
+    train = run.split_rows(frame.sort_values(run.KEYS, kind="stable").reset_index(drop=True))["train"]
+    y = train[run.LABEL].astype(int).to_numpy()
+    last = selection.time_folds(train["snapshot_date"], train["horizon_end_date"], y, train["customer_id"])[
+        -1
+    ]
+    assert not set(last.fit_idx) & set(last.val_idx)
+    for m in fitted.models.values():
+        assert m.calibrated.estimator.estimator is m.pipeline  # frozen: the very pipeline that scores
+        assert m.calibration["slope"] > 0
+        X = features.to_matrix(train, m.columns)
+        refit = make_pipeline(m.candidate, FAST.seed).fit(X[last.fit_idx], y[last.fit_idx])
+        np.testing.assert_allclose(refit.decision_function(X), m.pipeline.decision_function(X))
+    test = frame[frame["split"] == "test"]
+    champion = fitted.champion_model
+    cal = champion.calibration
+    expected = 1 / (1 + np.exp(-(cal["slope"] * champion.logit(test) + cal["intercept"])))
+    np.testing.assert_allclose(champion.predict_proba(test), expected, rtol=1e-9)
