@@ -5,6 +5,7 @@ reviews that are new or changed (source_hash, which includes the embedding model
 """
 
 from python_jobs.text.enrich import embed_reviews, embed_settings
+from python_jobs.text.runs import RunLog
 
 
 def model(dbt, session):
@@ -16,4 +17,5 @@ def model(dbt, session):
     )
     reviews = dbt.ref("fct_reviews")
     this = str(dbt.this) if dbt.is_incremental else None
-    return embed_reviews(reviews, embed_settings(dbt.config.get), this=this)
+    run = RunLog(session, dbt.this)  # its tally goes to dbt's log and to table enrichment_runs
+    return embed_reviews(reviews, embed_settings(dbt.config.get), this=this, run=run)

@@ -6,6 +6,7 @@ merges them in and a post-hook (_enrichment__models.yml) drops reviews deleted u
 """
 
 from python_jobs.text.enrich import tag_reviews, tag_settings
+from python_jobs.text.runs import RunLog
 
 
 def model(dbt, session):
@@ -17,4 +18,5 @@ def model(dbt, session):
     )
     reviews = dbt.ref("fct_reviews")
     this = str(dbt.this) if dbt.is_incremental else None
-    return tag_reviews(reviews, tag_settings(dbt.config.get), this=this)
+    run = RunLog(session, dbt.this)  # its tally goes to dbt's log and to table enrichment_runs
+    return tag_reviews(reviews, tag_settings(dbt.config.get), this=this, run=run)

@@ -6,6 +6,7 @@ Incremental like review_tags: only new, changed or untagged tickets are re-tagge
 """
 
 from python_jobs.text.enrich import tag_settings, tag_tickets
+from python_jobs.text.runs import RunLog
 
 
 def model(dbt, session):
@@ -17,4 +18,5 @@ def model(dbt, session):
     )
     tickets = dbt.ref("fct_support_tickets")
     this = str(dbt.this) if dbt.is_incremental else None
-    return tag_tickets(tickets, tag_settings(dbt.config.get), this=this)
+    run = RunLog(session, dbt.this)  # its tally goes to dbt's log and to table enrichment_runs
+    return tag_tickets(tickets, tag_settings(dbt.config.get), this=this, run=run)

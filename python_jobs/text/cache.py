@@ -27,7 +27,7 @@ create table if not exists tags (
 );
 create table if not exists quarantine (
     content_hash text not null, model_id text not null, version text not null,
-    reason text not null, raw_output text, created_at text not null,
+    reason text not null, raw_output text, created_at text not null, attempts integer not null default 1,
     primary key (content_hash, model_id, version)
 );
 create table if not exists embeddings (
@@ -58,6 +58,9 @@ class LLMCache:
         self._con.execute("pragma journal_mode=wal")
         self._con.execute("pragma synchronous=normal")
         self._con.executescript(_SCHEMA)
+        columns = {row[1] for row in self._con.execute("pragma table_info(quarantine)")}
+        if "attempts" not in columns:  # a cache written before quarantined texts were retried
+            self._con.execute("alter table quarantine add column attempts integer not null default 1")
         self._con.commit()
 
     def close(self) -> None:
@@ -92,6 +95,13 @@ class LLMCache:
     def get_quarantine(self, hashes: Sequence[str], model_id: str, version: str) -> dict[str, str]:
         return dict(self._select("quarantine", "reason", hashes, model_id, version))
 
+    def get_quarantine_attempts(
+        self, hashes: Sequence[str], model_id: str, version: str
+    ) -> dict[str, tuple[str, int]]:
+        """hash -> (reason, how many runs quarantined it)."""
+        rows = self._select("quarantine", "reason, attempts", hashes, model_id, version)
+        return {h: (r, int(n)) for h, r, n in rows}
+
     def put_tags(self, rows: Iterable[tuple[str, dict[str, Any]]], model_id: str, version: str) -> None:
         now = _now()
         data = [(h, model_id, version, json.dumps(t, ensure_ascii=False), now) for h, t in rows]
@@ -106,10 +116,17 @@ class LLMCache:
     def put_quarantine(
         self, rows: Iterable[tuple[str, str, str | None]], model_id: str, version: str
     ) -> None:
+        """Quarantine texts (again): a text quarantined before counts one more attempt."""
         now = _now()
         data = [(h, model_id, version, reason, (raw or "")[:2000], now) for h, reason, raw in rows]
         with self._lock:
-            self._con.executemany("insert or replace into quarantine values (?, ?, ?, ?, ?, ?)", data)
+            self._con.executemany(
+                "insert into quarantine (content_hash, model_id, version, reason, raw_output, created_at, attempts)"
+                " values (?, ?, ?, ?, ?, ?, 1) on conflict (content_hash, model_id, version) do update set"
+                " reason = excluded.reason, raw_output = excluded.raw_output, created_at = excluded.created_at,"
+                " attempts = quarantine.attempts + 1",
+                data,
+            )
             self._con.commit()
 
     def clear_quarantine(self, model_id: str, version: str) -> int:

@@ -1,8 +1,15 @@
-"""Embeddings for many texts with any `llm` embedding model, cached, as a pyarrow FixedSizeList column."""
+"""Embeddings for many texts with any `llm` embedding model, cached, as a pyarrow FixedSizeList column.
+
+A batch that fails with a transient error is retried with backoff like a tagging request (runner.py); a batch
+that still fails leaves its texts out (the next run retries them), and after `circuit_breaker` failed batches
+in a row nothing more is sent.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -16,6 +23,7 @@ from python_jobs.progress import Progress
 from python_jobs.text import registry
 from python_jobs.text.cache import LLMCache, content_hash
 from python_jobs.text.redact import REDACTION_VERSION, redact
+from python_jobs.text.runner import Tally, is_retryable, scrub
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +34,9 @@ class EmbedSettings:
     cache_path: Path = field(default_factory=config.llm_cache_path)
     batch_size: int = 4096  # texts per embed_multi call and per cache commit
     max_texts: int = 0  # budget for texts sent to the model in this run (0 = no limit)
+    max_retries: int = 4  # retries per batch after the first attempt (transient errors only)
+    backoff_s: float = 1.0
+    circuit_breaker: int = 3  # failed batches in a row after which nothing more is sent (0 = off)
     show_progress: bool = True
 
 
@@ -40,36 +51,66 @@ def fixed_size_list(vectors: np.ndarray) -> pa.FixedSizeListArray:
     return pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), d)
 
 
-def embed_texts(ids: Sequence[str], texts: Sequence[str | None], settings: EmbedSettings) -> pa.Table:
-    """One row per input id: row_index (input position), text_id, content_hash, embedding_model, embedding.
+def embed_texts(
+    ids: Sequence[str],
+    texts: Sequence[str | None],
+    settings: EmbedSettings,
+    tally: Tally | None = None,
+    status: list[str] | None = None,
+) -> pa.Table:
+    """One row per input id embedded: row_index (input position), text_id, content_hash, embedding_model,
+    embedding.
 
-    Texts not embedded because of the budget are left out (the next run picks them up).
+    Texts not embedded because of the budget or a failure are left out (the next run picks them up). `tally`,
+    when given, receives the counts (`tagged` meaning embedded); `status`, when given, is extended with one
+    entry per input: ok | failed | over_budget.
     """
     model = registry.get_embedding_model(settings.model_id)
     version = embed_version(model)
     redacted = [redact(t) for t in texts]
     hashes = [content_hash(t) for t in redacted]
     unique = dict(zip(hashes, redacted, strict=True))
+    tally = tally if tally is not None else Tally()
+    tally.total, tally.unique = len(hashes), len(unique)
+    failed: set[str] = set()
     with LLMCache(settings.cache_path) as cache:
         vectors = cache.get_embeddings(list(unique), settings.model_id, version)
         todo = [h for h in unique if h not in vectors]
-        cached = len(vectors)
+        tally.cached = len(vectors)
         if settings.max_texts and len(todo) > settings.max_texts:
             todo = todo[: settings.max_texts]
+        tried = set(todo)
         progress = Progress(len(todo), f"embedding ({settings.model_id})", unit="texts") if todo else None
         it = iter(todo)
+        streak = 0
         while batch := list(islice(it, settings.batch_size)):
-            got = np.asarray(
-                list(model.embed_multi([unique[h] for h in batch], batch_size=settings.batch_size)),
-                dtype=np.float32,
-            )
-            cache.put_embeddings(batch, got, settings.model_id, version)
-            vectors.update(zip(batch, got, strict=True))
+            if settings.circuit_breaker and streak >= settings.circuit_breaker:
+                failed.update(batch)  # circuit open: not sent, retried next run
+                continue
+            got = _embed_batch(model, [unique[h] for h in batch], settings, tally)
+            if got is None:
+                failed.update(batch)
+                streak += 1
+            else:
+                streak = 0
+                cache.put_embeddings(batch, got, settings.model_id, version)
+                vectors.update(zip(batch, got, strict=True))
+            tally.sent += len(batch)
             if progress:
                 progress.update(len(batch))
         if progress:
             progress.close()
-    log.info("embeddings: %d texts, %d from cache, %d embedded now", len(hashes), cached, len(todo))
+    tally.tagged = sum(h in vectors for h in hashes)
+    tally.texts_tagged = sum(h in vectors for h in unique)
+    tally.failed = sum(h in failed for h in hashes)
+    tally.texts_failed = len(failed)
+    tally.over_budget = tally.total - tally.tagged - tally.failed
+    tally.texts_over_budget = tally.unique - tally.texts_tagged - tally.texts_failed
+    tally.attempted = sum(h in tried for h in hashes)
+    tally.attempt_failed = tally.failed
+    if status is not None:
+        status.extend("ok" if h in vectors else "failed" if h in failed else "over_budget" for h in hashes)
+    log.info("embeddings (%s): %s", settings.model_id, tally.line())
     keep = [i for i, h in enumerate(hashes) if h in vectors]
     dim = len(next(iter(vectors.values()))) if vectors else _probe_dim(model)
     matrix = np.stack([vectors[hashes[i]] for i in keep]) if keep else np.zeros((0, dim), np.float32)
@@ -82,6 +123,28 @@ def embed_texts(ids: Sequence[str], texts: Sequence[str | None], settings: Embed
             "embedding": fixed_size_list(matrix),
         }
     )
+
+
+def _embed_batch(model: object, texts: list[str], settings: EmbedSettings, tally: Tally) -> np.ndarray | None:
+    """One embed_multi call with retries and backoff on transient errors; None when it still fails."""
+    for attempt in range(settings.max_retries + 1):
+        if attempt:
+            tally.retries += 1
+            time.sleep(settings.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random()))
+        tally.requests += 1
+        try:
+            got = model.embed_multi(texts, batch_size=settings.batch_size)  # type: ignore[attr-defined]
+            return np.asarray(list(got), dtype=np.float32)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            error = scrub(f"{type(exc).__name__}: {exc}")
+            if not is_retryable(exc):
+                log.warning("embedding batch failed, not retryable: %s", error)
+                return None
+            log.info(
+                "embedding batch failed (%s), attempt %d/%d", error, attempt + 1, settings.max_retries + 1
+            )
+    log.warning("embedding batch of %d texts failed after %d attempts", len(texts), settings.max_retries + 1)
+    return None
 
 
 def _probe_dim(model: object) -> int:

@@ -4,7 +4,10 @@ Each function takes the mart rows (a DuckDB relation, pyarrow or pandas) and ret
 and timestamps of the source rows, then the tags or the embedding, then `source_hash` and `enriched_at`.
 Settings come from dbt vars (or env, or defaults). Given `this` (the existing table of an incremental dbt
 model), only the rows that are new or changed since that table was built are enriched and returned
-(`incremental.rows_to_enrich`); the model's delete+insert strategy merges them in.
+(`incremental.rows_to_enrich`); the model's delete+insert strategy merges them in. A failing model never
+destroys good work: a row whose new call failed, timed out, was quarantined or left over budget is not
+returned when `this` holds a good earlier result for it, so that result stays (and is retried next build).
+Given a `runs.RunLog`, the tally goes to dbt's log and the warehouse table enrichment_runs.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from python_jobs.text.embed import EmbedSettings, embed_texts, embed_version
 from python_jobs.text.incremental import rows_to_enrich
 from python_jobs.text.redact import redact
 from python_jobs.text.runner import TagSettings, Tally, cache_version, is_local, tag_texts
+from python_jobs.text.runs import RunLog
 
 DEFAULT_TAG_MODEL = "churn-local-tagger"
 DEFAULT_EMBED_MODEL = "churn-local-embed"
@@ -48,11 +52,15 @@ def _cache_path(get: Getter | None) -> Path:
 
 
 def tag_settings(get: Getter | None = None, **overrides: Any) -> TagSettings:
-    """From dbt vars tag_model / llm_cache_path / max_texts (env CHURN_TAG_MODEL, CHURN_LLM_CACHE, CHURN_MAX_TEXTS)."""
+    """From dbt vars tag_model / llm_cache_path / max_texts / tag_max_attempts / tag_max_retries /
+    tag_backoff_s (env CHURN_TAG_MODEL, CHURN_LLM_CACHE, CHURN_MAX_TEXTS, CHURN_TAG_MAX_ATTEMPTS, ...)."""
     settings = TagSettings(
         model_id=_setting(get, "tag_model", "CHURN_TAG_MODEL", DEFAULT_TAG_MODEL),
         cache_path=_cache_path(get),
         max_texts=int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
+        max_attempts=int(_setting(get, "tag_max_attempts", "CHURN_TAG_MAX_ATTEMPTS", "3")),
+        max_retries=int(_setting(get, "tag_max_retries", "CHURN_TAG_MAX_RETRIES", "4")),
+        backoff_s=float(_setting(get, "tag_backoff_s", "CHURN_TAG_BACKOFF_S", "1.0")),
         weak_sentiment=_setting(get, "weak_sentiment", "CHURN_WEAK_SENTIMENT", "true").lower()
         in ("true", "1", "yes"),
     )
@@ -105,6 +113,8 @@ def embed_settings(get: Getter | None = None, **overrides: Any) -> EmbedSettings
         model_id=_setting(get, "embedding_model", "CHURN_EMBEDDING_MODEL", DEFAULT_EMBED_MODEL),
         cache_path=_cache_path(get),
         max_texts=int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
+        max_retries=int(_setting(get, "tag_max_retries", "CHURN_TAG_MAX_RETRIES", "4")),
+        backoff_s=float(_setting(get, "tag_backoff_s", "CHURN_TAG_BACKOFF_S", "1.0")),
     )
     for key, value in overrides.items():
         setattr(settings, key, value)
@@ -143,8 +153,34 @@ def _enriched_at(n: int) -> pa.Array:
     return pa.array([datetime.now(UTC).replace(tzinfo=None)] * n, pa.timestamp("us"))
 
 
+def _count_rows(rows: Any) -> int:
+    if isinstance(rows, pa.Table):
+        return rows.num_rows
+    if hasattr(rows, "aggregate"):  # a DuckDB relation: count without materialising it
+        return int(rows.aggregate("count(*)").fetchone()[0])
+    return len(rows)
+
+
+def _keep_good_work(table: pa.Table, ok: pa.Array, tally: Tally, status: pa.Array | None = None) -> pa.Array:
+    """Mask of the rows to return: every success, and the failures that have no good earlier result (which
+    they would otherwise replace). Counts kept_previous and without_result into `tally`."""
+    previous = table["has_previous"].combine_chunks()
+    keep = pc.or_(ok, pc.invert(previous))
+    tally.kept_previous = table.num_rows - pc.sum(keep.cast(pa.int64())).as_py() if table.num_rows else 0
+    lost = pc.and_(pc.invert(ok), pc.invert(previous))
+    if status is not None:  # over budget is a choice, not a failure
+        lost = pc.and_(lost, pc.is_in(status, pa.array(["failed", "quarantined"])))
+    tally.without_result = int(pc.sum(lost.cast(pa.int64())).as_py() or 0)
+    return keep
+
+
 def _tag(
-    kind: str, rows: Any, settings: TagSettings, reviews: Any = None, this: str | None = None
+    kind: str,
+    rows: Any,
+    settings: TagSettings,
+    reviews: Any = None,
+    this: str | None = None,
+    run: RunLog | None = None,
 ) -> tuple[pa.Table, Tally]:
     key = f"{kind}_id"
     model = local_tagger_for(reviews, settings)
@@ -152,52 +188,81 @@ def _tag(
         model = registry.get_model(settings.model_id)
     columns = [key, *_KEEP[kind], *_TEXT[kind]]
     table = rows_to_enrich(
-        rows, key, columns, settings.model_id, cache_version(model), this=this, retry_untagged=True
+        rows,
+        key,
+        columns,
+        settings.model_id,
+        cache_version(model),
+        this=this,
+        retry_untagged=True,
+        previous_ok="t.tag_status = 'tagged'",
     )
     tags, tally = tag_texts(
         table[key].cast(pa.string()).to_pylist(), _joined_text(table, *_TEXT[kind]), settings, model=model
     )
+    status = tags["tag_status"].combine_chunks()
+    keep = _keep_good_work(table, pc.equal(status, "tagged"), tally, status)
     out = table.select([c for c in _KEEP[kind] if c in table.column_names])
     if "language" in out.column_names:
         out = out.rename_columns([c if c != "language" else "language_hint" for c in out.column_names])
     for name in tags.column_names[1:]:
         out = out.append_column(name, tags[name])
-    out = out.append_column("source_hash", table["source_hash"])
+    out = out.append_column("source_hash", table["source_hash"]).filter(keep)
+    if run is not None:
+        run.finish(tally, settings.model_id, _count_rows(rows))
     return out.append_column("enriched_at", _enriched_at(out.num_rows)), tally
 
 
-def tag_reviews(reviews: Any, settings: TagSettings | None = None, this: str | None = None) -> pa.Table:
+def tag_reviews(
+    reviews: Any, settings: TagSettings | None = None, this: str | None = None, run: RunLog | None = None
+) -> pa.Table:
     """review_tags: one row per review (keys, created_at, rating) with its tags and tag status.
 
     The weak-label sentiment model is chosen (fitted or reused) from all of `reviews`, and its version is part
     of tag_version and source_hash: when it is refitted, every review is re-tagged with the new blend.
     """
-    return _tag("review", reviews, settings or tag_settings(), reviews=reviews, this=this)[0]
+    return _tag("review", reviews, settings or tag_settings(), reviews=reviews, this=this, run=run)[0]
 
 
 def tag_tickets(
-    tickets: Any, settings: TagSettings | None = None, reviews: Any = None, this: str | None = None
+    tickets: Any,
+    settings: TagSettings | None = None,
+    reviews: Any = None,
+    this: str | None = None,
+    run: RunLog | None = None,
 ) -> pa.Table:
     """ticket_tags: one row per support ticket (keys, created_at, channel) with its tags and tag status.
 
     By default the local tagger uses its lexicon alone here: a weak-label model fitted on review stars scored
     worse than the lexicon on tickets in `churn eval-text`. Passing `reviews` (with ratings) opts in anyway.
     """
-    return _tag("ticket", tickets, settings or tag_settings(), reviews=reviews, this=this)[0]
+    return _tag("ticket", tickets, settings or tag_settings(), reviews=reviews, this=this, run=run)[0]
 
 
-def embed_reviews(reviews: Any, settings: EmbedSettings | None = None, this: str | None = None) -> pa.Table:
+def embed_reviews(
+    reviews: Any, settings: EmbedSettings | None = None, this: str | None = None, run: RunLog | None = None
+) -> pa.Table:
     """review_embeddings: review_id, customer_id, created_at, content_hash, embedding_model, embedding FLOAT[d],
-    source_hash, enriched_at."""
+    source_hash, enriched_at. Reviews whose embedding failed or is over budget are left out: an earlier
+    embedding stays, a new review waits for the next build."""
     settings = settings or embed_settings()
     version = embed_version(registry.get_embedding_model(settings.model_id))
     columns = ["review_id", "customer_id", "created_at", *_TEXT["review"]]
     table = rows_to_enrich(reviews, "review_id", columns, settings.model_id, version, this=this)
+    tally, status = Tally(), []
     emb = embed_texts(
-        table["review_id"].cast(pa.string()).to_pylist(), _joined_text(table, "title", "body"), settings
+        table["review_id"].cast(pa.string()).to_pylist(),
+        _joined_text(table, "title", "body"),
+        settings,
+        tally,
+        status,
     )
+    status_array = pa.array(status, pa.string())
+    _keep_good_work(table, pc.equal(status_array, "ok"), tally, status_array)
     keys = table.select(["review_id", "customer_id", "created_at"]).take(emb["row_index"])
     for name in ("content_hash", "embedding_model", "embedding"):
         keys = keys.append_column(name, emb[name])
     keys = keys.append_column("source_hash", table["source_hash"].take(emb["row_index"]))
+    if run is not None:
+        run.finish(tally, settings.model_id, _count_rows(reviews))
     return keys.append_column("enriched_at", _enriched_at(keys.num_rows))

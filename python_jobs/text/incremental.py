@@ -6,6 +6,10 @@ in SQL and re-enriches only the rows whose id is new, whose hash differs (text, 
 changed) or, for tags, whose status is not 'tagged' (failed and over-budget rows are retried, quarantined
 ones come back from the cache). Rows deleted upstream are removed by a post-hook on the model (see
 models/enrichment/_enrichment__models.yml), not here.
+
+Each returned row also says whether `this` holds a good earlier result for its id (`has_previous`): a row
+whose new call fails is then left out of the model's output, so delete+insert keeps the earlier result
+(and its older source_hash, so the next build tries again).
 """
 
 from __future__ import annotations
@@ -54,12 +58,15 @@ def rows_to_enrich(
     version: str,
     this: str | None = None,
     retry_untagged: bool = False,
+    previous_ok: str = "true",
 ) -> pa.Table:
     """The source rows to (re)enrich, with their `source_hash`: all of them when `this` is None (first build or
     full refresh), else only the new or changed ones against the existing table `this` (set-based, one query).
 
     `columns` are the source columns the output depends on (text and kept columns; absent ones are skipped).
-    `retry_untagged` also returns rows whose stored tag_status is not 'tagged'.
+    `retry_untagged` also returns rows whose stored tag_status is not 'tagged'. Column `has_previous` is true
+    where `this` holds a row for the id satisfying `previous_ok` (SQL over alias t, e.g. t.tag_status =
+    'tagged'): a good earlier result the row keeps when its new call fails.
     """
     rel = as_relation(source)
     present = [c for c in dict.fromkeys(columns) if c in rel.columns]
@@ -68,8 +75,10 @@ def rows_to_enrich(
     # relational API only (no relation.query: it leaves a named view in the warehouse)
     hashed = rel.project(f"*, sha256(to_json(struct_pack({fields}))::varchar || {salt}) as source_hash")
     if this is None:
-        return hashed.to_arrow_table()
+        return hashed.project("*, false as has_previous").to_arrow_table()
     k = _ident(key)
+    previous = f"select cast(t.{k} as varchar) from {this} as t where {previous_ok}"
+    hashed = hashed.project(f"*, coalesce(cast({k} as varchar) in ({previous}), false) as has_previous")
     # qualified: an unqualified source_hash would bind to the outer row when `this` lacks the column
     done = f"select t.{k} || ':' || t.source_hash from {this} as t where t.source_hash is not null"
     if retry_untagged:

@@ -3,10 +3,13 @@
 The local tagger and a remote chat model go through exactly this code. Per request: several texts fenced
 as data (`prompt.build_prompt`), `model.prompt(..., schema=batch_schema())`, output validated per text.
 Transient failures (timeouts, 429, 5xx, connection errors) are retried with exponential backoff and, if
-they persist, leave the text untagged for the next run; output that stays invalid after retries is
-quarantined in the cache with its reason (never re-sent until the schema/prompt version changes or
-`retry_quarantined` is set). Results are committed to the cache as each request finishes, so a crash
-resumes where it stopped.
+they persist, leave the text untagged for the next run; after `circuit_breaker` requests in a row fail
+that way, the rest is not sent (failed, retried next run) so a dead endpoint costs seconds, not hours. Output
+that stays invalid after retries is quarantined in the cache with its reason and re-sent on later runs until
+it has been quarantined `max_attempts` times (or `retry_quarantined` clears it). Results are committed to the
+cache as each request finishes, so a crash resumes where it stopped. The OpenAI client's own retries are
+switched off (`without_sdk_retries`): these retries are the only ones, so `Tally.requests` counts real HTTP
+attempts.
 """
 
 from __future__ import annotations
@@ -55,32 +58,55 @@ class TagSettings:
     backoff_s: float = 1.0  # first retry waits about this long, doubling each time (with jitter)
     max_texts: int = 0  # budget: at most this many texts sent to the model in this run (0 = no limit)
     retry_quarantined: bool = False
+    # runs that may quarantine a text before it stays quarantined (until a version changes)
+    max_attempts: int = 3
+    # after this many requests in a row fail (transient or not), send nothing more this run (0 = off)
+    circuit_breaker: int = 3
     show_progress: bool = True
     weak_sentiment: bool = True  # local tagger only: blend a model fitted on the shop's star ratings
 
 
 @dataclass
 class Tally:
-    total: int = 0
-    unique: int = 0
-    cached: int = 0
-    sent: int = 0
-    tagged: int = 0
-    quarantined: int = 0
-    failed: int = 0
-    over_budget: int = 0
+    """What one run did. Row counts (`total`, `tagged`, `quarantined`, `failed`, `over_budget`, ...) count input
+    rows; `unique`, `cached`, `sent` and the `texts_*` fields count unique texts (content hashes).
+    `requests` counts model calls: real HTTP attempts for OpenAI-compatible models, whose client retries are
+    off (`without_sdk_retries`), and `retries` the calls among them that repeated an earlier one."""
+
+    total: int = 0  # rows
+    unique: int = 0  # unique texts among them
+    cached: int = 0  # texts answered from the cache (tags, or a quarantine that used up its attempts)
+    sent: int = 0  # texts handed to the model in this run
+    tagged: int = 0  # rows with a good result (new or cached)
+    quarantined: int = 0  # rows whose output failed validation (now or in the cache)
+    failed: int = 0  # rows left untagged by transient or non-retryable errors (incl. not sent: circuit open)
+    over_budget: int = 0  # rows whose text was beyond max_texts
+    texts_tagged: int = 0
+    texts_quarantined: int = 0
+    texts_failed: int = 0
+    texts_over_budget: int = 0
+    attempted: int = 0  # rows whose text this run tried to get from the model (within budget)
+    attempt_failed: int = 0  # of those, rows that got no good result (failed or newly quarantined)
     requests: int = 0
     retries: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    kept_previous: int = 0  # rows whose new result failed and that keep their earlier good one (enrich.py)
+    without_result: int = 0  # rows that failed or are quarantined and have no earlier good result (enrich.py)
 
     def line(self) -> str:
         return (
-            f"{self.total:,} texts ({self.unique:,} unique): {self.cached:,} from cache, {self.sent:,} sent "
-            f"in {self.requests:,} requests ({self.retries:,} retries), {self.tagged:,} tagged, "
-            f"{self.quarantined:,} quarantined, {self.failed:,} failed, {self.over_budget:,} left over budget; "
-            f"~{self.input_tokens + self.output_tokens:,} tokens"
+            f"{self.total:,} rows ({self.unique:,} unique texts): {self.cached:,} texts from cache, "
+            f"{self.sent:,} sent in {self.requests:,} requests ({self.retries:,} retries); rows: "
+            f"{self.tagged:,} ok, {self.failed:,} failed, {self.quarantined:,} quarantined, "
+            f"{self.over_budget:,} over budget, {self.kept_previous:,} kept their previous result, "
+            f"{self.without_result:,} without result; ~{self.input_tokens + self.output_tokens:,} tokens"
         )
+
+    @property
+    def failure_share(self) -> float:
+        """Share of the rows this run tried to enrich that got no good result."""
+        return self.attempt_failed / self.attempted if self.attempted else 0.0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -106,6 +132,23 @@ def cache_version(model: Any) -> str:
     return "|".join(
         v for v in (SCHEMA_VERSION, PROMPT_VERSION, REDACTION_VERSION, getattr(model, "version", "")) if v
     )
+
+
+def without_sdk_retries(model: Any) -> Any:
+    """Switch off the internal retries of a model's OpenAI client (2 by default, invisible to us): the runner
+    retries with backoff itself, so every model call is one HTTP attempt and the tally counts them all.
+    `llm`'s OpenAI chat models build their client in `get_client`; other models are returned unchanged."""
+    get_client = getattr(model, "get_client", None)
+    if get_client is None or getattr(model, "_churn_sdk_retries_off", False):
+        return model
+
+    def no_retries(*args: Any, **kwargs: Any) -> Any:
+        client = get_client(*args, **kwargs)
+        return client.with_options(max_retries=0) if hasattr(client, "with_options") else client
+
+    model.get_client = no_retries
+    model._churn_sdk_retries_off = True
+    return model
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -229,7 +272,7 @@ def tag_texts(
     `model` overrides the registry lookup of settings.model_id with an `llm.Model` instance (used for the
     local tagger carrying a fitted weak-label model); it must still be called through `model.prompt`.
     """
-    model = model if model is not None else registry.get_model(settings.model_id)
+    model = without_sdk_retries(model if model is not None else registry.get_model(settings.model_id))
     version = cache_version(model)
     local = is_local(settings.model_id)
     per_request = settings.texts_per_request or (64 if local else 10)
@@ -243,14 +286,14 @@ def tag_texts(
         if settings.retry_quarantined:
             cache.clear_quarantine(settings.model_id, version)
         done = cache.get_tags(list(unique), settings.model_id, version)
-        quarantined = {
-            h: (r, "") for h, r in cache.get_quarantine(list(unique), settings.model_id, version).items()
-        }
+        attempts = cache.get_quarantine_attempts(list(unique), settings.model_id, version)
+        # a quarantine that used up its attempts stays; younger ones are sent again in this run
+        quarantined = {h: (r, "") for h, (r, n) in attempts.items() if n >= settings.max_attempts}
         tally.cached = len(done) + len(quarantined)
         todo = [h for h in unique if h not in done and h not in quarantined]
         if settings.max_texts and len(todo) > settings.max_texts:
-            tally.over_budget = len(todo) - settings.max_texts
             todo = todo[: settings.max_texts]
+        tried = set(todo)
         failed: dict[str, str] = {}
         batches = [
             [(h, unique[h]) for h in todo[i : i + per_request]] for i in range(0, len(todo), per_request)
@@ -264,6 +307,7 @@ def tag_texts(
                 len(batches),
             )
         progress = Progress(len(todo), f"tagging ({settings.model_id})", unit="texts") if todo else None
+        streak, last_error = 0, ""
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             queue = iter(batches)
             running: set[Future[_Outcome]] = set()
@@ -279,6 +323,8 @@ def tag_texts(
                     cache.put_quarantine(
                         [(h, r, raw) for h, (r, raw) in outcome.invalid.items()], settings.model_id, version
                     )
+                    for h in outcome.invalid:
+                        attempts[h] = (outcome.invalid[h][0], attempts.get(h, ("", 0))[1] + 1)
                     done.update(outcome.ok)
                     quarantined.update(outcome.invalid)
                     failed.update(outcome.failed)
@@ -289,16 +335,59 @@ def tag_texts(
                     tally.output_tokens += outcome.output_tokens
                     if progress:
                         progress.update(len(outcome.ok) + len(outcome.invalid) + len(outcome.failed))
+                    if outcome.failed and not outcome.ok and not outcome.invalid:
+                        streak, last_error = streak + 1, next(iter(outcome.failed.values()))
+                    else:
+                        streak = 0
+                    if settings.circuit_breaker and streak >= settings.circuit_breaker:
+                        continue  # circuit open: submit nothing more
                     nxt = next(queue, None)
                     if nxt is not None:
                         running.add(pool.submit(_tag_request, model, nxt, settings))
+            skipped = [h for batch in queue for h, _ in batch]
+        if skipped:
+            reason = scrub(f"not sent: {streak} requests in a row failed (last: {last_error})")
+            failed.update(dict.fromkeys(skipped, reason))
+            log.warning(
+                "tag model %s: %s; %d texts left for the next run", settings.model_id, reason, len(skipped)
+            )
         if progress:
             progress.close()
-    tally.tagged = sum(h in done for h in hashes)
-    tally.quarantined = sum(h in quarantined for h in hashes)
-    tally.failed = sum(h in failed for h in hashes)
+    for h, (reason, n) in attempts.items():
+        if h in quarantined and h not in done:
+            left = settings.max_attempts - n
+            note = f"quarantined {n} time(s), retried next run" if left > 0 else f"quarantined {n} time(s)"
+            quarantined[h] = (f"{reason} ({note})", quarantined[h][1])
+    _count(tally, hashes, unique, done, quarantined, failed, tried)
     log.info("tagging done: %s", tally.line())
     return _tags_table(ids, hashes, done, quarantined, failed, settings.model_id, version), tally
+
+
+def _count(
+    tally: Tally,
+    hashes: list[str],
+    unique: dict[str, str],
+    done: dict[str, Any],
+    quarantined: dict[str, Any],
+    failed: dict[str, str],
+    tried: set[str],
+) -> None:
+    """Row and unique-text counts per outcome (precedence as in _tags_table: tagged, quarantined, failed)."""
+
+    def outcome(h: str) -> str:
+        if h in done:
+            return "tagged"
+        if h in quarantined:
+            return "quarantined"
+        return "failed" if h in failed else "over_budget"
+
+    rows = [outcome(h) for h in hashes]
+    texts = [outcome(h) for h in unique]
+    for name in ("tagged", "quarantined", "failed", "over_budget"):
+        setattr(tally, name, rows.count(name))
+        setattr(tally, f"texts_{name}", texts.count(name))
+    tally.attempted = sum(h in tried for h in hashes)
+    tally.attempt_failed = sum(h in tried and o != "tagged" for h, o in zip(hashes, rows, strict=True))
 
 
 def _tags_table(

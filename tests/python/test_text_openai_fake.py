@@ -75,15 +75,76 @@ def test_persistent_failures_are_not_cached_and_retried_next_run(tmp_path, serve
 
 def test_invalid_json_is_retried_then_quarantined_with_reason(tmp_path, server, remote):
     server.script = {0: "badjson", 1: "badjson", 2: "badjson"}
-    tags, tally = tag_texts(["a"], TEXTS[:1], settings(tmp_path, remote, concurrency=1, max_retries=2))
+    one_attempt = settings(tmp_path, remote, concurrency=1, max_retries=2, max_attempts=1)
+    tags, tally = tag_texts(["a"], TEXTS[:1], one_attempt)
     assert tags.column("tag_status").to_pylist() == ["quarantined"]
     assert tags.column("status_reason")[0].as_py().startswith("invalid JSON")
     assert tally.quarantined == 1 and len(server.requests) == 3
-    # quarantined texts are not re-sent on the next run (unless asked to)
-    tag_texts(["a"], TEXTS[:1], settings(tmp_path, remote))
+    # a quarantine that used up its attempts is not re-sent on the next run (unless asked to)
+    tag_texts(["a"], TEXTS[:1], settings(tmp_path, remote, max_attempts=1))
     assert len(server.requests) == 3
     tags, _ = tag_texts(["a"], TEXTS[:1], settings(tmp_path, remote, retry_quarantined=True))
     assert tags.column("tag_status").to_pylist() == ["tagged"] and len(server.requests) == 4
+
+
+def test_quarantined_texts_are_retried_on_later_runs_up_to_max_attempts(tmp_path, server, remote):
+    server.fail_all = "badjson"
+    run = settings(tmp_path, remote, concurrency=1, max_retries=0, max_attempts=3)
+    reasons = []
+    for _ in range(4):
+        tags, tally = tag_texts(["a"], TEXTS[:1], run)
+        assert tags.column("tag_status").to_pylist() == ["quarantined"]
+        reasons.append(tags.column("status_reason")[0].as_py())
+    assert len(server.requests) == 3  # runs 1-3 sent it again, run 4 keeps the quarantine
+    assert reasons[0].endswith("(quarantined 1 time(s), retried next run)")
+    assert reasons[2].endswith("(quarantined 3 time(s))") and reasons[3] == reasons[2]
+    assert tally.cached == 1 and tally.sent == 0 and tally.requests == 0
+    # one bad reply is not forever: a healthy answer on the next attempt replaces the quarantine
+    server.fail_all = None
+    other = "Second text, sent while the model misbehaves once."
+    server.script = {3: "badjson"}
+    tags, _ = tag_texts(["b"], [other], run)
+    assert tags.column("tag_status").to_pylist() == ["quarantined"]
+    tags, _ = tag_texts(["b"], [other], run)
+    assert tags.column("tag_status").to_pylist() == ["tagged"]
+
+
+def test_sdk_retries_are_off_so_every_http_attempt_is_counted(tmp_path):
+    with FakeOpenAI(sdk_may_retry=True) as server:  # 500s without x-should-retry: the SDK would retry twice
+        remote = server.register(Path(os.environ["LLM_USER_PATH"]))
+        server.fail_all = "500"
+        tags, tally = tag_texts(["a"], TEXTS[:1], settings(tmp_path, remote, concurrency=1, max_retries=2))
+        assert tags.column("tag_status").to_pylist() == ["failed"]
+        assert tally.requests == 3 and tally.retries == 2
+        assert len(server.requests) == 3  # not 9: our 3 attempts are the only ones
+        assert tally.attempted == 1 and tally.attempt_failed == 1 and tally.failure_share == 1.0
+
+
+def test_dead_endpoint_trips_the_circuit_breaker(tmp_path, server, remote):
+    server.fail_all = "500"
+    texts = [f"text {i}: the parcel never came" for i in range(30)]
+    run = settings(tmp_path, remote, concurrency=1, max_retries=1, circuit_breaker=2)
+    tags, tally = tag_texts([str(i) for i in range(30)], texts, run)
+    assert set(tags.column("tag_status").to_pylist()) == {"failed"}
+    # the breaker opens after 2 failed requests; the one already queued (2 per worker) still runs: 3 requests
+    # of 3 texts, each tried twice, and the other 21 texts are not sent
+    assert len(server.requests) == 6 and tally.requests == 6
+    assert tally.sent == 9 and tally.failed == 30 and tally.texts_failed == 30 and tally.attempt_failed == 30
+    assert tags.column("status_reason")[29].as_py().startswith("not sent: 3 requests in a row failed")
+    server.fail_all = None
+    tags, _ = tag_texts([str(i) for i in range(30)], texts, run)  # the next run tries them all again
+    assert set(tags.column("tag_status").to_pylist()) == {"tagged"}
+
+
+def test_tally_keeps_rows_and_unique_texts_apart(tmp_path, server, remote):
+    server.script = {0: "500"}
+    ids, texts = ["a", "b", "c", "d"], [TEXTS[0], TEXTS[0], TEXTS[0], TEXTS[1]]
+    run = settings(tmp_path, remote, concurrency=1, max_retries=0, texts_per_request=1)
+    tags, tally = tag_texts(ids, texts, run)
+    assert tags.column("tag_status").to_pylist() == ["failed", "failed", "failed", "tagged"]
+    assert (tally.total, tally.unique, tally.sent) == (4, 2, 2)
+    assert (tally.failed, tally.texts_failed, tally.tagged, tally.texts_tagged) == (3, 1, 1, 1)
+    assert tally.requests == 2 and tally.failure_share == 0.75
 
 
 def test_pii_is_redacted_before_it_leaves_the_machine(tmp_path, server, remote):

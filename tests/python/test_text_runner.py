@@ -71,7 +71,9 @@ def test_invalid_items_retried_then_quarantined_with_reason(tmp_path, fake):
     tags, tally = tag_texts(IDS[:4], texts, settings(tmp_path, max_retries=2))
     status = dict(zip(texts, tags.column("tag_status").to_pylist(), strict=True))
     assert status == {texts[0]: "quarantined", texts[1]: "tagged", texts[2]: "tagged", texts[3]: "tagged"}
-    assert tags.column("status_reason")[0].as_py() == "sentiment out of range: 7"
+    assert tags.column("status_reason")[0].as_py() == (
+        "sentiment out of range: 7 (quarantined 1 time(s), retried next run)"
+    )
     assert tally.quarantined == 1 and tally.retries == 2
     # retries resend only what was still invalid or missing
     assert "number 3" not in fake.prompts[1] and "number 0" in fake.prompts[1]

@@ -75,14 +75,17 @@ class FakeOpenAI:
     """OpenAI-compatible /v1/chat/completions on 127.0.0.1 (streaming SSE and plain JSON).
 
     `script[n]` sets the behaviour of the n-th request: "429", "500", "timeout" (sleeps `slow_s` before
-    answering), "badjson" (a 200 with broken JSON), or a callable(prompt) -> str. Unscripted requests answer
-    with the local tagger. Request bodies are recorded in `requests`.
+    answering), "badjson" (a 200 with broken JSON), or a callable(prompt) -> str; `fail_all` sets one for
+    every request. Unscripted requests answer with the local tagger. Request bodies are recorded in
+    `requests`. Errors tell the OpenAI SDK not to retry unless `sdk_may_retry`.
     """
 
-    def __init__(self, slow_s: float = 1.5) -> None:
+    def __init__(self, slow_s: float = 1.5, sdk_may_retry: bool = False) -> None:
         self.requests: list[dict[str, Any]] = []
         self.script: dict[int, Any] = {}
+        self.fail_all: str | None = None  # "500", "429" or "badjson": every request, whatever the script says
         self.slow_s = slow_s
+        self.sdk_may_retry = sdk_may_retry  # False: errors carry x-should-retry: false (the SDK's retries off)
         self._lock = threading.Lock()
         fake = self
 
@@ -95,7 +98,7 @@ class FakeOpenAI:
                 with fake._lock:
                     n = len(fake.requests)
                     fake.requests.append(body)
-                action = fake.script.get(n)
+                action = fake.fail_all or fake.script.get(n)
                 if action in ("429", "500"):
                     self._error(int(action))
                     return
@@ -118,7 +121,8 @@ class FakeOpenAI:
                 payload = json.dumps({"error": {"message": f"fake {status}", "type": "fake_error"}}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("x-should-retry", "false")  # let our retry logic, not the SDK's, handle it
+                if not fake.sdk_may_retry:
+                    self.send_header("x-should-retry", "false")  # let our retry logic, not the SDK's, handle it
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
