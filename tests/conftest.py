@@ -46,4 +46,30 @@ def dbt_env(
     return env | overrides
 
 
+E2E_CUSTOMERS = 1_500
+
+
+@pytest.fixture(scope="session")
+def e2e_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full `dbt build` (every model and test) of a tiny generated world, shared by the e2e tests.
+
+    PII is planted in every raw free-text column first (tests/python/pii.py), so the same build also proves
+    that none of it reaches the warehouse, logs, caches or the report. The report is rendered into it too.
+    Returns the work folder (churn.duckdb, logs/, llm_cache.sqlite, models/, report.html, raw/).
+    """
+    from pii import plant_pii
+
+    from python_jobs.dbt_runner import run_dbt
+    from python_jobs.report.commands import render_report
+    from python_jobs.synth import generate_world
+
+    root = tmp_path_factory.mktemp("e2e")
+    generate_world(E2E_CUSTOMERS, 3, root / "raw", progress=False)
+    plant_pii(root / "raw")
+    env = dbt_env(root)
+    run_dbt(["build"], project_dir=REPO_ROOT, env=env)
+    render_report(db=root / "churn.duckdb", out=root / "report.html", raw_path=root / "raw")
+    return root
+
+
 os.environ.setdefault("DBT_PROFILES_DIR", str(REPO_ROOT))

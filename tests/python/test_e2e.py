@@ -6,23 +6,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import dbt_env
+from conftest import E2E_CUSTOMERS as N_CUSTOMERS
 
-from python_jobs.dbt_runner import run_dbt
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-N_CUSTOMERS = 1_500
 BEHAVIOUR_MARTS = ("customer_rfm", "customer_order_features", "customer_activity", "churn_labels")
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
-    from python_jobs.synth import generate_world
-
-    root = tmp_path_factory.mktemp("e2e")
-    generate_world(N_CUSTOMERS, 3, root / "raw", progress=False)
-    run_dbt(["build"], project_dir=PROJECT_DIR, env=dbt_env(root))
-    con = duckdb.connect(str(root / "churn.duckdb"), read_only=True)
+def warehouse(e2e_world: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(e2e_world / "churn.duckdb"), read_only=True)
     yield con
     con.close()
 

@@ -29,7 +29,7 @@ select
     first_invoices.signup_at,
     country_counts.country,
     cast(null as varchar) as acquisition_channel,
-    cast(null as varchar) as email
+    cast(null as varchar) as email_hash
 from first_invoices
 left join country_counts
     on

@@ -9,6 +9,6 @@ select
     signup_at,
     country,
     acquisition_channel,
-    email
+    email_hash
 from checked
 where quarantine_reason is null

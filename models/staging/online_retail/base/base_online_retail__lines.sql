@@ -10,7 +10,7 @@ typed as (
     select
         nullif(trim(cast(invoiceno as varchar)), '') as invoice_no,
         nullif(trim(cast(stockcode as varchar)), '') as stock_code,
-        nullif(trim(cast(description as varchar)), '') as description,
+        {{ redact_text("nullif(trim(cast(description as varchar)), '')") }} as description,  -- free text: no PII passes
         {{ try_cast_sql('quantity', 'integer') }} as quantity,
         {{ try_cast_sql('invoicedate', 'timestamp') }} as invoiced_at,
         {{ try_cast_sql('unitprice', 'double') }} as unit_price,

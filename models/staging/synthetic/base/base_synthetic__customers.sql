@@ -37,7 +37,8 @@ select
     signup_at,
     upper(country) as country,
     lower(acquisition_channel) as acquisition_channel,
-    lower(email) as email,
+    -- a direct identifier: only its hash passes staging (joinable with a CRM list hashed the same way)
+    sha256(lower(email)) as email_hash,
     coalesce(customer_id, '_row:' || cast(_row_hash as varchar)) as row_key,
     _unparseable_columns as quarantine_detail,
     coalesce(

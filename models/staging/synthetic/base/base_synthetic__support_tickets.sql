@@ -19,6 +19,15 @@ typed as (
     from source
 ),
 
+-- PII never passes staging: free text is redacted (python_jobs/text/redact.py rules) before anything else.
+redacted as (
+    select
+        typed.*,
+        {{ redact_text('typed.subject') }} as subject_redacted,
+        {{ redact_text('typed.body') }} as body_redacted
+    from typed
+),
+
 row_checks as (
     select
         *,
@@ -30,7 +39,7 @@ row_checks as (
             when subject is null and body is null then 'empty_text'
             when cast(created_at as date) > {{ max_valid_date() }} then 'future_timestamp'
         end as _row_reason
-    from typed
+    from redacted
 ),
 
 ranked as (
@@ -46,11 +55,12 @@ select
     ranked.order_id,
     ranked.created_at,
     lower(ranked.channel) as channel,
-    left(ranked.subject, {{ max_chars }}) as subject,
-    left(ranked.body, {{ max_chars }}) as body,
+    left(ranked.subject_redacted, {{ max_chars }}) as subject,
+    left(ranked.body_redacted, {{ max_chars }}) as body,
     lower(ranked.language) as language,
-    coalesce(length(ranked.body) > {{ max_chars }} or length(ranked.subject) > {{ max_chars }}, false)
-        as is_text_truncated,
+    coalesce(
+        length(ranked.body_redacted) > {{ max_chars }} or length(ranked.subject_redacted) > {{ max_chars }}, false
+    ) as is_text_truncated,
     coalesce(ranked.ticket_id, '_row:' || cast(ranked._row_hash as varchar)) as row_key,
     ranked._unparseable_columns as quarantine_detail,
     coalesce(
