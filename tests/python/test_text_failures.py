@@ -8,10 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pytest
 from conftest import dbt_env
 from text_fakes import FakeOpenAI, FakeTagModel, answer, registered
 
-from python_jobs.dbt_runner import run_dbt
+from python_jobs.dbt_runner import DbtError, run_dbt
 from python_jobs.text.enrich import tag_reviews, tag_settings
 from python_jobs.text.runs import RunLog
 
@@ -80,7 +81,7 @@ def test_failing_llm_keeps_earlier_tags_warns_and_records_the_tally(tmp_path: Pa
             "".join(
                 f"- model_id: {m}\n  model_name: fake-model\n  api_base: {server.api_base}\n"
                 "  supports_schema: true\n"
-                for m in ("fake-a", "fake-b")
+                for m in ("fake-a", "fake-b", "fake-c")
             )
         )
         fast = {"CHURN_TAG_BACKOFF_S": "0.01", "CHURN_TAG_MAX_RETRIES": "1"}
@@ -128,6 +129,14 @@ def test_failing_llm_keeps_earlier_tags_warns_and_records_the_tally(tmp_path: Pa
         assert set(_test_status(results).values()) == {"pass"}
         builds = _query(db, "select count(distinct invocation_id), count(*) from enrichment.enrichment_runs")
         assert builds == [(3, 9)]
+
+        # nothing earlier to keep (a full refresh with a model never cached) and the model is down: most rows
+        # have no tags at all, so the test fails the build (the churn models are not retrained without text)
+        server.fail_all = "500"
+        env = dbt_env(tmp_path, raw, CHURN_TAG_MODEL="fake-c", **fast)
+        with pytest.raises(DbtError, match="enrichment_failure_share_review_tags"):
+            run_dbt(["build", "--select", "review_tags", "--full-refresh"], project_dir=PROJECT_DIR, env=env)
+        assert _latest_runs(db)["review_tags"]["rows_without_result"] == len(first)
 
 
 def test_failed_rows_keep_earlier_tags_and_the_first_build_says_why(tmp_path: Path) -> None:
