@@ -85,7 +85,8 @@ class FakeOpenAI:
         self.script: dict[int, Any] = {}
         self.fail_all: str | None = None  # "500", "429" or "badjson": every request, whatever the script says
         self.slow_s = slow_s
-        self.sdk_may_retry = sdk_may_retry  # False: errors carry x-should-retry: false (the SDK's retries off)
+        # False: errors carry x-should-retry: false, so the OpenAI SDK's own retries stay off
+        self.sdk_may_retry = sdk_may_retry
         self._lock = threading.Lock()
         fake = self
 
@@ -121,8 +122,8 @@ class FakeOpenAI:
                 payload = json.dumps({"error": {"message": f"fake {status}", "type": "fake_error"}}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                if not fake.sdk_may_retry:
-                    self.send_header("x-should-retry", "false")  # let our retry logic, not the SDK's, handle it
+                if not fake.sdk_may_retry:  # let our retry logic, not the SDK's, handle it
+                    self.send_header("x-should-retry", "false")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
