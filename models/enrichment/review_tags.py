@@ -18,5 +18,6 @@ def model(dbt, session):
     )
     reviews = dbt.ref("fct_reviews")
     this = str(dbt.this) if dbt.is_incremental else None
+    weak = dbt.ref("weak_sentiment_model")  # the star-rating model, fitted before the evaluation snapshot
     run = RunLog(session, dbt.this)  # its tally goes to dbt's log and to table enrichment_runs
-    return tag_reviews(reviews, tag_settings(dbt.config.get), this=this, run=run)
+    return tag_reviews(reviews, tag_settings(dbt.config.get), this=this, weak=weak, run=run)

@@ -13,9 +13,8 @@ Given a `runs.RunLog`, the tally goes to dbt's log and the warehouse table enric
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from python_jobs import config
 from python_jobs.text import registry
 from python_jobs.text.embed import EmbedSettings, embed_texts, embed_version
 from python_jobs.text.incremental import rows_to_enrich
-from python_jobs.text.redact import redact
 from python_jobs.text.runner import TagSettings, Tally, cache_version, is_local, tag_texts
 from python_jobs.text.runs import RunLog
 
@@ -69,42 +67,16 @@ def tag_settings(get: Getter | None = None, **overrides: Any) -> TagSettings:
     return settings
 
 
-def local_tagger_for(reviews: Any, settings: TagSettings) -> Any:
-    """The local tagger, blended with a weak-label model fitted on these reviews' star ratings when enabled,
-    the tag model is the local one, and there are enough ratings; None means: use settings.model_id as is."""
-    if not (settings.weak_sentiment and is_local(settings.model_id)) or reviews is None:
+def local_tagger_for(weak: Any, settings: TagSettings) -> Any:
+    """The local tagger blended with the weak sentiment model that `weak` (a weak_sentiment_model registry
+    relation) points at, when enabled and the tag model is the local one; None means: use settings.model_id."""
+    if not (settings.weak_sentiment and is_local(settings.model_id)) or weak is None:
         return None
     from python_jobs.text.llm_plugin import LocalTagger
-    from python_jobs.text.weak_label import fit_or_load
+    from python_jobs.text.weak_registry import load
 
-    table = _arrow(reviews)
-    if "rating" not in table.column_names:
-        return None
-    texts = _LazyTexts(table)  # redacted only when the weak model is (re)fitted
-    ratings = table["rating"].cast(pa.float64()).to_numpy(zero_copy_only=False)
-    weak = fit_or_load(texts, ratings, Path(settings.cache_path).parent)
-    return LocalTagger(weak=weak) if weak is not None else None
-
-
-class _LazyTexts(Sequence[str]):
-    """Redacted title + body of every review, computed on first access: an incremental build that reuses the
-    fitted weak model never pays for redacting every review."""
-
-    def __init__(self, table: pa.Table) -> None:
-        self._table = table
-
-    @cached_property
-    def _texts(self) -> list[str]:
-        return [redact(t) for t in _joined_text(self._table, "title", "body")]
-
-    def __len__(self) -> int:
-        return self._table.num_rows
-
-    def __getitem__(self, i: Any) -> Any:
-        return self._texts[i]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._texts)
+    model = load(weak)
+    return LocalTagger(weak=model) if model is not None else None
 
 
 def embed_settings(get: Getter | None = None, **overrides: Any) -> EmbedSettings:
@@ -178,12 +150,12 @@ def _tag(
     kind: str,
     rows: Any,
     settings: TagSettings,
-    reviews: Any = None,
+    weak: Any = None,
     this: str | None = None,
     run: RunLog | None = None,
 ) -> tuple[pa.Table, Tally]:
     key = f"{kind}_id"
-    model = local_tagger_for(reviews, settings)
+    model = local_tagger_for(weak, settings)
     if model is None:
         model = registry.get_model(settings.model_id)
     columns = [key, *_KEEP[kind], *_TEXT[kind]]
@@ -214,29 +186,33 @@ def _tag(
 
 
 def tag_reviews(
-    reviews: Any, settings: TagSettings | None = None, this: str | None = None, run: RunLog | None = None
+    reviews: Any,
+    settings: TagSettings | None = None,
+    this: str | None = None,
+    weak: Any = None,
+    run: RunLog | None = None,
 ) -> pa.Table:
     """review_tags: one row per review (keys, created_at, rating) with its tags and tag status.
 
-    The weak-label sentiment model is chosen (fitted or reused) from all of `reviews`, and its version is part
-    of tag_version and source_hash: when it is refitted, every review is re-tagged with the new blend.
+    `weak` is the weak_sentiment_model registry (fitted before the evaluation snapshot); its version is part of
+    tag_version and source_hash, so when it is refitted every review is re-tagged with the new blend.
     """
-    return _tag("review", reviews, settings or tag_settings(), reviews=reviews, this=this, run=run)[0]
+    return _tag("review", reviews, settings or tag_settings(), weak=weak, this=this, run=run)[0]
 
 
 def tag_tickets(
     tickets: Any,
     settings: TagSettings | None = None,
-    reviews: Any = None,
+    weak: Any = None,
     this: str | None = None,
     run: RunLog | None = None,
 ) -> pa.Table:
     """ticket_tags: one row per support ticket (keys, created_at, channel) with its tags and tag status.
 
     By default the local tagger uses its lexicon alone here: a weak-label model fitted on review stars scored
-    worse than the lexicon on tickets in `churn eval-text`. Passing `reviews` (with ratings) opts in anyway.
+    worse than the lexicon on tickets in `churn eval-text`. Passing `weak` (a registry relation) opts in anyway.
     """
-    return _tag("ticket", tickets, settings or tag_settings(), reviews=reviews, this=this, run=run)[0]
+    return _tag("ticket", tickets, settings or tag_settings(), weak=weak, this=this, run=run)[0]
 
 
 def embed_reviews(

@@ -3,8 +3,9 @@
 For every (customer, snapshot T) with at least one text created before T: the mean of those texts'
 embeddings, projected on principal components fitted ONLY on training snapshots (horizon fully observed
 and before the evaluation snapshot), so no information from evaluation or scoring periods shapes the axes.
-Vectorised: texts are sorted by (customer, time) and per-snapshot means come from prefix sums, after
-projecting each text (the projection is linear, so mean-then-project == project-then-mean).
+Vectorised: texts are sorted by (customer, time), each text is projected once (the projection is linear, so
+mean-then-project == project-then-mean), and per-pair means are one sparse averaging product over the pair's
+own texts, so a pair's value never depends on other texts, not even in its rounding.
 """
 
 from __future__ import annotations
@@ -91,7 +92,6 @@ def embedding_components(
     cust, snap_idx, lo, hi = _pairs(codes, ts, snapshots)
     if len(cust) == 0:
         return empty
-    counts = (hi - lo).astype(np.float64)
 
     train_snaps = training_snapshots(spine)
     train_rows = np.nonzero(np.isin(snapshots[snap_idx], train_snaps))[0]
@@ -104,10 +104,11 @@ def embedding_components(
         fit_means = _range_means(emb, lo[fit_rows], hi[fit_rows])
         k = min(n_components, fit_means.shape[1], len(fit_rows) - 1)
         pca = PCA(n_components=k, random_state=seed).fit(fit_means)
-        # project texts once, then mean of projections over each pair's prefix range
-        proj = np.vstack([np.zeros((1, k)), np.cumsum((emb - pca.mean_) @ pca.components_.T, axis=0)])
+        # project texts once, then the mean of each pair's own projected texts. Not a difference of global
+        # prefix sums: their rounding would depend on every earlier text, including texts written after T.
+        proj = (emb - pca.mean_) @ pca.components_.T
         pcs = np.full((len(cust), n_components), np.nan)
-        pcs[:, :k] = (proj[hi] - proj[lo]) / counts[:, None]
+        pcs[:, :k] = _range_means(proj, lo, hi)
         log.info(
             "voice PCs fitted on %d rows from %d training snapshots; explained variance %s",
             len(fit_rows),

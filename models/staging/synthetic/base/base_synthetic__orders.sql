@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook="{{ require_rows('synthetic', 'orders') }}") }}
 
 with
 
@@ -35,7 +35,9 @@ row_checks as (
 ranked as (
     select
         *,
-        {{ duplicate_ranks('order_id', 'ordered_at') }}
+        -- Conflicting copies of an order: the survivor is decided by what the order was when placed, never by
+        -- its status, which can change later (a later cancellation must not swap the surviving amount).
+        {{ duplicate_ranks('order_id', 'ordered_at, amount, discount_amount, customer_id') }}
     from row_checks
 )
 
