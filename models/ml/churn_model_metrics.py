@@ -15,4 +15,4 @@ def model(dbt, session):
     scores = dbt.ref("churn_scores")
     fitted = adapter.run_from_dbt(training, registry, config)
     adapter.check_same_run(fitted, set(scores.project("run_id").distinct().df()["run_id"]))
-    return adapter.metrics_table(fitted)
+    return adapter.metrics_table(fitted, config)

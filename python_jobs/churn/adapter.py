@@ -88,6 +88,16 @@ METRICS_SCHEMA = pa.schema(
         ("active_auc_diff_ci_low", pa.float64()),
         ("active_auc_diff_ci_high", pa.float64()),
         ("dropped_features", pa.string()),
+        ("n_negative", pa.int64()),
+        ("roc_auc_ci_low", pa.float64()),
+        ("roc_auc_ci_high", pa.float64()),
+        ("best_peer_model_id", pa.string()),
+        ("auc_diff_vs_best_peer", pa.float64()),
+        ("auc_diff_vs_best_peer_ci_low", pa.float64()),
+        ("auc_diff_vs_best_peer_ci_high", pa.float64()),
+        ("is_evaluation_sufficient", pa.bool_()),
+        ("evaluation_note", pa.string()),
+        ("run_note", pa.string()),
     ]
 )
 
@@ -172,13 +182,52 @@ def scores_table(fitted: run.ChurnRun, training: pd.DataFrame, config: dict[str,
     return _table(run.score(fitted, rows, settings_from_config(config)[0]), SCORES_SCHEMA)
 
 
-def metrics_table(fitted: run.ChurnRun) -> pa.Table:
+def metrics_table(fitted: run.ChurnRun, config: dict[str, Any] | None = None) -> pa.Table:
     m = fitted.metrics.rename(columns={"auc_diff": "auc_diff_vs_baseline"}).assign(split="test")
     dropped = {fs: sel.dropped for fs, sel in fitted.selections.items()}
     m["dropped_features"] = [
         ",".join(f"{k}:{v}" for k, v in dropped.get(fs, {}).items()) or None for fs in m["feature_set"]
     ]
+    m["n_negative"] = m["n_rows"] - m["n_positive"]
+    m = pd.concat([m, sufficiency(m, **evaluation_minimums(config or {}))], axis=1)
+    m["run_note"] = fitted.notes.get("enhanced")
     return _table(m, METRICS_SCHEMA)
+
+
+def evaluation_minimums(config: dict[str, Any]) -> dict[str, float]:
+    """vars eval_min_positives / eval_min_negatives / eval_max_auc_ci_width (defaults 50 / 50 / 0.10)."""
+    defaults = {"min_positives": 50, "min_negatives": 50, "max_ci_width": 0.10}
+    keys = {
+        "min_positives": "eval_min_positives",
+        "min_negatives": "eval_min_negatives",
+        "max_ci_width": "eval_max_auc_ci_width",
+    }
+    return {
+        k: float(config[v]) if config.get(v) not in (None, "", "None") else d
+        for (k, d), v in zip(defaults.items(), keys.values(), strict=True)
+    }
+
+
+def sufficiency(
+    m: pd.DataFrame, min_positives: float, min_negatives: float, max_ci_width: float
+) -> pd.DataFrame:
+    """Can the test snapshot support these numbers? Too few churners or non-churners, or a ROC-AUC CI wider
+    than max_ci_width, make a row untrustworthy; the note says which, in words."""
+    notes = []
+    for pos, neg, lo, hi in m[["n_positive", "n_negative", "roc_auc_ci_low", "roc_auc_ci_high"]].itertuples(
+        index=False
+    ):
+        why = []
+        if pos < min_positives:
+            why.append(f"only {int(pos)} churners on the test snapshot (minimum {int(min_positives)})")
+        if neg < min_negatives:
+            why.append(f"only {int(neg)} non-churners on the test snapshot (minimum {int(min_negatives)})")
+        if np.isfinite(lo) and hi - lo > max_ci_width:
+            why.append(f"ROC-AUC 95% CI is {hi - lo:.3f} wide (maximum {max_ci_width:.3f})")
+        notes.append("; ".join(why) + ": treat these metrics as indicative only" if why else None)
+    return pd.DataFrame(
+        {"is_evaluation_sufficient": [n is None for n in notes], "evaluation_note": notes}, index=m.index
+    )
 
 
 def curves_table(fitted: run.ChurnRun) -> pa.Table:

@@ -152,23 +152,39 @@ def _auc_replicates(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np
     return _weighted_auc(y[order], group_id, int(group_id[-1]) + 1, weights[:, order])
 
 
+def bootstrap_auc_replicates(
+    y: np.ndarray, scores: dict[str, np.ndarray], n_boot: int = 500, seed: int = 42
+) -> dict[str, np.ndarray]:
+    """Paired bootstrap: every score's ROC-AUC on the same n_boot resamples of the rows, so any two can be
+    compared replicate by replicate (and each gets its own CI) from one pass."""
+    y = np.asarray(y, dtype=int)
+    rng = np.random.default_rng(seed)
+    reps: dict[str, list[np.ndarray]] = {k: [] for k in scores}
+    for start in range(0, n_boot, 20):  # chunks bound memory at 20 x n weights
+        b = min(20, n_boot - start)
+        w = rng.multinomial(len(y), np.full(len(y), 1 / len(y)), size=b).astype("float64")
+        for k, score in scores.items():
+            reps[k].append(_auc_replicates(y, score, w))
+    return {k: np.concatenate(v) for k, v in reps.items()}
+
+
+def auc_diff_summary(
+    y: np.ndarray, score_a: np.ndarray, score_b: np.ndarray, reps_a: np.ndarray, reps_b: np.ndarray
+) -> dict[str, float]:
+    """AUC(b) - AUC(a): estimate, 95% CI and P(diff <= 0) from paired replicates."""
+    d = reps_b - reps_a
+    return {
+        "auc_diff": float(roc_auc_score(y, score_b) - roc_auc_score(y, score_a)),
+        "auc_diff_ci_low": float(np.quantile(d, 0.025)),
+        "auc_diff_ci_high": float(np.quantile(d, 0.975)),
+        "auc_diff_p_le_0": float(np.mean(d <= 0)),
+        "n_boot": float(len(d)),
+    }
+
+
 def bootstrap_auc_diff(
     y: np.ndarray, score_a: np.ndarray, score_b: np.ndarray, n_boot: int = 500, seed: int = 42
 ) -> dict[str, float]:
     """Paired bootstrap (same resampled rows for both scores) of AUC(b) - AUC(a): estimate, 95% CI, p."""
-    y = np.asarray(y, dtype=int)
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for start in range(0, n_boot, 20):  # chunks bound memory at 20 x n weights
-        b = min(20, n_boot - start)
-        w = rng.multinomial(len(y), np.full(len(y), 1 / len(y)), size=b).astype("float64")
-        diffs.append(_auc_replicates(y, score_b, w) - _auc_replicates(y, score_a, w))
-    d = np.concatenate(diffs)
-    est = float(roc_auc_score(y, score_b) - roc_auc_score(y, score_a))
-    return {
-        "auc_diff": est,
-        "auc_diff_ci_low": float(np.quantile(d, 0.025)),
-        "auc_diff_ci_high": float(np.quantile(d, 0.975)),
-        "auc_diff_p_le_0": float(np.mean(d <= 0)),
-        "n_boot": float(n_boot),
-    }
+    reps = bootstrap_auc_replicates(y, {"a": score_a, "b": score_b}, n_boot, seed)
+    return auc_diff_summary(y, score_a, score_b, reps["a"], reps["b"])

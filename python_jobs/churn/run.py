@@ -9,7 +9,7 @@ fitted models and the evaluation tables that churn_model_metrics / churn_model_c
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -261,19 +261,46 @@ def _model_rows(
             evaluate.curves(y, s, False).assign(model_id=peer_id, feature_set="peer", model_kind=name)
         )
     metrics = pd.DataFrame(metric_rows)
-    # AUC difference vs the validated baseline model, paired bootstrap on the same test rows.
+    # Every model and peer on the same bootstrap resamples of the test rows: differences to the validated
+    # baseline and to the best peer get paired CIs, and each ROC-AUC its own CI.
+    reps = evaluate.bootstrap_auc_replicates(y, scores, settings.n_boot, settings.seed)
     base_id = run_models[("baseline", selected["baseline"])].model_id
     diffs = [
-        evaluate.bootstrap_auc_diff(y, scores[base_id], scores[mid], settings.n_boot, settings.seed)
+        evaluate.auc_diff_summary(y, scores[base_id], scores[mid], reps[base_id], reps[mid])
         for mid in metrics["model_id"]
     ]
     metrics = pd.concat([metrics, pd.DataFrame(diffs)], axis=1)
     metrics["reference_model_id"] = base_id
+    metrics["roc_auc_ci_low"] = [float(np.quantile(reps[mid], 0.025)) for mid in metrics["model_id"]]
+    metrics["roc_auc_ci_high"] = [float(np.quantile(reps[mid], 0.975)) for mid in metrics["model_id"]]
+    metrics = pd.concat([metrics, _vs_best_peer(metrics, y, scores, reps)], axis=1)
     metrics = pd.concat(
         [metrics, _active_rows(test, y, scores, metrics["model_id"], base_id, settings)], axis=1
     )
     curves = pd.concat(curve_parts, ignore_index=True)
     return metrics, curves
+
+
+def _vs_best_peer(
+    metrics: pd.DataFrame, y: np.ndarray, scores: dict[str, np.ndarray], reps: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """Each model's ROC-AUC minus the best peer's (by test ROC-AUC), with the paired 95% CI: a model beats the
+    peer only when the whole CI is above 0 (otherwise it is a tie or worse)."""
+    cols = [
+        "best_peer_model_id",
+        "auc_diff_vs_best_peer",
+        "auc_diff_vs_best_peer_ci_low",
+        "auc_diff_vs_best_peer_ci_high",
+    ]
+    peers = metrics[metrics["feature_set"] == "peer"]
+    if peers.empty:
+        return pd.DataFrame(np.nan, index=metrics.index, columns=cols).assign(best_peer_model_id=None)
+    best = peers.sort_values(["roc_auc", "model_id"], ascending=[False, True])["model_id"].iloc[0]
+    rows = []
+    for mid in metrics["model_id"]:
+        d = evaluate.auc_diff_summary(y, scores[best], scores[mid], reps[best], reps[mid])
+        rows.append([best, d["auc_diff"], d["auc_diff_ci_low"], d["auc_diff_ci_high"]])
+    return pd.DataFrame(rows, columns=cols, index=metrics.index)
 
 
 def _active_rows(
@@ -347,29 +374,21 @@ def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> C
     notes: dict[str, str] = {"validation_schemes": ",".join(sorted({f.scheme for f in folds}))}
     models: dict[tuple[str, str], FittedModel] = {}
     val_parts, selected = [], {}
-    for fs in FEATURE_SETS:
-        if fs == "enhanced" and selections[fs].columns == selections["baseline"].columns:
-            # No usable text features: the enhanced models are the baseline models (not refitted).
-            fitted = {
-                k: replace(
-                    m, feature_set=fs, model_id=registry.stable_hash({"same_as": m.model_id, "fs": fs})
-                )
-                for (bfs, k), m in models.items()
-                if bfs == "baseline"
-            }
-            models.update({(fs, k): m for k, m in fitted.items()})
-            selected[fs] = selected["baseline"]
-            continue
+    feature_sets = list(FEATURE_SETS)
+    if selections["enhanced"].columns == selections["baseline"].columns:
+        # No usable text features: an "enhanced" model would be the baseline model again. Publish the baseline
+        # only and say why, rather than two identical rows and curves.
+        feature_sets.remove("enhanced")
+        notes["enhanced"] = (
+            "no usable text features (no reviews or tickets, or none before the snapshots): enhanced would equal "
+            "baseline, so only the baseline is fitted and published"
+        )
+    for fs in feature_sets:
         fitted, val, best_kind = _fit_feature_set(train, selections[fs], folds, settings, fingerprint, window)
         models.update({(fs, k): m for k, m in fitted.items()})
         val_parts.append(val)
         selected[fs] = best_kind
-    if selections["enhanced"].columns == selections["baseline"].columns:
-        notes["enhanced"] = "no usable text features: enhanced equals baseline"
-    champion = max(
-        (("enhanced", selected["enhanced"]), ("baseline", selected["baseline"])),
-        key=lambda key: models[key].val_roc_auc,
-    )
+    champion = max(((fs, selected[fs]) for fs in feature_sets), key=lambda key: models[key].val_roc_auc)
     metrics, curves = _model_rows(models, test, selected, champion, settings)
     metrics.insert(0, "run_id", run_id)
     metrics["eval_snapshot_date"] = window["test_snapshot"]

@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from python_jobs.churn import demo_frame, evaluate, features, guards, registry, run, scoring
+from python_jobs.churn import adapter, demo_frame, evaluate, features, guards, registry, run, scoring
 from python_jobs.churn.pipelines import Candidate
 from python_jobs.churn.reasons import linear_contributions, occlusion_contributions
 
@@ -192,6 +192,34 @@ def test_missing_text_degrades_to_behaviour_features(specs):
     assert res.selections["enhanced"].columns == res.selections["baseline"].columns
     assert res.selections["enhanced"].dropped["mean_sentiment"] == "all_null"
     assert "enhanced" in res.notes
+    # One published row per model kind, not a duplicate "enhanced" copy of each baseline row.
+    assert set(res.metrics["feature_set"]) == {"baseline", "peer"}
+    assert res.champion[0] == "baseline"
+    table = adapter.metrics_table(res).to_pandas()
+    assert table["run_note"].str.contains("no usable text").all()
+    assert set(res.curves["feature_set"]) == {"baseline", "peer"}
+
+
+def test_metrics_say_when_the_test_snapshot_cannot_support_them(fitted):
+    m = adapter.metrics_table(fitted).to_pandas()
+    assert m["is_evaluation_sufficient"].all() and m["evaluation_note"].isna().all()
+    assert (m["n_positive"] + m["n_negative"] == m["n_rows"]).all()
+    assert (m["roc_auc_ci_low"] <= m["roc_auc"]).all() and (m["roc_auc"] <= m["roc_auc_ci_high"]).all()
+    strict = adapter.metrics_table(fitted, {"eval_min_negatives": 10**6, "eval_max_auc_ci_width": 0.001})
+    flagged = strict.to_pandas()
+    assert not flagged["is_evaluation_sufficient"].any()
+    note = flagged["evaluation_note"].iloc[0]
+    assert "non-churners on the test snapshot (minimum 1000000)" in note and "CI is" in note
+
+
+def test_peer_comparison_is_judged_on_the_paired_ci(fitted):
+    m = fitted.metrics.set_index("model_id")
+    best = m["best_peer_model_id"].iloc[0]
+    assert m.loc[best, "feature_set"] == "peer"
+    assert m.loc[best, "roc_auc"] == m.loc[m["feature_set"] == "peer", "roc_auc"].max()
+    assert m.loc[best, "auc_diff_vs_best_peer"] == 0
+    low, high = m["auc_diff_vs_best_peer_ci_low"], m["auc_diff_vs_best_peer_ci_high"]
+    assert ((low <= m["auc_diff_vs_best_peer"] + 1e-12) & (m["auc_diff_vs_best_peer"] <= high + 1e-12)).all()
 
 
 def test_capacity_tiers_are_deterministic_under_ties():
