@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import click
 
-from python_jobs import config
+from python_jobs import config, warehouse
 from python_jobs.dbt_runner import run_dbt
 from python_jobs.publish import build_and_publish
 
@@ -32,6 +33,47 @@ def build_warehouse(
     return build_and_publish(published, build)
 
 
+def source_system(vars: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The staging folder a build uses: env CHURN_SOURCE_SYSTEM wins over the source_system var."""
+    return (
+        (env or {}).get("CHURN_SOURCE_SYSTEM")
+        or os.environ.get("CHURN_SOURCE_SYSTEM")
+        or str((vars or {}).get("source_system") or "synthetic")
+    )
+
+
+def quarantine_summary(db: Path, source: str = "synthetic") -> list[tuple[str, str, int]]:
+    """(raw table, reason, rows) left out of staging by the last build, largest first within a table."""
+    name = f"stg_{source}__quarantine"
+    with warehouse.connect(db) as con:
+        if not warehouse.table_exists(con, "staging", name):
+            return []
+        return [
+            (table, reason, int(rows))
+            for table, reason, rows in con.execute(
+                f"select source_table, reason, count(*) from staging.{name} group by all order by 1, 3 desc, 2"
+            ).fetchall()
+        ]
+
+
+def format_quarantine_summary(rows: list[tuple[str, str, int]], source: str = "synthetic") -> str:
+    """One line per raw table: rows quarantined, then each reason with its rows."""
+    if not rows:
+        return "Quarantine: no raw row was left out of staging."
+    tables: dict[str, list[tuple[str, int]]] = {}
+    for table, reason, n in rows:
+        tables.setdefault(table, []).append((reason, n))
+    total = sum(n for *_, n in rows)
+    width = max(map(len, tables))
+    lines = [
+        f"Quarantine: {total:,} raw rows left out of staging (row by row: staging.stg_{source}__quarantine)"
+    ]
+    for table, reasons in tables.items():
+        detail = ", ".join(f"{reason} {n:,}" for reason, n in reasons)
+        lines.append(f"  {table:<{width}} {sum(n for _, n in reasons):>9,}  {detail}")
+    return "\n".join(lines)
+
+
 @click.command()
 @click.option(
     "--vars", "vars_json", default="{}", help="dbt vars as JSON, e.g. '{\"churn_horizon_days\": 60}'."
@@ -45,5 +87,8 @@ def build(vars_json: str, full_refresh: bool, select: str | None) -> None:
     extra: tuple[str, ...] = ("--full-refresh",) if full_refresh else ()
     if select:
         extra += ("--select", select)
-    seconds = build_warehouse(vars=json.loads(vars_json), extra_args=extra)
+    dbt_vars = json.loads(vars_json)
+    seconds = build_warehouse(vars=dbt_vars, extra_args=extra)
     click.echo(f"dbt build finished in {seconds:.0f}s; published {config.duckdb_path()}")
+    source = source_system(dbt_vars)
+    click.echo(format_quarantine_summary(quarantine_summary(config.duckdb_path(), source), source))

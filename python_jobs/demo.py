@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from python_jobs import config, warehouse
-from python_jobs.build import build_warehouse
+from python_jobs.build import build_warehouse, format_quarantine_summary, quarantine_summary
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ def demo(
     click.echo("Running dbt build (staging -> marts -> enrichment -> models -> reports, with every test) ...")
     seconds = build_warehouse(db, vars=dbt_vars, env=env)
     click.echo(f"dbt build finished in {seconds:.0f}s")
+    click.echo(format_quarantine_summary(quarantine_summary(db, source), source))
 
     if report:
         from python_jobs.report.commands import render_report

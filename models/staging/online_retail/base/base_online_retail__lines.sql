@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook="{{ require_rows('online_retail', 'transactions') }}") }}
 
 with
 
