@@ -64,6 +64,7 @@ members as (
         fused_k as k,
         fused_silhouette as silhouette
     from segments
+    where fused_segment_id is not null  -- left out when it would equal the RFM segmentation
 ),
 
 customer_facts as (

@@ -57,6 +57,7 @@ def _numeric_features(frame: pd.DataFrame | None, exclude: Sequence[str] = ()) -
         if c not in exclude
         and not NON_FEATURES.match(c)
         and (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
+        and frame[c].nunique(dropna=True) > 1  # a constant (or all-null) column cannot separate anyone
     ]
 
 
@@ -183,12 +184,26 @@ def segment_customers(
     rfm_labels, rfm_prof = _segmentation(
         "rfm", frame, FeatureBlocks({"rfm": blocks["rfm"]}), model(), topics, namer
     )
-    fused_labels, fused_prof = _segmentation("fused", frame, FeatureBlocks(blocks), model(), topics, namer)
+    segmentations = [("rfm", rfm_labels, rfm_prof)]
+    if any(cols for name, cols in blocks.items() if name != "rfm"):
+        fused_labels, fused_prof = _segmentation(
+            "fused", frame, FeatureBlocks(blocks), model(), topics, namer
+        )
+        segmentations.append(("fused", fused_labels, fused_prof))
+    else:
+        # No activity or text feature varies (e.g. a shop with orders only): a "fused" segmentation would be
+        # the RFM one again. Leave it out (null columns, no profiles) instead of publishing a copy.
+        log.info("no activity or voice feature varies: fused segmentation left out (it would equal RFM)")
 
     out = frame[[c for c in KEYS if c in frame]].copy()
     if "snapshot_date" in out:
         out["snapshot_date"] = pd.to_datetime(out["snapshot_date"]).dt.date
-    for name, labels, prof in (("rfm", rfm_labels, rfm_prof), ("fused", fused_labels, fused_prof)):
+    typed_nulls = {"segment_id": "Int32", "segment_name": "string", "segment_persona": "string", "k": "Int32"}
+    for suffix, dtype in {**typed_nulls, "silhouette": "float64"}.items():
+        out[f"fused_{suffix}"] = pd.Series(
+            pd.NA if dtype != "float64" else np.nan, index=out.index, dtype=dtype
+        )
+    for name, labels, prof in segmentations:
         lookup = prof.set_index("segment_id")
         seg = labels["segment"]
         out[f"{name}_segment_id"] = seg.astype("int32")
@@ -196,5 +211,5 @@ def segment_customers(
         out[f"{name}_segment_persona"] = seg.map(lookup["segment_persona"])
         out[f"{name}_k"] = np.int32(lookup["k"].iloc[0])
         out[f"{name}_silhouette"] = float(lookup["silhouette"].iloc[0])
-    profiles = pd.concat([rfm_prof, fused_prof], ignore_index=True)
+    profiles = pd.concat([prof for _, _, prof in segmentations], ignore_index=True)
     return SegmentResult(assignments=out, profiles=profiles)

@@ -192,3 +192,13 @@ def test_llm_namer_seam_prompts_with_profile_and_validates() -> None:
     assert named["segment_persona"].iloc[0] == "They buy often. They love us."
     assert "<<<PROFILE" in prompts[0] and '"top_topics": ["delivery"]' in prompts[0]
     assert text_namer(None) is None
+
+
+def test_no_varying_activity_or_text_leaves_out_the_fused_copy_of_rfm() -> None:
+    """A shop with orders only: 'fused' would be the RFM segmentation again, so it is not published."""
+    rfm, activity, _, outcomes = _world()
+    flat = activity.assign(**{c: 0 for c in activity.columns if c not in ("customer_id", "snapshot_date")})
+    result = segment_customers(rfm, flat, None, outcomes, k_min=2, k_max=4, seed=1)
+    assert result.assignments["fused_segment_id"].isna().all()
+    assert result.assignments["rfm_segment_id"].notna().all()
+    assert set(result.profiles["segmentation"]) == {"rfm"}
