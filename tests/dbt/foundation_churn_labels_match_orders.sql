@@ -1,34 +1,65 @@
--- Labels recomputed independently from fct_orders: churned <=> no valid order in [T, T + horizon),
--- and eligibility agrees with customer_rfm's frequency. Returns offending rows.
+-- Labels recomputed independently, from fct_orders alone (not from the order windows or RFM the model uses),
+-- with the status as known at each point in time (a cancellation counts only from its cancelled_at):
+--   is_eligible <=> an order placed in [T - lookback_days, T) and not cancelled before T;
+--   churned     <=> no order placed in [T, T + horizon) and not cancelled before T + horizon;
+--   churned is null <=> not eligible or horizon not observed.
+-- Returns offending rows.
 with
 
 labels as (
     select * from {{ ref('churn_labels') }}
 ),
 
-rfm as (
-    select * from {{ ref('customer_rfm') }}
+orders as (
+    select
+        customer_id,
+        ordered_at,
+        cancelled_at
+    from {{ ref('fct_orders') }}
+),
+
+recomputed as (
+    select
+        labels.customer_id,
+        labels.snapshot_date,
+        count(
+            case
+                when
+                    orders.ordered_at < labels.snapshot_date
+                    and (orders.cancelled_at is null or orders.cancelled_at >= labels.snapshot_date)
+                    then 1
+            end
+        ) > 0 as expected_eligible,
+        count(
+            case
+                when
+                    orders.ordered_at >= labels.snapshot_date
+                    and (orders.cancelled_at is null or orders.cancelled_at >= labels.horizon_end_date)
+                    then 1
+            end
+        ) > 0 as expected_ordered_in_horizon
+    from labels
+    left join orders
+        on
+            labels.customer_id = orders.customer_id
+            and {{ dbt.dateadd('day', -var('lookback_days'), 'labels.snapshot_date') }} <= orders.ordered_at
+            and labels.horizon_end_date > orders.ordered_at
+    group by labels.customer_id, labels.snapshot_date
 )
 
 select
     labels.customer_id,
-    labels.snapshot_date
+    labels.snapshot_date,
+    labels.is_eligible,
+    recomputed.expected_eligible,
+    labels.churned,
+    recomputed.expected_ordered_in_horizon
 from labels
-inner join rfm
+inner join recomputed
     on
-        labels.customer_id = rfm.customer_id
-        and labels.snapshot_date = rfm.snapshot_date
+        labels.customer_id = recomputed.customer_id
+        and labels.snapshot_date = recomputed.snapshot_date
 where
-    labels.is_eligible != (rfm.frequency > 0)
-    or (
-        labels.churned is not null
-        and labels.churned = exists (
-            select 1
-            from {{ ref('fct_orders') }} as orders
-            where
-                orders.customer_id = labels.customer_id
-                and orders.is_valid_order
-                and orders.ordered_at >= labels.snapshot_date
-                and orders.ordered_at < labels.horizon_end_date
-        )
-    )
+    labels.is_eligible != recomputed.expected_eligible
+    or (labels.churned is not null and labels.churned = recomputed.expected_ordered_in_horizon)
+    or (labels.churned is null) != (not recomputed.expected_eligible or not labels.horizon_observed)
