@@ -1,4 +1,8 @@
-"""Read what the report shows from the warehouse. Every table is optional: a missing one becomes None."""
+"""Read what the report shows from the warehouse. Every table is optional: a missing one becomes None.
+
+Tables are read by their contracted columns (models/ml/_ml__models.yml, models/reports/_reports__models.yml);
+there is no guessing of alternative column names.
+"""
 
 from __future__ import annotations
 
@@ -43,19 +47,6 @@ def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> b
     return bool(row and row[0])
 
 
-def columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position",
-        [schema, name],
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def _pick(cols: list[str], *candidates: str) -> str | None:
-    return next((c for c in candidates if c in cols), None)
-
-
 def _query(con: duckdb.DuckDBPyConnection, sql: str, what: str, notes: list[str]) -> pd.DataFrame | None:
     try:
         return con.execute(sql).df()
@@ -80,56 +71,20 @@ METRIC_COLUMNS = (
 )
 
 
-def _model_label_sql(cols: list[str]) -> str:
-    """'baseline (logreg)' from feature_set/model_kind when present, else the model id."""
-    if "feature_set" in cols and "model_kind" in cols:
-        return "feature_set || ' (' || model_kind || ')'"
-    return _pick(cols, "model", "model_name", "variant", "model_id") or "'model'"
-
-
-def _shown_models_filter(con: duckdb.DuckDBPyConnection) -> str:
-    """Selected baseline/enhanced models and the peers (not every candidate that lost validation)."""
-    if not relation_exists(con, "ml", "churn_model_metrics"):
-        return ""
-    cols = columns(con, "ml", "churn_model_metrics")
-    if "is_selected" in cols and "model_id" in cols and "feature_set" in cols:
-        return (
-            "where model_id in (select model_id from ml.churn_model_metrics "
-            "where is_selected or is_champion or feature_set = 'peer')"
-        )
-    return ""
+# 'baseline (logreg)': how a model is labelled in the tables and chart legends.
+MODEL_LABEL = "feature_set || ' (' || model_kind || ')'"
+# Selected baseline/enhanced models, the champion and the peers (not every candidate that lost validation).
+SHOWN_MODELS = "where is_selected or is_champion or feature_set = 'peer'"
 
 
 def _metrics(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | None:
     """One row per shown model with its headline metrics (wide)."""
     if not relation_exists(con, "ml", "churn_model_metrics"):
         return None
-    cols = columns(con, "ml", "churn_model_metrics")
-    label = _model_label_sql(cols)
-    flags = [c for c in ("is_champion",) if c in cols]
-    metrics = [c for c in METRIC_COLUMNS if c in cols]
-    if not metrics:  # long format: model, metric, value
-        metric, value = _pick(cols, "metric", "metric_name"), _pick(cols, "value", "metric_value")
-        if not (metric and value):
-            notes.append(f"ml.churn_model_metrics: unexpected columns {cols}")
-            return None
-        df = _query(
-            con,
-            f"select {label} as model, {metric}::varchar as metric, {value}::double as value "
-            "from ml.churn_model_metrics",
-            "ml.churn_model_metrics",
-            notes,
-        )
-        if df is None:
-            return None
-        wide = df.pivot_table(index="model", columns="metric", values="value", aggfunc="first").reset_index()
-        wide.columns.name = None
-        return wide
-    order = "case when feature_set = 'peer' then 1 else 0 end, " if "feature_set" in cols else ""
     return _query(
         con,
-        f"select {label} as model, {', '.join(flags + metrics)} from ml.churn_model_metrics "
-        f"{_shown_models_filter(con)} order by {order}1",
+        f"select {MODEL_LABEL} as model, is_champion, {', '.join(METRIC_COLUMNS)} from ml.churn_model_metrics "
+        f"{SHOWN_MODELS} order by feature_set = 'peer', 1",
         "ml.churn_model_metrics",
         notes,
     )
@@ -138,63 +93,50 @@ def _metrics(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame |
 def _curves(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | None:
     if not relation_exists(con, "ml", "churn_model_curves"):
         return None
-    cols = columns(con, "ml", "churn_model_curves")
-    curve = _pick(cols, "curve", "curve_type", "kind", "curve_name")
-    x, y = _pick(cols, "x", "x_value"), _pick(cols, "y", "y_value")
-    if not (curve and x and y):
-        notes.append(f"ml.churn_model_curves: unexpected columns {cols}")
-        return None
-    order = _pick(cols, "point", "point_index", "idx", "seq", "step")
     return _query(
         con,
-        f"select {_model_label_sql(cols)} as model, {curve}::varchar as curve, {x}::double as x, "
-        f"{y}::double as y from ml.churn_model_curves {_shown_models_filter(con)} "
-        f"order by 1, 2, {order or '3'}",
+        f"select {MODEL_LABEL} as model, feature_set, curve, x, y from ml.churn_model_curves "
+        f"where model_id in (select model_id from ml.churn_model_metrics {SHOWN_MODELS}) "
+        "order by model, curve, point",
         "ml.churn_model_curves",
         notes,
     )
 
 
 def _risk(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
-    if relation_exists(con, "reports", "rpt_churn_risk"):
-        rel = "reports.rpt_churn_risk"
-    elif relation_exists(con, "ml", "churn_scores"):
-        rel = "ml.churn_scores"
-    else:
+    """rpt_churn_risk, or ml.churn_scores when only the models were built (both carry these columns)."""
+    rel = next(
+        (
+            f"{s}.{n}"
+            for s, n in (("reports", "rpt_churn_risk"), ("ml", "churn_scores"))
+            if relation_exists(con, s, n)
+        ),
+        None,
+    )
+    if rel is None:
         return
-    schema, name = rel.split(".")
-    cols = columns(con, schema, name)
-    p = _pick(cols, "churn_probability", "probability", "p_churn")
-    tier = _pick(cols, "risk_tier", "tier")
-    rev = _pick(cols, "revenue_at_risk")
-    if not p:
-        data.notes.append(f"{rel}: no probability column")
-        return
-    tier_sql = f"coalesce({tier}::varchar, 'unscored')" if tier else "'all'"
     data.risk_hist = _query(
         con,
         f"""
-        select least(floor({p} * {HIST_BINS}), {HIST_BINS - 1})::int as bin, {tier_sql} as risk_tier,
-               count(*) as customers
-        from {rel} where {p} is not null group by all order by 1, 2
+        select least(floor(churn_probability * {HIST_BINS}), {HIST_BINS - 1})::int as bin,
+               coalesce(risk_tier, 'unscored') as risk_tier, count(*) as customers
+        from {rel} where churn_probability is not null group by all order by 1, 2
         """,
         f"{rel} (risk distribution)",
         data.notes,
     )
-    rev_sql = f"sum({rev})" if rev else "null"
     data.risk_tiers = _query(
         con,
-        f"select {tier_sql} as risk_tier, count(*) as customers, {rev_sql}::double as revenue_at_risk, "
-        f"avg({p}) as mean_probability from {rel} group by all order by mean_probability desc",
+        f"select coalesce(risk_tier, 'unscored') as risk_tier, count(*) as customers, "
+        f"sum(revenue_at_risk)::double as revenue_at_risk, avg(churn_probability) as mean_probability "
+        f"from {rel} group by all order by mean_probability desc",
         f"{rel} (tiers)",
         data.notes,
     )
     data.risk_top = _query(
         con,
-        f"select * exclude (snapshot_date) from {rel} order by {rev or p} desc nulls last, {p} desc "
-        f"limit {RISK_LIST_ROWS}"
-        if "snapshot_date" in cols
-        else f"select * from {rel} order by {rev or p} desc nulls last, {p} desc limit {RISK_LIST_ROWS}",
+        f"select * exclude (snapshot_date) from {rel} "
+        f"order by revenue_at_risk desc nulls last, churn_probability desc limit {RISK_LIST_ROWS}",
         f"{rel} (top)",
         data.notes,
     )

@@ -4,83 +4,60 @@ from __future__ import annotations
 
 import duckdb
 
-from python_jobs.report.data import columns, relation_exists
+from python_jobs.report.data import relation_exists
+
+# Both carry the contracted churn_probability, risk_tier, revenue_at_risk and reason_1..3_feature columns.
+RISK_RELATIONS = (("reports", "rpt_churn_risk"), ("ml", "churn_scores"))
 
 
-def _risk_relation(con: duckdb.DuckDBPyConnection) -> tuple[str, list[str]] | None:
-    for schema, name in (("reports", "rpt_churn_risk"), ("ml", "churn_scores")):
-        if relation_exists(con, schema, name):
-            return f"{schema}.{name}", columns(con, schema, name)
-    return None
+def _risk_relation(con: duckdb.DuckDBPyConnection) -> str | None:
+    return next((f"{s}.{n}" for s, n in RISK_RELATIONS if relation_exists(con, s, n)), None)
 
 
-def _reason_expr(con: duckdb.DuckDBPyConnection, rel: str, cols: list[str]) -> str | None:
-    """A SQL expression yielding one row per reason (list column, delimited text, or reason_1..n columns)."""
-    if "reasons" in cols:
-        schema, name = rel.split(".")
-        dtype = con.execute(
-            "select data_type from information_schema.columns where table_schema=? and table_name=? "
-            "and column_name='reasons'",
-            [schema, name],
-        ).fetchone()[0]
-        if dtype.endswith("[]"):
-            return "unnest(reasons)"
-        return r"unnest(regexp_split_to_array(reasons, '\s*[|;,]\s*'))"
-    features = [c for c in cols if c.startswith("reason_") and c.endswith("_feature") and c[7:-8].isdigit()]
-    if features:
-        return f"unnest([{', '.join(features)}])"
-    numbered = [c for c in cols if c.startswith("reason_") and c[7:].isdigit()]
-    if numbered:
-        return f"unnest([{', '.join(numbered)}])"
-    if "top_reason" in cols:
-        return "top_reason"
-    return None
+def _drivers(con: duckdb.DuckDBPyConnection, rel: str) -> list[tuple[str, int]]:
+    """The three reason features named most often among high-risk customers, with their descriptions."""
+    rows = con.execute(
+        f"""
+        select reason, count(*) as n
+        from (
+            select unnest([reason_1_feature, reason_2_feature, reason_3_feature]) as reason
+            from {rel} where risk_tier = 'high'
+        )
+        where reason is not null and reason <> '' group by reason order by n desc, reason limit 3
+        """
+    ).fetchall()
+    if relation_exists(con, "reference", "churn_features"):
+        labels = dict(
+            con.execute("select feature_name, description from reference.churn_features").fetchall()
+        )
+        rows = [(labels.get(r, r), k) for r, k in rows]
+    return rows
 
 
 def headline_text(con: duckdb.DuckDBPyConnection) -> str:
     """One short paragraph from the report tables; parts whose tables are missing are left out."""
     lines: list[str] = []
-    found = _risk_relation(con)
-    if found:
-        rel, cols = found
-        tier = "risk_tier" if "risk_tier" in cols else "tier" if "tier" in cols else None
-        rev = "revenue_at_risk" if "revenue_at_risk" in cols else None
-        where = f"where lower({tier}) = 'high'" if tier else ""
-        n, revenue = con.execute(
-            f"select count(*), {'sum(' + rev + ')' if rev else 'null'} from {rel} {where}"
+    rel = _risk_relation(con)
+    if rel:
+        n, revenue, total_rev = con.execute(
+            f"select count(*) filter (where risk_tier = 'high'), "
+            f"sum(revenue_at_risk) filter (where risk_tier = 'high'), sum(revenue_at_risk) from {rel}"
         ).fetchone()
-        total_rev = con.execute(f"select sum({rev}) from {rel}").fetchone()[0] if rev and tier else None
         text = f"High churn risk: {n:,} customers"
         if revenue is not None:
             text += f", {revenue:,.0f} revenue at risk"
             if total_rev:
                 text += f" ({total_rev:,.0f} across all scored customers)"
         lines.append(text + ".")
-        expr = _reason_expr(con, rel, cols)
-        if expr:
-            rows = con.execute(
-                f"""
-                select reason, count(*) as n from (select {expr} as reason from {rel} {where})
-                where reason is not null and reason <> '' group by reason order by n desc, reason limit 3
-                """
-            ).fetchall()
-            if relation_exists(con, "reference", "churn_features") and expr.startswith(
-                "unnest([reason_1_feature"
-            ):
-                labels = dict(
-                    con.execute("select feature_name, description from reference.churn_features").fetchall()
-                )
-                rows = [(labels.get(r, r), k) for r, k in rows]
-            if rows:
-                lines.append("Top drivers: " + "; ".join(f"{r} ({k:,})" for r, k in rows) + ".")
+        drivers = _drivers(con, rel)
+        if drivers:
+            lines.append("Top drivers: " + "; ".join(f"{r} ({k:,})" for r, k in drivers) + ".")
     if relation_exists(con, "reports", "rpt_intervention_effect"):
-        ecols = columns(con, "reports", "rpt_intervention_effect")
-        tier_filter = "and subgroup_type = 'all'" if "subgroup_type" in ecols else ""
         row = con.execute(
-            f"""
+            """
             select action, effect, ci_low, ci_high, n_treated + n_control
             from reports.rpt_intervention_effect
-            where effect is not null {tier_filter}
+            where effect is not null and subgroup_type = 'all'
             order by (ci_low > 0) desc, effect desc limit 1
             """
         ).fetchone()

@@ -111,19 +111,6 @@ def _missing(what: str) -> str:
     return f'<p class="note">{escape(what)} is not in this warehouse yet; this section is skipped.</p>'
 
 
-def _curve_kind(name: str) -> str | None:
-    n = name.lower()
-    if "roc" in n:
-        return "roc"
-    if "calib" in n or "reliab" in n:
-        return "calibration"
-    if "lift" in n or "gain" in n:
-        return "lift"
-    if n in ("pr", "precision_recall") or "precision" in n or n.startswith("pr"):
-        return "pr"
-    return None
-
-
 def section_models(data: ReportData) -> str:
     parts = ['<section id="models"><h2>Model comparison: baseline vs enhanced</h2>']
     if data.metrics is not None and len(data.metrics):
@@ -135,17 +122,12 @@ def section_models(data: ReportData) -> str:
         parts.append(_missing("ml.churn_model_metrics"))
     if data.curves is not None and len(data.curves):
         charts = []
-        c = data.curves.assign(kind=data.curves["curve"].map(_curve_kind))
+        c = data.curves
         for kind, (title, xl, yl) in CURVES.items():
-            sub = c[c["kind"] == kind]
+            sub = c[c["curve"] == kind]
             series = [
-                svg.Series(
-                    str(model),
-                    g["x"].tolist(),
-                    g["y"].tolist(),
-                    dashed="base" in str(model).lower() or "peer" in str(model).lower(),
-                )
-                for model, g in sub.groupby("model", sort=True)
+                svg.Series(str(model), g["x"].tolist(), g["y"].tolist(), dashed=feature_set != "enhanced")
+                for (model, feature_set), g in sub.groupby(["model", "feature_set"], sort=True)
             ]
             if kind in ("roc", "calibration"):
                 charts.append(
@@ -201,15 +183,13 @@ def section_segments(data: ReportData) -> str:
     s = data.segments
     if s is None or not len(s):
         return "".join(parts) + _missing("rpt_segment_summary") + "</section>"
-    group = "segmentation" if "segmentation" in s else None
     charts, info = [], []
-    groups = (
-        [(k, s[s[group] == k]) for k in sorted(s[group].unique(), key=lambda k: (k != "rfm", str(k)))]
-        if group
-        else [("segments", s)]
-    )
+    groups = [
+        (k, s[s["segmentation"] == k])
+        for k in sorted(s["segmentation"].unique(), key=lambda k: (k != "rfm", k))
+    ]
     for key, g in groups:
-        cols = [(c, label) for c, label in HEAT_COLUMNS if c in g and g[c].notna().any()]
+        cols = [(c, label) for c, label in HEAT_COLUMNS if g[c].notna().any()]
         rows = [f"{int(r.segment_id)}. {r.segment_name}" for r in g.itertuples()]
         vals = [[None if pd.isna(v) else float(v) for v in g[c]] for c, _ in cols]
         matrix = [list(r) for r in zip(*vals, strict=True)] if vals else []
@@ -230,20 +210,15 @@ def section_segments(data: ReportData) -> str:
         text = [[fmt(c, v) for (c, _), v in zip(cols, row, strict=True)] for row in matrix]
         title = f"{key} segmentation profile (colour: column z-score)"
         charts.append(svg.heatmap(title, rows, [lab for _, lab in cols], matrix, text))
-        if "k" in g and "silhouette" in g:
-            info.append(
-                f"<b>{escape(str(key))}</b>: K = {int(g['k'].iloc[0])}, silhouette {g['silhouette'].iloc[0]:.3f}"
-            )
+        info.append(
+            f"<b>{escape(str(key))}</b>: K = {int(g['k'].iloc[0])}, silhouette {g['silhouette'].iloc[0]:.3f}"
+        )
     if info:
         parts.append(
             "<p>" + "; ".join(info) + " (K chosen by the highest silhouette in the configured range).</p>"
         )
     parts.append(f'<div class="grid">{"".join(charts)}</div>')
-    extra = [
-        c for c in ("segmentation", "segment_id", "segment_name", "top_topics", "segment_persona") if c in s
-    ]
-    if extra:
-        parts.append(table(s[extra]))
+    parts.append(table(s[["segmentation", "segment_id", "segment_name", "top_topics", "segment_persona"]]))
     ct = data.seg_crosstab
     if ct is not None and len(ct):
         pivot = ct.pivot_table(
@@ -272,7 +247,7 @@ def split_notes(crosstab: pd.DataFrame, segments: pd.DataFrame, min_share: float
     A split = an RFM segment whose customers fall into two or more fused segments with at least `min_share`
     of them each; the parts are compared on the fused profiles (sentiment, activity, complaints, topics).
     """
-    if crosstab is None or segments is None or "segmentation" not in segments:
+    if crosstab is None or segments is None:
         return []
     fused = segments[segments["segmentation"] == "fused"].set_index("segment_id")
     notes = []
@@ -293,9 +268,9 @@ def split_notes(crosstab: pd.DataFrame, segments: pd.DataFrame, min_share: float
                 ("complaint_rate", "complaint rate", "{:.0%}"),
                 ("mean_churn_probability", "risk", "{:.0%}"),
             ):
-                if col in f and pd.notna(f[col]):
+                if pd.notna(f[col]):
                     facts.append(f"{label} {fmt.format(f[col])}")
-            if "top_topics" in f and isinstance(f["top_topics"], str) and f["top_topics"]:
+            if isinstance(f["top_topics"], str) and f["top_topics"]:
                 facts.append(f"topics: {f['top_topics']}")
             desc.append(" (".join([facts[0], ", ".join(facts[1:])]) + ")" if len(facts) > 1 else facts[0])
         notes.append(f"RFM segment {int(rfm_id)} '{rfm_name}' splits: " + "; ".join(desc) + ".")
@@ -334,9 +309,7 @@ def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -
     if e is None or not len(e):
         parts.append(_missing("rpt_intervention_effect"))
     else:
-        view = e
-        if "subgroup_type" in e:
-            view = e[e["subgroup_type"] == "all"]
+        view = e[e["subgroup_type"] == "all"]
         labels = [f"{r.action} (n={int(r.n_treated) + int(r.n_control):,})" for r in view.itertuples()]
         truth_vals = None
         if truth is not None and len(truth):
@@ -353,32 +326,27 @@ def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -
                 truth=truth_vals,
             )
         )
-        shown = e.drop(columns=[c for c in ("first_sent_at", "last_sent_at", "effect_se") if c in e])
-        if "subgroup_type" in shown:
-            shown = shown.sort_values(["subgroup_type", "action", "subgroup"])
+        shown = e.drop(columns=["first_sent_at", "last_sent_at", "effect_se"])
+        shown = shown.sort_values(["subgroup_type", "action", "subgroup"])
         if truth is not None and len(truth):
             planted = truth.groupby("action", as_index=False)["planted_effect"].mean()
             shown = shown.merge(planted, on="action", how="left")
-            if "subgroup_type" in shown:
-                by_campaign = truth.set_index("campaign_id")["planted_effect"]
-                is_campaign = shown["subgroup_type"] == "campaign"
-                shown.loc[is_campaign, "planted_effect"] = shown.loc[is_campaign, "subgroup"].map(by_campaign)
-                shown.loc[~shown["subgroup_type"].isin(["all", "campaign"]), "planted_effect"] = None
+            by_campaign = truth.set_index("campaign_id")["planted_effect"]
+            is_campaign = shown["subgroup_type"] == "campaign"
+            shown.loc[is_campaign, "planted_effect"] = shown.loc[is_campaign, "subgroup"].map(by_campaign)
+            shown.loc[~shown["subgroup_type"].isin(["all", "campaign"]), "planted_effect"] = None
             parts.append(
                 "<p>planted_effect: the effect the synthetic generator built in (truth_campaigns, evaluation "
                 "only); the diamonds in the chart. The warehouse never reads it.</p>"
             )
-        if "subgroup_type" in shown:
-            main = shown[shown["subgroup_type"].isin(["all", "campaign"])]
-            rest = shown[~shown["subgroup_type"].isin(["all", "campaign"])]
-            parts.append(table(main, max_rows=100))
-            if len(rest):
-                parts.append(
-                    "<details><summary>By RFM segment at the time of sending (stand-in for risk tier; "
-                    f"{len(rest)} rows)</summary>{table(rest, max_rows=500)}</details>"
-                )
-        else:
-            parts.append(table(shown, max_rows=100))
+        main = shown[shown["subgroup_type"].isin(["all", "campaign"])]
+        rest = shown[~shown["subgroup_type"].isin(["all", "campaign"])]
+        parts.append(table(main, max_rows=100))
+        if len(rest):
+            parts.append(
+                "<details><summary>By RFM segment at the time of sending (stand-in for risk tier; "
+                f"{len(rest)} rows)</summary>{table(rest, max_rows=500)}</details>"
+            )
     if data.queue is not None and len(data.queue):
         parts.append("<h3>Next campaign queue (within budget)</h3>" + table(data.queue))
     return "".join(parts) + "</section>"
@@ -389,8 +357,9 @@ def section_risk_list(data: ReportData) -> str:
     if data.risk_top is None or not len(data.risk_top):
         return "".join(parts) + _missing("rpt_churn_risk") + "</section>"
     top = data.risk_top
+    # rpt_churn_risk has every one; ml.churn_scores (models built, reports not yet) lacks segment and action
     keep = [c for c in RISK_LIST_COLUMNS if c in top]
-    return "".join(parts) + table(top[keep] if len(keep) >= 3 else top, max_rows=50) + "</section>"
+    return "".join(parts) + table(top[keep], max_rows=50) + "</section>"
 
 
 def render_html(data: ReportData, truth: pd.DataFrame | None = None, title: str = "Churn report") -> str:

@@ -12,21 +12,71 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from python_jobs.report.commands import render_report
+from python_jobs.report.data import load_report_data
 from python_jobs.report.headline import headline_text
 from python_jobs.report.render import render_html
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACT_FILES = ("models/ml/_ml__models.yml", "models/reports/_reports__models.yml")
+
+
+def _contracts() -> dict[str, list[tuple[str, str]]]:
+    """(column, data_type) of every ml and report model, from their YAML contracts."""
+    out = {}
+    for f in CONTRACT_FILES:
+        for model in yaml.safe_load((REPO / f).read_text())["models"]:
+            out[model["name"]] = [
+                (c["name"], c["data_type"]) for c in model.get("columns", []) if "data_type" in c
+            ]
+    return out
+
+
+CONTRACTS = _contracts()
+
+
+def create_contracted(con: duckdb.DuckDBPyConnection, relation: str, df: pd.DataFrame) -> None:
+    """Create `relation` with exactly its contracted columns and types; `df` fills some of them (others null).
+
+    A fixture column outside the contract is an error, so fixtures cannot drift from what dbt builds."""
+    schema, name = relation.split(".")
+    contract = CONTRACTS[name]
+    unknown = set(df.columns) - {c for c, _ in contract}
+    assert not unknown, f"{relation}: fixture columns not in the contract: {sorted(unknown)}"
+    con.execute(f"create schema if not exists {schema}")
+    con.execute(f"create table {relation} ({', '.join(f'{c} {t}' for c, t in contract)})")
+    con.register("df", df)
+    con.execute(f"insert into {relation} by name select * from df")
+    con.unregister("df")
+
+
+MODELS = (  # model_id, feature_set, model_kind, is_selected, is_champion, roc_auc, pr_auc, curve power
+    ("m-base", "baseline", "logreg", True, False, 0.70, 0.40, 0.5),
+    ("m-enh", "enhanced", "hgb", True, True, 0.80, 0.50, 0.3),
+    ("m-lost", "enhanced", "logreg", False, False, 0.75, 0.45, 0.4),  # lost validation: not shown
+)
+
+
+def _metrics() -> pd.DataFrame:
+    cols = ["model_id", "feature_set", "model_kind", "is_selected", "is_champion", "roc_auc", "pr_auc"]
+    return pd.DataFrame([m[:7] for m in MODELS], columns=cols).assign(
+        run_id="r1", split="test", n_rows=400, base_rate=0.3
+    )
 
 
 def _curves() -> pd.DataFrame:
     grid = np.linspace(0, 1, 21)
     rows = []
-    for model, power in (("baseline", 0.5), ("enhanced", 0.3)):
-        rows += [(model, "roc", x, x**power) for x in grid]
-        rows += [(model, "pr", x, 0.9 - 0.5 * x**power) for x in grid]
-        rows += [(model, "lift", x, 1 + (1 - x) * (1 / power - 1)) for x in grid[1:]]
-        rows += [(model, "calibration", x, min(1.0, x * (1 + power / 5))) for x in grid[1::2]]
-    return pd.DataFrame(rows, columns=["model", "curve", "x", "y"])
+    for model_id, feature_set, kind, *_, power in MODELS:
+        pts = [("roc", x, x**power) for x in grid]
+        pts += [("pr", x, 0.9 - 0.5 * x**power) for x in grid]
+        pts += [("lift", x, 1 + (1 - x) * (1 / power - 1)) for x in grid[1:]]
+        pts += [("calibration", x, min(1.0, x * (1 + power / 5))) for x in grid[1::2]]
+        rows += [(model_id, feature_set, kind, c, i, x, y) for i, (c, x, y) in enumerate(pts)]
+    cols = ["model_id", "feature_set", "model_kind", "curve", "point", "x", "y"]
+    return pd.DataFrame(rows, columns=cols).assign(run_id="r1")
 
 
 def make_warehouse(path: Path, n: int = 400) -> Path:
@@ -40,10 +90,14 @@ def make_warehouse(path: Path, n: int = 400) -> Path:
             "churn_probability": p,
             "risk_tier": tier,
             "revenue_at_risk": p * rng.gamma(2, 300, n),
-            "reasons": [
-                ["low recency", "negative reviews", "late deliveries"][i % 3] + "|fewer sessions"
-                for i in range(n)
+            "reason_1": [
+                ["Long since last order", "Negative reviews", "Late deliveries"][i % 3] for i in range(n)
             ],
+            "reason_1_feature": [
+                ["recency_days", "negative_share", "late_delivery_share"][i % 3] for i in range(n)
+            ],
+            "reason_2": "Fewer sessions",
+            "reason_2_feature": "sessions_30d",
             "rfm_segment_name": "Mid-value, lapsing",
             "recommended_action": "service_recovery_call",
         }
@@ -100,16 +154,7 @@ def make_warehouse(path: Path, n: int = 400) -> Path:
             "ci_high": [0.2, 0.12, 0.4],
         }
     )
-    metrics = pd.DataFrame(
-        {
-            "model": ["baseline", "enhanced"] * 2,
-            "metric": ["roc_auc"] * 2 + ["pr_auc"] * 2,
-            "value": [0.7, 0.8, 0.4, 0.5],
-        }
-    )
     con = duckdb.connect(str(path))
-    for schema in ("ml", "reports"):
-        con.execute(f"create schema {schema}")
     for name, df in {
         "reports.rpt_churn_risk": risk,
         "reports.rpt_segment_summary": seg,
@@ -117,11 +162,9 @@ def make_warehouse(path: Path, n: int = 400) -> Path:
         "reports.rpt_complaint_topics": topics,
         "reports.rpt_intervention_effect": effects,
         "ml.churn_model_curves": _curves(),
-        "ml.churn_model_metrics": metrics,
+        "ml.churn_model_metrics": _metrics(),
     }.items():
-        con.register("df", df)
-        con.execute(f"create table {name} as select * from df")
-        con.unregister("df")
+        create_contracted(con, name, df)
     con.close()
     return path
 
@@ -137,6 +180,7 @@ def test_report_renders_every_section_self_contained(full_warehouse: Path, tmp_p
     for section in ("models", "risk", "segments", "topics", "interventions", "risk-list"):
         assert f'id="{section}"' in html
     assert "not in this warehouse" not in html
+    assert "enhanced (hgb)" in html and "enhanced (logreg)" not in html  # candidates that lost are not shown
     # no external resources: nothing is fetched, no src/href to the network
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "@import" not in html
@@ -170,14 +214,18 @@ def test_headline_text(full_warehouse: Path) -> None:
     text = headline_text(con)
     con.close()
     assert text.startswith("High churn risk: 20 customers")
-    assert "Top drivers: fewer sessions (20)" in text
+    assert "Top drivers: sessions_30d (20);" in text
     assert "Best action: delivery_voucher" in text
 
 
 def test_render_html_on_frames_without_warehouse() -> None:
     from python_jobs.report.data import ReportData
 
-    html = render_html(ReportData(curves=_curves()))
+    shown = _curves().query("model_id != 'm-lost'")
+    curves = shown.assign(
+        model=shown["feature_set"] + " (" + shown["model_kind"] + ")"
+    )  # as data.py labels them
+    html = render_html(ReportData(curves=curves[["model", "feature_set", "curve", "x", "y"]]))
     assert html.count("<polyline") == 8
 
 
@@ -228,18 +276,17 @@ def test_report_draws_in_headless_chromium(full_warehouse: Path, tmp_path: Path)
 
 def test_headline_uses_reason_features_and_their_descriptions(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "h.duckdb"))
-    for schema in ("ml", "reference"):
-        con.execute(f"create schema {schema}")
-    con.execute(
-        """
-        create table ml.churn_scores as select * from (values
-            ('a', 0.9, 'high', 100.0, 'recency_days', 'days_overdue', null::varchar),
-            ('b', 0.8, 'high', 50.0, 'recency_days', null, null),
-            ('c', 0.1, 'low', 5.0, 'tenure_days', null, null)
-        ) t(customer_id, churn_probability, risk_tier, revenue_at_risk,
-            reason_1_feature, reason_2_feature, reason_3_feature)
-        """
+    con.execute("create schema reference")
+    scores = pd.DataFrame(
+        [
+            ("a", 0.9, "high", 100.0, "recency_days", "days_overdue", None),
+            ("b", 0.8, "high", 50.0, "recency_days", None, None),
+            ("c", 0.1, "low", 5.0, "tenure_days", None, None),
+        ],
+        columns=["customer_id", "churn_probability", "risk_tier", "revenue_at_risk"]
+        + [f"reason_{i}_feature" for i in (1, 2, 3)],
     )
+    create_contracted(con, "ml.churn_scores", scores)
     con.execute(
         "create table reference.churn_features as select * from (values "
         "('recency_days', 'Days since the last valid order')) t(feature_name, description)"
@@ -253,3 +300,20 @@ def test_headline_uses_reason_features_and_their_descriptions(tmp_path: Path) ->
     assert "High churn risk: 2 customers, 150 revenue at risk (155 across all scored customers)." in text
     assert "Top drivers: Days since the last valid order (2); days_overdue (1)." in text
     assert "Best action (assumed, not yet measured): loyalty_perk (+3 pts)." in text
+
+
+def test_report_renders_from_a_warehouse_dbt_built(e2e_world: Path) -> None:
+    """The shared e2e build (conftest.e2e_world) rendered its report: every section from real tables."""
+    with duckdb.connect(str(e2e_world / "churn.duckdb"), read_only=True) as con:
+        data = load_report_data(con)
+    assert data.notes == []
+    assert set(data.available()) == {
+        "metrics", "curves", "risk_hist", "risk_tiers", "risk_top", "segments", "seg_crosstab", "topics",
+        "effects", "queue",
+    }  # fmt: skip
+    assert data.headline.startswith("High churn risk: ")
+    html = (e2e_world / "report.html").read_text()
+    for section in ("models", "risk", "segments", "topics", "interventions", "risk-list"):
+        assert f'id="{section}"' in html
+    assert "not in this warehouse" not in html and "could not be read" not in html
+    assert html.count('<svg class="chart"') >= 8
