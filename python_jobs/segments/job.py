@@ -12,7 +12,7 @@ import pandas as pd
 
 from python_jobs.segments.clustering import SegmentModel
 from python_jobs.segments.features import FeatureBlocks, build_feature_matrix, embedding_components
-from python_jobs.segments.naming import Namer, name_segments
+from python_jobs.segments.naming import name_segments
 from python_jobs.segments.profile import profile_segments
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,6 @@ def _segmentation(
     blocks: FeatureBlocks,
     model: SegmentModel,
     topics: dict[str, str],
-    namer: Namer | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     X, cols = build_feature_matrix(frame, blocks)
     order_by = frame["monetary"].fillna(0).to_numpy() if "monetary" in frame else None
@@ -110,7 +109,7 @@ def _segmentation(
             if alt in prof:
                 prof["mean_sentiment"] = prof[alt]
                 break
-    prof = name_segments(prof, namer)
+    prof = name_segments(prof)
     prof.insert(0, "segmentation", name)
     prof["k"] = model.k_
     prof["silhouette"] = model.silhouette_
@@ -133,7 +132,6 @@ def segment_customers(
     k_max: int = 8,
     seed: int = 42,
     silhouette_sample: int = 5_000,
-    namer: Namer | None = None,
 ) -> SegmentResult:
     """Segment the customers in `rfm` (one row per customer, one snapshot) twice: RFM only, and fused.
 
@@ -181,14 +179,10 @@ def segment_customers(
     def model() -> SegmentModel:
         return SegmentModel(k_min=k_min, k_max=k_max, seed=seed, silhouette_sample=silhouette_sample)
 
-    rfm_labels, rfm_prof = _segmentation(
-        "rfm", frame, FeatureBlocks({"rfm": blocks["rfm"]}), model(), topics, namer
-    )
+    rfm_labels, rfm_prof = _segmentation("rfm", frame, FeatureBlocks({"rfm": blocks["rfm"]}), model(), topics)
     segmentations = [("rfm", rfm_labels, rfm_prof)]
     if any(cols for name, cols in blocks.items() if name != "rfm"):
-        fused_labels, fused_prof = _segmentation(
-            "fused", frame, FeatureBlocks(blocks), model(), topics, namer
-        )
+        fused_labels, fused_prof = _segmentation("fused", frame, FeatureBlocks(blocks), model(), topics)
         segmentations.append(("fused", fused_labels, fused_prof))
     else:
         # No activity or text feature varies (e.g. a shop with orders only): a "fused" segmentation would be

@@ -1,22 +1,16 @@
 """Segment names and personas from profiles.
 
-The offline default is rule-based and deterministic ("High-value, unhappy with delivery").
-An LLM namer can be passed in (`namer`), e.g. one built on `python_jobs.text` (the only module that talks to
-`llm`); any failure of that namer falls back to the rules for that segment, so naming never breaks a build.
+Rule-based and deterministic ("High-value, unhappy with delivery"): names follow from the profile, so they are
+stable across builds and need no model. (An LLM-namer seam that nothing used was removed.)
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-log = logging.getLogger(__name__)
-
-Namer = Callable[[Mapping[str, Any]], tuple[str, str]]
 
 TOPIC_PHRASES = {
     "product_quality": "unhappy with quality",
@@ -139,23 +133,13 @@ def rule_name(profile: Mapping[str, Any], population: pd.DataFrame) -> tuple[str
     return name, persona
 
 
-def name_segments(profiles: pd.DataFrame, namer: Namer | None = None) -> pd.DataFrame:
+def name_segments(profiles: pd.DataFrame) -> pd.DataFrame:
     """Add `segment_name` and `segment_persona` to a profile frame; names are made unique."""
-    names, personas, sources = [], [], []
+    names, personas = [], []
     for row in profiles.to_dict("records"):
         name, persona = rule_name(row, profiles)
-        source = "rules"
-        if namer is not None:
-            try:
-                name, persona = namer(row)
-                source = "llm"
-            except Exception as exc:  # a namer outage must not fail the build
-                log.warning(
-                    "segment namer failed for segment %s (%s); using rules", row.get("segment_id"), exc
-                )
         names.append(name)
         personas.append(persona)
-        sources.append(source)
     seen: dict[str, int] = {}
     unique = []
     for sid, name in zip(profiles["segment_id"], names, strict=True):
@@ -164,5 +148,4 @@ def name_segments(profiles: pd.DataFrame, namer: Namer | None = None) -> pd.Data
     out = profiles.copy()
     out["segment_name"] = unique
     out["segment_persona"] = personas
-    out["name_source"] = sources
     return out

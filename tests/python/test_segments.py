@@ -138,19 +138,6 @@ def test_profiles_and_rule_names() -> None:
     assert all(p.count(".") >= 2 for p in named["segment_persona"])
 
 
-def test_llm_namer_seam_falls_back_to_rules() -> None:
-    prof = pd.DataFrame({"segment_id": [1, 2], "customers": [5, 5], "mean_monetary": [10.0, 1.0]})
-
-    def flaky(row: dict) -> tuple[str, str]:
-        if row["segment_id"] == 2:
-            raise TimeoutError("model down")
-        return "Big spenders", "They spend. A lot."
-
-    named = name_segments(prof, namer=flaky)
-    assert list(named["segment_name"]) == ["Big spenders", "Low-value, occasional buyers"]
-    assert list(named["name_source"]) == ["llm", "rules"]
-
-
 def test_topic_columns_detection() -> None:
     cols = [
         "topic_delivery_count",
@@ -165,33 +152,6 @@ def test_topic_columns_detection() -> None:
         "price_topic_share": "price",
         "topic_quality": "quality",
     }
-
-
-def test_llm_namer_seam_prompts_with_profile_and_validates() -> None:
-    from python_jobs.segments.llm_namer import make_llm_namer, text_namer
-
-    prompts: list[str] = []
-
-    def fake_complete(prompt: str, schema: dict) -> dict:
-        prompts.append(prompt)
-        assert schema["required"] == ["name", "persona"]
-        if '"customers": 2' in prompt:
-            return {"name": "", "persona": "bad"}  # invalid: falls back to rules
-        return {"name": "Loyal big spenders", "persona": "They buy often.  They love us."}
-
-    prof = pd.DataFrame(
-        {
-            "segment_id": [1, 2],
-            "customers": [10, 2],
-            "mean_monetary": [900.0, 20.0],
-            "top_topics": [["delivery"], []],
-        }
-    )
-    named = name_segments(prof, namer=make_llm_namer(fake_complete))
-    assert list(named["segment_name"]) == ["Loyal big spenders", "Low-value, occasional buyers"]
-    assert named["segment_persona"].iloc[0] == "They buy often. They love us."
-    assert "<<<PROFILE" in prompts[0] and '"top_topics": ["delivery"]' in prompts[0]
-    assert text_namer(None) is None
 
 
 def test_no_varying_activity_or_text_leaves_out_the_fused_copy_of_rfm() -> None:
