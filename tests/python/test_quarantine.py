@@ -20,6 +20,7 @@ ORDERS_STAGING = ["--select", "+base_synthetic__orders"]
 STAGING = ["--select", "+stg_synthetic__quarantine", "--indirect-selection", "cautious"]
 
 
+@pytest.mark.e2e
 def test_two_percent_unparseable_orders_warn_and_the_summary_lists_them(
     e2e_world: Path, tmp_path: Path
 ) -> None:
@@ -35,9 +36,7 @@ def test_two_percent_unparseable_orders_warn_and_the_summary_lists_them(
     )
     pq.write_table(orders, raw / "orders.parquet")
 
-    results = run_dbt(
-        ["build", *STAGING], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(tmp_path, raw)
-    )
+    results = run_dbt(["build", *STAGING], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(tmp_path, raw))
     statuses = {r.node.name: str(r.status) for r in results if r.node.name.startswith("quarantined_share_")}
     orders_test = next(v for k, v in statuses.items() if "base_synthetic__orders" in k)
     customers_test = next(v for k, v in statuses.items() if "base_synthetic__customers" in k)

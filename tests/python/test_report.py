@@ -302,6 +302,7 @@ def test_headline_uses_reason_features_and_their_descriptions(tmp_path: Path) ->
     assert "Best action (assumed, not yet measured): loyalty_perk (+3 pts)." in text
 
 
+@pytest.mark.e2e
 def test_report_renders_from_a_warehouse_dbt_built(e2e_world: Path) -> None:
     """The shared e2e build (conftest.e2e_world) rendered its report: every section from real tables."""
     with duckdb.connect(str(e2e_world / "churn.duckdb"), read_only=True) as con:
