@@ -33,6 +33,9 @@ class ReportData:
     effects: pd.DataFrame | None = None  # rpt_intervention_effect
     queue: pd.DataFrame | None = None  # action, arm, customers, cost, expected_value
     headline: str | None = None
+    model_caveats: list[str] = field(
+        default_factory=list
+    )  # what a reader must know before trusting the models
     notes: list[str] = field(default_factory=list)
 
     def available(self) -> list[str]:
@@ -90,6 +93,43 @@ def _metrics(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame |
     )
 
 
+def _model_caveats(con: duckdb.DuckDBPyConnection, notes: list[str]) -> list[str]:
+    """Plain sentences from rpt_model_comparison: the champion beaten on test, its verdict against the best peer
+    and the baseline (judged on the CI), an evaluation too small to trust, no usable text."""
+    if not relation_exists(con, "reports", "rpt_model_comparison"):
+        return []
+    rows = _query(
+        con,
+        "select * from reports.rpt_model_comparison order by display_order",
+        "rpt_model_comparison",
+        notes,
+    )
+    if rows is None or rows.empty:
+        return []
+    out = [str(n) for n in rows["run_note"].dropna().unique()]
+    out += [
+        f"Caution: {n}."
+        for n in rows.loc[~rows["is_evaluation_sufficient"], "evaluation_note"].dropna().unique()
+    ]
+    for r in rows[rows["is_champion"]].itertuples():
+        out.append(f"The scoring model, {r.model_label}: {r.champion_note}")
+        peer = {"better": "beats", "tie": "ties with", "worse": "is worse than"}.get(r.vs_best_peer)
+        if peer:
+            out.append(
+                f"{r.model_label} {peer} the best single-column peer on the test snapshot (ROC-AUC difference "
+                f"{r.auc_diff_vs_best_peer:+.3f}, 95% CI {r.auc_diff_vs_best_peer_ci_low:+.3f} to "
+                f"{r.auc_diff_vs_best_peer_ci_high:+.3f})."
+            )
+    enhanced = rows[(rows["feature_set"] == "enhanced") & rows["is_selected"]]
+    for r in enhanced.itertuples():
+        verdict = "adds" if r.auc_diff_ci_low > 0 else "does not measurably add"
+        out.append(
+            f"Text {verdict} to behaviour: {r.model_label} minus the selected baseline, ROC-AUC "
+            f"{r.auc_diff_vs_baseline:+.3f} (95% CI {r.auc_diff_ci_low:+.3f} to {r.auc_diff_ci_high:+.3f})."
+        )
+    return out
+
+
 def _curves(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | None:
     if not relation_exists(con, "ml", "churn_model_curves"):
         return None
@@ -145,6 +185,7 @@ def _risk(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
 def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     data = ReportData()
     data.metrics = _metrics(con, data.notes)
+    data.model_caveats = _model_caveats(con, data.notes)
     data.curves = _curves(con, data.notes)
     _risk(con, data)
     if relation_exists(con, "reports", "rpt_segment_summary"):
@@ -156,7 +197,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             con,
             """
             select rfm_segment_id, rfm_segment_name, fused_segment_id, fused_segment_name, count(*) as customers
-            from ml.customer_segments group by all order by 1, 3
+            from ml.customer_segments where fused_segment_id is not null group by all order by 1, 3
             """,
             "ml.customer_segments (cross-tab)",
             data.notes,

@@ -60,6 +60,7 @@ th{background:#f4f4f4;cursor:pointer}td.t,th.t{text-align:left}.muted{fill:#888;
 svg.chart text{font-size:11px;fill:#333}svg.chart .ttl{font-size:13px;font-weight:600}svg.chart .lab{fill:#555}
 svg.chart .axis{stroke:#888}svg.chart .grid{stroke:#eee}svg.chart .ref{stroke:#999;stroke-dasharray:4,3}
 .note{color:#8a6d3b;background:#fcf8e3;padding:6px 10px;border-radius:4px}
+.caveats{color:#6b3a00;background:#fff4e5;padding:6px 10px 6px 28px;border-radius:4px}
 """
 
 # Proves rendering in a browser: counts drawn marks per chart and flags the body; sortable tables.
@@ -113,6 +114,10 @@ def _missing(what: str) -> str:
 
 def section_models(data: ReportData) -> str:
     parts = ['<section id="models"><h2>Model comparison: baseline vs enhanced</h2>']
+    if data.model_caveats:
+        parts.append(
+            '<ul class="caveats">' + "".join(f"<li>{escape(c)}</li>" for c in data.model_caveats) + "</ul>"
+        )
     if data.metrics is not None and len(data.metrics):
         parts.append(
             "<p>Out-of-time test snapshot. auc_diff_* = ROC-AUC difference to the selected baseline with a "

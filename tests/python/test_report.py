@@ -318,3 +318,43 @@ def test_report_renders_from_a_warehouse_dbt_built(e2e_world: Path) -> None:
         assert f'id="{section}"' in html
     assert "not in this warehouse" not in html and "could not be read" not in html
     assert html.count('<svg class="chart"') >= 8
+
+
+def test_report_says_when_the_models_cannot_be_trusted(tmp_path: Path) -> None:
+    """A champion beaten on test, a peer tie, no measurable text lift and a too-small test snapshot all reach
+    the page in words, taken from rpt_model_comparison."""
+    db = tmp_path / "w.duckdb"
+    rows = pd.DataFrame(
+        {
+            "model_id": ["m-enh", "m-base", "peer_rfm_score"],
+            "model_label": ["enhanced (hgb)", "baseline (logreg)", "peer: rfm_score"],
+            "feature_set": ["enhanced", "baseline", "peer"],
+            "is_selected": [True, True, False],
+            "is_champion": [True, False, False],
+            "auc_diff_vs_baseline": [-0.01, 0.0, -0.03],
+            "auc_diff_ci_low": [-0.03, 0.0, -0.05],
+            "auc_diff_ci_high": [0.01, 0.0, -0.01],
+            "auc_diff_vs_best_peer": [0.004, 0.014, 0.0],
+            "auc_diff_vs_best_peer_ci_low": [-0.01, 0.001, 0.0],
+            "auc_diff_vs_best_peer_ci_high": [0.02, 0.03, 0.0],
+            "vs_best_peer": ["tie", "better", None],
+            "champion_note": [
+                "Chosen on validation, but baseline (logreg) has a higher ROC-AUC on the test snapshot (0.721 vs 0.711).",
+                None,
+                None,
+            ],
+            "is_evaluation_sufficient": [False, False, False],
+            "evaluation_note": [
+                "only 4 non-churners on the test snapshot (minimum 50): treat these metrics as indicative only"
+            ]
+            * 3,
+            "display_order": [1, 2, 5],
+        }
+    )
+    with duckdb.connect(str(db)) as con:
+        create_contracted(con, "reports.rpt_model_comparison", rows)
+        page = render_html(load_report_data(con))
+    assert "only 4 non-churners on the test snapshot" in page
+    assert "baseline (logreg) has a higher ROC-AUC on the test snapshot" in page
+    assert "ties with the best single-column peer" in page
+    assert "Text does not measurably add to behaviour" in page
