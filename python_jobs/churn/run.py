@@ -169,19 +169,14 @@ def _fit_feature_set(
     sel = selection.select(X, y, folds, settings.candidates, settings.seed, settings.max_fold_rows)
     reference = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
     fitted: dict[str, FittedModel] = {}
-    # The model that scores is the one that is calibrated: fitted on the last fold's fit rows (label windows
-    # closed by its validation snapshot), then frozen and calibrated, and its threshold chosen, on that
-    # validation snapshot, which it never saw (out-of-time).
-    last = folds[-1]
+    # The model that scores is the one that is calibrated: fitted on every training snapshot but the latest,
+    # then frozen, sigmoid-calibrated and its threshold chosen on the latest, which it never saw (out-of-time).
+    fit_idx, cal_idx = selection.calibration_split(train["snapshot_date"], y, folds)
     for kind, cand in sel.best.items():
-        pipeline = sel.last_fold_model.get(kind) or make_pipeline(cand, settings.seed).fit(
-            X[last.fit_idx], y[last.fit_idx]
-        )
+        pipeline = make_pipeline(cand, settings.seed).fit(X[fit_idx], y[fit_idx])
         calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
-        calibrated.fit(X[last.val_idx], y[last.val_idx])
-        threshold = evaluate.choose_threshold(
-            y[last.val_idx], calibrated.predict_proba(X[last.val_idx])[:, 1]
-        )
+        calibrated.fit(X[cal_idx], y[cal_idx])
+        threshold = evaluate.choose_threshold(y[cal_idx], calibrated.predict_proba(X[cal_idx])[:, 1])
         model_id = registry.stable_hash(
             {
                 "fingerprint": fingerprint,
@@ -438,7 +433,7 @@ def registry_records(run: ChurnRun) -> list[dict]:
                 "is_champion": (fs, kind) == run.champion,
                 "threshold": m.threshold,
                 "calibration": m.calibration,
-                "fit_rows": "last validation fold's fit rows; calibrated out-of-time on its validation snapshot",
+                "fit_rows": "training snapshots before the latest; calibrated out-of-time on the latest",
                 "val_roc_auc": m.val_roc_auc,
                 "test_metrics": {k: v for k, v in metrics.loc[m.model_id].items() if isinstance(v, float)},
                 "notes": run.notes,

