@@ -28,7 +28,7 @@ best_on_test as (
         roc_auc as best_test_roc_auc
     from labelled
     where feature_set <> 'peer'
-    order by roc_auc desc, model_label
+    order by roc_auc desc, model_label asc
     limit 1
 ),
 
