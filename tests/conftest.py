@@ -25,6 +25,17 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+# dbt args that build the enrichment models and what they need, without the tests of unselected models.
+ENRICHMENT_SELECT = [
+    "--select",
+    "+review_tags",
+    "+ticket_tags",
+    "+review_embeddings",
+    "--indirect-selection",
+    "cautious",
+]
+
+
 def dbt_env(
     work: Path, raw: Path | None = None, source_system: str = "synthetic", **overrides: str
 ) -> dict[str, str]:

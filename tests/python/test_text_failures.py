@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from conftest import dbt_env
+from conftest import ENRICHMENT_SELECT, dbt_env
 from text_fakes import FakeOpenAI, FakeTagModel, answer, registered
 
 from python_jobs.dbt_runner import DbtError, run_dbt
@@ -17,14 +17,7 @@ from python_jobs.text.enrich import tag_reviews, tag_settings
 from python_jobs.text.runs import RunLog
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-SELECT = [
-    "--select",
-    "+review_tags",
-    "+ticket_tags",
-    "+review_embeddings",
-    "--indirect-selection",
-    "cautious",
-]
+SELECT = ENRICHMENT_SELECT
 
 
 def _query(db: Path, sql: str) -> list[tuple]:

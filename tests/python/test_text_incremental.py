@@ -8,21 +8,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from conftest import dbt_env
+from conftest import ENRICHMENT_SELECT, dbt_env
 
 from python_jobs.dbt_runner import run_dbt
 from python_jobs.text.incremental import rows_to_enrich
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TABLES = {"review_tags": "review_id", "ticket_tags": "ticket_id", "review_embeddings": "review_id"}
-SELECT = [
-    "--select",
-    "+review_tags",
-    "+ticket_tags",
-    "+review_embeddings",
-    "--indirect-selection",
-    "cautious",
-]
+SELECT = ENRICHMENT_SELECT
 
 
 def _state(db: Path) -> dict[str, dict[str, tuple]]:
