@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from python_jobs import config as config_paths
-from python_jobs.churn import features, run
+from python_jobs.churn import features, run, scoring
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ SCORES_SCHEMA = pa.schema(
         ("snapshot_date", pa.date32()),
         ("churn_probability", pa.float64()),
         ("risk_tier", pa.string()),
+        ("risk_tier_rule", pa.string()),
         ("spend_rate", pa.float64()),
         ("revenue_at_risk", pa.float64()),
         ("reason_1", pa.string()),
@@ -126,10 +127,8 @@ def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
 
     settings = run.Settings(
         seed=value("random_seed", 42, int),
-        risk_high_share=value("risk_high_share", 0.05, float),
-        risk_medium_share=value("risk_medium_share", 0.15, float),
-        risk_high_cut=value("risk_high_cut", None, float),
-        risk_medium_cut=value("risk_medium_cut", None, float),
+        risk_high_cut=value("risk_high_cut", scoring.DEFAULT_HIGH_CUT, float),
+        risk_medium_cut=value("risk_medium_cut", scoring.DEFAULT_MEDIUM_CUT, float),
         max_train_rows=value("max_train_rows", 400_000, int),
         n_boot=value("n_boot", 500, int),
         n_threads=value("n_threads", 1, int),

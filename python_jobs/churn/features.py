@@ -1,7 +1,9 @@
 """The feature registry (seeds/churn_features.csv) and feature-matrix assembly.
 
-The seed is the one place feature columns are listed: name, feature_set (baseline | text), a description and a
-reason template used to turn a driver into readable text. A feature set degrades to the columns that exist and
+The seed is the one place feature columns are listed: name, feature_set (baseline | text), a description, a
+reason template used to turn a driver into readable text (phrased against the customer's own baseline where it
+can be) and `reason_if`, when the value is a driver worth saying ('never' for features that are not reasons,
+such as past retention actions). A feature set degrades to the columns that exist and
 carry information on the training rows: missing, all-null and constant columns are dropped and the reason is
 recorded (it ends up in the model registry).
 """
@@ -9,6 +11,8 @@ recorded (it ends up in the model registry).
 from __future__ import annotations
 
 import logging
+import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +28,31 @@ FEATURE_SETS = ("baseline", "enhanced")
 SEED_COLUMNS = ["feature_name", "feature_set", "description", "reason_template"]
 
 
+REASON_OPS = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def parse_reason_if(rule: str) -> tuple[str, float] | None:
+    """'' (always a reason), 'never', or 'value <op> number' -> (op, number); None means always."""
+    rule = (rule or "").strip()
+    if not rule:
+        return None
+    if rule == "never":
+        return ("never", 0.0)
+    parts = rule.split()
+    if len(parts) != 3 or parts[0] != "value" or parts[1] not in REASON_OPS:
+        raise ValueError(f"reason_if must be '', 'never' or 'value <op> number', got {rule!r}")
+    return (parts[1], float(parts[2]))
+
+
+def template_fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     name: str
@@ -31,25 +60,58 @@ class FeatureSpec:
     description: str
     reason_template: str
     missing_text: str = ""  # reason text when the value is null (e.g. "only one order so far")
+    reason_if: str = ""  # '' always, 'never' (a feature, never a reason), or 'value <op> number'
 
-    def reason(self, value: float) -> str:
-        """Readable text for this feature as a driver, e.g. '3 negative reviews about delivery'.
+    @property
+    def can_be_reason(self) -> bool:
+        return self.reason_if.strip() != "never"
+
+    def sayable(self, value: float | None) -> bool:
+        """A known value on the side reason_if allows (used when another reason cites this feature)."""
+        if value is None or not np.isfinite(value):
+            return False
+        rule = parse_reason_if(self.reason_if)
+        return rule is None or rule[0] == "never" or REASON_OPS[rule[0]](value, rule[1])
+
+    def context_fields(self) -> set[str]:
+        """Other features a template phrases this one against (e.g. the customer's usual order gap)."""
+        used = set().union(*(template_fields(t) for t in self.reason_template.split("||")))
+        return used - {"value", "pct", "change_pct", "direction"}
+
+    def reason(self, value: float | None, context: Mapping[str, float] | None = None) -> str | None:
+        """Readable text for this feature as a risk driver, or None when it must not be one.
 
         Templates may use {value}, {pct} (100 x value), {change_pct} (|value - 1| x 100, for ratios vs a prior
-        period) and {direction} ('down' below 1, else 'up'): "orders {direction} {change_pct:.0f}% vs ...".
+        period), {direction} ('down' below 1, else 'up') and any other feature of the same customer by name
+        (`context`), e.g. "{value:.0f} days since the last order, usually every {mean_interorder_days:.0f}".
+        Alternatives are separated by '||': the first whose fields are all known is used. `reason_if` says
+        when the value is a risk driver worth saying ('value < 0.9' for a trend: never "up 0%"); a null value
+        gives `missing_text`, or no reason without one.
         """
+        rule = parse_reason_if(self.reason_if)
+        if rule is not None and rule[0] == "never":
+            return None
         if value is None or not np.isfinite(value):
-            return self.missing_text or f"{self.description}: none"
-        fields = {
+            return self.missing_text or None
+        if rule is not None and not REASON_OPS[rule[0]](value, rule[1]):
+            return None
+        fields: dict[str, float | str] = {
             "value": value,
             "pct": 100 * value,
             "change_pct": abs(value - 1) * 100,
             "direction": "down" if value < 1 else "up",
         }
-        try:
-            return self.reason_template.format(**fields)
-        except (ValueError, KeyError, IndexError):
-            return f"{self.description}: {value:.3g}"
+        for key, v in (context or {}).items():
+            if v is not None and np.isfinite(v):
+                fields.setdefault(key, v)
+        for template in self.reason_template.split("||"):
+            template = template.strip()
+            if template and template_fields(template) <= fields.keys():
+                try:
+                    return template.format(**fields)
+                except (ValueError, KeyError, IndexError):
+                    continue
+        return f"{self.description}: {value:.3g}"
 
 
 @dataclass(frozen=True)
@@ -72,18 +134,25 @@ def specs_from_frame(seed: pd.DataFrame) -> list[FeatureSpec]:
         raise ValueError(f"unknown feature_set values {sorted(bad)} (expected baseline | text)")
     if seed["feature_name"].duplicated().any():
         raise ValueError("feature registry lists a feature twice")
-    return [
+    specs = [
         FeatureSpec(
             name=str(r.feature_name),
             feature_set=str(r.feature_set),
             description=str(r.description),
             reason_template=str(r.reason_template) if pd.notna(r.reason_template) else "",
-            missing_text=str(getattr(r, "missing_text", "") or "")
-            if pd.notna(getattr(r, "missing_text", ""))
-            else "",
+            missing_text=_optional(r, "missing_text"),
+            reason_if=_optional(r, "reason_if"),
         )
         for r in seed.itertuples(index=False)
     ]
+    for spec in specs:
+        parse_reason_if(spec.reason_if)  # a typo in the registry fails here, not silently per customer
+    return specs
+
+
+def _optional(row: object, column: str) -> str:
+    value = getattr(row, column, "")
+    return "" if value is None or pd.isna(value) else str(value)
 
 
 def load_specs(path: Path | None = None) -> list[FeatureSpec]:

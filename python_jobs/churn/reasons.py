@@ -9,7 +9,9 @@
   linear in customers x a few passes, occlusion runs for the 12 features with the largest mean effect on a
   2,000-row sample of the scored customers (candidate_features); the others are never reported.
 
-Only risk-increasing contributions (> 0) become reasons; text comes from the feature registry's templates.
+Only risk-increasing contributions (> 0) become reasons, only for customers outside the low tier (run.score),
+and only where the registry says the value is a driver worth saying (reason_if); text comes from the feature
+registry's templates, phrased against the customer's own baseline (usual order gap, the prior period).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from python_jobs.churn.features import FeatureSpec
 from python_jobs.churn.pipelines import raw_logit
 
 N_REASONS = 3
+REASON_COLUMNS = [f"reason_{i}{suffix}" for i in range(1, N_REASONS + 1) for suffix in ("", "_feature")]
 
 
 def linear_contributions(pipeline: Pipeline, X: np.ndarray) -> tuple[np.ndarray, float]:
@@ -79,26 +82,50 @@ def contributions(
 
 
 def top_reasons(
-    contrib: np.ndarray, X: np.ndarray, columns: list[str], specs: dict[str, FeatureSpec], k: int = N_REASONS
+    contrib: np.ndarray,
+    X: np.ndarray,
+    columns: list[str],
+    specs: dict[str, FeatureSpec],
+    k: int = N_REASONS,
+    context: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """reason_1..k (text) and reason_1_feature..k_feature (registry key) from positive contributions.
 
-    Drivers are ranked by contribution; a driver whose text repeats a stronger one (e.g. two cadence features
-    both saying "only one order so far") is skipped, so the k reasons say k different things.
+    Drivers are ranked by contribution. A driver is skipped when its feature is never a reason (reason_if
+    'never', e.g. past retention actions), when its value is not on the risky side (reason_if, e.g. a trend
+    that did not fall), or when its text repeats a stronger one; so the k reasons say k different, true
+    things. `context` (one row per row of X) holds other features the templates phrase a value against.
     """
     n, m = contrib.shape
-    depth = min(m, k + 3)
-    order = np.argsort(-contrib, axis=1, kind="stable")[:, :depth]
+    allowed = np.array([specs[c].can_be_reason for c in columns], dtype=bool)
+    ranked = np.where(allowed[None, :], contrib, -np.inf)
+    depth = min(m, k + 6)
+    order = np.argsort(-ranked, axis=1, kind="stable")[:, :depth]
     rows = np.repeat(np.arange(n), depth)
     cols = order.ravel()
-    value = contrib[rows, cols]
+    value = ranked[rows, cols]
     keep = value > 1e-9
     rows, cols = rows[keep], cols[keep]
     text = np.empty(len(rows), dtype=object)
     for col in np.unique(cols):  # format per feature, over that feature's rows at once
         at = np.flatnonzero(cols == col)
         spec = specs[columns[col]]
-        text[at] = [spec.reason(v) for v in X[rows[at], col].tolist()]
+        values = X[rows[at], col].tolist()
+        needed = [c for c in spec.context_fields() if context is not None and c in context]
+        if needed:
+            ctx = context[needed].apply(pd.to_numeric, errors="coerce").to_numpy("float64", na_value=np.nan)
+            ctx = ctx[rows[at]]
+            for j, c in enumerate(needed):  # a context value is cited only where it could be said itself
+                if c in specs:
+                    ctx[:, j] = [v if specs[c].sayable(v) else np.nan for v in ctx[:, j].tolist()]
+            text[at] = [
+                spec.reason(v, dict(zip(needed, c, strict=True)))
+                for v, c in zip(values, ctx.tolist(), strict=True)
+            ]
+        else:
+            text[at] = [spec.reason(v) for v in values]
+    said = np.array([t is not None for t in text], dtype=bool)
+    rows, cols, text = rows[said], cols[said], text[said]
     long = pd.DataFrame({"row": rows, "text": text, "feature": np.asarray(columns, dtype=object)[cols]})
     long = long.drop_duplicates(["row", "text"])  # rows stay in rank order within each customer
     long["rank"] = long.groupby("row").cumcount()

@@ -22,8 +22,14 @@ from threadpoolctl import threadpool_limits
 from python_jobs.churn import evaluate, guards, registry, selection
 from python_jobs.churn.features import FEATURE_SETS, FeatureSelection, FeatureSpec, select_features, to_matrix
 from python_jobs.churn.pipelines import CANDIDATES, Candidate, make_pipeline, raw_logit
-from python_jobs.churn.reasons import contributions, top_reasons
-from python_jobs.churn.scoring import revenue_at_risk, risk_tiers
+from python_jobs.churn.reasons import REASON_COLUMNS, contributions, top_reasons
+from python_jobs.churn.scoring import (
+    DEFAULT_HIGH_CUT,
+    DEFAULT_MEDIUM_CUT,
+    revenue_at_risk,
+    risk_tiers,
+    tier_rules,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +44,9 @@ ACTIVE_DAYS = 60  # "recently active" test customers: ordered within this many d
 @dataclass(frozen=True)
 class Settings:
     seed: int = 42
-    risk_high_share: float = 0.05
-    risk_medium_share: float = 0.15
-    # Probability cuts instead of capacity shares when set (scoring.risk_tiers).
-    risk_high_cut: float | None = None
-    risk_medium_cut: float | None = None
+    # Risk tiers are probability bands (scoring.risk_tiers): high >= risk_high_cut, medium >= risk_medium_cut.
+    risk_high_cut: float = DEFAULT_HIGH_CUT
+    risk_medium_cut: float = DEFAULT_MEDIUM_CUT
     max_train_rows: int = 400_000
     max_fold_rows: int = 200_000  # fit rows per validation fold (model choice), the final fit uses all
     n_folds: int = 2
@@ -477,26 +481,28 @@ def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings) -> pd.DataFram
         if SPEND_RATE in rows
         else np.zeros(len(rows))
     )
-    contrib = contributions(m.pipeline, m.kind, X, m.reference)
-    reasons = top_reasons(contrib, X, m.columns, {s.name: s for s in run.specs})
+    tiers = risk_tiers(p, settings.risk_high_cut, settings.risk_medium_cut)
+    # Low-risk customers get no reasons: a driver of a 5% probability is not news to act on.
+    at_risk = np.flatnonzero(tiers != "low")
+    reasons = pd.DataFrame(index=range(len(rows)), columns=REASON_COLUMNS, dtype=object)
+    if len(at_risk):
+        contrib = contributions(m.pipeline, m.kind, X[at_risk], m.reference)
+        context = rows.iloc[at_risk].reset_index(drop=True)
+        found = top_reasons(contrib, X[at_risk], m.columns, {s.name: s for s in run.specs}, context=context)
+        reasons.iloc[at_risk] = found[REASON_COLUMNS].to_numpy()
+    rules = tier_rules(settings.risk_high_cut, settings.risk_medium_cut)
     out = pd.DataFrame(
         {
             "customer_id": rows["customer_id"].astype(str),
             "snapshot_date": pd.to_datetime(rows["snapshot_date"]).dt.date,
             "churn_probability": p,
-            "risk_tier": risk_tiers(
-                p,
-                rows["customer_id"],
-                settings.risk_high_share,
-                settings.risk_medium_share,
-                high_cut=settings.risk_high_cut,
-                medium_cut=settings.risk_medium_cut,
-            ),
+            "risk_tier": tiers,
+            "risk_tier_rule": [rules[t] for t in tiers],
             "spend_rate": np.nan_to_num(spend, nan=0.0),
             "revenue_at_risk": revenue_at_risk(p, spend),
         }
     )
-    out = pd.concat([out, reasons], axis=1)
+    out = pd.concat([out, reasons.where(reasons.notna(), None)], axis=1)
     out["model_id"] = m.model_id
     out["feature_set"] = m.feature_set
     out["model_kind"] = m.kind

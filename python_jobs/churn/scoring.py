@@ -1,43 +1,49 @@
-"""Turn calibrated probabilities into business outputs: risk tiers by capacity and revenue at risk."""
+"""Turn calibrated probabilities into business outputs: risk tiers by probability band and revenue at risk.
+
+A tier is a probability band, so it means the same thing in every shop and every month: `high` = more likely
+than not to churn within the horizon (p >= high_cut, default 0.5), `medium` = p >= medium_cut (default 0.25),
+`low` = below. A likely churner is never `low`. How many customers the team can act on is a budget question,
+answered by the intervention queue (rpt_intervention_queue), not by relabelling probabilities.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 TIERS = ("high", "medium", "low")
+DEFAULT_HIGH_CUT = 0.5
+DEFAULT_MEDIUM_CUT = 0.25
+
+
+def check_cuts(high_cut: float, medium_cut: float) -> None:
+    if not 0 < medium_cut <= high_cut <= 1:
+        raise ValueError(
+            f"risk tier cuts must satisfy 0 < risk_medium_cut <= risk_high_cut <= 1 "
+            f"(got {medium_cut} and {high_cut})"
+        )
+    if medium_cut > DEFAULT_HIGH_CUT:
+        raise ValueError(
+            f"risk_medium_cut {medium_cut} would call customers with a churn probability above 0.5 low risk"
+        )
 
 
 def risk_tiers(
-    probability: np.ndarray,
-    tie_key: pd.Series,
-    high_share: float = 0.05,
-    medium_share: float = 0.15,
-    high_cut: float | None = None,
-    medium_cut: float | None = None,
+    probability: np.ndarray, high_cut: float = DEFAULT_HIGH_CUT, medium_cut: float = DEFAULT_MEDIUM_CUT
 ) -> np.ndarray:
-    """`high` for the top `high_share` of customers by probability, `medium` for the next `medium_share`.
-
-    Capacity-based by default (the retention team can call so many people); pass `high_cut`/`medium_cut`
-    to use probability cuts instead. Ties are broken by `tie_key` so tiers are deterministic.
-    """
+    """`high` for p >= high_cut, `medium` for medium_cut <= p < high_cut, else `low`."""
+    check_cuts(high_cut, medium_cut)
     p = np.asarray(probability, dtype="float64")
-    if high_cut is not None or medium_cut is not None:
-        hc = 1.0 if high_cut is None else high_cut
-        mc = hc if medium_cut is None else medium_cut
-        return np.where(p >= hc, "high", np.where(p >= mc, "medium", "low")).astype(object)
-    if not 0 <= high_share <= 1 or not 0 <= medium_share <= 1 or high_share + medium_share > 1:
-        raise ValueError("risk shares must be in [0, 1] and sum to at most 1")
-    n = len(p)
-    order = np.lexsort((tie_key.astype(str).to_numpy(), -p))  # last key is primary
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    n_high = int(round(high_share * n))
-    n_medium = int(round((high_share + medium_share) * n)) - n_high
-    tiers = np.full(n, "low", dtype=object)
-    tiers[rank < n_high] = "high"
-    tiers[(rank >= n_high) & (rank < n_high + n_medium)] = "medium"
-    return tiers
+    return np.where(p >= high_cut, "high", np.where(p >= medium_cut, "medium", "low")).astype(object)
+
+
+def tier_rules(high_cut: float = DEFAULT_HIGH_CUT, medium_cut: float = DEFAULT_MEDIUM_CUT) -> dict[str, str]:
+    """What each tier means, in words, for the tables and the report."""
+    check_cuts(high_cut, medium_cut)
+    return {
+        "high": f"churn probability >= {high_cut:.2f}",
+        "medium": f"churn probability {medium_cut:.2f} to {high_cut:.2f}",
+        "low": f"churn probability < {medium_cut:.2f}",
+    }
 
 
 def revenue_at_risk(probability: np.ndarray, spend_rate: np.ndarray) -> np.ndarray:
