@@ -1,10 +1,18 @@
 {#-
-    The risk list: one row per scored customer at the as-of date with probability, tier, revenue at risk, the
-    top three reasons, both segmentations, the last complaint topic and the recommended playbook action.
+    The risk list: one row per scored customer at the as-of date with probability, tier (and its rule), revenue
+    at risk, the top three reasons, whether the customer is still active or already lapsed, both segmentations,
+    the last complaint topic and the recommended playbook action.
+    Lapsed: no order for at least lapsed_min_days (default: the churn horizon) and at least lapsed_gap_multiple
+    times the customer's own usual gap between orders; such a customer has already gone, so a retention action
+    comes too late (win-back is another campaign). Everyone else is active.
     Action choice (first match wins): the last complaint topic (if within complaint_recent_days), else the
     first reason whose feature matches a driver rule (reason 1 before 2 before 3), else the default rule.
 -#}
 {%- set recent_days = var('complaint_recent_days', 180) -%}
+{%- set horizon = var('churn_horizon_days', 90) -%}
+{%- set lapsed_min_days = var('lapsed_min_days', none) or horizon -%}
+{%- set lapsed_gap_multiple = var('lapsed_gap_multiple', 3) -%}
+{%- set currency = env_var('CHURN_CURRENCY', var('currency', none) or '') -%}
 
 with
 
@@ -14,6 +22,15 @@ scores as (
 
 segments as (
     select * from {{ ref('customer_segments') }}
+),
+
+history as (
+    select
+        customer_id,
+        recency_days,
+        mean_interorder_days
+    from {{ ref('churn_training_set') }}
+    where split = 'score'
 ),
 
 rfm as (
@@ -120,6 +137,19 @@ select
     cast(scores.snapshot_date as date) as snapshot_date,
     cast(scores.churn_probability as double) as churn_probability,
     cast(scores.risk_tier as varchar) as risk_tier,
+    cast(scores.risk_tier_rule as varchar) as risk_tier_rule,
+    cast(
+        case
+            when
+                history.recency_days >= greatest(
+                    {{ lapsed_min_days }}, {{ lapsed_gap_multiple }} * coalesce(history.mean_interorder_days, 0)
+                )
+                then 'lapsed'
+            else 'active'
+        end as varchar
+    ) as customer_status,
+    cast(history.recency_days as integer) as days_since_last_order,
+    cast(history.mean_interorder_days as double) as usual_order_gap_days,
     cast(scores.spend_rate as double) as spend_rate,
     cast(scores.revenue_at_risk as double) as revenue_at_risk,
     cast(scores.reason_1 as varchar) as reason_1,
@@ -140,8 +170,12 @@ select
     cast(matched.unit_cost as double) as action_unit_cost,
     cast(matched.assumed_effect as double) as action_assumed_effect,
     cast(matched.rule_id as varchar) as action_rule_id,
-    cast(scores.model_id as varchar) as model_id
+    cast(scores.model_id as varchar) as model_id,
+    cast({{ horizon }} as integer) as horizon_days,
+    cast({{ "'" ~ currency ~ "'" if currency else 'null' }} as varchar) as currency
 from scores
+left join history
+    on scores.customer_id = history.customer_id
 left join segments
     on scores.customer_id = segments.customer_id
 left join rfm

@@ -1,6 +1,8 @@
 {#-
-    The next campaign: high- and medium-risk customers with their playbook action, ranked by expected value
-    = revenue_at_risk x effect - unit_cost, where effect is the measured uplift of that action
+    The next campaign: high- and medium-risk customers who are still active (rpt_churn_risk.customer_status; a
+    lapsed customer has already gone and is left to win-back) with their playbook action, ranked by the expected
+    value an action saves = churn probability x spend at risk x effect - unit_cost (= revenue_at_risk x effect
+    - unit_cost), where effect is the measured uplift of that action
     (rpt_intervention_effect, overall) once enough customers back it, else the playbook's assumed effect.
     A deterministic control arm (hash of campaign_id and customer_id < control_share) is held out: it is ranked
     like everyone else but costs nothing and receives nothing, so the campaign's effect can be measured.
@@ -14,7 +16,7 @@ with
 
 risk as (
     select * from {{ ref('rpt_churn_risk') }}
-    where risk_tier in ('high', 'medium')
+    where risk_tier in ('high', 'medium') and customer_status = 'active'
 ),
 
 measured as (
@@ -35,6 +37,10 @@ candidates as (
         risk.risk_tier,
         risk.churn_probability,
         risk.revenue_at_risk,
+        risk.days_since_last_order,
+        risk.usual_order_gap_days,
+        risk.horizon_days,
+        risk.currency,
         risk.recommended_action as action,
         risk.action_channel as channel,
         risk.action_unit_cost as unit_cost,
@@ -76,6 +82,8 @@ select
     cast(risk_tier as varchar) as risk_tier,
     cast(churn_probability as double) as churn_probability,
     cast(revenue_at_risk as double) as revenue_at_risk,
+    cast(days_since_last_order as integer) as days_since_last_order,
+    cast(usual_order_gap_days as double) as usual_order_gap_days,
     cast(action as varchar) as action,
     cast(channel as varchar) as channel,
     cast(action_rule_id as varchar) as action_rule_id,
@@ -90,5 +98,7 @@ select
     arm = 'control' as is_held_out,
     cast(arm_hash as double) as arm_hash,
     cast(cumulative_cost as double) as cumulative_cost,
-    coalesce(expected_value > 0 and cumulative_cost <= {{ budget }}, false) as is_selected
+    coalesce(expected_value > 0 and cumulative_cost <= {{ budget }}, false) as is_selected,
+    cast(horizon_days as integer) as horizon_days,
+    cast(currency as varchar) as currency
 from ranked

@@ -103,6 +103,12 @@ def _fixtures(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
             "action_unit_cost": np.where(np.arange(m) % 2 == 0, 3.0, 6.0),
             "action_rule_id": "rule",
             "action_assumed_effect": 0.05,
+            # every 7th customer has already lapsed: not in the queue
+            "customer_status": np.where(np.arange(m) % 7 == 3, "lapsed", "active"),
+            "days_since_last_order": np.where(np.arange(m) % 7 == 3, 300, 20),
+            "usual_order_gap_days": 30.0,
+            "horizon_days": 90,
+            "currency": "EUR",
         }
     )
     return {
@@ -209,6 +215,13 @@ def test_queue_respects_budget_and_ranks_by_expected_value(built: dict[str, pd.D
     assert q["expected_value"].is_monotonic_decreasing
     ev = q["revenue_at_risk"] * q["effect_used"] - q["unit_cost"]
     np.testing.assert_allclose(q["expected_value"], ev)
+
+
+def test_queue_holds_only_active_customers(built: dict[str, pd.DataFrame]) -> None:
+    q = built["queue"]
+    lapsed = {f"r{i:05d}" for i in range(4000) if i % 7 == 3}
+    assert len(q) == 4000 - len(lapsed) and not set(q["customer_id"]) & lapsed
+    assert (q["days_since_last_order"] == 20).all() and set(q["currency"]) == {"EUR"}
 
 
 def test_measured_effect_replaces_assumed_when_supported(built: dict[str, pd.DataFrame]) -> None:
