@@ -1,7 +1,8 @@
 {#-
     The risk list: one row per scored customer at the as-of date with probability, tier (and its rule), revenue
     at risk, the top three reasons, whether the customer is still active or already lapsed, both segmentations,
-    the last complaint topic and the recommended playbook action.
+    the last complaint topic and the recommended playbook action. Scored = at least one valid order in the
+    lookback_days before the as-of date.
     Lapsed: no order for at least lapsed_min_days (default: the churn horizon) and at least lapsed_gap_multiple
     times the customer's own usual gap between orders; such a customer has already gone, so a retention action
     comes too late (win-back is another campaign). Everyone else is active.
@@ -172,6 +173,7 @@ select
     cast(matched.rule_id as varchar) as action_rule_id,
     cast(scores.model_id as varchar) as model_id,
     cast({{ horizon }} as integer) as horizon_days,
+    cast({{ var('lookback_days', 365) }} as integer) as lookback_days,
     cast({{ "'" ~ currency ~ "'" if currency else 'null' }} as varchar) as currency
 from scores
 left join history
