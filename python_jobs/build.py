@@ -1,8 +1,14 @@
-"""`churn build`: `dbt build` into a working copy of the warehouse, published atomically on success."""
+"""`churn build`: `dbt build` into a working copy of the warehouse, published atomically on success.
+
+With `--mapping FILE --raw-path DIR` (or `--raw-path DIR` alone for files already named after the contract) it
+first runs `churn check` on the export, stops on errors, and builds from the contract-shaped files the check wrote.
+Every build ends with the quarantine summary, the report it wrote and the headline numbers.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -14,6 +20,8 @@ import click
 from python_jobs import config, warehouse
 from python_jobs.dbt_runner import run_dbt
 from python_jobs.publish import build_and_publish
+
+log = logging.getLogger(__name__)
 
 
 def build_warehouse(
@@ -74,7 +82,111 @@ def format_quarantine_summary(rows: list[tuple[str, str, int]], source: str = "s
     return "\n".join(lines)
 
 
+def headline_text(db: Path) -> str:
+    """The numbers a newcomer wants first, from the warehouse tables the build just wrote."""
+    lines = [f"Warehouse: {db}"]
+    with warehouse.connect(db) as con:
+        if warehouse.table_exists(con, "marts", "churn_labels"):
+            n_cust, n_snap = con.execute(
+                "select count(distinct customer_id), count(distinct snapshot_date) from marts.churn_labels"
+            ).fetchone()
+            lines.append(f"Customers with labels: {n_cust:,} over {n_snap} snapshots")
+            rows = con.execute(
+                """
+                select snapshot_date, count(*) as eligible, avg(churned::int) as churn_rate
+                from marts.churn_labels
+                where is_eligible and horizon_observed
+                group by snapshot_date order by snapshot_date desc limit 3
+                """
+            ).fetchall()
+            for snap, eligible, rate in rows:
+                lines.append(f"  snapshot {snap}: {eligible:,} eligible, churn rate {rate:.1%}")
+        try:
+            from python_jobs.churn.summary import comparison_text
+
+            lines.append(comparison_text(con))
+        except ImportError:
+            log.debug("churn summary not available")
+        try:
+            from python_jobs.report.headline import headline_text as risk_text
+
+            lines.append(risk_text(con))
+        except ImportError:
+            log.debug("report headline not available")
+    return "\n".join(lines)
+
+
+def report_path_for(db: Path) -> Path:
+    """Each warehouse its own report: env CHURN_REPORT_PATH, else <db stem>_report.html beside the warehouse."""
+    if os.environ.get("CHURN_REPORT_PATH"):
+        return config.report_path()
+    return db.with_name(f"{db.stem}_report.html")
+
+
+def finish_build(db: Path, source: str, report: bool = True, raw_path: Path | None = None) -> None:
+    """After a published build: quarantine summary, the report (named), then the headline numbers."""
+    click.echo(format_quarantine_summary(quarantine_summary(db, source), source))
+    if report:
+        from python_jobs.report.commands import render_report
+
+        click.echo(f"Report: {render_report(db=db, out=report_path_for(db), raw_path=raw_path)}")
+    click.echo(headline_text(db))
+
+
+def build_from_export(
+    mapping_file: Path | None,
+    raw_path: Path,
+    cli_vars: Mapping[str, Any] | None = None,
+    extra_args: tuple[str, ...] = (),
+    report: bool = True,
+) -> Path:
+    """`churn check` the export through the mapping, stop on errors, build and publish; returns the warehouse.
+
+    The warehouse is warehouse/<mapping name>.duckdb (env CHURN_DUCKDB_PATH wins); the check's contract-shaped
+    files, scratch build and the model artifacts live in the folder of the same name beside it.
+    """
+    from python_jobs.mapping import MappingError, load_mapping, run_check
+
+    try:
+        mapping = load_mapping(mapping_file)
+    except MappingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db = mapping.warehouse_path()
+    work = db.with_suffix("")
+    click.echo(
+        f"Checking {raw_path} through {mapping_file or 'the raw contract'} ({mapping.source_system}) ..."
+    )
+    result = run_check(mapping, raw_path, work, dict(cli_vars or {}))
+    click.echo(result.format())
+    if result.errors:
+        raise click.ClickException("churn check found errors: nothing was built.")
+    dbt_vars = mapping.dbt_vars(dict(cli_vars or {}))
+    env = {
+        "CHURN_RAW_PATH": str(result.raw_dir),
+        "CHURN_SOURCE_SYSTEM": mapping.source_system,
+        "CHURN_MODEL_DIR": str(config.env_path("CHURN_MODEL_DIR", str(work / "models"))),
+    }
+    click.echo(f"Running dbt build into {db} ...")
+    seconds = build_warehouse(db, vars=dbt_vars, env=env, extra_args=extra_args)
+    click.echo(f"dbt build finished in {seconds:.0f}s; published {db}")
+    finish_build(db, mapping.source_system, report=report)
+    return db
+
+
 @click.command()
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Mapping file describing your export (examples/mappings/template.yml). Needs --raw-path.",
+)
+@click.option(
+    "--raw-path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the exported files; the mapping's file names resolve against it.",
+)
 @click.option(
     "--vars", "vars_json", default="{}", help="dbt vars as JSON, e.g. '{\"churn_horizon_days\": 60}'."
 )
@@ -82,13 +194,25 @@ def format_quarantine_summary(rows: list[tuple[str, str, int]], source: str = "s
     "--full-refresh", is_flag=True, help="Rebuild incremental models (the LLM cache still applies)."
 )
 @click.option("--select", "select", default=None, help="dbt node selection.")
-def build(vars_json: str, full_refresh: bool, select: str | None) -> None:
-    """Run `dbt build` and publish the warehouse atomically (readers never see a half-built one)."""
+@click.option("--report/--no-report", default=True, show_default=True, help="Render the HTML report.")
+def build(
+    mapping_file: Path | None,
+    raw_path: Path | None,
+    vars_json: str,
+    full_refresh: bool,
+    select: str | None,
+    report: bool,
+) -> None:
+    """Check the export, run `dbt build` and publish the warehouse atomically (readers never see a half-built one)."""
     extra: tuple[str, ...] = ("--full-refresh",) if full_refresh else ()
     if select:
         extra += ("--select", select)
     dbt_vars = json.loads(vars_json)
+    if mapping_file and raw_path is None:
+        raise click.UsageError("--mapping needs --raw-path (the folder its file names resolve against).")
+    if raw_path is not None:
+        build_from_export(mapping_file, raw_path, dbt_vars, extra, report=report)
+        return
     seconds = build_warehouse(vars=dbt_vars, extra_args=extra)
     click.echo(f"dbt build finished in {seconds:.0f}s; published {config.duckdb_path()}")
-    source = source_system(dbt_vars)
-    click.echo(format_quarantine_summary(quarantine_summary(config.duckdb_path(), source), source))
+    finish_build(config.duckdb_path(), source_system(dbt_vars), report=report)

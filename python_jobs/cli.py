@@ -12,6 +12,7 @@ COMMANDS = {
     "generate": "python_jobs.synth.commands:generate",
     "demo": "python_jobs.demo:demo",
     "build": "python_jobs.build:build",
+    "check": "python_jobs.mapping.commands:check",
     "enrich": "python_jobs.text.commands:enrich",
     "eval-text": "python_jobs.text.commands:eval_text",
     "report": "python_jobs.report.commands:report",

@@ -1,4 +1,5 @@
-"""Online Retail I through the same marts, under design section 11's definition (skips without the data)."""
+"""Online Retail I through its example mapping and the same marts, under design section 11's definition (the
+mapping's vars; skips without the data)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,18 @@ import pytest
 from conftest import dbt_env, shared_data
 
 from python_jobs.dbt_runner import run_dbt
+from python_jobs.mapping import load_mapping, run_check
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-# Design section 11: monthly snapshots, lookback 365, horizon 90, train 2011-01..06, evaluate 2011-09-01.
-ONLINE_RETAIL_VARS = {
-    "source_system": "online_retail",
-    "as_of_date": "2011-12-01",
-    "spine_start_date": "2011-01-01",
-    "lookback_days": 365,
-    "churn_horizon_days": 90,
-    "train_start_date": "2011-01-01",
-    "train_end_date": "2011-06-01",
-    "eval_snapshot_date": "2011-09-01",
-}
+MAPPING = load_mapping(PROJECT_DIR / "examples" / "mappings" / "online_retail_i.yml")
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     data = shared_data("online_retail", "online_retail_I_2010-2011.parquet")
     work = tmp_path_factory.mktemp("online_retail")
+    checked = run_check(MAPPING, data.parent, work, staging=False)
+    assert not checked.errors, checked.format()
     run_dbt(
         [
             "build",
@@ -38,9 +32,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
             "+path:models/marts/behavior",
             "+stg_online_retail__quarantine",
         ],
-        vars=ONLINE_RETAIL_VARS,
+        vars=MAPPING.dbt_vars(),
         project_dir=PROJECT_DIR,
-        env=dbt_env(work, source_system="online_retail", CHURN_ONLINE_RETAIL_PATH=str(data)),
+        env=dbt_env(work, raw=checked.raw_dir, source_system="online_retail"),
     )
     con = duckdb.connect(str(work / "churn.duckdb"), read_only=True)
     yield con

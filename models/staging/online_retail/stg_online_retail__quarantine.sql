@@ -5,6 +5,6 @@ select
     'transactions' as source_table,
     row_key,
     quarantine_reason as reason,
-    cast(null as varchar) as detail
+    quarantine_detail as detail
 from {{ ref('base_online_retail__lines') }}
 where quarantine_reason is not null

@@ -7,21 +7,21 @@ source as (
 ),
 
 typed as (
-    select
-        nullif(trim(cast(invoiceno as varchar)), '') as invoice_no,
-        nullif(trim(cast(stockcode as varchar)), '') as stock_code,
-        {{ redact_text("nullif(trim(cast(description as varchar)), '')") }} as description,  -- free text: no PII passes
-        {{ try_cast_sql('quantity', 'integer') }} as quantity,
-        {{ try_cast_sql('invoicedate', 'timestamp') }} as invoiced_at,
-        {{ try_cast_sql('unitprice', 'double') }} as unit_price,
-        cast({{ try_cast_sql('customerid', 'bigint') }} as varchar) as customer_id,
-        nullif(trim(cast(country as varchar)), '') as country
+    select {{ typed_source_columns('online_retail', 'transactions', 'source') }}
     from source
 ),
 
 numbered as (
     select
-        *,
+        invoice_no,
+        stock_code,
+        {{ redact_text('description') }} as description,  -- free text: no PII passes
+        quantity,
+        invoiced_at,
+        unit_price,
+        customer_id,
+        country,
+        _unparseable_columns,
         row_number() over (
             partition by invoice_no order by stock_code, quantity, unit_price, description
         ) as line_number
@@ -38,8 +38,11 @@ select
     customer_id,
     country,
     coalesce(invoice_no, '_no_invoice') || '-' || cast(line_number as varchar) as row_key,
+    _unparseable_columns as quarantine_detail,
     case
-        when invoice_no is null or invoiced_at is null or quantity is null or unit_price is null
+        when
+            _unparseable_columns is not null
+            or invoice_no is null or invoiced_at is null or quantity is null or unit_price is null
             then 'unparseable_value'
         when customer_id is null then 'null_customer_id'
         when invoice_no like 'C%' then 'cancellation'
