@@ -11,6 +11,7 @@ recorded (it ends up in the model registry).
 from __future__ import annotations
 
 import logging
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,14 @@ def parse_reason_if(rule: str) -> tuple[str, float] | None:
     if len(parts) != 3 or parts[0] != "value" or parts[1] not in REASON_OPS:
         raise ValueError(f"reason_if must be '', 'never' or 'value <op> number', got {rule!r}")
     return (parts[1], float(parts[2]))
+
+
+ONE_PLURAL = re.compile(r"(?<![\d.,])\b1 ([a-z]+[a-rt-z])s\b")
+
+
+def singular(text: str) -> str:
+    """'1 orders in the last 90 days' -> '1 order in the last 90 days' (templates are written for n != 1)."""
+    return ONE_PLURAL.sub(r"1 \1", text)
 
 
 def template_fields(template: str) -> set[str]:
@@ -108,7 +117,7 @@ class FeatureSpec:
             template = template.strip()
             if template and template_fields(template) <= fields.keys():
                 try:
-                    return template.format(**fields)
+                    return singular(template.format(**fields))
                 except (ValueError, KeyError, IndexError):
                     continue
         return f"{self.description}: {value:.3g}"

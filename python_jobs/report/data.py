@@ -16,6 +16,12 @@ log = logging.getLogger(__name__)
 
 RISK_LIST_ROWS = 25
 HIST_BINS = 20
+# Optional source tables whose absence explains an empty section ("this source has no reviews").
+SOURCE_TABLES = {
+    "reviews": "fct_reviews",
+    "support tickets": "fct_support_tickets",
+    "interventions": "fct_interventions",
+}
 
 
 @dataclass
@@ -32,6 +38,14 @@ class ReportData:
     topics: pd.DataFrame | None = None  # month, topic, mentions
     effects: pd.DataFrame | None = None  # rpt_intervention_effect
     queue: pd.DataFrame | None = None  # action, arm, customers, cost, expected_value
+    actions: pd.DataFrame | None = None  # top of rpt_intervention_queue by rank, with the customer's reasons
+    lapsed: pd.DataFrame | None = None  # risk_tier, customers, revenue_at_risk, days since the last order
+    context: dict[str, object] = field(
+        default_factory=dict
+    )  # as_of_date, eval_snapshot_date, horizon_days, ...
+    source_rows: dict[str, int] = field(
+        default_factory=dict
+    )  # optional source table -> rows in the warehouse
     headline: str | None = None
     model_caveats: list[str] = field(
         default_factory=list
@@ -143,9 +157,9 @@ def _curves(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | 
     )
 
 
-def _risk(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
-    """rpt_churn_risk, or ml.churn_scores when only the models were built (both carry these columns)."""
-    rel = next(
+def risk_relation(con: duckdb.DuckDBPyConnection) -> str | None:
+    """rpt_churn_risk, or ml.churn_scores when only the models were built (both carry the score columns)."""
+    return next(
         (
             f"{s}.{n}"
             for s, n in (("reports", "rpt_churn_risk"), ("ml", "churn_scores"))
@@ -153,6 +167,10 @@ def _risk(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         ),
         None,
     )
+
+
+def _risk(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    rel = risk_relation(con)
     if rel is None:
         return
     data.risk_hist = _query(
@@ -165,9 +183,17 @@ def _risk(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         f"{rel} (risk distribution)",
         data.notes,
     )
+    status = rel == "reports.rpt_churn_risk"  # customer_status exists in the report, not in churn_scores
+    by_status = (
+        "count(*) filter (where customer_status = 'active') as active, "
+        "count(*) filter (where customer_status = 'lapsed') as lapsed, "
+        if status
+        else ""
+    )
     data.risk_tiers = _query(
         con,
-        f"select coalesce(risk_tier, 'unscored') as risk_tier, count(*) as customers, "
+        f"select coalesce(risk_tier, 'unscored') as risk_tier, any_value(risk_tier_rule) as risk_tier_rule, "
+        f"count(*) as customers, {by_status}"
         f"sum(revenue_at_risk)::double as revenue_at_risk, avg(churn_probability) as mean_probability "
         f"from {rel} group by all order by mean_probability desc",
         f"{rel} (tiers)",
@@ -178,6 +204,80 @@ def _risk(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
         f"select * exclude (snapshot_date) from {rel} "
         f"order by revenue_at_risk desc nulls last, churn_probability desc limit {RISK_LIST_ROWS}",
         f"{rel} (top)",
+        data.notes,
+    )
+    if status:
+        data.lapsed = _query(
+            con,
+            "select risk_tier, count(*) as customers, sum(revenue_at_risk)::double as revenue_at_risk, "
+            "median(days_since_last_order)::double as median_days_since_last_order "
+            "from reports.rpt_churn_risk where customer_status = 'lapsed' and risk_tier <> 'low' "
+            "group by all order by min(case risk_tier when 'high' then 0 else 1 end)",
+            "rpt_churn_risk (lapsed)",
+            data.notes,
+        )
+
+
+def _context(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """What every page states: as-of date, evaluation snapshot, horizon, currency and who is scored."""
+    ctx: dict[str, object] = {}
+    rel = risk_relation(con)
+    if rel:
+        row = con.execute(f"select max(snapshot_date), count(*) from {rel}").fetchone()
+        ctx["as_of_date"], ctx["customers"] = row
+    if relation_exists(con, "reports", "rpt_churn_risk"):
+        row = con.execute(
+            "select any_value(horizon_days), any_value(lookback_days), any_value(currency) "
+            "from reports.rpt_churn_risk"
+        ).fetchone()
+        ctx["horizon_days"], ctx["lookback_days"], ctx["currency"] = row
+    if relation_exists(con, "ml", "churn_model_metrics"):
+        row = con.execute(
+            "select max(eval_snapshot_date), max(n_rows), max(base_rate), min(train_start_date), "
+            "max(train_end_date) from ml.churn_model_metrics"
+        ).fetchone()
+        keys = (
+            "eval_snapshot_date",
+            "eval_customers",
+            "eval_base_rate",
+            "train_start_date",
+            "train_end_date",
+        )
+        ctx.update(zip(keys, row, strict=True))
+    return {k: v for k, v in ctx.items() if v is not None and not (isinstance(v, float) and pd.isna(v))}
+
+
+def _source_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    out = {}
+    for what, table in SOURCE_TABLES.items():
+        if relation_exists(con, "marts", table):
+            out[what] = int(con.execute(f"select count(*) from marts.{table}").fetchone()[0])
+    return out
+
+
+def _queue(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    """The campaign in numbers (control arm: no cost, no expected value) and the top of the action list."""
+    data.queue = _query(
+        con,
+        """
+        select case when arm = 'treatment' then action end as action, arm, count(*) as customers,
+               sum(case when arm = 'treatment' then unit_cost end) as cost,
+               sum(case when arm = 'treatment' then expected_value end) as expected_value
+        from reports.rpt_intervention_queue where is_selected group by all order by arm desc, 1
+        """,
+        "rpt_intervention_queue",
+        data.notes,
+    )
+    data.actions = _query(
+        con,
+        f"""
+        select q.queue_rank, q.customer_id, q.churn_probability, q.risk_tier, q.days_since_last_order,
+               q.usual_order_gap_days, q.revenue_at_risk, r.reason_1, r.reason_2, r.reason_3, q.action,
+               q.effect_used, q.effect_source, q.unit_cost, q.expected_value, q.arm, q.is_selected
+        from reports.rpt_intervention_queue q left join reports.rpt_churn_risk r using (customer_id)
+        order by q.queue_rank limit {RISK_LIST_ROWS}
+        """,
+        "rpt_intervention_queue (action list)",
         data.notes,
     )
 
@@ -214,16 +314,12 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             con, "select * from reports.rpt_intervention_effect", "rpt_intervention_effect", data.notes
         )
     if relation_exists(con, "reports", "rpt_intervention_queue"):
-        data.queue = _query(
-            con,
-            """
-            select action, arm, count(*) as customers, sum(unit_cost) as cost,
-                   sum(expected_value) as expected_value
-            from reports.rpt_intervention_queue where is_selected group by all order by 1, 2
-            """,
-            "rpt_intervention_queue",
-            data.notes,
-        )
+        _queue(con, data)
+    try:
+        data.context = _context(con)
+        data.source_rows = _source_rows(con)
+    except duckdb.Error as exc:  # a warehouse built before these columns existed: say so, render the rest
+        data.notes.append(f"report context: could not be read ({type(exc).__name__})")
     try:
         from python_jobs.report.headline import headline_text
 

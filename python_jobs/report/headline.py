@@ -1,17 +1,11 @@
-"""The demo's closing headline: customers at high risk, revenue at risk, top three drivers, best action."""
+"""The demo's closing headline: who is at high risk (and what that means), still active or already lapsed,
+revenue at risk, the top drivers, the next campaign and the best measured action."""
 
 from __future__ import annotations
 
 import duckdb
 
-from python_jobs.report.data import relation_exists
-
-# Both carry the contracted churn_probability, risk_tier, revenue_at_risk and reason_1..3_feature columns.
-RISK_RELATIONS = (("reports", "rpt_churn_risk"), ("ml", "churn_scores"))
-
-
-def _risk_relation(con: duckdb.DuckDBPyConnection) -> str | None:
-    return next((f"{s}.{n}" for s, n in RISK_RELATIONS if relation_exists(con, s, n)), None)
+from python_jobs.report.data import relation_exists, risk_relation
 
 
 def _drivers(con: duckdb.DuckDBPyConnection, rel: str) -> list[tuple[str, int]]:
@@ -34,24 +28,66 @@ def _drivers(con: duckdb.DuckDBPyConnection, rel: str) -> list[tuple[str, int]]:
     return rows
 
 
+def money(value: float, currency: str | None) -> str:
+    return f"{value:,.0f} {currency}" if currency else f"{value:,.0f}"
+
+
+def _risk_lines(con: duckdb.DuckDBPyConnection, rel: str) -> list[str]:
+    report = rel == "reports.rpt_churn_risk"
+    extra = (
+        ", count(*) filter (where risk_tier = 'high' and customer_status = 'active'), any_value(horizon_days), "
+        "any_value(currency)"
+        if report
+        else ", null, null, null"
+    )
+    n, revenue, total_rev, rule, active, horizon, currency = con.execute(
+        f"select count(*) filter (where risk_tier = 'high'), "
+        f"sum(revenue_at_risk) filter (where risk_tier = 'high'), sum(revenue_at_risk), "
+        f"any_value(risk_tier_rule) filter (where risk_tier = 'high'){extra} from {rel}"
+    ).fetchone()
+    what = f" ({rule}{f' within {horizon} days' if horizon else ''})" if rule else ""
+    text = f"High churn risk{what}: {n:,} customers"
+    if revenue is not None:
+        text += f", {money(revenue, currency)} revenue at risk"
+        if total_rev:
+            text += f" ({money(total_rev, currency)} across all scored customers)"
+    if active is not None:
+        text += f"; {active:,} still active, {n - active:,} already lapsed"
+    lines = [text + "."]
+    drivers = _drivers(con, rel)
+    if drivers:
+        lines.append("Top drivers: " + "; ".join(f"{r} ({k:,})" for r, k in drivers) + ".")
+    return lines
+
+
+def _campaign_line(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute(
+        """
+        select count(*) filter (where arm = 'treatment'), sum(unit_cost) filter (where arm = 'treatment'),
+               sum(expected_value) filter (where arm = 'treatment'), count(*) filter (where arm = 'control'),
+               any_value(currency)
+        from reports.rpt_intervention_queue where is_selected
+        """
+    ).fetchone()
+    treated, cost, value, control, currency = row
+    if not treated:
+        return None
+    return (
+        f"Next campaign: {treated:,} active customers at risk, cost {money(cost, currency)}, expected value "
+        f"saved {money(value, currency)}; {control:,} more held out as the control group."
+    )
+
+
 def headline_text(con: duckdb.DuckDBPyConnection) -> str:
     """One short paragraph from the report tables; parts whose tables are missing are left out."""
     lines: list[str] = []
-    rel = _risk_relation(con)
+    rel = risk_relation(con)
     if rel:
-        n, revenue, total_rev = con.execute(
-            f"select count(*) filter (where risk_tier = 'high'), "
-            f"sum(revenue_at_risk) filter (where risk_tier = 'high'), sum(revenue_at_risk) from {rel}"
-        ).fetchone()
-        text = f"High churn risk: {n:,} customers"
-        if revenue is not None:
-            text += f", {revenue:,.0f} revenue at risk"
-            if total_rev:
-                text += f" ({total_rev:,.0f} across all scored customers)"
-        lines.append(text + ".")
-        drivers = _drivers(con, rel)
-        if drivers:
-            lines.append("Top drivers: " + "; ".join(f"{r} ({k:,})" for r, k in drivers) + ".")
+        lines += _risk_lines(con, rel)
+    if relation_exists(con, "reports", "rpt_intervention_queue"):
+        line = _campaign_line(con)
+        if line:
+            lines.append(line)
     if relation_exists(con, "reports", "rpt_intervention_effect"):
         row = con.execute(
             """
@@ -64,7 +100,7 @@ def headline_text(con: duckdb.DuckDBPyConnection) -> str:
         if row:
             action, eff, lo, hi, n = row
             lines.append(
-                f"Best action: {action}, +{eff * 100:.1f} pts 90-day retention vs control "
+                f"Best action: {action}, {eff * 100:+.1f} pts 90-day retention vs control "
                 f"(95% CI {lo * 100:+.1f} to {hi * 100:+.1f}, n={n:,})."
             )
     elif relation_exists(con, "reference", "playbook_actions"):

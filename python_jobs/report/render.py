@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import escape
 
 import pandas as pd
@@ -32,7 +32,7 @@ HEAT_COLUMNS = (
     ("mean_churn_probability", "mean risk"),
 )
 
-RISK_LIST_COLUMNS = (
+RISK_LIST_COLUMNS = (  # the fallback list when only the models were built (no queue yet)
     "customer_id",
     "churn_probability",
     "risk_tier",
@@ -40,11 +40,100 @@ RISK_LIST_COLUMNS = (
     "reason_1",
     "reason_2",
     "reason_3",
-    "fused_segment_name",
-    "last_complaint_topic",
-    "last_complaint_at",
     "recommended_action",
 )
+ACTION_COLUMNS = (
+    "queue_rank",
+    "customer_id",
+    "churn_probability",
+    "risk_tier",
+    "last_order",
+    "revenue_at_risk",
+    "reason_1",
+    "reason_2",
+    "action_effect",
+    "unit_cost",
+    "expected_value",
+    "arm",
+)
+# Columns the report derives for reading: the header's title names the warehouse columns behind them.
+DERIVED_FROM = {
+    "last_order": "days_since_last_order, usual_order_gap_days",
+    "action_effect": "action, effect_used, effect_source",
+}
+# Plain labels for column names; the raw name stays in the header's title (hover) for analysts.
+COLUMN_LABELS = {
+    "model": "model",
+    "is_champion": "scores customers",
+    "roc_auc": "ROC-AUC (ranking, 0.5 = chance)",
+    "pr_auc": "PR-AUC",
+    "top_decile_lift": "lift in top 10%",
+    "top_decile_capture": "churners caught in top 10%",
+    "brier": "Brier score (lower = better)",
+    "log_loss": "log loss (lower = better)",
+    "auc_diff_vs_baseline": "ROC-AUC vs baseline",
+    "auc_diff_ci_low": "vs baseline, 95% CI low",
+    "auc_diff_ci_high": "vs baseline, 95% CI high",
+    "n_rows": "test customers",
+    "base_rate": "churn rate",
+    "risk_tier": "risk tier",
+    "risk_tier_rule": "what the tier means",
+    "customers": "customers",
+    "active": "still active",
+    "lapsed": "already lapsed",
+    "revenue_at_risk": "revenue at risk",
+    "mean_probability": "mean churn probability",
+    "median_days_since_last_order": "median days since last order",
+    "queue_rank": "#",
+    "customer_id": "customer",
+    "churn_probability": "churn probability",
+    "days_since_last_order": "days since last order",
+    "last_order": "last order",
+    "action_effect": "action (retention uplift it is expected to add)",
+    "usual_order_gap_days": "usually orders every (days)",
+    "reason_1": "top reason",
+    "reason_2": "second reason",
+    "reason_3": "third reason",
+    "recommended_action": "recommended action",
+    "action": "action",
+    "effect_used": "retention uplift used",
+    "unit_cost": "cost",
+    "cost": "cost",
+    "expected_value": "expected value saved",
+    "arm": "group",
+    "subgroup_type": "breakdown",
+    "subgroup": "group",
+    "campaigns": "campaigns",
+    "n_treated": "treated",
+    "n_control": "control",
+    "retained_treated": "retained (treated)",
+    "retained_control": "retained (control)",
+    "retention_treated": "retention treated",
+    "retention_control": "retention control",
+    "effect": "uplift (treated - control)",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "is_significant": "CI excludes 0",
+    "has_min_support": "enough customers to use",
+    "planted_effect": "planted effect (synthetic truth)",
+    "segmentation": "segmentation",
+    "segment_id": "#",
+    "segment_name": "segment",
+    "top_topics": "top complaint topics",
+    "segment_persona": "persona",
+    "rfm_segment_name": "RFM segment",
+}
+MONEY_COLUMNS = {"revenue_at_risk", "unit_cost", "cost", "expected_value"}
+PERCENT_COLUMNS = {
+    "churn_probability",
+    "mean_probability",
+    "base_rate",
+    "top_decile_capture",
+    "retention_treated",
+    "retention_control",
+}
+POINTS_COLUMNS = {"effect", "ci_low", "ci_high", "effect_used", "planted_effect"}  # percentage points
+ARM_LABELS = {"treatment": "act", "control": "control"}
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -61,6 +150,13 @@ svg.chart text{font-size:11px;fill:#333}svg.chart .ttl{font-size:13px;font-weigh
 svg.chart .axis{stroke:#888}svg.chart .grid{stroke:#eee}svg.chart .ref{stroke:#999;stroke-dasharray:4,3}
 .note{color:#8a6d3b;background:#fcf8e3;padding:6px 10px;border-radius:4px}
 .caveats{color:#6b3a00;background:#fff4e5;padding:6px 10px 6px 28px;border-radius:4px}
+header{position:sticky;top:0;z-index:5;padding:10px 28px}header .ctx{margin-top:4px;font-size:13px;opacity:1}
+header .ctx b{font-weight:600}.ctx-line{color:#555;font-size:12.5px;margin:-4px 0 8px}
+.tw{overflow-x:auto;max-width:100%}td.t{white-space:normal;min-width:8em;max-width:26em}td{white-space:nowrap}
+th{white-space:normal;vertical-align:bottom;min-width:4em;max-width:12em}th[title]{text-decoration:underline dotted #aaa}
+tr.control td{color:#666;background:#f7f7f7}.absent{color:#555;background:#f1f3f5;padding:6px 10px;border-radius:4px}
+.card small{display:block;color:#555}
+@media print{header{position:static}section{break-inside:avoid-page}}
 """
 
 # Proves rendering in a browser: counts drawn marks per chart and flags the body; sortable tables.
@@ -80,16 +176,44 @@ SCRIPT = """
 """
 
 
-def _cell(v: object) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+def _blank(v: object) -> bool:
+    if v is None or v is pd.NaT or v is pd.NA:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    return isinstance(v, str) and v.strip().lower() in ("nan", "nat", "none", "<na>")
+
+
+def _number(v: float, column: str) -> str:
+    if column in PERCENT_COLUMNS:
+        text = f"{v:.0%}" if abs(v) >= 0.1 else f"{v:.1%}"
+    elif column in POINTS_COLUMNS:
+        text = f"{v * 100:+.1f} pts"
+    elif column in MONEY_COLUMNS:
+        text = f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+    else:
+        text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3f}" if abs(v) < 10 else f"{v:,.1f}"
+    return "0" + text[2:] if text.startswith("-0") and not any(ch in "123456789" for ch in text) else text
+
+
+def _cell(v: object, column: str = "") -> str:
+    if _blank(v):
         return '<td class="t"></td>'
     if isinstance(v, bool):
         return f'<td class="t">{"yes" if v else "no"}</td>'
     if isinstance(v, int):
         return f'<td data-v="{v}">{v:,}</td>'
     if isinstance(v, float):
-        text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3f}" if abs(v) < 10 else f"{v:,.1f}"
-        return f'<td data-v="{v}">{text}</td>'
+        return f'<td data-v="{v}">{_number(v, column)}</td>'
+    if isinstance(v, datetime):  # pd.Timestamp included: minutes at most, the date alone at midnight
+        text = (
+            v.strftime("%Y-%m-%d")
+            if (v.hour, v.minute, v.second) == (0, 0, 0)
+            else v.strftime("%Y-%m-%d %H:%M")
+        )
+        return f'<td class="t">{text}</td>'
+    if isinstance(v, date):
+        return f'<td class="t">{v.isoformat()}</td>'
     if isinstance(v, list | tuple):
         v = ", ".join(map(str, v))
     if hasattr(v, "tolist") and not isinstance(v, str):
@@ -97,31 +221,90 @@ def _cell(v: object) -> str:
     return f'<td class="t">{escape(str(v))}</td>'
 
 
-def table(df: pd.DataFrame, max_rows: int = 50) -> str:
+def label(column: str, currency: str | None = None) -> str:
+    text = COLUMN_LABELS.get(column, column.replace("_", " "))
+    return f"{text} ({currency})" if currency and column in MONEY_COLUMNS else text
+
+
+def table(
+    df: pd.DataFrame, max_rows: int = 50, currency: str | None = None, row_class: str | None = None
+) -> str:
+    """A sortable table with plain column labels (raw name in the title); `row_class` names a column whose
+    value becomes the row's CSS class (e.g. 'control')."""
+    shown = [c for c in df.columns if c != row_class]
     head = "".join(
-        f'<th class="{"t" if not pd.api.types.is_numeric_dtype(df[c]) else ""}">{escape(str(c))}</th>'
-        for c in df.columns
+        f'<th class="{"t" if not pd.api.types.is_numeric_dtype(df[c]) else ""}" '
+        f'title="{escape(DERIVED_FROM.get(str(c), str(c)))}">{escape(label(str(c), currency))}</th>'
+        for c in shown
     )
     rows = []
-    for rec in df.head(max_rows).itertuples(index=False):
-        rows.append("<tr>" + "".join(_cell(v.item() if hasattr(v, "item") else v) for v in rec) + "</tr>")
-    return f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    for rec in df.head(max_rows).to_dict("records"):
+        cls = f' class="{escape(str(rec[row_class]))}"' if row_class and not _blank(rec[row_class]) else ""
+        cells = "".join(_cell(rec[c].item() if hasattr(rec[c], "item") else rec[c], c) for c in shown)
+        rows.append(f"<tr{cls}>{cells}</tr>")
+    return (
+        f'<div class="tw"><table class="sortable"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def _missing(what: str) -> str:
     return f'<p class="note">{escape(what)} is not in this warehouse yet; this section is skipped.</p>'
 
 
+def _absent(text: str) -> str:
+    """An input this source does not have: said plainly, not as a warehouse fault."""
+    return f'<p class="absent">{escape(text)}</p>'
+
+
+def _fmt_date(v: object) -> str:
+    return pd.Timestamp(v).strftime("%Y-%m-%d")
+
+
+def context_line(data: ReportData, *keys: str) -> str:
+    """The context a reader needs for this section, from data.context (missing keys are left out)."""
+    ctx = data.context
+    parts = []
+    for key in keys:
+        if key not in ctx and key != "population":
+            continue
+        if key == "as_of_date":
+            parts.append(f"as of {_fmt_date(ctx[key])}")
+        elif key == "eval_snapshot_date":
+            text = f"evaluated out-of-time on the {_fmt_date(ctx[key])} snapshot"
+            if "eval_customers" in ctx and "eval_base_rate" in ctx:
+                text += f" ({int(ctx['eval_customers']):,} customers, churn rate {float(ctx['eval_base_rate']):.0%})"
+            parts.append(text)
+        elif key == "horizon_days":
+            parts.append(f"churn = no order in the next {int(ctx[key])} days")
+        elif key == "currency":
+            parts.append(f"amounts in {ctx[key]}")
+        elif key == "population" and "customers" in ctx:
+            window = (
+                f"the {int(ctx['lookback_days'])} days" if "lookback_days" in ctx else "the lookback window"
+            )
+            parts.append(
+                f"{int(ctx['customers']):,} customers with an order in {window} before the as-of date"
+            )
+    return f'<p class="ctx-line">{escape(" · ".join(parts))}</p>' if parts else ""
+
+
 def section_models(data: ReportData) -> str:
-    parts = ['<section id="models"><h2>Model comparison: baseline vs enhanced</h2>']
+    parts = [
+        '<section id="models"><h2>Model comparison: baseline vs enhanced</h2>',
+        context_line(data, "eval_snapshot_date", "horizon_days"),
+    ]
     if data.model_caveats:
         parts.append(
             '<ul class="caveats">' + "".join(f"<li>{escape(c)}</li>" for c in data.model_caveats) + "</ul>"
         )
     if data.metrics is not None and len(data.metrics):
         parts.append(
-            "<p>Out-of-time test snapshot. auc_diff_* = ROC-AUC difference to the selected baseline with a "
-            "paired-bootstrap 95% interval; peers are single-column heuristics.</p>" + table(data.metrics)
+            "<p>Measured on a snapshot the models never trained on. ROC-AUC: how well a model ranks churners above "
+            "non-churners (0.5 = chance, 1 = perfect); Brier score and log loss: how close the probabilities are "
+            "to what happened (lower is better); 'vs baseline' = ROC-AUC difference to the behaviour-only model "
+            "with a 95% interval; peers are single-column rules of thumb. Hover a column name for the raw "
+            "column.</p>" + table(data.metrics)
         )
     else:
         parts.append(_missing("ml.churn_model_metrics"))
@@ -158,10 +341,18 @@ def section_models(data: ReportData) -> str:
 
 
 def section_risk(data: ReportData) -> str:
-    parts = ['<section id="risk"><h2>Churn risk at the as-of date</h2>']
+    parts = [
+        '<section id="risk"><h2>Churn risk at the as-of date</h2>',
+        context_line(data, "as_of_date", "horizon_days", "currency", "population"),
+    ]
     if data.risk_tiers is None:
         return "".join(parts) + _missing("rpt_churn_risk / ml.churn_scores") + "</section>"
-    parts.append(table(data.risk_tiers))
+    parts.append(
+        "<p>Tiers are probability bands, so a tier means the same in every month and shop. 'Already lapsed' "
+        "customers have not ordered for far longer than their own usual gap: they have left, and a retention "
+        "action comes too late (a win-back campaign is another matter).</p>"
+    )
+    parts.append(table(data.risk_tiers, currency=data.context.get("currency")))
     h = data.risk_hist
     if h is not None and len(h):
         totals = h.groupby("bin")["customers"].sum().reindex(range(HIST_BINS), fill_value=0)
@@ -184,7 +375,10 @@ def section_risk(data: ReportData) -> str:
 
 
 def section_segments(data: ReportData) -> str:
-    parts = ['<section id="segments"><h2>Customer segments</h2>']
+    parts = [
+        '<section id="segments"><h2>Customer segments</h2>',
+        context_line(data, "as_of_date", "population"),
+    ]
     s = data.segments
     if s is None or not len(s):
         return "".join(parts) + _missing("rpt_segment_summary") + "</section>"
@@ -223,6 +417,13 @@ def section_segments(data: ReportData) -> str:
             "<p>" + "; ".join(info) + " (K chosen by the highest silhouette in the configured range).</p>"
         )
     parts.append(f'<div class="grid">{"".join(charts)}</div>')
+    if "fused" not in set(s["segmentation"]):
+        parts.append(
+            _absent(
+                "Only the RFM segmentation is shown: this source has no activity or text features that vary, "
+                "so a fused segmentation would repeat it."
+            )
+        )
     parts.append(table(s[["segmentation", "segment_id", "segment_name", "top_topics", "segment_persona"]]))
     ct = data.seg_crosstab
     if ct is not None and len(ct):
@@ -285,8 +486,10 @@ def split_notes(crosstab: pd.DataFrame, segments: pd.DataFrame, min_share: float
 def section_topics(data: ReportData) -> str:
     parts = ['<section id="topics"><h2>Complaint topics over time</h2>']
     t = data.topics
-    if t is None or not len(t):
+    if t is None:
         return "".join(parts) + _missing("rpt_complaint_topics") + "</section>"
+    if not len(t):
+        return "".join(parts) + _absent(_no_texts(data)) + "</section>"
     months = sorted(t["month"].unique())
     idx = {m: i for i, m in enumerate(months)}
     top = t.groupby("topic")["mentions"].sum().nlargest(6).index
@@ -306,13 +509,35 @@ def section_topics(data: ReportData) -> str:
     return "".join(parts) + "</section>"
 
 
+def _no_texts(data: ReportData) -> str:
+    rows = data.source_rows
+    missing = [w for w in ("reviews", "support tickets") if rows.get(w) == 0]
+    if len(missing) == 2:
+        return "This source has no reviews or support tickets, so there are no complaint topics to show."
+    if missing:
+        return f"This source has no {missing[0]}, and no complaints in the other texts yet."
+    return "No complaints in this source's reviews and support tickets yet."
+
+
+def _no_effects(data: ReportData) -> str:
+    if data.source_rows.get("interventions") == 0:
+        return (
+            "This source has no interventions (past retention actions with a control group), so no effect can "
+            "be measured yet: the next campaign uses the playbook's assumed effects, and its control group is "
+            "how this shop will measure them."
+        )
+    return "No past intervention has a fully observed 90-day retention window yet."
+
+
 def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -> str:
     parts = [
         '<section id="interventions"><h2>Intervention effects (treated vs control, 90-day retention)</h2>'
     ]
     e = data.effects
-    if e is None or not len(e):
+    if e is None:
         parts.append(_missing("rpt_intervention_effect"))
+    elif not len(e):
+        parts.append(_absent(_no_effects(data)))
     else:
         view = e[e["subgroup_type"] == "all"]
         labels = [f"{r.action} (n={int(r.n_treated) + int(r.n_control):,})" for r in view.itertuples()]
@@ -331,7 +556,9 @@ def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -
                 truth=truth_vals,
             )
         )
-        shown = e.drop(columns=["first_sent_at", "last_sent_at", "effect_se"])
+        shown = e.drop(
+            columns=["first_sent_at", "last_sent_at", "effect_se", "retained_treated", "retained_control"]
+        )
         shown = shown.sort_values(["subgroup_type", "action", "subgroup"])
         if truth is not None and len(truth):
             planted = truth.groupby("action", as_index=False)["planted_effect"].mean()
@@ -341,7 +568,7 @@ def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -
             shown.loc[is_campaign, "planted_effect"] = shown.loc[is_campaign, "subgroup"].map(by_campaign)
             shown.loc[~shown["subgroup_type"].isin(["all", "campaign"]), "planted_effect"] = None
             parts.append(
-                "<p>planted_effect: the effect the synthetic generator built in (truth_campaigns, evaluation "
+                "<p>Planted effect: the effect the synthetic generator built in (truth_campaigns, evaluation "
                 "only); the diamonds in the chart. The warehouse never reads it.</p>"
             )
         main = shown[shown["subgroup_type"].isin(["all", "campaign"])]
@@ -352,51 +579,160 @@ def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -
                 "<details><summary>By RFM segment at the time of sending (stand-in for risk tier; "
                 f"{len(rest)} rows)</summary>{table(rest, max_rows=500)}</details>"
             )
-    if data.queue is not None and len(data.queue):
-        parts.append("<h3>Next campaign queue (within budget)</h3>" + table(data.queue))
     return "".join(parts) + "</section>"
 
 
-def section_risk_list(data: ReportData) -> str:
-    parts = ['<section id="risk-list"><h2>Top of the risk list (by revenue at risk)</h2>']
-    if data.risk_top is None or not len(data.risk_top):
-        return "".join(parts) + _missing("rpt_churn_risk") + "</section>"
-    top = data.risk_top
-    # rpt_churn_risk has every one; ml.churn_scores (models built, reports not yet) lacks segment and action
-    keep = [c for c in RISK_LIST_COLUMNS if c in top]
-    return "".join(parts) + table(top[keep], max_rows=50) + "</section>"
+def _arm_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Control-arm rows read as the control group: no action, cost, effect or expected value."""
+    out = frame.copy()
+    control = out["arm"] == "control"
+    for col in ("unit_cost", "cost", "effect_used", "expected_value"):
+        if col in out:
+            out[col] = out[col].astype("float64").where(~control)
+    for col in ("action", "action_effect"):
+        if col in out:
+            out[col] = out[col].where(~control, "none (held out to measure the effect)")
+    out["row_class"] = out["arm"]
+    out["arm"] = out["arm"].map(ARM_LABELS).fillna(out["arm"])
+    return out
+
+
+def _last_order(days: object, gap: object) -> str:
+    """'42 days ago, usually every 12' against the customer's own gap; 'one order so far' without one."""
+    if _blank(days):
+        return ""
+    text = "1 day ago" if int(days) == 1 else f"{int(days):,} days ago"
+    if _blank(gap):
+        return text + ", one order so far"
+    return text + (f", usually every {float(gap):,.0f}" if float(gap) >= 1 else "")
+
+
+def _action_rows(actions: pd.DataFrame) -> pd.DataFrame:
+    """The action list as a person reads it: last order against the customer's own gap, action with its uplift."""
+    a = actions.copy()
+    a["last_order"] = [
+        _last_order(d, g) for d, g in zip(a["days_since_last_order"], a["usual_order_gap_days"], strict=True)
+    ]
+    a["action_effect"] = [
+        f"{act} ({eff * 100:+.1f} pts, {src})" if pd.notna(eff) else act
+        for act, eff, src in zip(a["action"], a["effect_used"], a["effect_source"], strict=True)
+    ]
+    return _arm_rows(a[list(ACTION_COLUMNS)])
+
+
+def section_actions(data: ReportData) -> str:
+    """Who to act on: the retention queue by expected value saved, the campaign in numbers, and who has lapsed."""
+    parts = [
+        '<section id="risk-list"><h2>Who to act on: the next retention campaign</h2>',
+        context_line(data, "as_of_date", "horizon_days", "currency"),
+    ]
+    currency = data.context.get("currency")
+    a = data.actions
+    if a is None:
+        top = data.risk_top
+        if top is None or not len(top):
+            return "".join(parts) + _missing("rpt_intervention_queue / rpt_churn_risk") + "</section>"
+        keep = [c for c in RISK_LIST_COLUMNS if c in top]  # models built, reports not yet: the raw risk list
+        parts.append(
+            _missing("rpt_intervention_queue")
+            + "<p>Highest revenue at risk instead (no lapsed/active split yet):</p>"
+            + table(top[keep], currency=currency)
+        )
+        return "".join(parts) + "</section>"
+    parts.append(
+        "<p>High- and medium-risk customers who are still active, ranked by the value an action can still save: "
+        "churn probability x spend at risk x the action's retention uplift (measured on past campaigns where "
+        "enough customers back it, else the playbook's assumption) - its cost. A random tenth is held out as "
+        "the control group: they get nothing, so the campaign's effect can be measured.</p>"
+    )
+    if not len(a):
+        parts.append(_absent("No active customer is at high or medium risk: nobody to act on this time."))
+    else:
+        parts.append(table(_action_rows(a), currency=currency, row_class="row_class"))
+    if data.queue is not None and len(data.queue):
+        parts.append(
+            "<h3>The campaign within budget</h3>"
+            + table(_arm_rows(data.queue), currency=currency, row_class="row_class")
+        )
+    lapsed = data.lapsed
+    if lapsed is not None and len(lapsed):
+        n = int(lapsed["customers"].sum())
+        parts.append(
+            f"<h3>Already lapsed: {n:,} high- or medium-risk customers not in the queue</h3>"
+            "<p>No order for far longer than their own usual gap (and at least the churn horizon): a retention "
+            "offer comes too late for them; treat them as a separate win-back audience.</p>"
+            + table(lapsed, currency=currency)
+        )
+    return "".join(parts) + "</section>"
+
+
+def _context_bar(data: ReportData) -> str:
+    ctx = data.context
+    items = []
+    if "as_of_date" in ctx:
+        items.append(f"As of <b>{_fmt_date(ctx['as_of_date'])}</b>")
+    if "eval_snapshot_date" in ctx:
+        items.append(f"evaluated on <b>{_fmt_date(ctx['eval_snapshot_date'])}</b> (out-of-time)")
+    if "horizon_days" in ctx:
+        items.append(f"horizon <b>{int(ctx['horizon_days'])} days</b>")
+    items.append(
+        f"currency <b>{escape(str(ctx['currency']))}</b>" if "currency" in ctx else "currency not stated"
+    )
+    if "customers" in ctx:
+        window = f"{int(ctx['lookback_days'])} days" if "lookback_days" in ctx else "the lookback window"
+        items.append(
+            f"population <b>{int(ctx['customers']):,}</b> customers with an order in the {window} before"
+        )
+    return f'<div class="ctx">{" · ".join(items)}</div>'
+
+
+def _cards(data: ReportData) -> str:
+    if data.risk_tiers is None:
+        return ""
+    currency = data.context.get("currency")
+    cards = []
+    for r in data.risk_tiers.to_dict("records"):
+        rule = (
+            f"<small>{escape(str(r['risk_tier_rule']))}</small>"
+            if not _blank(r.get("risk_tier_rule"))
+            else ""
+        )
+        status = (
+            f"<br>{int(r['active']):,} active, {int(r['lapsed']):,} lapsed"
+            if not _blank(r.get("active"))
+            else ""
+        )
+        rev = (
+            ""
+            if _blank(r["revenue_at_risk"])
+            else f"<br>{r['revenue_at_risk']:,.0f} {currency or ''} at risk"
+        )
+        cards.append(
+            f'<div class="card">{escape(str(r["risk_tier"]))} risk{rule}<b>{int(r["customers"]):,}</b>customers'
+            f"{status}{rev}</div>"
+        )
+    return f'<div class="cards">{"".join(cards)}</div>'
 
 
 def render_html(data: ReportData, truth: pd.DataFrame | None = None, title: str = "Churn report") -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    cards = []
-    if data.risk_tiers is not None:
-        for r in data.risk_tiers.itertuples():
-            rev = (
-                ""
-                if r.revenue_at_risk is None or pd.isna(r.revenue_at_risk)
-                else f"<br>{r.revenue_at_risk:,.0f} at risk"
-            )
-            cards.append(
-                f'<div class="card">{escape(str(r.risk_tier))} risk<b>{int(r.customers):,}</b>customers{rev}</div>'
-            )
     headline = f'<div class="headline">{escape(data.headline)}</div>' if data.headline else ""
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in data.notes)
     body = "".join(
         [
-            f'<section id="summary"><h2>Summary</h2>{headline}<div class="cards">{"".join(cards)}</div>{notes}</section>',
-            section_models(data),
+            f'<section id="summary"><h2>Summary</h2>{headline}{_cards(data)}{notes}</section>',
+            section_actions(data),
             section_risk(data),
+            section_models(data),
             section_segments(data),
             section_topics(data),
             section_interventions(data, truth),
-            section_risk_list(data),
         ]
     )
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
-        f"<body><header><h1>{escape(title)}</h1><p>Generated {now} from the warehouse tables. "
-        "Self-contained: opens offline, no scripts or fonts are loaded from anywhere.</p></header>"
+        f"<body><header><h1>{escape(title)}</h1>{_context_bar(data)}<p>Generated {now} from the warehouse "
+        "tables; self-contained, opens offline.</p></header>"
         f"<main>{body}</main><script>{SCRIPT}</script></body></html>"
     )

@@ -343,7 +343,7 @@ def test_registry_reasons_are_true_and_phrased_against_the_customers_own_history
     assert trend.reason(1.0, {"orders_90d": 0, "orders_prior_90d": 0}) is None  # 0 orders in both quarters
     assert trend.reason(1.5, {"orders_90d": 2, "orders_prior_90d": 1}) is None  # orders went up
     assert trend.reason(0.5, {"orders_90d": 1, "orders_prior_90d": 3}) == (
-        "1 orders in the last 90 days vs 3 in the 90 days before"
+        "1 order in the last 90 days vs 3 in the 90 days before"
     )
     assert REGISTRY["mean_interorder_days"].reason(0.0) is None  # two orders on one day
     assert REGISTRY["mean_interorder_days"].reason(26.4) == "usually orders every 26 days"

@@ -62,7 +62,12 @@ MODELS = (  # model_id, feature_set, model_kind, is_selected, is_champion, roc_a
 def _metrics() -> pd.DataFrame:
     cols = ["model_id", "feature_set", "model_kind", "is_selected", "is_champion", "roc_auc", "pr_auc"]
     return pd.DataFrame([m[:7] for m in MODELS], columns=cols).assign(
-        run_id="r1", split="test", n_rows=400, base_rate=0.3
+        run_id="r1",
+        split="test",
+        n_rows=400,
+        base_rate=0.3,
+        brier=0.2,
+        eval_snapshot_date=pd.Timestamp("2025-10-01"),
     )
 
 
@@ -82,13 +87,25 @@ def _curves() -> pd.DataFrame:
 def make_warehouse(path: Path, n: int = 400) -> Path:
     rng = np.random.default_rng(0)
     p = rng.beta(1.5, 5, n)
-    tier = np.where(p > np.quantile(p, 0.95), "high", np.where(p > np.quantile(p, 0.80), "medium", "low"))
+    tier = np.where(p >= 0.5, "high", np.where(p >= 0.25, "medium", "low"))
+    rule = {
+        "high": "churn probability >= 0.50",
+        "medium": "churn probability 0.25 to 0.50",
+        "low": "p < 0.25",
+    }
     risk = pd.DataFrame(
         {
             "customer_id": [f"c{i}" for i in range(n)],
             "snapshot_date": pd.Timestamp("2026-01-01"),
             "churn_probability": p,
             "risk_tier": tier,
+            "risk_tier_rule": [rule[t] for t in tier],
+            "customer_status": np.where(np.arange(n) % 4 == 0, "lapsed", "active"),
+            "days_since_last_order": np.where(np.arange(n) % 4 == 0, 300, 20),
+            "usual_order_gap_days": np.where(np.arange(n) % 3 == 0, np.nan, 30.0),
+            "horizon_days": 90,
+            "lookback_days": 365,
+            "currency": "GBP",
             "revenue_at_risk": p * rng.gamma(2, 300, n),
             "reason_1": [
                 ["Long since last order", "Negative reviews", "Late deliveries"][i % 3] for i in range(n)
@@ -154,8 +171,25 @@ def make_warehouse(path: Path, n: int = 400) -> Path:
             "ci_high": [0.2, 0.12, 0.4],
         }
     )
+    queue = risk[(risk["risk_tier"] != "low") & (risk["customer_status"] == "active")].copy()
+    queue = queue.sort_values("revenue_at_risk", ascending=False).reset_index(drop=True)
+    queue = queue.assign(
+        queue_rank=np.arange(1, len(queue) + 1),
+        action=np.where(np.arange(len(queue)) % 2, "delivery_voucher", "loyalty_perk"),
+        unit_cost=2.0,
+        effect_used=0.05,
+        effect_source="assumed",
+        expected_value=lambda d: d["revenue_at_risk"] * 0.05 - 2.0,
+        arm=np.where(np.arange(len(queue)) % 10 == 1, "control", "treatment"),
+        is_selected=True,
+    )[
+        ["customer_id", "snapshot_date", "queue_rank", "risk_tier", "churn_probability", "revenue_at_risk"]
+        + ["days_since_last_order", "usual_order_gap_days", "action", "unit_cost", "effect_used"]
+        + ["effect_source", "expected_value", "arm", "is_selected", "horizon_days", "currency"]
+    ]
     con = duckdb.connect(str(path))
     for name, df in {
+        "reports.rpt_intervention_queue": queue,
         "reports.rpt_churn_risk": risk,
         "reports.rpt_segment_summary": seg,
         "ml.customer_segments": cross,
@@ -189,6 +223,95 @@ def test_report_renders_every_section_self_contained(full_warehouse: Path, tmp_p
     assert "RFM segment 1 &#x27;A&#x27; splits: 50% to" in html
 
 
+def test_report_states_its_context_on_every_section(full_warehouse: Path, tmp_path: Path) -> None:
+    html = render_report(db=full_warehouse, out=tmp_path / "r.html", raw_path=tmp_path).read_text()
+    header = html[html.index("<header>") : html.index("</header>")]
+    for fact in (
+        "As of <b>2026-01-01</b>",
+        "evaluated on <b>2025-10-01</b>",
+        "horizon <b>90 days</b>",
+        "currency <b>GBP</b>",
+        "population <b>400</b> customers with an order in the 365 days before",
+    ):
+        assert fact in header, fact
+    assert "position:sticky" in html  # the header stays on screen while scrolling
+    for section in ("risk-list", "risk", "models", "segments"):
+        body = html[html.index(f'<section id="{section}">') :]
+        line = re.search(r'<p class="ctx-line">([^<]*)</p>', body[: body.index("</section>")])
+        assert line, section
+    risk = html[html.index('<section id="risk">') :]
+    assert "as of 2026-01-01 · churn = no order in the next 90 days · amounts in GBP · 400 customers" in risk
+
+
+def test_tiers_say_what_they_mean_and_lapsed_customers_are_not_acted_on(full_warehouse: Path) -> None:
+    with duckdb.connect(str(full_warehouse), read_only=True) as con:
+        data = load_report_data(con)
+    tiers = data.risk_tiers.set_index("risk_tier")
+    assert tiers.loc["high", "risk_tier_rule"] == "churn probability >= 0.50"
+    assert tiers.loc["high", ["active", "lapsed"]].tolist() == [15, 7]
+    page = render_html(data)
+    assert "churn probability &gt;= 0.50" in page and "15 active, 7 lapsed" in page
+    assert "Already lapsed: 40 high- or medium-risk customers not in the queue" in page
+    listed = data.actions["customer_id"]
+    assert data.actions["queue_rank"].is_monotonic_increasing
+    with duckdb.connect(str(full_warehouse), read_only=True) as con:
+        status = con.execute("select customer_id, customer_status from reports.rpt_churn_risk").df()
+    assert set(status.set_index("customer_id").loc[listed, "customer_status"]) == {"active"}
+
+
+def test_control_group_rows_carry_no_cost_or_expected_value(full_warehouse: Path) -> None:
+    with duckdb.connect(str(full_warehouse), read_only=True) as con:
+        data = load_report_data(con)
+    control = data.queue[data.queue["arm"] == "control"]
+    assert len(control) == 1 and control["cost"].isna().all() and control["expected_value"].isna().all()
+    assert control["action"].isna().all()  # one control group, not a row per action
+    page = render_html(data)
+    rows = re.findall(r'<tr class="control">(.*?)</tr>', page)
+    assert rows and all("none (held out to measure the effect)" in r for r in rows)
+    for r in rows:  # no cost, uplift or expected value in a control row: only empty numeric cells
+        assert "pts" not in r and "<td>" not in r and 'data-v="2.0"' not in r
+
+
+def test_tables_use_plain_labels_keep_raw_names_and_never_show_nan_or_microseconds() -> None:
+    from python_jobs.report.render import table
+
+    frame = pd.DataFrame(
+        {
+            "brier": [0.123, np.nan],
+            "auc_diff_ci_low": [-0.00001, 0.02],
+            "last_complaint_at": [pd.Timestamp("2025-03-04 05:06:07.123456"), pd.NaT],
+            "note": ["nan", None],
+            "churn_probability": [0.853, 0.05],
+            "effect": [0.114, pd.NA],
+        }
+    )
+    html = table(frame.astype({"effect": "object"}))
+    assert '<th class="" title="brier">Brier score (lower = better)</th>' in html
+    assert 'title="auc_diff_ci_low">vs baseline, 95% CI low<' in html
+    assert "2025-03-04 05:06<" in html and ".123456" not in html and ":07" not in html
+    for bad in ("NaT", "nan", "None", "<NA>", "-0.000"):
+        assert bad not in html.replace('title="', ""), bad
+    assert ">85%<" in html and ">+11.4 pts<" in html
+
+
+def test_missing_inputs_are_said_as_what_this_source_lacks(tmp_path: Path) -> None:
+    """A source without reviews, tickets or interventions: the sections say so instead of 'not built yet'."""
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        create_contracted(con, "reports.rpt_complaint_topics", pd.DataFrame({"topic": []}))
+        create_contracted(con, "reports.rpt_intervention_effect", pd.DataFrame({"action": []}))
+        con.execute("create schema marts")
+        for t in ("fct_reviews", "fct_support_tickets", "fct_interventions"):
+            con.execute(f"create table marts.{t} (id varchar)")
+        page = render_html(load_report_data(con))
+    topics = page[page.index('<section id="topics">') :]
+    effects = page[page.index('<section id="interventions">') :]
+    assert "This source has no reviews or support tickets" in topics[: topics.index("</section>")]
+    assert "This source has no interventions" in effects[: effects.index("</section>")]
+    for section in (topics[: topics.index("</section>")], effects[: effects.index("</section>")]):
+        assert "not in this warehouse" not in section
+
+
 def test_report_degrades_on_an_empty_warehouse(tmp_path: Path) -> None:
     db = tmp_path / "empty.duckdb"
     duckdb.connect(str(db)).close()
@@ -213,8 +336,11 @@ def test_headline_text(full_warehouse: Path) -> None:
     con = duckdb.connect(str(full_warehouse), read_only=True)
     text = headline_text(con)
     con.close()
-    assert text.startswith("High churn risk: 20 customers")
-    assert "Top drivers: sessions_30d (20);" in text
+    assert text.startswith("High churn risk (churn probability >= 0.50 within 90 days): 22 customers, ")
+    assert "GBP revenue at risk" in text and "; 15 still active, 7 already lapsed." in text
+    assert "Top drivers: sessions_30d (22);" in text
+    assert "Next campaign: 102 active customers at risk, cost 204 GBP" in text
+    assert "12 more held out as the control group." in text
     assert "Best action: delivery_voucher" in text
 
 
@@ -310,9 +436,12 @@ def test_report_renders_from_a_warehouse_dbt_built(e2e_world: Path) -> None:
     assert data.notes == []
     assert set(data.available()) == {
         "metrics", "curves", "risk_hist", "risk_tiers", "risk_top", "segments", "seg_crosstab", "topics",
-        "effects", "queue",
+        "effects", "queue", "actions", "lapsed",
     }  # fmt: skip
-    assert data.headline.startswith("High churn risk: ")
+    assert {"as_of_date", "eval_snapshot_date", "horizon_days", "lookback_days", "customers"} <= set(
+        data.context
+    )
+    assert data.headline.startswith("High churn risk (churn probability >= 0.50 within ")
     html = (e2e_world / "report.html").read_text()
     for section in ("models", "risk", "segments", "topics", "interventions", "risk-list"):
         assert f'id="{section}"' in html
