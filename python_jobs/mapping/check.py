@@ -35,9 +35,10 @@ from python_jobs.mapping.spec import ContractTable, Mapping, TableSpec, project_
 # The column whose range is the data's history (the snapshot spine is built from it).
 EVENT_COLUMNS = {"orders": "ordered_at", "transactions": "invoiced_at"}
 DATE_FORMATS = (
-    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y", "%m/%d/%Y",
-    "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%Y/%m/%d %H:%M", "%Y/%m/%d",
-    "%m/%d/%Y %I:%M %p", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%Y%m%d",
+    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S.%f",
+    "%m/%d/%Y %H:%M:%S.%f", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S.%f",
+    "%d.%m.%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%m/%d/%Y %I:%M %p", "%d %b %Y",
+    "%d %B %Y", "%b %d, %Y", "%Y%m%d",
 )  # fmt: skip
 REASON_FIX = {
     "unparseable_value": "a value did not parse (quarantine detail names the column): fix the export or the "
@@ -133,8 +134,12 @@ def _missing_file(spec: TableSpec, table: ContractTable, raw_path: Path) -> Prob
 
 
 def _suggest_date_formats(con: duckdb.DuckDBPyConnection, select_sql: str, column: str) -> list[str]:
-    """Formats from DATE_FORMATS that parse every one of up to 200 sampled non-empty values."""
-    sample = f"select {quote(column)} as v from ({select_sql}) where {quote(column)} is not null limit 200"
+    """Formats from DATE_FORMATS that parse every one of 200 randomly sampled non-empty values (several when
+    day and month cannot be told apart)."""
+    sample = (
+        f"select {quote(column)} as v from ({select_sql}) where {quote(column)} is not null "
+        "using sample reservoir(200 rows) repeatable (1)"
+    )
     found = []
     for fmt in DATE_FORMATS:
         ok = con.execute(
@@ -405,7 +410,7 @@ def _staging_pass(result: CheckResult, work_dir: Path, dbt_vars: dict[str, Any])
     }
     try:
         run_dbt(
-            ["run", "--quiet", "--select", "+int_snapshot_spine", f"stg_{system}__quarantine"],
+            ["run", "--quiet", "--select", "+int_snapshot_spine", f"+stg_{system}__quarantine"],
             vars=dbt_vars,
             env=env,
         )
