@@ -73,8 +73,8 @@ def _campaign_line(con: duckdb.DuckDBPyConnection) -> str | None:
     if not treated:
         return None
     return (
-        f"Next campaign: {treated:,} active customers at risk, cost {money(cost, currency)}, expected value "
-        f"saved {money(value, currency)}; {control:,} more held out as the control group."
+        f"Next campaign: {treated:,} active customers at risk, cost {money(cost, currency)}, expected value saved "
+        f"after costs {money(value, currency)}; {control:,} more held out as the control group."
     )
 
 

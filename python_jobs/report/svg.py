@@ -103,7 +103,7 @@ def _legend(labels: Sequence[str], w: int = W, colors: Sequence[str] = PALETTE) 
     out = []
     x = w - M["r"] - 4
     for i, label in reversed(list(enumerate(labels))):
-        width = 14 + 6.2 * len(label)
+        width = 14 + 7.0 * len(label)
         x -= width
         out.append(
             f'<rect x="{x:.0f}" y="22" width="10" height="10" fill="{colors[i % len(colors)]}"/>'
@@ -113,14 +113,14 @@ def _legend(labels: Sequence[str], w: int = W, colors: Sequence[str] = PALETTE) 
 
 
 def _legend_width(labels: Sequence[str]) -> float:
-    return sum(14 + 6.2 * len(lab) for lab in labels)
+    return sum(14 + 7.0 * len(lab) for lab in labels)
 
 
 def _legend_rows(labels: Sequence[str], y0: float, w: int = W) -> tuple[str, int]:
     """Legend wrapped left to right under the chart; returns the SVG and the height it needs."""
     out, x, y = [], float(M["l"]), y0
     for i, label in enumerate(labels):
-        width = 14 + 6.2 * len(label)
+        width = 14 + 7.0 * len(label)
         if x + width > w - M["r"] and x > M["l"]:
             x, y = float(M["l"]), y + 15
         out.append(
