@@ -6,3 +6,13 @@
     {{ return('coalesce(cast(sum(cast(' ~ expression ~ ' as decimal(38, ' ~ scale ~ '))) as '
         ~ 'double precision), 0)') }}
 {% endmacro %}
+
+{#-
+    avg() of a floating-point expression as an exact decimal sum over the count of non-null values (null when
+    there are none): a mean that is bit-identical whatever order parallel threads add the rows in, so two builds
+    of the same data give the same feature and the same training fingerprint.
+-#}
+{% macro exact_avg(expression, scale=6) %}
+    {{ return('cast(sum(cast(' ~ expression ~ ' as decimal(38, ' ~ scale ~ '))) as double precision) / '
+        ~ 'nullif(count(' ~ expression ~ '), 0)') }}
+{% endmacro %}

@@ -124,11 +124,11 @@ aggregated as (
         sum(case when source = 'ticket' and in_window then 1 else 0 end) as tickets_90d,
         sum(case when source = 'ticket' then 1 else 0 end) as tickets_lifetime,
         sum(case when sentiment is not null then 1 else 0 end) as tagged_texts,
-        avg(sentiment) as mean_sentiment,
-        avg(case when in_window then sentiment end) as mean_sentiment_90d,
+        {{ exact_avg('sentiment') }} as mean_sentiment,
+        {{ exact_avg('case when in_window then sentiment end') }} as mean_sentiment_90d,
         min(sentiment) as min_sentiment,
         max(case when sentiment is not null and recency_rank = 1 then sentiment end) as last_sentiment,
-        avg(case when sentiment_label = 'negative' then 1.0 when sentiment_label is not null then 0.0 end)
+        {{ exact_avg("case when sentiment_label = 'negative' then 1.0 when sentiment_label is not null then 0.0 end") }}
             as negative_share,
         min(case when sentiment_label = 'negative' then age_days end) as days_since_last_negative,
         max(case when churn_intent then 1 else 0 end) as churn_intent_lifetime,
