@@ -1,6 +1,6 @@
 {#-
-    Post-hook of int_snapshot_spine: stop the build with a clear message when the data's history is too short for
-    the chosen horizon, i.e. the spine has no evaluation snapshot ('test') or fewer than var('min_train_snapshots')
+    Post-hook of churn_training_set (and `dbt run-operation require_history` in `churn check`, after the spine):
+    stop with a clear message when the data's history is too short for the chosen horizon to fit a model, i.e. the spine has no evaluation snapshot ('test') or fewer than var('min_train_snapshots')
     training snapshots (their horizons must close by the evaluation snapshot, whose own horizon must close by the
     as-of date). The minimum history named is first order -> last order, with the spine's default start (first
     order + 30 days, rounded up to a month start): about 60 + (min_train_snapshots - 1) * 31 * snapshot_months
@@ -16,7 +16,7 @@
     {%- set row = run_query(
         "select count(*) filter (where split = 'train'), count(*) filter (where split = 'test'),"
         ~ " cast(min(snapshot_date) as varchar), cast(max(snapshot_date) as varchar),"
-        ~ " cast(max(eval_snapshot_date) as varchar) from " ~ this
+        ~ " cast(max(eval_snapshot_date) as varchar) from " ~ ref('int_snapshot_spine')
     ).rows[0] -%}
     {%- if row[1] == 0 or row[0] < min_train -%}
         {%- set minimum = 60 + (min_train - 1) * 31 * step + 2 * horizon -%}

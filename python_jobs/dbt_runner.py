@@ -35,8 +35,14 @@ def run_dbt(
         cli += ["--vars", json.dumps(dict(vars))]
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
+    logged_errors: list[str] = []  # what dbt logged at error level (run-operation results carry no message)
+
+    def collect(event: Any) -> None:
+        if event.info.level == "error" and event.info.msg:
+            logged_errors.append(str(event.info.msg))
+
     try:
-        res = dbtRunner().invoke(cli)
+        res = dbtRunner(callbacks=[collect]).invoke(cli)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -49,7 +55,8 @@ def run_dbt(
         failed = [
             f"{r.node.unique_id}: {r.message}"
             for r in (res.result or [])
-            if getattr(r, "status", None) in ("error", "fail", "runtime error")
+            if getattr(r, "status", None) in ("error", "fail", "runtime error") and hasattr(r, "node")
         ]
-        raise DbtError(f"dbt {' '.join(args)} failed:\n  " + "\n  ".join(failed or ["see logs/dbt.log"]))
+        detail = failed or logged_errors[-1:] or ["see logs/dbt.log"]
+        raise DbtError(f"dbt {' '.join(args)} failed:\n  " + "\n  ".join(detail))
     return res.result

@@ -9,9 +9,7 @@
       and the voice PCs): 'test' = the evaluation snapshot, var('eval_snapshot_date') or the latest observed one;
       'train' = observed horizon closed by the evaluation snapshot (horizon_end_date <= it), inside
       [var('train_start_date'), var('train_end_date')]; 'score' = the as-of snapshot; null = not used.
-    Too short a history for the horizon stops the build here, naming the minimum (macro require_history).
 -#}
-{{ config(post_hook="{{ require_history() }}") }}
 {%- set horizon = var('churn_horizon_days') %}
 {%- set step = var('snapshot_months') %}
 

@@ -5,7 +5,10 @@
     Point-in-time evidence: orders_max_event_at, sessions_max_event_at, voice_max_event_at and
     interventions_max_event_at are the latest events the order, visit, text and exposure features aggregated; feature_max_event_at is the greatest of them. Tests and the Python guard require
     them to be strictly before snapshot_date.
+    Too short a history for the horizon (no evaluation snapshot, too few training snapshots) stops the build here,
+    naming the minimum (macro require_history), instead of failing later in the model fit.
 -#}
+{{ config(post_hook="{{ require_history() }}") }}
 {%- set lookback = var('lookback_days') %}
 {%- set horizon = var('churn_horizon_days') %}
 

@@ -414,6 +414,7 @@ def _staging_pass(result: CheckResult, work_dir: Path, dbt_vars: dict[str, Any])
             vars=dbt_vars,
             env=env,
         )
+        run_dbt(["run-operation", "--quiet", "require_history"], vars=dbt_vars, env=env)
     except DbtError as exc:
         result.problems.append(Problem("error", _dbt_message(exc), "", None))
     if not db.exists():
