@@ -220,7 +220,7 @@ def test_too_short_a_history_names_the_minimum(world: Path, tmp_path: Path) -> N
     result = run_check(parse_mapping(None), raw, tmp_path / "work", {"max_valid_date": "2030-01-01"})
     (error,) = result.errors
     assert "Too little history for a 90-day churn horizon" in error.message
-    assert "at least about 271 days" in error.message and "churn_horizon_days" in error.message
+    assert "302 days from the first to the last order are always enough" in error.message and "churn_horizon_days" in error.message
 
 
 def test_mapping_file_errors_are_named() -> None:
