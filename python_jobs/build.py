@@ -19,6 +19,7 @@ import click
 
 from python_jobs import config, warehouse
 from python_jobs.dbt_runner import run_dbt
+from python_jobs.mapping.commands import check_export, export_options
 from python_jobs.publish import build_and_publish
 
 log = logging.getLogger(__name__)
@@ -145,21 +146,12 @@ def build_from_export(
     The warehouse is warehouse/<mapping name>.duckdb (env CHURN_DUCKDB_PATH wins); the check's contract-shaped
     files, scratch build and the model artifacts live in the folder of the same name beside it.
     """
-    from python_jobs.mapping import MappingError, load_mapping, run_check
-
-    try:
-        mapping = load_mapping(mapping_file)
-    except MappingError as exc:
-        raise click.ClickException(str(exc)) from exc
-    db = mapping.warehouse_path()
-    work = db.with_suffix("")
-    click.echo(
-        f"Checking {raw_path} through {mapping_file or 'the raw contract'} ({mapping.source_system}) ..."
-    )
-    result = run_check(mapping, raw_path, work, dict(cli_vars or {}))
-    click.echo(result.format())
+    result = check_export(mapping_file, raw_path, dict(cli_vars or {}))
     if result.errors:
         raise click.ClickException("churn check found errors: nothing was built.")
+    mapping = result.mapping
+    db = mapping.warehouse_path()
+    work = db.with_suffix("")
     dbt_vars = mapping.dbt_vars(dict(cli_vars or {}))
     env = {
         "CHURN_RAW_PATH": str(result.raw_dir),
@@ -174,22 +166,7 @@ def build_from_export(
 
 
 @click.command()
-@click.option(
-    "--mapping",
-    "mapping_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Mapping file describing your export (examples/mappings/template.yml). Needs --raw-path.",
-)
-@click.option(
-    "--raw-path",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of the exported files; the mapping's file names resolve against it.",
-)
-@click.option(
-    "--vars", "vars_json", default="{}", help="dbt vars as JSON, e.g. '{\"churn_horizon_days\": 60}'."
-)
+@export_options(raw_path_required=False)
 @click.option(
     "--full-refresh", is_flag=True, help="Rebuild incremental models (the LLM cache still applies)."
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from click.testing import CliRunner
 from conftest import REPO_ROOT, dbt_env, shared_data
 
@@ -101,6 +102,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return raw
 
 
+def write_files(world: Path, raw: Path, files: dict[str, str]) -> Path:
+    """Write each file (name -> a select over the world's customers, orders and reviews) into raw."""
+    raw.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        for table in ("customers", "orders", "reviews"):
+            con.execute(f"create view {table} as select * from '{world}/{table}.parquet'")
+        for name, select in files.items():
+            con.execute(
+                f"copy ({select}) to '{raw / name}' ({'header' if name.endswith('.csv') else 'format parquet'})"
+            )
+    return raw
+
+
 def messages(problems: list[Problem], level: str = "error") -> list[str]:
     return [p.format() for p in problems if p.level == level]
 
@@ -139,17 +153,15 @@ def test_csv_export_builds_through_a_mapping_like_the_contract_files(
 def test_bad_inputs_get_one_clear_message_each(world: Path, tmp_path: Path) -> None:
     """Missing columns, text in a number column, a missing file and an empty table: one message each, naming its
     table, column and file, with what to do, all in one run."""
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    with duckdb.connect() as con:
-        con.execute(
-            f"copy (select customer_id as cust, signup_at from '{world}/customers.parquet') to '{raw}/customers.parquet'"
-        )
-        con.execute(
-            f"copy (select order_id, customer_id, ordered_at, status, 'n/a' as amount from '{world}/orders.parquet') "
-            f"to '{raw}/orders.csv' (header)"
-        )
-        con.execute(f"copy (select * from '{world}/reviews.parquet' limit 0) to '{raw}/reviews.parquet'")
+    raw = write_files(
+        world,
+        tmp_path / "raw",
+        {
+            "customers.parquet": "select customer_id as cust, signup_at from customers",
+            "orders.csv": "select order_id, customer_id, ordered_at, status, 'n/a' as amount from orders",
+            "reviews.parquet": "select * from reviews limit 0",
+        },
+    )
     mapping = parse_mapping(
         {
             "tables": {
@@ -181,14 +193,15 @@ def test_bad_inputs_get_one_clear_message_each(world: Path, tmp_path: Path) -> N
 
 
 def test_csv_beside_a_missing_parquet_and_text_in_some_numbers(world: Path, tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    with duckdb.connect() as con:
-        con.execute(f"copy (select * from '{world}/customers.parquet') to '{raw}/customers.csv' (header)")
-        con.execute(
-            f"copy (select * replace (case when row_number() over () % 10 = 0 then 'twelve' "
-            f"else cast(amount as varchar) end as amount) from '{world}/orders.parquet') to '{raw}/orders.parquet'"
-        )
+    raw = write_files(
+        world,
+        tmp_path / "raw",
+        {
+            "customers.csv": "select * from customers",
+            "orders.parquet": "select * replace (case when row_number() over () % 10 = 0 then 'twelve' "
+            "else cast(amount as varchar) end as amount) from orders",
+        },
+    )
     result = run_check(parse_mapping(None), raw, tmp_path / "work", staging=False)
     (error,) = result.errors
     assert (error.table, error.file) == ("customers", "customers.parquet")
@@ -202,25 +215,28 @@ def test_csv_beside_a_missing_parquet_and_text_in_some_numbers(world: Path, tmp_
 def test_a_day_first_date_without_a_format_names_the_format(world: Path, tmp_path: Path) -> None:
     mapping_file = write_csv_export(world, tmp_path)
     text = mapping_file.read_text().replace('date_format: ["%d/%m/%Y %H:%M:%S.%f", "%d/%m/%Y"]', "")
-    mapping = parse_mapping(__import__("yaml").safe_load(text))
+    mapping = parse_mapping(yaml.safe_load(text))
     result = run_check(mapping, tmp_path, tmp_path / "work", staging=False)
     (error,) = [p for p in result.errors if p.column == "ordered_at"]
     assert "mistyped column" in error.message and "'%d/%m/%Y %H:%M:%S.%f'" in error.fix
 
 
 def test_too_short_a_history_names_the_minimum(world: Path, tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    with duckdb.connect() as con:
-        con.execute(f"copy (select * from '{world}/customers.parquet') to '{raw}/customers.parquet'")
-        con.execute(
-            f"copy (select * from '{world}/orders.parquet' where ordered_at < date '2024-07-01') "
-            f"to '{raw}/orders.parquet'"
-        )
+    raw = write_files(
+        world,
+        tmp_path / "raw",
+        {
+            "customers.parquet": "select * from customers",
+            "orders.parquet": "select * from orders where ordered_at < date '2024-07-01'",
+        },
+    )
     result = run_check(parse_mapping(None), raw, tmp_path / "work", {"max_valid_date": "2030-01-01"})
     (error,) = result.errors
     assert "Too little history for a 90-day churn horizon" in error.message
-    assert "302 days from the first to the last order are always enough" in error.message and "churn_horizon_days" in error.message
+    assert (
+        "302 days from the first to the last order are always enough" in error.message
+        and "churn_horizon_days" in error.message
+    )
 
 
 def test_mapping_file_errors_are_named() -> None:
