@@ -308,11 +308,14 @@ def check_table(
     try:
         columns = file_columns(con, reader)
     except duckdb.Error as exc:
+        unicode = "unicode" in str(exc).lower() or "utf" in str(exc).lower()
         return [
             Problem(
                 "error",
                 f"cannot read the file: {str(exc).splitlines()[0]}",
-                "check it is a valid CSV/Parquet; for CSV set formats.csv options (delim, quote, encoding)",
+                f"the file is not UTF-8: set tables.{spec.name}.formats.csv.encoding (e.g. latin-1)"
+                if unicode
+                else "check it is a valid CSV/Parquet; for CSV set formats.csv options (delim, quote, encoding)",
                 spec.name,
                 file=label,
             )

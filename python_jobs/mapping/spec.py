@@ -23,6 +23,7 @@ A contract column not listed is taken from a file column of the same name (any c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,8 +214,13 @@ def parse_mapping(doc: dict[str, Any] | None, name: str = "churn", path: Path | 
             csv=top_csv | dict(fmt.get("csv") or {}),
             listed=tname in listed,
         )
+    warehouse_name = str(doc.get("name") or name)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", warehouse_name):
+        raise MappingError(
+            f"{where}: name {warehouse_name!r} must be letters, digits, '_', '.' or '-' (a file name)"
+        )
     return Mapping(
-        name=str(doc.get("name") or name),
+        name=warehouse_name,
         source_system=system,
         tables=tables,
         contract=contract,

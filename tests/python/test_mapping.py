@@ -246,6 +246,37 @@ def test_mapping_file_errors_are_named() -> None:
         parse_mapping({"tables": {"orders": {"columns": {"total": "x"}}}})
     with pytest.raises(MappingError, match="source_system"):
         parse_mapping({"source_system": "shopify"})
+    with pytest.raises(MappingError, match="file name"):
+        parse_mapping({"name": "../shop"})
+
+
+def test_a_latin1_csv_is_named_with_the_encoding_to_set(tmp_path: Path) -> None:
+    (tmp_path / "customers.csv").write_bytes(
+        "customer_id,signup_at,country\nC1,2024-01-01,Espa\xf1a\n".encode("latin-1")
+    )
+    mapping = parse_mapping({"tables": {"customers": {"file": "customers.csv"}}})
+    problems = [
+        p
+        for p in run_check(mapping, tmp_path, tmp_path / "work", staging=False).errors
+        if p.table == "customers"
+    ]
+    assert len(problems) == 1 and "encoding" in problems[0].fix
+    latin = parse_mapping(
+        {"tables": {"customers": {"file": "customers.csv", "formats": {"csv": {"encoding": "latin-1"}}}}}
+    )
+    assert not [
+        p
+        for p in run_check(latin, tmp_path, tmp_path / "work", staging=False).errors
+        if p.table == "customers"
+    ]
+
+
+def test_no_workplace_paths_in_the_product() -> None:
+    """The product never points at this team's shared folder: users download the public data themselves."""
+    files = [REPO_ROOT / "dbt_project.yml", REPO_ROOT / "README.md", REPO_ROOT / "Makefile"]
+    files += [*(REPO_ROOT / "python_jobs").rglob("*.py"), *(REPO_ROOT / "examples").rglob("*.yml")]
+    files += [*(REPO_ROOT / "models").rglob("*.yml"), *(REPO_ROOT / "models").rglob("*.sql")]
+    assert [str(f) for f in files if "../shared" in f.read_text(encoding="utf-8")] == []
 
 
 def test_example_mappings_load() -> None:
