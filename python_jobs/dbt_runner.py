@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -18,6 +19,24 @@ class DbtError(RuntimeError):
     pass
 
 
+# What the dbt Python models import. dbt runs models in threads, and two threads importing scikit-learn at once
+# can see a partially initialised module ("cannot import name 'clone' from partially initialized module
+# 'sklearn.base'", seen on an Online Retail build): import them once, before dbt's threads start.
+PYTHON_MODEL_IMPORTS = (
+    "python_jobs.churn.adapter",
+    "python_jobs.segments",
+    "python_jobs.text.enrich",
+    "python_jobs.text.runs",
+    "python_jobs.text.voice",
+    "python_jobs.text.weak_registry",
+)
+
+
+def preimport_python_models() -> None:
+    for name in PYTHON_MODEL_IMPORTS:
+        importlib.import_module(name)
+
+
 def run_dbt(
     args: Sequence[str],
     vars: Mapping[str, Any] | None = None,
@@ -30,6 +49,7 @@ def run_dbt(
     """
     from dbt.cli.main import dbtRunner
 
+    preimport_python_models()
     cli = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     if vars:
         cli += ["--vars", json.dumps(dict(vars))]
