@@ -25,6 +25,11 @@ segments as (
     select * from {{ ref('customer_segments') }}
 ),
 
+evaluation as (
+    select max(eval_snapshot_date) as eval_snapshot_date
+    from {{ ref('churn_model_metrics') }}
+),
+
 history as (
     select
         customer_id,
@@ -173,9 +178,11 @@ select
     cast(matched.rule_id as varchar) as action_rule_id,
     cast(scores.model_id as varchar) as model_id,
     cast({{ horizon }} as integer) as horizon_days,
+    cast(evaluation.eval_snapshot_date as date) as eval_snapshot_date,
     cast({{ var('lookback_days', 365) }} as integer) as lookback_days,
     cast({{ "'" ~ currency ~ "'" if currency else 'null' }} as varchar) as currency
 from scores
+cross join evaluation
 left join history
     on scores.customer_id = history.customer_id
 left join segments
