@@ -212,6 +212,16 @@ def test_csv_beside_a_missing_parquet_and_text_in_some_numbers(world: Path, tmp_
     assert "unparseable_value" in warning.message
 
 
+def test_an_empty_required_table_is_an_error(world: Path, tmp_path: Path) -> None:
+    raw = write_files(
+        world,
+        tmp_path / "raw",
+        {"customers.parquet": "select * from customers", "orders.parquet": "select * from orders limit 0"},
+    )
+    (error,) = run_check(parse_mapping(None), raw, tmp_path / "work").errors
+    assert (error.table, error.file) == ("orders", "orders.parquet") and "empty table" in error.message
+
+
 def test_a_day_first_date_without_a_format_names_the_format(world: Path, tmp_path: Path) -> None:
     mapping_file = write_csv_export(world, tmp_path)
     text = mapping_file.read_text().replace('date_format: ["%d/%m/%Y %H:%M:%S.%f", "%d/%m/%Y"]', "")
