@@ -1,0 +1,143 @@
+"""Fit a run: per feature set, choose a candidate on time folds, fit it, calibrate it out-of-time, evaluate."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from threadpoolctl import threadpool_limits
+
+from python_jobs.churn import evaluate, guards, registry, selection
+from python_jobs.churn.features import FEATURE_SETS, FeatureSelection, FeatureSpec, select_features, to_matrix
+from python_jobs.churn.fitted import ChurnRun, FittedModel
+from python_jobs.churn.pipelines import make_pipeline
+from python_jobs.churn.settings import KEYS, LABEL, Settings
+from python_jobs.churn.splits import cap_rows, run_id_for, split_rows, training_window
+from python_jobs.churn.tables import model_rows
+
+log = logging.getLogger(__name__)
+
+
+def fit_feature_set(
+    train: pd.DataFrame,
+    feature_sel: FeatureSelection,
+    folds: list[selection.Fold],
+    settings: Settings,
+    fingerprint: str,
+    window: dict[str, str],
+) -> tuple[dict[str, FittedModel], pd.DataFrame, str]:
+    X = to_matrix(train, feature_sel.columns)
+    y = train[LABEL].astype(int).to_numpy()
+    sel = selection.select(X, y, folds, settings.candidates, settings.seed, settings.max_fold_rows)
+    reference = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
+    fitted: dict[str, FittedModel] = {}
+    # The model that scores is the one that is calibrated: fitted on every training snapshot but the latest,
+    # then frozen, sigmoid-calibrated and its threshold chosen on the latest, which it never saw (out-of-time).
+    fit_idx, cal_idx = selection.calibration_split(train["snapshot_date"], y, folds)
+    for kind, cand in sel.best.items():
+        pipeline = make_pipeline(cand, settings.seed).fit(X[fit_idx], y[fit_idx])
+        calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
+        calibrated.fit(X[cal_idx], y[cal_idx])
+        threshold = evaluate.choose_threshold(y[cal_idx], calibrated.predict_proba(X[cal_idx])[:, 1])
+        model_id = registry.stable_hash(
+            {
+                "fingerprint": fingerprint,
+                "window": window,
+                "feature_set": feature_sel.feature_set,
+                "features": feature_sel.columns,
+                "params": cand.as_dict(),
+                "seed": settings.seed,
+                "code": registry.code_version(),
+            }
+        )
+        fitted[kind] = FittedModel(
+            model_id=model_id,
+            feature_set=feature_sel.feature_set,
+            candidate=cand,
+            columns=feature_sel.columns,
+            pipeline=pipeline,
+            calibrated=calibrated,
+            threshold=threshold,
+            reference=reference,
+            val_roc_auc=sel.val_auc(kind),
+        )
+    scores = sel.scores.assign(feature_set=feature_sel.feature_set)
+    return fitted, scores, sel.best_kind
+
+
+def fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings | None = None) -> ChurnRun:
+    settings = settings or Settings()
+    with threadpool_limits(limits=settings.n_threads):
+        return _fit(frame, specs, settings)
+
+
+def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> ChurnRun:
+    # A canonical row order: whatever order the warehouse returns rows in, the fit is the same.
+    frame = frame.sort_values(KEYS, kind="stable").reset_index(drop=True)
+    guards.check_point_in_time(frame)
+    parts = split_rows(frame)
+    guards.check_unlabelled(frame[frame["split"] == "score"])
+    if parts["train"].empty or parts["test"].empty:
+        raise ValueError(
+            "need labelled train and test rows (check the snapshot spine and eval_snapshot_date)"
+        )
+    run_id, fingerprint = run_id_for(frame, specs, settings)
+    window = training_window(parts)
+    train = cap_rows(parts["train"], settings.max_train_rows, settings.seed)
+    test = parts["test"]
+    folds = selection.time_folds(
+        train["snapshot_date"],
+        train["horizon_end_date"],
+        train[LABEL].astype(int).to_numpy(),
+        train["customer_id"],
+        settings.n_folds,
+    )
+    selections = {fs: select_features(train, specs, fs) for fs in FEATURE_SETS}
+    notes: dict[str, str] = {"validation_schemes": ",".join(sorted({f.scheme for f in folds}))}
+    models: dict[tuple[str, str], FittedModel] = {}
+    val_parts, selected = [], {}
+    feature_sets = list(FEATURE_SETS)
+    if selections["enhanced"].columns == selections["baseline"].columns:
+        # No usable text features: an "enhanced" model would be the baseline model again. Publish the baseline
+        # only and say why, rather than two identical rows and curves.
+        feature_sets.remove("enhanced")
+        notes["enhanced"] = (
+            "no usable text features (no reviews or tickets, or none before the snapshots): enhanced would equal "
+            "baseline, so only the baseline is fitted and published"
+        )
+    for fs in feature_sets:
+        fitted, val, best_kind = fit_feature_set(train, selections[fs], folds, settings, fingerprint, window)
+        models.update({(fs, k): m for k, m in fitted.items()})
+        val_parts.append(val)
+        selected[fs] = best_kind
+    champion = max(((fs, selected[fs]) for fs in feature_sets), key=lambda key: models[key].val_roc_auc)
+    metrics, curves = model_rows(models, test, selected, champion, settings)
+    metrics.insert(0, "run_id", run_id)
+    metrics["eval_snapshot_date"] = window["test_snapshot"]
+    metrics["train_start_date"] = window["train_start"]
+    metrics["train_end_date"] = window["train_end"]
+    curves.insert(0, "run_id", run_id)
+    log.info(
+        "run %s champion %s; test metrics:\n%s",
+        run_id,
+        champion,
+        metrics[["feature_set", "model_kind", "roc_auc", "pr_auc", "top_decile_lift"]].round(4),
+    )
+    return ChurnRun(
+        run_id=run_id,
+        fingerprint=fingerprint,
+        window=window,
+        settings=settings,
+        specs=specs,
+        selections=selections,
+        models=models,
+        selected=selected,
+        champion=champion,
+        metrics=metrics,
+        curves=curves,
+        validation=pd.concat(val_parts, ignore_index=True),
+        notes=notes,
+    )

@@ -1,0 +1,63 @@
+"""Score customers with a run's champion: calibrated probability, tier, revenue at risk and reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from python_jobs.churn.features import to_matrix
+from python_jobs.churn.fitted import ChurnRun
+from python_jobs.churn.reasons import REASON_COLUMNS, contributions, top_reasons
+from python_jobs.churn.scoring import revenue_at_risk, risk_tiers, tier_rules
+from python_jobs.churn.settings import KEYS, LABEL, SPEND_RATE, Settings
+
+
+def score(run: ChurnRun, rows: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """One row per customer: calibrated probability, tier, revenue at risk and reasons from the champion.
+
+    Labels are dropped before anything is computed: as_of scores cannot depend on them. Tier settings and
+    threads come from `settings` (default: the run's), so changing tiers never needs a retrain.
+    """
+    settings = settings or run.settings
+    with threadpool_limits(limits=settings.n_threads):
+        rows = rows.drop(columns=[LABEL], errors="ignore").sort_values(KEYS, kind="stable")
+        return _score(run, rows.reset_index(drop=True), settings)
+
+
+def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    m = run.champion_model
+    X = to_matrix(rows, m.columns)
+    p = m.calibrated.predict_proba(X)[:, 1]
+    spend = (
+        rows[SPEND_RATE].to_numpy(dtype="float64", na_value=np.nan)
+        if SPEND_RATE in rows
+        else np.zeros(len(rows))
+    )
+    tiers = risk_tiers(p, settings.risk_high_cut, settings.risk_medium_cut)
+    # Low-risk customers get no reasons: a driver of a 5% probability is not news to act on.
+    at_risk = np.flatnonzero(tiers != "low")
+    reasons = pd.DataFrame(index=range(len(rows)), columns=REASON_COLUMNS, dtype=object)
+    if len(at_risk):
+        contrib = contributions(m.pipeline, m.kind, X[at_risk], m.reference)
+        context = rows.iloc[at_risk].reset_index(drop=True)
+        found = top_reasons(contrib, X[at_risk], m.columns, {s.name: s for s in run.specs}, context=context)
+        reasons.iloc[at_risk] = found[REASON_COLUMNS].to_numpy()
+    rules = tier_rules(settings.risk_high_cut, settings.risk_medium_cut)
+    out = pd.DataFrame(
+        {
+            "customer_id": rows["customer_id"].astype(str),
+            "snapshot_date": pd.to_datetime(rows["snapshot_date"]).dt.date,
+            "churn_probability": p,
+            "risk_tier": tiers,
+            "risk_tier_rule": [rules[t] for t in tiers],
+            "spend_rate": np.nan_to_num(spend, nan=0.0),
+            "revenue_at_risk": revenue_at_risk(p, spend),
+        }
+    )
+    out = pd.concat([out, reasons.where(reasons.notna(), None)], axis=1)
+    out["model_id"] = m.model_id
+    out["feature_set"] = m.feature_set
+    out["model_kind"] = m.kind
+    out["run_id"] = run.run_id
+    return out

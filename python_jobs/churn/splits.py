@@ -1,0 +1,61 @@
+"""Which rows a run learns from: train/test/score parts, the row cap, the training window and the run id."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+import pandas as pd
+
+from python_jobs.churn import registry
+from python_jobs.churn.features import FeatureSpec
+from python_jobs.churn.settings import KEYS, LABEL, Settings, training_settings
+
+log = logging.getLogger(__name__)
+
+
+def split_rows(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    parts = {s: frame[frame["split"] == s].reset_index(drop=True) for s in ("train", "test", "score")}
+    for s in ("train", "test"):
+        parts[s] = parts[s][parts[s][LABEL].notna()].reset_index(drop=True)
+    return parts
+
+
+def cap_rows(train: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """Deterministic hash sample of (customer, snapshot) rows when the training set exceeds max_rows."""
+    if len(train) <= max_rows:
+        return train
+    h = pd.util.hash_pandas_object(train[KEYS].astype(str), index=False, hash_key=f"churn{seed:012d}"[:16])
+    u = (h.to_numpy() % 1_000_003) / 1_000_003
+    keep = u < max_rows / len(train)
+    log.info("training rows capped: %d of %d kept", int(keep.sum()), len(train))
+    return train[keep].reset_index(drop=True)
+
+
+def training_window(parts: dict[str, pd.DataFrame]) -> dict[str, str]:
+    def span(df: pd.DataFrame, agg: str) -> str:
+        return str(pd.to_datetime(df["snapshot_date"]).agg(agg).date()) if len(df) else ""
+
+    return {
+        "train_start": span(parts["train"], "min"),
+        "train_end": span(parts["train"], "max"),
+        "test_snapshot": span(parts["test"], "max"),
+        "score_snapshot": span(parts["score"], "max"),
+    }
+
+
+def run_id_for(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> tuple[str, str]:
+    """(run_id, fingerprint) of the labelled rows the run would learn and be evaluated on."""
+    labelled = frame[frame["split"].isin(["train", "test"])]
+    cols = [c for c in frame.columns if c != "split"] + ["split"]
+    fingerprint = registry.data_fingerprint(labelled, cols)
+    run_id = registry.stable_hash(
+        {
+            "fingerprint": fingerprint,
+            "window": training_window(split_rows(frame)),
+            "specs": [asdict(s) for s in specs],
+            "settings": training_settings(settings),
+            "code": registry.code_version(),
+        }
+    )
+    return run_id, fingerprint
