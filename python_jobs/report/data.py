@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, fields
 import duckdb
 import pandas as pd
 
+from python_jobs.report.headline import headline_text
+from python_jobs.report.relations import risk_relation, table_exists
+
 log = logging.getLogger(__name__)
 
 RISK_LIST_ROWS = 25
@@ -56,14 +59,6 @@ class ReportData:
         return [f.name for f in fields(self) if isinstance(getattr(self, f.name), pd.DataFrame)]
 
 
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _query(con: duckdb.DuckDBPyConnection, sql: str, what: str, notes: list[str]) -> pd.DataFrame | None:
     try:
         return con.execute(sql).df()
@@ -96,7 +91,7 @@ SHOWN_MODELS = "where is_selected or is_champion or feature_set = 'peer'"
 
 def _metrics(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | None:
     """One row per shown model with its headline metrics (wide)."""
-    if not relation_exists(con, "ml", "churn_model_metrics"):
+    if not table_exists(con, "ml", "churn_model_metrics"):
         return None
     return _query(
         con,
@@ -110,7 +105,7 @@ def _metrics(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame |
 def _model_caveats(con: duckdb.DuckDBPyConnection, notes: list[str]) -> list[str]:
     """Plain sentences from rpt_model_comparison: the champion beaten on test, its verdict against the best peer
     and the baseline (judged on the CI), an evaluation too small to trust, no usable text."""
-    if not relation_exists(con, "reports", "rpt_model_comparison"):
+    if not table_exists(con, "reports", "rpt_model_comparison"):
         return []
     rows = _query(
         con,
@@ -145,7 +140,7 @@ def _model_caveats(con: duckdb.DuckDBPyConnection, notes: list[str]) -> list[str
 
 
 def _curves(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | None:
-    if not relation_exists(con, "ml", "churn_model_curves"):
+    if not table_exists(con, "ml", "churn_model_curves"):
         return None
     return _query(
         con,
@@ -154,18 +149,6 @@ def _curves(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | 
         "order by model, curve, point",
         "ml.churn_model_curves",
         notes,
-    )
-
-
-def risk_relation(con: duckdb.DuckDBPyConnection) -> str | None:
-    """rpt_churn_risk, or ml.churn_scores when only the models were built (both carry the score columns)."""
-    return next(
-        (
-            f"{s}.{n}"
-            for s, n in (("reports", "rpt_churn_risk"), ("ml", "churn_scores"))
-            if relation_exists(con, s, n)
-        ),
-        None,
     )
 
 
@@ -225,13 +208,13 @@ def _context(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     if rel:
         row = con.execute(f"select max(snapshot_date), count(*) from {rel}").fetchone()
         ctx["as_of_date"], ctx["customers"] = row
-    if relation_exists(con, "reports", "rpt_churn_risk"):
+    if table_exists(con, "reports", "rpt_churn_risk"):
         row = con.execute(
             "select any_value(horizon_days), any_value(lookback_days), any_value(currency) "
             "from reports.rpt_churn_risk"
         ).fetchone()
         ctx["horizon_days"], ctx["lookback_days"], ctx["currency"] = row
-    if relation_exists(con, "ml", "churn_model_metrics"):
+    if table_exists(con, "ml", "churn_model_metrics"):
         row = con.execute(
             "select max(eval_snapshot_date), max(n_rows), max(base_rate), min(train_start_date), "
             "max(train_end_date) from ml.churn_model_metrics"
@@ -250,7 +233,7 @@ def _context(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
 def _source_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     out = {}
     for what, table in SOURCE_TABLES.items():
-        if relation_exists(con, "marts", table):
+        if table_exists(con, "marts", table):
             out[what] = int(con.execute(f"select count(*) from marts.{table}").fetchone()[0])
     return out
 
@@ -288,11 +271,11 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     data.model_caveats = _model_caveats(con, data.notes)
     data.curves = _curves(con, data.notes)
     _risk(con, data)
-    if relation_exists(con, "reports", "rpt_segment_summary"):
+    if table_exists(con, "reports", "rpt_segment_summary"):
         data.segments = _query(
             con, "select * from reports.rpt_segment_summary order by 1, 2", "rpt_segment_summary", data.notes
         )
-    if relation_exists(con, "ml", "customer_segments"):
+    if table_exists(con, "ml", "customer_segments"):
         data.seg_crosstab = _query(
             con,
             """
@@ -302,18 +285,18 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             "ml.customer_segments (cross-tab)",
             data.notes,
         )
-    if relation_exists(con, "reports", "rpt_complaint_topics"):
+    if table_exists(con, "reports", "rpt_complaint_topics"):
         data.topics = _query(
             con,
             "select month, topic, mentions from reports.rpt_complaint_topics order by month, topic",
             "rpt_complaint_topics",
             data.notes,
         )
-    if relation_exists(con, "reports", "rpt_intervention_effect"):
+    if table_exists(con, "reports", "rpt_intervention_effect"):
         data.effects = _query(
             con, "select * from reports.rpt_intervention_effect", "rpt_intervention_effect", data.notes
         )
-    if relation_exists(con, "reports", "rpt_intervention_queue"):
+    if table_exists(con, "reports", "rpt_intervention_queue"):
         _queue(con, data)
     try:
         data.context = _context(con)
@@ -321,8 +304,6 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     except duckdb.Error as exc:  # a warehouse built before these columns existed: say so, render the rest
         data.notes.append(f"report context: could not be read ({type(exc).__name__})")
     try:
-        from python_jobs.report.headline import headline_text
-
         data.headline = headline_text(con)
     except duckdb.Error as exc:
         data.notes.append(f"headline: {exc}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from python_jobs.report.data import relation_exists, risk_relation
+from python_jobs.report.relations import risk_relation, table_exists
 
 
 def _drivers(con: duckdb.DuckDBPyConnection, rel: str) -> list[tuple[str, int]]:
@@ -20,7 +20,7 @@ def _drivers(con: duckdb.DuckDBPyConnection, rel: str) -> list[tuple[str, int]]:
         where reason is not null and reason <> '' group by reason order by n desc, reason limit 3
         """
     ).fetchall()
-    if relation_exists(con, "reference", "churn_features"):
+    if table_exists(con, "reference", "churn_features"):
         labels = dict(
             con.execute("select feature_name, description from reference.churn_features").fetchall()
         )
@@ -84,11 +84,11 @@ def headline_text(con: duckdb.DuckDBPyConnection) -> str:
     rel = risk_relation(con)
     if rel:
         lines += _risk_lines(con, rel)
-    if relation_exists(con, "reports", "rpt_intervention_queue"):
+    if table_exists(con, "reports", "rpt_intervention_queue"):
         line = _campaign_line(con)
         if line:
             lines.append(line)
-    if relation_exists(con, "reports", "rpt_intervention_effect"):
+    if table_exists(con, "reports", "rpt_intervention_effect"):
         row = con.execute(
             """
             select action, effect, ci_low, ci_high, n_treated + n_control
@@ -103,7 +103,7 @@ def headline_text(con: duckdb.DuckDBPyConnection) -> str:
                 f"Best action: {action}, {eff * 100:+.1f} pts 90-day retention vs control "
                 f"(95% CI {lo * 100:+.1f} to {hi * 100:+.1f}, n={n:,})."
             )
-    elif relation_exists(con, "reference", "playbook_actions"):
+    elif table_exists(con, "reference", "playbook_actions"):
         row = con.execute(
             "select action, assumed_effect from reference.playbook_actions order by assumed_effect desc limit 1"
         ).fetchone()

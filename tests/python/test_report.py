@@ -273,7 +273,7 @@ def test_control_group_rows_carry_no_cost_or_expected_value(full_warehouse: Path
 
 
 def test_tables_use_plain_labels_keep_raw_names_and_never_show_nan_or_microseconds() -> None:
-    from python_jobs.report.render import table
+    from python_jobs.report.cells import table
 
     frame = pd.DataFrame(
         {
