@@ -243,7 +243,7 @@ def eval_text(
         raise click.UsageError(
             "no labelled data found (pass --raw-path with truth_texts.parquet or --dev-dir)"
         )
-    from python_jobs.text.runner import is_local
+    from python_jobs.text.calls import is_local
 
     results = evaluate(sets, settings, weak=weak and is_local(settings.model_id))
     out_csv.parent.mkdir(parents=True, exist_ok=True)

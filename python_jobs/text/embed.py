@@ -1,6 +1,6 @@
 """Embeddings for many texts with any `llm` embedding model, cached, as a pyarrow FixedSizeList column.
 
-A batch that fails with a transient error is retried with backoff like a tagging request (runner.py); a batch
+A batch that fails with a transient error is retried with backoff like a tagging request (request.py); a batch
 that still fails leaves its texts out (the next run retries them), and after `circuit_breaker` failed batches
 in a row nothing more is sent.
 """
@@ -22,8 +22,9 @@ from python_jobs import config
 from python_jobs.progress import Progress
 from python_jobs.text import registry
 from python_jobs.text.cache import LLMCache, content_hash
+from python_jobs.text.calls import is_retryable, scrub
 from python_jobs.text.redact import REDACTION_VERSION, redact
-from python_jobs.text.runner import Tally, is_retryable, scrub
+from python_jobs.text.tally import Tally
 
 log = logging.getLogger(__name__)
 

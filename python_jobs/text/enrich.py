@@ -23,10 +23,14 @@ import pyarrow.compute as pc
 
 from python_jobs import config
 from python_jobs.text import registry
+from python_jobs.text.calls import is_local
 from python_jobs.text.embed import EmbedSettings, embed_texts, embed_version
 from python_jobs.text.incremental import rows_to_enrich
-from python_jobs.text.runner import TagSettings, Tally, cache_version, is_local, tag_texts
+from python_jobs.text.joined import joined_text
+from python_jobs.text.request import TagSettings, cache_version
+from python_jobs.text.runner import tag_texts
 from python_jobs.text.runs import RunLog
+from python_jobs.text.tally import Tally
 
 DEFAULT_TAG_MODEL = "churn-local-tagger"
 DEFAULT_EMBED_MODEL = "churn-local-embed"
@@ -101,18 +105,6 @@ def _arrow(rows: Any) -> pa.Table:
     return pa.Table.from_pandas(rows, preserve_index=False)
 
 
-def _joined_text(table: pa.Table, head: str, body: str) -> list[str]:
-    """`head` and `body` joined by a newline, either may be null or absent."""
-
-    def col(name: str) -> pa.ChunkedArray:
-        if name in table.column_names:
-            return pc.fill_null(table[name].cast(pa.string()), "")
-        return pa.chunked_array([pa.array([""] * table.num_rows, pa.string())])
-
-    joined = pc.binary_join_element_wise(col(head), col(body), "\n")
-    return [t.strip() for t in joined.to_pylist()]
-
-
 _KEEP = {
     "review": ["review_id", "customer_id", "order_id", "created_at", "rating", "language"],
     "ticket": ["ticket_id", "customer_id", "order_id", "created_at", "channel", "language"],
@@ -170,7 +162,7 @@ def _tag(
         previous_ok="t.tag_status = 'tagged'",
     )
     tags, tally = tag_texts(
-        table[key].cast(pa.string()).to_pylist(), _joined_text(table, *_TEXT[kind]), settings, model=model
+        table[key].cast(pa.string()).to_pylist(), joined_text(table, *_TEXT[kind]), settings, model=model
     )
     status = tags["tag_status"].combine_chunks()
     keep = _keep_good_work(table, pc.equal(status, "tagged"), tally, status)
@@ -228,7 +220,7 @@ def embed_reviews(
     tally, status = Tally(), []
     emb = embed_texts(
         table["review_id"].cast(pa.string()).to_pylist(),
-        _joined_text(table, "title", "body"),
+        joined_text(table, "title", "body"),
         settings,
         tally,
         status,

@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from python_jobs.text.runner import Tally
+from python_jobs.text.tally import Tally
 
 log = logging.getLogger(__name__)
 _LOCK = threading.Lock()  # dbt threads share the process: one writer creates the table, then each appends

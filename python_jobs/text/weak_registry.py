@@ -18,9 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from python_jobs.text.enrich import _joined_text
+from python_jobs.text.calls import is_local
+from python_jobs.text.joined import joined_text
 from python_jobs.text.redact import redact
-from python_jobs.text.runner import is_local
 from python_jobs.text.weak_label import WeakSentiment, canonical_training_set, fit_or_load
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def fit_registry(
     )
     rows = reviews.filter(pc.fill_null(before, False))
     ratings = rows["rating"].cast(pa.float64()).to_numpy(zero_copy_only=False)
-    texts = [redact(t) for t in _joined_text(rows, "title", "body")]
+    texts = [redact(t) for t in joined_text(rows, "title", "body")]
     n_rated = len(canonical_training_set(texts, ratings)[0])
     folder = Path(model_dir) / "weak_sentiment"
     model = fit_or_load(texts, ratings, folder, seed=seed)
