@@ -2,8 +2,9 @@
 
 The three dbt models churn_scores, churn_model_metrics and churn_model_curves each call `run_from_dbt`; the run
 is content-addressed (registry.py), so only the first of them trains and the other two load the artifact.
-Tables are returned as Arrow with explicit types matching models/ml/_ml__models.yml (dbt cannot enforce
-contracts on Python models; the `churn_python_contract` test checks the built types against the YAML).
+Tables are returned as Arrow with the columns and types of their contracts in models/ml/_ml__models.yml, read
+from the YAML (contracts.py; dbt cannot enforce contracts on Python models, and the `churn_python_contract`
+test checks the built types against the same YAML).
 """
 
 from __future__ import annotations
@@ -19,103 +20,9 @@ import pyarrow as pa
 
 from python_jobs import config as config_paths
 from python_jobs.churn import features, run, scoring
+from python_jobs.churn.contracts import arrow_schema
 
 log = logging.getLogger(__name__)
-
-SCORES_SCHEMA = pa.schema(
-    [
-        ("customer_id", pa.string()),
-        ("snapshot_date", pa.date32()),
-        ("churn_probability", pa.float64()),
-        ("risk_tier", pa.string()),
-        ("risk_tier_rule", pa.string()),
-        ("spend_rate", pa.float64()),
-        ("revenue_at_risk", pa.float64()),
-        ("reason_1", pa.string()),
-        ("reason_1_feature", pa.string()),
-        ("reason_2", pa.string()),
-        ("reason_2_feature", pa.string()),
-        ("reason_3", pa.string()),
-        ("reason_3_feature", pa.string()),
-        ("model_id", pa.string()),
-        ("feature_set", pa.string()),
-        ("model_kind", pa.string()),
-        ("run_id", pa.string()),
-    ]
-)
-
-METRICS_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("model_id", pa.string()),
-        ("feature_set", pa.string()),
-        ("model_kind", pa.string()),
-        ("model_params", pa.string()),
-        ("n_features", pa.int64()),
-        ("is_selected", pa.bool_()),
-        ("is_champion", pa.bool_()),
-        ("split", pa.string()),
-        ("eval_snapshot_date", pa.date32()),
-        ("train_start_date", pa.date32()),
-        ("train_end_date", pa.date32()),
-        ("val_roc_auc", pa.float64()),
-        ("n_rows", pa.int64()),
-        ("n_positive", pa.int64()),
-        ("base_rate", pa.float64()),
-        ("roc_auc", pa.float64()),
-        ("pr_auc", pa.float64()),
-        ("top_decile_lift", pa.float64()),
-        ("top_decile_capture", pa.float64()),
-        ("brier", pa.float64()),
-        ("log_loss", pa.float64()),
-        ("threshold", pa.float64()),
-        ("precision", pa.float64()),
-        ("recall", pa.float64()),
-        ("f1", pa.float64()),
-        ("tp", pa.int64()),
-        ("fp", pa.int64()),
-        ("tn", pa.int64()),
-        ("fn", pa.int64()),
-        ("reference_model_id", pa.string()),
-        ("auc_diff_vs_baseline", pa.float64()),
-        ("auc_diff_ci_low", pa.float64()),
-        ("auc_diff_ci_high", pa.float64()),
-        ("auc_diff_p_le_0", pa.float64()),
-        ("n_boot", pa.int64()),
-        ("active_n_rows", pa.int64()),
-        ("active_base_rate", pa.float64()),
-        ("active_roc_auc", pa.float64()),
-        ("active_auc_diff_vs_baseline", pa.float64()),
-        ("active_auc_diff_ci_low", pa.float64()),
-        ("active_auc_diff_ci_high", pa.float64()),
-        ("dropped_features", pa.string()),
-        ("n_negative", pa.int64()),
-        ("roc_auc_ci_low", pa.float64()),
-        ("roc_auc_ci_high", pa.float64()),
-        ("best_peer_model_id", pa.string()),
-        ("auc_diff_vs_best_peer", pa.float64()),
-        ("auc_diff_vs_best_peer_ci_low", pa.float64()),
-        ("auc_diff_vs_best_peer_ci_high", pa.float64()),
-        ("is_evaluation_sufficient", pa.bool_()),
-        ("evaluation_note", pa.string()),
-        ("run_note", pa.string()),
-    ]
-)
-
-CURVES_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("model_id", pa.string()),
-        ("feature_set", pa.string()),
-        ("model_kind", pa.string()),
-        ("curve", pa.string()),
-        ("point", pa.int64()),
-        ("x", pa.float64()),
-        ("y", pa.float64()),
-        ("threshold", pa.float64()),
-        ("n", pa.int64()),
-    ]
-)
 
 
 def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
@@ -178,7 +85,7 @@ def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 
 def scores_table(fitted: run.ChurnRun, training: pd.DataFrame, config: dict[str, Any]) -> pa.Table:
     rows = training[training["split"] == "score"]
-    return _table(run.score(fitted, rows, settings_from_config(config)[0]), SCORES_SCHEMA)
+    return _table(run.score(fitted, rows, settings_from_config(config)[0]), arrow_schema("churn_scores"))
 
 
 def metrics_table(fitted: run.ChurnRun, config: dict[str, Any] | None = None) -> pa.Table:
@@ -190,7 +97,7 @@ def metrics_table(fitted: run.ChurnRun, config: dict[str, Any] | None = None) ->
     m["n_negative"] = m["n_rows"] - m["n_positive"]
     m = pd.concat([m, sufficiency(m, **evaluation_minimums(config or {}))], axis=1)
     m["run_note"] = fitted.notes.get("enhanced")
-    return _table(m, METRICS_SCHEMA)
+    return _table(m, arrow_schema("churn_model_metrics"))
 
 
 def evaluation_minimums(config: dict[str, Any]) -> dict[str, float]:
@@ -230,7 +137,7 @@ def sufficiency(
 
 
 def curves_table(fitted: run.ChurnRun) -> pa.Table:
-    return _table(fitted.curves, CURVES_SCHEMA)
+    return _table(fitted.curves, arrow_schema("churn_model_curves"))
 
 
 def check_same_run(fitted: run.ChurnRun, scored_run_ids: set[str]) -> None:
