@@ -1,5 +1,6 @@
 {#-
-    One row per eligible customer per snapshot, with every registered feature (seeds/churn_features.csv),
+    One row per eligible customer per snapshot, with every registered feature (seeds/churn_features.csv: the
+    select list is generated from the seed by macro churn_feature_columns; a feature is one seed row),
     the label and the spine's split (int_snapshot_spine: test = the evaluation snapshot, train = horizons closed
     by it, score = the as_of snapshot, which has no label); other snapshots are left out.
     Point-in-time evidence: orders_max_event_at, sessions_max_event_at, voice_max_event_at and
@@ -9,6 +10,7 @@
     naming the minimum (macro require_history), instead of failing later in the model fit.
 -#}
 {{ config(post_hook="{{ require_history() }}") }}
+-- depends_on: {{ ref('churn_features') }}
 {%- set lookback = var('lookback_days') %}
 {%- set horizon = var('churn_horizon_days') %}
 
@@ -22,23 +24,24 @@ spine as (
     select * from {{ ref('int_snapshot_spine') }}
 ),
 
-rfm as (
+-- the feature marts: each seed row names one of these CTEs as its source
+customer_rfm as (
     select * from {{ ref('customer_rfm') }}
 ),
 
-order_features as (
+customer_order_features as (
     select * from {{ ref('customer_order_features') }}
 ),
 
-activity as (
+customer_activity as (
     select * from {{ ref('customer_activity') }}
 ),
 
-voice as (
+customer_voice as (
     select * from {{ ref('customer_voice') }}
 ),
 
-exposure as (
+customer_intervention_exposure as (
     select * from {{ ref('customer_intervention_exposure') }}
 ),
 
@@ -69,91 +72,41 @@ joined as (
         eligible.horizon_end_date,
         eligible.split,
         eligible.churned,
-        rfm.tenure_days,
-        rfm.recency_days,
-        rfm.frequency,
-        rfm.monetary,
-        rfm.avg_order_value,
-        rfm.rfm_score,
-        order_features.lifetime_orders,
-        order_features.days_since_first_order,
-        order_features.mean_interorder_days,
-        order_features.days_overdue,
-        order_features.overdue_ratio,
-        order_features.orders_30d,
-        order_features.orders_90d,
-        order_features.orders_prior_90d,
-        order_features.order_trend_ratio,
-        order_features.amount_90d,
-        order_features.distinct_categories,
-        order_features.distinct_products,
-        order_features.late_delivery_share,
-        order_features.cancellation_rate,
-        order_features.return_rate,
-        order_features.discount_order_share,
-        order_features.discount_amount_share,
-        activity.sessions_30d,
-        activity.login_days_30d,
-        activity.cart_adds_30d,
-        activity.page_views_30d,
-        activity.sessions_prior_60d,
-        activity.cart_adds_prior_60d,
-        activity.session_trend_ratio,
-        activity.cart_add_trend_ratio,
-        activity.sessions_without_order_30d,
-        activity.days_since_last_visit,
-        activity.coupon_redemptions_lookback,
-        activity.coupon_use_rate,
-        voice.reviews_90d,
-        voice.reviews_lifetime,
-        voice.tickets_90d,
-        voice.tickets_lifetime,
-        voice.mean_sentiment,
-        voice.mean_sentiment_90d,
-        voice.min_sentiment,
-        voice.last_sentiment,
-        voice.negative_share,
-        voice.days_since_last_negative,
-        voice.churn_intent_flag,
-        voice.churn_intent_90d,
-        voice.max_intensity_90d,
-        voice.topic_delivery_count,
-        voice.topic_product_quality_count,
-        voice.topic_price_value_count,
-        voice.topic_customer_service_count,
-        voice.topic_returns_refunds_count,
-        voice.topic_packaging_count,
-        voice.topic_size_fit_count,
-        voice.topic_website_app_count,
-        voice.topic_payment_count,
-        voice.topic_other_count,
-        voice.voice_pc1,
-        voice.voice_pc2,
-        voice.voice_pc3,
-        voice.voice_pc4,
-        voice.voice_pc5,
-        exposure.campaigns_targeted_before,
-        exposure.interventions_received_before,
-        exposure.days_since_last_intervention,
-        rfm.monetary / {{ lookback }} * {{ horizon }} as spend_rate,
+        customer_rfm.rfm_score,
+        {% for column in churn_feature_columns() -%}
+            {{ column }},
+        {% endfor -%}
+        customer_rfm.monetary / {{ lookback }} * {{ horizon }} as spend_rate,
         order_windows.last_order_at as orders_max_event_at,
-        {{ dbt.dateadd('day', '-activity.days_since_last_visit', 'eligible.snapshot_date') }}
+        {{ dbt.dateadd('day', '-customer_activity.days_since_last_visit', 'eligible.snapshot_date') }}
             as sessions_max_event_at,
-        voice.voice_max_event_at,
-        exposure.last_intervention_at as interventions_max_event_at
+        customer_voice.voice_max_event_at,
+        customer_intervention_exposure.last_intervention_at as interventions_max_event_at
     from eligible
-    inner join rfm
-        on eligible.customer_id = rfm.customer_id and eligible.snapshot_date = rfm.snapshot_date
+    inner join customer_rfm
+        on
+            eligible.customer_id = customer_rfm.customer_id
+            and eligible.snapshot_date = customer_rfm.snapshot_date
     inner join order_windows
-        on eligible.customer_id = order_windows.customer_id and eligible.snapshot_date = order_windows.snapshot_date
-    left join order_features
-        on eligible.customer_id = order_features.customer_id and eligible.snapshot_date = order_features.snapshot_date
-    left join activity
-        on eligible.customer_id = activity.customer_id and eligible.snapshot_date = activity.snapshot_date
-    left join voice
-        on eligible.customer_id = voice.customer_id and eligible.snapshot_date = voice.snapshot_date
-    left join exposure
-        on eligible.customer_id = exposure.customer_id and eligible.snapshot_date = exposure.snapshot_date
+        on
+            eligible.customer_id = order_windows.customer_id
+            and eligible.snapshot_date = order_windows.snapshot_date
+    left join customer_order_features
+        on
+            eligible.customer_id = customer_order_features.customer_id
+            and eligible.snapshot_date = customer_order_features.snapshot_date
+    left join customer_activity
+        on
+            eligible.customer_id = customer_activity.customer_id
+            and eligible.snapshot_date = customer_activity.snapshot_date
+    left join customer_voice
+        on
+            eligible.customer_id = customer_voice.customer_id
+            and eligible.snapshot_date = customer_voice.snapshot_date
+    left join customer_intervention_exposure
+        on
+            eligible.customer_id = customer_intervention_exposure.customer_id
+            and eligible.snapshot_date = customer_intervention_exposure.snapshot_date
 )
 
 select
