@@ -1,4 +1,9 @@
-"""A one-line progress display (done/total, rate, ETA) for long jobs; logs instead when not a terminal."""
+"""Progress for long jobs with tqdm: a live bar on a terminal, plain log lines everywhere else.
+
+dbt captures what Python models write, and a carriage-return bar turns into one unreadable line there; so when
+stderr is not a terminal, tqdm writes through the logger instead (one line at most every `every_s` seconds,
+no bar characters), and the final line says how long the job took.
+"""
 
 from __future__ import annotations
 
@@ -6,50 +11,69 @@ import logging
 import sys
 import time
 
+from tqdm import tqdm
+
 log = logging.getLogger(__name__)
+
+LINE_FORMAT = "{desc}: {n:,}/{total:,} {unit} ({percentage:.0f}%), {rate_fmt}, ETA {remaining}"
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n:,}/{total:,} {unit} [{elapsed}<{remaining}, {rate_fmt}]"
+
+
+class _LogWriter:
+    """A file for tqdm that turns each refresh into one log record (no carriage returns, no repeats)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger, self._last = logger, ""
+
+    def write(self, text: str) -> None:
+        line = text.strip("\r\n\x1b[A ")
+        if line and line != self._last:
+            self._last = line
+            self.logger.info(line)
+
+    def flush(self) -> None:
+        pass
 
 
 class Progress:
-    """Call `update(n)` as work completes; `close()` prints the final line."""
+    """Call `update(n)` as work completes; `close()` writes the final line."""
 
     def __init__(self, total: int, label: str, unit: str = "rows", every_s: float = 1.0) -> None:
-        self.total, self.label, self.unit, self.every_s = total, label, unit, every_s
-        self.done = 0
-        self.start = self._last = time.perf_counter()
-        self._tty = sys.stderr.isatty()
+        self.total, self.label, self.unit = total, label, unit
+        self.start = time.perf_counter()
+        self._tty = tty = sys.stderr.isatty()
+        self._bar = tqdm(
+            total=total,
+            desc=label,
+            unit=f" {unit}",
+            file=sys.stderr if tty else _LogWriter(log),
+            mininterval=every_s,
+            maxinterval=max(every_s, 10.0),
+            bar_format=(BAR_FORMAT if tty else LINE_FORMAT).replace("{unit}", unit),
+            dynamic_ncols=tty,
+            ascii=not tty,
+            delay=0 if tty else every_s,  # no log line before there is progress to report
+            leave=tty,  # in a log the final line below says it all
+        )
+
+    @property
+    def done(self) -> int:
+        return int(self._bar.n)
 
     def update(self, n: int) -> None:
-        self.done += n
-        now = time.perf_counter()
-        if now - self._last >= self.every_s:
-            self._last = now
-            self._emit(final=False)
+        self._bar.update(n)
 
     def line(self) -> str:
-        elapsed = max(time.perf_counter() - self.start, 1e-9)
-        rate = self.done / elapsed
-        left = max(self.total - self.done, 0)
-        eta = f"{left / rate:,.0f}s" if rate > 0 else "?"
-        pct = 100.0 * self.done / self.total if self.total else 100.0
-        return (
-            f"{self.label}: {self.done:,}/{self.total:,} {self.unit} ({pct:.0f}%), "
-            f"{rate:,.0f} {self.unit}/s, ETA {eta}"
+        """The current state as one plain line: done/total, percent, rate and ETA."""
+        return tqdm.format_meter(
+            **{**self._bar.format_dict, "bar_format": LINE_FORMAT.replace("{unit}", self.unit)}
         )
-
-    def _emit(self, final: bool) -> None:
-        text = (
-            self.line()
-            if not final
-            else f"{self.line().split(', ETA')[0]}, done in {time.perf_counter() - self.start:.1f}s"
-        )
-        if self._tty:
-            sys.stderr.write("\r" + text + ("\n" if final else ""))
-            sys.stderr.flush()
-        else:
-            log.info(text)
 
     def close(self) -> None:
-        self._emit(final=True)
+        final = self.line().split(", ETA")[0]
+        self._bar.close()
+        if not self._tty:
+            log.info("%s, done in %.1fs", final, time.perf_counter() - self.start)
 
     def __enter__(self) -> Progress:
         return self
