@@ -68,6 +68,15 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, what: str, notes: list[str]
         return None
 
 
+def _read(
+    con: duckdb.DuckDBPyConnection, relation: str, sql: str, what: str, notes: list[str]
+) -> pd.DataFrame | None:
+    """`sql`'s rows when `relation` (schema.name) is in this warehouse, else None (its section says so)."""
+    if not table_exists(con, *relation.split(".")):
+        return None
+    return _query(con, sql, what, notes)
+
+
 METRIC_COLUMNS = (
     "roc_auc",
     "pr_auc",
@@ -91,10 +100,9 @@ SHOWN_MODELS = "where is_selected or is_champion or feature_set = 'peer'"
 
 def _metrics(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | None:
     """One row per shown model with its headline metrics (wide)."""
-    if not table_exists(con, "ml", "churn_model_metrics"):
-        return None
-    return _query(
+    return _read(
         con,
+        "ml.churn_model_metrics",
         f"select {MODEL_LABEL} as model, is_champion, {', '.join(METRIC_COLUMNS)} from ml.churn_model_metrics "
         f"{SHOWN_MODELS} order by feature_set = 'peer', 1",
         "ml.churn_model_metrics",
@@ -140,10 +148,9 @@ def _model_caveats(con: duckdb.DuckDBPyConnection, notes: list[str]) -> list[str
 
 
 def _curves(con: duckdb.DuckDBPyConnection, notes: list[str]) -> pd.DataFrame | None:
-    if not table_exists(con, "ml", "churn_model_curves"):
-        return None
-    return _query(
+    return _read(
         con,
+        "ml.churn_model_curves",
         f"select {MODEL_LABEL} as model, feature_set, curve, x, y from ml.churn_model_curves "
         f"where model_id in (select model_id from ml.churn_model_metrics {SHOWN_MODELS}) "
         "order by model, curve, point",
@@ -271,31 +278,37 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     data.model_caveats = _model_caveats(con, data.notes)
     data.curves = _curves(con, data.notes)
     _risk(con, data)
-    if table_exists(con, "reports", "rpt_segment_summary"):
-        data.segments = _query(
-            con, "select * from reports.rpt_segment_summary order by 1, 2", "rpt_segment_summary", data.notes
-        )
-    if table_exists(con, "ml", "customer_segments"):
-        data.seg_crosstab = _query(
-            con,
-            """
-            select rfm_segment_id, rfm_segment_name, fused_segment_id, fused_segment_name, count(*) as customers
-            from ml.customer_segments where fused_segment_id is not null group by all order by 1, 3
-            """,
-            "ml.customer_segments (cross-tab)",
-            data.notes,
-        )
-    if table_exists(con, "reports", "rpt_complaint_topics"):
-        data.topics = _query(
-            con,
-            "select month, topic, mentions from reports.rpt_complaint_topics order by month, topic",
-            "rpt_complaint_topics",
-            data.notes,
-        )
-    if table_exists(con, "reports", "rpt_intervention_effect"):
-        data.effects = _query(
-            con, "select * from reports.rpt_intervention_effect", "rpt_intervention_effect", data.notes
-        )
+    data.segments = _read(
+        con,
+        "reports.rpt_segment_summary",
+        "select * from reports.rpt_segment_summary order by 1, 2",
+        "rpt_segment_summary",
+        data.notes,
+    )
+    data.seg_crosstab = _read(
+        con,
+        "ml.customer_segments",
+        """
+        select rfm_segment_id, rfm_segment_name, fused_segment_id, fused_segment_name, count(*) as customers
+        from ml.customer_segments where fused_segment_id is not null group by all order by 1, 3
+        """,
+        "ml.customer_segments (cross-tab)",
+        data.notes,
+    )
+    data.topics = _read(
+        con,
+        "reports.rpt_complaint_topics",
+        "select month, topic, mentions from reports.rpt_complaint_topics order by month, topic",
+        "rpt_complaint_topics",
+        data.notes,
+    )
+    data.effects = _read(
+        con,
+        "reports.rpt_intervention_effect",
+        "select * from reports.rpt_intervention_effect",
+        "rpt_intervention_effect",
+        data.notes,
+    )
     if table_exists(con, "reports", "rpt_intervention_queue"):
         _queue(con, data)
     try:

@@ -27,6 +27,26 @@ def _truth(source: str, source_ids: pa.Array, t: dict[str, np.ndarray]) -> pa.Ta
     )
 
 
+def _compose(
+    kind: str,
+    rng: np.random.Generator,
+    tr: Traits,
+    events: dict[str, np.ndarray],
+    keep: np.ndarray,
+    cust: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Texts for the kept review or ticket events, in the customer's language."""
+    return texts.compose(
+        kind,
+        rng,
+        tr.language[cust],
+        events["sentiment"][keep],
+        events["topic1"][keep],
+        events["topic2"][keep],
+        events["churn_intent"][keep],
+    )
+
+
 def build_reviews(
     rng: np.random.Generator,
     res: SimResult,
@@ -40,15 +60,7 @@ def build_reviews(
     keep = np.flatnonzero(r["created_us"] < end_us)
     row = r["order_row"][keep]
     cust = res.orders["cust"][row]
-    t = texts.compose(
-        "review",
-        rng,
-        tr.language[cust],
-        r["sentiment"][keep],
-        r["topic1"][keep],
-        r["topic2"][keep],
-        r["churn_intent"][keep],
-    )
+    t = _compose("review", rng, tr, r, keep, cust)
     rid = ids("V", review_base + np.arange(len(keep)))
     reviews = pa.table(
         {
@@ -79,15 +91,7 @@ def build_tickets(
     keep = keep[np.argsort(k["created_us"][keep], kind="stable")]
     cust = k["cust"][keep]
     row = k["order_row"][keep]
-    t = texts.compose(
-        "ticket",
-        rng,
-        tr.language[cust],
-        k["sentiment"][keep],
-        k["topic1"][keep],
-        k["topic2"][keep],
-        k["churn_intent"][keep],
-    )
+    t = _compose("ticket", rng, tr, k, keep, cust)
     tid = ids("T", ticket_base + np.arange(len(keep)))
     tickets = pa.table(
         {

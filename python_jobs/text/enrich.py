@@ -53,22 +53,33 @@ def _cache_path(get: Getter | None) -> Path:
     return Path(str(value)).expanduser().resolve()
 
 
+def _call_settings(get: Getter | None) -> dict[str, Any]:
+    """What tagging and embedding share: the response cache, the text budget, retries and their backoff."""
+    return {
+        "cache_path": _cache_path(get),
+        "max_texts": int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
+        "max_retries": int(_setting(get, "tag_max_retries", "CHURN_TAG_MAX_RETRIES", "4")),
+        "backoff_s": float(_setting(get, "tag_backoff_s", "CHURN_TAG_BACKOFF_S", "1.0")),
+    }
+
+
+def _overridden(settings: Any, overrides: dict[str, Any]) -> Any:
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    return settings
+
+
 def tag_settings(get: Getter | None = None, **overrides: Any) -> TagSettings:
     """From dbt vars tag_model / llm_cache_path / max_texts / tag_max_attempts / tag_max_retries /
     tag_backoff_s (env CHURN_TAG_MODEL, CHURN_LLM_CACHE, CHURN_MAX_TEXTS, CHURN_TAG_MAX_ATTEMPTS, ...)."""
     settings = TagSettings(
         model_id=_setting(get, "tag_model", "CHURN_TAG_MODEL", DEFAULT_TAG_MODEL),
-        cache_path=_cache_path(get),
-        max_texts=int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
         max_attempts=int(_setting(get, "tag_max_attempts", "CHURN_TAG_MAX_ATTEMPTS", "3")),
-        max_retries=int(_setting(get, "tag_max_retries", "CHURN_TAG_MAX_RETRIES", "4")),
-        backoff_s=float(_setting(get, "tag_backoff_s", "CHURN_TAG_BACKOFF_S", "1.0")),
         weak_sentiment=_setting(get, "weak_sentiment", "CHURN_WEAK_SENTIMENT", "true").lower()
         in ("true", "1", "yes"),
+        **_call_settings(get),
     )
-    for key, value in overrides.items():
-        setattr(settings, key, value)
-    return settings
+    return _overridden(settings, overrides)
 
 
 def local_tagger_for(weak: Any, settings: TagSettings) -> Any:
@@ -87,14 +98,9 @@ def embed_settings(get: Getter | None = None, **overrides: Any) -> EmbedSettings
     """From dbt vars embedding_model / llm_cache_path / max_texts (env CHURN_EMBEDDING_MODEL, ...)."""
     settings = EmbedSettings(
         model_id=_setting(get, "embedding_model", "CHURN_EMBEDDING_MODEL", DEFAULT_EMBED_MODEL),
-        cache_path=_cache_path(get),
-        max_texts=int(_setting(get, "max_texts", "CHURN_MAX_TEXTS", "0") or 0),
-        max_retries=int(_setting(get, "tag_max_retries", "CHURN_TAG_MAX_RETRIES", "4")),
-        backoff_s=float(_setting(get, "tag_backoff_s", "CHURN_TAG_BACKOFF_S", "1.0")),
+        **_call_settings(get),
     )
-    for key, value in overrides.items():
-        setattr(settings, key, value)
-    return settings
+    return _overridden(settings, overrides)
 
 
 def _arrow(rows: Any) -> pa.Table:
