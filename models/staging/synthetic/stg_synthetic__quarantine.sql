@@ -1,79 +1,23 @@
 {{ config(materialized='table') }}
 
-select
-    'customers' as source_table,
-    row_key,
-    quarantine_reason as reason,
-    quarantine_detail as detail
-from {{ ref('base_synthetic__customers') }}
-where quarantine_reason is not null
+{#- One block per raw table: every row its base model quarantined, with the first failed check. A new source
+    table adds its name here (and its base_synthetic__<table> model). -#}
+{%- set tables = [
+    'customers', 'orders', 'order_items', 'sessions', 'coupon_redemptions', 'reviews', 'support_tickets',
+    'interventions',
+] %}
 
-union all
+{% for table in tables %}
+    {%- if not loop.first %}
 
-select
-    'orders' as source_table,
-    row_key,
-    quarantine_reason as reason,
-    quarantine_detail as detail
-from {{ ref('base_synthetic__orders') }}
-where quarantine_reason is not null
+        union all
 
-union all
-
-select
-    'order_items' as source_table,
-    row_key,
-    quarantine_reason as reason,
-    quarantine_detail as detail
-from {{ ref('base_synthetic__order_items') }}
-where quarantine_reason is not null
-
-union all
-
-select
-    'sessions' as source_table,
-    row_key,
-    quarantine_reason as reason,
-    quarantine_detail as detail
-from {{ ref('base_synthetic__sessions') }}
-where quarantine_reason is not null
-
-union all
-
-select
-    'coupon_redemptions' as source_table,
-    row_key,
-    quarantine_reason as reason,
-    quarantine_detail as detail
-from {{ ref('base_synthetic__coupon_redemptions') }}
-where quarantine_reason is not null
-
-union all
-
-select
-    'reviews' as source_table,
-    row_key,
-    quarantine_reason as reason,
-    quarantine_detail as detail
-from {{ ref('base_synthetic__reviews') }}
-where quarantine_reason is not null
-
-union all
-
-select
-    'support_tickets' as source_table,
-    row_key,
-    quarantine_reason as reason,
-    quarantine_detail as detail
-from {{ ref('base_synthetic__support_tickets') }}
-where quarantine_reason is not null
-
-union all
-
-select
-    'interventions' as source_table,
-    row_key,
-    quarantine_reason as reason,
-    quarantine_detail as detail
-from {{ ref('base_synthetic__interventions') }}
-where quarantine_reason is not null
+    {% endif %}
+    select
+        '{{ table }}' as source_table,
+        row_key,
+        quarantine_reason as reason,
+        quarantine_detail as detail
+    from {{ ref('base_synthetic__' ~ table) }}
+    where quarantine_reason is not null
+{%- endfor %}

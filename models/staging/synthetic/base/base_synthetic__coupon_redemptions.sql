@@ -1,59 +1,18 @@
 {{ config(materialized='table') }}
 
-with
-
-source as (
-    select * from {{ source_or_empty('synthetic', 'coupon_redemptions') }}
-),
-
-customers as (
-    select customer_id from {{ ref('stg_synthetic__customers') }}
-),
-
-typed as (
-    select
-        {{ typed_source_columns('synthetic', 'coupon_redemptions', 'source') }},
-        {{ row_hash('source') }} as _row_hash
-    from source
-),
-
-row_checks as (
-    select
-        *,
-        case
-            when _unparseable_columns is not null then 'unparseable_value'
-            when redemption_id is null then 'null_id'
-            when customer_id is null then 'null_customer_id'
-            when redeemed_at is null then 'null_timestamp'
-            when discount_amount < 0 then 'negative_amount'
-            when cast(redeemed_at as date) > {{ max_valid_date() }} then 'future_timestamp'
-        end as _row_reason
-    from typed
-),
-
-ranked as (
-    select
-        *,
-        {{ duplicate_ranks('redemption_id', 'redeemed_at') }}
-    from row_checks
-)
-
-select
-    ranked.redemption_id,
-    ranked.customer_id,
-    ranked.order_id,
-    ranked.redeemed_at,
-    upper(ranked.coupon_code) as coupon_code,
-    ranked.discount_amount,
-    coalesce(ranked.redemption_id, '_row:' || cast(ranked._row_hash as varchar)) as row_key,
-    ranked._unparseable_columns as quarantine_detail,
-    coalesce(
-        ranked._row_reason,
-        case
-            when ranked._copy_number > 1 then 'duplicate_row'
-            when ranked._id_rank > 1 then 'duplicate_id'
-            when customers.customer_id is null then 'orphan_customer'
-        end
-    ) as quarantine_reason
-from ranked
-left join customers on ranked.customer_id = customers.customer_id
+{{ checked_source_rows(
+    'synthetic', 'coupon_redemptions',
+    key='redemption_id',
+    survivor_order='redeemed_at',
+    row_checks=[
+        ['redemption_id is null', 'null_id'],
+        ['customer_id is null', 'null_customer_id'],
+        ['redeemed_at is null', 'null_timestamp'],
+        ['discount_amount < 0', 'negative_amount'],
+        ['cast(redeemed_at as date) > ' ~ max_valid_date(), 'future_timestamp'],
+    ],
+    columns=[
+        'redemption_id', 'customer_id', 'order_id', 'redeemed_at', 'upper(coupon_code) as coupon_code', 'discount_amount'
+    ],
+    parent={'model': 'stg_synthetic__customers', 'column': 'customer_id', 'reason': 'orphan_customer'},
+) }}

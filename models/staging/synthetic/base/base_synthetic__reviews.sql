@@ -1,76 +1,19 @@
 {{ config(materialized='table') }}
 
-{%- set max_chars = var('max_text_chars', 8000) %}
-
-with
-
-source as (
-    select * from {{ source_or_empty('synthetic', 'reviews') }}
-),
-
-customers as (
-    select customer_id from {{ ref('stg_synthetic__customers') }}
-),
-
-typed as (
-    select
-        {{ typed_source_columns('synthetic', 'reviews', 'source') }},
-        {{ row_hash('source') }} as _row_hash
-    from source
-),
-
--- PII never passes staging: free text is redacted (python_jobs/text/redact.py rules) before anything else.
-redacted as (
-    select
-        typed.*,
-        {{ redact_text('typed.title') }} as title_redacted,
-        {{ redact_text('typed.body') }} as body_redacted
-    from typed
-),
-
-row_checks as (
-    select
-        *,
-        case
-            when _unparseable_columns is not null then 'unparseable_value'
-            when review_id is null then 'null_id'
-            when customer_id is null then 'null_customer_id'
-            when created_at is null then 'null_timestamp'
-            when rating not between 1 and 5 then 'invalid_rating'
-            when title is null and body is null then 'empty_text'
-            when cast(created_at as date) > {{ max_valid_date() }} then 'future_timestamp'
-        end as _row_reason
-    from redacted
-),
-
-ranked as (
-    select
-        *,
-        {{ duplicate_ranks('review_id', 'created_at') }}
-    from row_checks
-)
-
-select
-    ranked.review_id,
-    ranked.customer_id,
-    ranked.order_id,
-    ranked.created_at,
-    ranked.rating,
-    left(ranked.title_redacted, {{ max_chars }}) as title,
-    left(ranked.body_redacted, {{ max_chars }}) as body,
-    lower(ranked.language) as language,
-    coalesce(
-        length(ranked.body_redacted) > {{ max_chars }} or length(ranked.title_redacted) > {{ max_chars }}, false
-    ) as is_text_truncated,
-    coalesce(ranked.review_id, '_row:' || cast(ranked._row_hash as varchar)) as row_key,
-    ranked._unparseable_columns as quarantine_detail,
-    coalesce(
-        ranked._row_reason,
-        case
-            when ranked._copy_number > 1 then 'duplicate_row'
-            when ranked._id_rank > 1 then 'duplicate_id'
-            when customers.customer_id is null then 'orphan_customer'
-        end
-    ) as quarantine_reason
-from ranked
-left join customers on ranked.customer_id = customers.customer_id
+{#- PII never passes staging: title and body are redacted before anything else (text_columns). -#}
+{{ checked_source_rows(
+    'synthetic', 'reviews',
+    key='review_id',
+    survivor_order='created_at',
+    row_checks=[
+        ['review_id is null', 'null_id'],
+        ['customer_id is null', 'null_customer_id'],
+        ['created_at is null', 'null_timestamp'],
+        ['rating not between 1 and 5', 'invalid_rating'],
+        ['title is null and body is null', 'empty_text'],
+        ['cast(created_at as date) > ' ~ max_valid_date(), 'future_timestamp'],
+    ],
+    columns=['review_id', 'customer_id', 'order_id', 'created_at', 'rating', 'title', 'body', 'lower(language) as language'],
+    text_columns=['title', 'body'],
+    parent={'model': 'stg_synthetic__customers', 'column': 'customer_id', 'reason': 'orphan_customer'},
+) }}

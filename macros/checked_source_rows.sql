@@ -1,0 +1,108 @@
+{#-
+    The shared shape of a base staging model: every raw row of `source_name`.`table_name`, typed, with its
+    quarantine reason (null = staged). A base model states only what differs per table:
+
+      key             the id column (row_key = the id, or '_row:' + the row hash when the id is null)
+      survivor_order  how conflicting copies of a key are ranked (duplicate_ranks): the first survives
+      row_checks      ordered [condition, reason] pairs, tested after 'unparseable_value', first match wins
+      columns         the staged select list, over the typed (and redacted) raw columns
+      parent          optional {'model', 'column', 'reason'}: rows whose `column` is not in that staged model
+                      are quarantined with `reason` (after the duplicate checks)
+      text_columns    free-text columns: redacted (redact_text, python_jobs/text/redact.py rules) before anything
+                      else, truncated to var max_text_chars, with is_text_truncated; a name listed in `columns`
+                      is replaced by its redacted, truncated text (row_checks still see the raw value)
+
+    Reasons in order: unparseable_value, the row_checks, duplicate_row, duplicate_id, the parent's reason.
+-#}
+{% macro checked_source_rows(
+    source_name, table_name, key, survivor_order, row_checks, columns, parent=none, text_columns=[]
+) %}
+{%- set max_chars = var('max_text_chars', 8000) -%}
+with
+
+source as (
+    select * from {{ source_or_empty(source_name, table_name) }}
+),
+
+typed as (
+    select
+        {{ typed_source_columns(source_name, table_name, 'source') }},
+        {{ row_hash('source') }} as _row_hash
+    from source
+),
+
+redacted as (
+    select
+        {%- for column in text_columns %}
+        {{ redact_text('typed.' ~ column) }} as {{ column }}_redacted,
+        {%- endfor %}
+        typed.*
+    from typed
+),
+
+row_checks as (
+    select
+        *,
+        case
+            when _unparseable_columns is not null then 'unparseable_value'
+            {%- for check in row_checks %}
+            when {{ check[0] }} then '{{ check[1] }}'
+            {%- endfor %}
+        end as _row_reason
+    from redacted
+),
+
+ranked as (
+    select
+        *,
+        {{ duplicate_ranks(key, survivor_order) }}
+    from row_checks
+),
+
+{%- if parent %}
+
+parent as (
+    select {{ parent.column }} from {{ ref(parent.model) }}
+),
+
+{%- endif %}
+
+checked as (
+    select
+        ranked.*,
+        coalesce(
+            ranked._row_reason,
+            case
+                when ranked._copy_number > 1 then 'duplicate_row'
+                when ranked._id_rank > 1 then 'duplicate_id'
+                {%- if parent %}
+                when parent.{{ parent.column }} is null then '{{ parent.reason }}'
+                {%- endif %}
+            end
+        ) as _quarantine_reason
+    from ranked
+    {%- if parent %}
+    left join parent on ranked.{{ parent.column }} = parent.{{ parent.column }}
+    {%- endif %}
+)
+
+select
+    {%- for column in columns %}
+    {%- if column in text_columns %}
+    left({{ column }}_redacted, {{ max_chars }}) as {{ column }},
+    {%- else %}
+    {{ column }},
+    {%- endif %}
+    {%- endfor %}
+    {%- if text_columns %}
+    coalesce(
+        {%- for column in text_columns %}
+        length({{ column }}_redacted) > {{ max_chars }}{{ ' or' if not loop.last }}
+        {%- endfor %}, false
+    ) as is_text_truncated,
+    {%- endif %}
+    coalesce({{ key }}, '_row:' || cast(_row_hash as varchar)) as row_key,
+    _unparseable_columns as quarantine_detail,
+    _quarantine_reason as quarantine_reason
+from checked
+{% endmacro %}
