@@ -1,8 +1,7 @@
-{#- Topic keys of seeds/topic_taxonomy.csv (the customer_voice contract needs them at compile time; a singular
-    test, voice_topics_match_seed, fails when the seed and this list drift apart). -#}
+{#- Topic keys of seeds/topic_taxonomy.csv, the one list of complaint topics (python_jobs/taxonomy.py reads the
+    same file): customer_voice compiles one column set per topic. -#}
 {% macro voice_topics() %}
-    {{ return(['delivery', 'product_quality', 'price_value', 'customer_service', 'returns_refunds',
-               'packaging', 'size_fit', 'website_app', 'payment', 'other']) }}
+    {{ return(seed_rows('topic_taxonomy', ['topic_key']) | map(attribute='topic_key') | list) }}
 {% endmacro %}
 
 {#- True when the array column `col` holds the string `topic` (dialect-specific). -#}

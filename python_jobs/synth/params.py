@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from python_jobs.taxonomy import topic_keys
+
 STEP_DAYS = 7
 US_PER_DAY = 86_400_000_000
 STEP_US = STEP_DAYS * US_PER_DAY
@@ -28,19 +30,8 @@ CHANNEL_P = (0.35, 0.25, 0.15, 0.10, 0.15)
 DEVICES = ("web", "ios", "android")
 DEVICE_P = (0.45, 0.30, 0.25)
 
-# Text topics (taxonomy keys shared with the enrichment layer).
-TOPICS = (
-    "delivery",
-    "product_quality",
-    "price_value",
-    "customer_service",
-    "returns_refunds",
-    "packaging",
-    "size_fit",
-    "website_app",
-    "payment",
-    "other",
-)
+# Text topics: the keys of seeds/topic_taxonomy.csv (shared with the enrichment layer).
+TOPICS = topic_keys()
 TOPIC = {name: i for i, name in enumerate(TOPICS)}
 
 CATEGORIES = ("apparel", "shoes", "electronics", "home", "beauty", "toys", "sports", "books", "grocery")

@@ -6,22 +6,13 @@ import math
 import re
 from typing import Any
 
+from python_jobs.taxonomy import topic_keys
+
 # Bump when the meaning or shape of a tag changes: cached tags of another version are never reused.
 SCHEMA_VERSION = "tags-v1"
 
-# Keep in sync with seeds/topic_taxonomy.csv (a unit test checks it).
-TOPICS: tuple[str, ...] = (
-    "delivery",
-    "product_quality",
-    "price_value",
-    "customer_service",
-    "returns_refunds",
-    "packaging",
-    "size_fit",
-    "website_app",
-    "payment",
-    "other",
-)
+# The complaint topics: seeds/topic_taxonomy.csv, read once (python_jobs/taxonomy.py).
+TOPICS: tuple[str, ...] = topic_keys()
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 TAG_FIELDS: tuple[str, ...] = (
     "sentiment",

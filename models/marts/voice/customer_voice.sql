@@ -5,6 +5,7 @@
     A complaint is a negative review or any support ticket (as in the reports). voice_max_event_at is the
     latest text used: tests require it to be before snapshot_date.
 -#}
+-- depends_on: {{ ref('topic_taxonomy') }}
 {%- set window_days = var('voice_window_days', 90) %}
 {%- set n_pcs = var('voice_pc_components', 5) %}
 
