@@ -13,6 +13,10 @@
 -- depends_on: {{ ref('churn_features') }}
 {%- set lookback = var('lookback_days') %}
 {%- set horizon = var('churn_horizon_days') %}
+{#- feature marts a customer may be missing from (left joined); customer_rfm is always there -#}
+{%- set optional_marts = [
+    'customer_order_features', 'customer_activity', 'customer_voice', 'customer_intervention_exposure',
+] %}
 
 with
 
@@ -91,22 +95,12 @@ joined as (
         on
             eligible.customer_id = order_windows.customer_id
             and eligible.snapshot_date = order_windows.snapshot_date
-    left join customer_order_features
-        on
-            eligible.customer_id = customer_order_features.customer_id
-            and eligible.snapshot_date = customer_order_features.snapshot_date
-    left join customer_activity
-        on
-            eligible.customer_id = customer_activity.customer_id
-            and eligible.snapshot_date = customer_activity.snapshot_date
-    left join customer_voice
-        on
-            eligible.customer_id = customer_voice.customer_id
-            and eligible.snapshot_date = customer_voice.snapshot_date
-    left join customer_intervention_exposure
-        on
-            eligible.customer_id = customer_intervention_exposure.customer_id
-            and eligible.snapshot_date = customer_intervention_exposure.snapshot_date
+    {%- for mart in optional_marts %}
+        left join {{ mart }}
+            on
+                eligible.customer_id = {{ mart }}.customer_id
+                and eligible.snapshot_date = {{ mart }}.snapshot_date
+    {%- endfor %}
 )
 
 select
