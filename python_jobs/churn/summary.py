@@ -22,7 +22,9 @@ def comparison_text(con: duckdb.DuckDBPyConnection) -> str:
     """Baseline vs enhanced vs peers on the out-of-time test snapshot, as an aligned table, then the caveats:
     the champion beaten on test, an evaluation too small to trust, no text (baseline only)."""
     try:
-        rows = [dict(zip(QUERY_COLUMNS, r, strict=True)) for r in con.execute(QUERY).fetchall()]
+        cursor = con.execute(QUERY)
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     except duckdb.Error:
         return "Model comparison: not built (reports.rpt_model_comparison missing)"
     if not rows:
@@ -59,6 +61,3 @@ def comparison_text(con: duckdb.DuckDBPyConnection) -> str:
     lines += [f"  CAUTION: {note}" for note in notes]
     lines += sorted({f"  Note: {r['run_note']}" for r in rows if r["run_note"]})
     return "\n".join(lines)
-
-
-QUERY_COLUMNS = [c.strip() for c in QUERY.split("select", 1)[1].split("from", 1)[0].split(",")]

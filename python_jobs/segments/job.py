@@ -192,11 +192,9 @@ def segment_customers(
     out = frame[[c for c in KEYS if c in frame]].copy()
     if "snapshot_date" in out:
         out["snapshot_date"] = pd.to_datetime(out["snapshot_date"]).dt.date
-    typed_nulls = {"segment_id": "Int32", "segment_name": "string", "segment_persona": "string", "k": "Int32"}
-    for suffix, dtype in {**typed_nulls, "silhouette": "float64"}.items():
-        out[f"fused_{suffix}"] = pd.Series(
-            pd.NA if dtype != "float64" else np.nan, index=out.index, dtype=dtype
-        )
+    fused_types = {"segment_id": "Int32", "segment_name": "string", "segment_persona": "string", "k": "Int32"}
+    for suffix, dtype in {**fused_types, "silhouette": "float64"}.items():  # typed nulls until filled below
+        out[f"fused_{suffix}"] = pd.Series(None, index=out.index, dtype=dtype)
     for name, labels, prof in segmentations:
         lookup = prof.set_index("segment_id")
         seg = labels["segment"]

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from python_jobs.text.calls import is_local
 from python_jobs.text.joined import joined_text
 from python_jobs.text.redact import redact
-from python_jobs.text.weak_label import WeakSentiment, canonical_training_set, fit_or_load
+from python_jobs.text.weak_label import WeakSentiment, fit_or_load, star_classes
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def fit_registry(
     rows = reviews.filter(pc.fill_null(before, False))
     ratings = rows["rating"].cast(pa.float64()).to_numpy(zero_copy_only=False)
     texts = [redact(t) for t in joined_text(rows, "title", "body")]
-    n_rated = len(canonical_training_set(texts, ratings)[0])
+    n_rated = int((star_classes(ratings) >= 0).sum())
     folder = Path(model_dir) / "weak_sentiment"
     model = fit_or_load(texts, ratings, folder, seed=seed)
     if model is None:
