@@ -25,12 +25,17 @@ from python_jobs.churn.contracts import arrow_schema
 log = logging.getLogger(__name__)
 
 
+def _config_value(config: dict[str, Any], key: str, default: Any, cast: Callable[[Any], Any]) -> Any:
+    """A model config value rendered from a dbt var; `default` when the var is null or empty."""
+    raw = config.get(key)
+    return default if raw in (None, "", "None") else cast(raw)
+
+
 def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
     """Model config values (rendered from dbt vars in the YAML) -> Settings and the model directory."""
 
     def value(key: str, default: Any, cast: Callable[[Any], Any]) -> Any:
-        raw = config.get(key)
-        return default if raw in (None, "", "None") else cast(raw)
+        return _config_value(config, key, default, cast)
 
     settings = run.Settings(
         seed=value("random_seed", 42, int),
@@ -102,15 +107,10 @@ def metrics_table(fitted: run.ChurnRun, config: dict[str, Any] | None = None) ->
 
 def evaluation_minimums(config: dict[str, Any]) -> dict[str, float]:
     """vars eval_min_positives / eval_min_negatives / eval_max_auc_ci_width (defaults 50 / 50 / 0.10)."""
-    defaults = {"min_positives": 50, "min_negatives": 50, "max_ci_width": 0.10}
-    keys = {
-        "min_positives": "eval_min_positives",
-        "min_negatives": "eval_min_negatives",
-        "max_ci_width": "eval_max_auc_ci_width",
-    }
     return {
-        k: float(config[v]) if config.get(v) not in (None, "", "None") else d
-        for (k, d), v in zip(defaults.items(), keys.values(), strict=True)
+        "min_positives": _config_value(config, "eval_min_positives", 50.0, float),
+        "min_negatives": _config_value(config, "eval_min_negatives", 50.0, float),
+        "max_ci_width": _config_value(config, "eval_max_auc_ci_width", 0.10, float),
     }
 
 
