@@ -31,16 +31,17 @@ def active_rows(
     if mask.sum() < 20 or len(np.unique(y[mask])) < 2:
         return pd.DataFrame(np.nan, index=range(len(model_ids)), columns=cols)
     ya = y[mask]
+    active = {mid: scores[mid][mask] for mid in model_ids}
+    # One paired bootstrap pass for every model (the same resamples as one pair at a time would draw).
+    reps = evaluate.bootstrap_auc_replicates(ya, active, settings.n_boot, settings.seed)
     rows = []
     for mid in model_ids:
-        d = evaluate.bootstrap_auc_diff(
-            ya, scores[base_id][mask], scores[mid][mask], settings.n_boot, settings.seed
-        )
+        d = evaluate.auc_diff_summary(ya, active[base_id], active[mid], reps[base_id], reps[mid])
         rows.append(
             [
                 float(mask.sum()),
                 float(ya.mean()),
-                evaluate.ranking_metrics(ya, scores[mid][mask])["roc_auc"],
+                evaluate.ranking_metrics(ya, active[mid])["roc_auc"],
                 d["auc_diff"],
                 d["auc_diff_ci_low"],
                 d["auc_diff_ci_high"],
