@@ -41,6 +41,8 @@ fmt: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -q
 
+# Speed and memory -> .bench/results.md + results.csv. BENCH_ARGS: --quick (small sizes), --area build (repeatable),
+# --million (build area: add 1M customers), --customers N (build area: exactly these sizes, repeatable).
 bench: $(STAMP)
 	$(BIN)/python -m python_jobs.bench $(BENCH_ARGS)
 

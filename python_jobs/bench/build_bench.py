@@ -1,0 +1,242 @@
+"""Build benchmark (issue 10): generation and `churn build` end to end, full, nightly and no-change.
+
+For each size N (default 100k; `--million` adds 1M; `--quick` runs 20k; `--customers N` picks sizes), under
+`.bench/build/<N>/` (scratch, kept for inspection, replaced by the next run):
+
+1. generate   `churn generate --customers N` -> world/ (the world's last day D = the day of its last order)
+2. cut        `python -m python_jobs.synth.cutoff world yesterday D`: the export as of midnight of D
+3. full build `churn build` on yesterday/ into a fresh warehouse (its own target, logs, models, LLM cache)
+4. nightly    `churn build` again, same warehouse, raw = world/ (one more day of data)
+5. no-change  `churn build` again, same warehouse and data
+
+Each stage is one subprocess; os.wait4 gives its rusage, i.e. wall, CPU user+sys and peak RSS of that
+process tree (ru_maxrss: the largest single process; dbt and its Python models run in one process). Rows per
+second = raw-contract rows of the world the stage reads / wall. After each build, `<target>/run_results.json`
+gives dbt's elapsed time, the slowest nodes and the summed time of SQL models (manifest `language`);
+`enrichment_runs` gives the texts sent to the tag models and to the embedding model in that dbt invocation; new files under the model dir
+count the churn runs trained, churn models fitted and weak sentiment models fitted.
+Results: rows {area, case, metric, value, unit} (+ size, stage), rendered by python_jobs.bench.build_results.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from python_jobs.bench.build_results import markdown, size_label
+from python_jobs.config import REPO_ROOT
+from python_jobs.synth.cutoff import last_order_day
+from python_jobs.synth.writer import RAW_TABLES
+
+__all__ = ["markdown", "run"]
+log = logging.getLogger(__name__)
+
+QUICK_SIZES = [20_000]
+DEFAULT_SIZES = [100_000]
+MILLION = 1_000_000
+SEED = 42
+N_SLOWEST = 5
+CUT_MEMORY = "4GB"  # DuckDB memory_limit of the cut (default would be 80% of RAM)
+BENCH_DIR = REPO_ROOT / ".bench" / "build"
+# model dir subfolder -> (metric, file pattern): one new file = one fit (trained only on a cache miss)
+MODEL_FILES = {
+    "runs": ("churn_runs_trained", "*.pkl"),
+    "registry": ("churn_models_fitted", "*.json"),
+    "weak_sentiment": ("weak_models_fitted", "*.pkl"),
+}
+
+
+def _churn() -> list[str]:
+    exe = Path(sys.executable).with_name("churn")
+    return [str(exe)] if exe.exists() else [sys.executable, "-c", "from python_jobs.cli import main; main()"]
+
+
+def measure(cmd: list[str], env: dict[str, str], log_path: Path) -> dict[str, float]:
+    """Run `cmd` (output to log_path); wall, CPU user+sys and peak RSS of its process tree, and its exit code."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _, status, ru = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "wall_s": wall,
+        "cpu_s": ru.ru_utime + ru.ru_stime,
+        "peak_rss_mb": ru.ru_maxrss / 1024,
+        "exit_code": float(proc.returncode),
+    }
+
+
+def raw_rows(raw_dir: Path) -> int:
+    """Rows of the raw-contract tables (truth tables left out), from the Parquet footers."""
+    paths = [raw_dir / f"{t}.parquet" for t in RAW_TABLES]
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in paths if p.exists())
+
+
+def build_env(work: Path, raw: Path) -> dict[str, str]:
+    """Environment of an isolated build: everything it writes lands under `work` (cf. tests/conftest.py dbt_env)."""
+    return os.environ | {
+        "DBT_PROFILES_DIR": str(REPO_ROOT),
+        "CHURN_RAW_PATH": str(raw),
+        "CHURN_SOURCE_SYSTEM": "synthetic",
+        "CHURN_DUCKDB_PATH": str(work / "churn.duckdb"),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "CHURN_LLM_CACHE": str(work / "llm_cache.sqlite"),
+        "CHURN_MODEL_DIR": str(work / "models"),
+        "CHURN_REPORT_PATH": str(work / "report.html"),
+    }
+
+
+def model_files(model_dir: Path) -> dict[str, set[str]]:
+    return {sub: {p.name for p in (model_dir / sub).glob(pat)} for sub, (_, pat) in MODEL_FILES.items()}
+
+
+def node_name(unique_id: str) -> str:
+    """'model.ecom_churn.churn_scores' -> 'churn_scores'; tests keep their test name, not the hash."""
+    parts = unique_id.split(".")
+    return parts[2] if parts[0] in ("test", "unit_test") and len(parts) > 2 else parts[-1]
+
+
+def dbt_results(target: Path) -> dict:
+    """dbt elapsed time, slowest nodes, summed SQL-model time and invocation id of the last build."""
+    results = json.loads((target / "run_results.json").read_text())
+    nodes = json.loads((target / "manifest.json").read_text()).get("nodes", {})
+    timed = sorted(results["results"], key=lambda r: r.get("execution_time") or 0.0, reverse=True)
+    sql_models = sum(
+        r.get("execution_time") or 0.0
+        for r in results["results"]
+        if nodes.get(r["unique_id"], {}).get("resource_type") == "model"
+        and nodes.get(r["unique_id"], {}).get("language") == "sql"
+    )
+    return {
+        "invocation_id": results["metadata"].get("invocation_id"),
+        "dbt_s": float(results.get("elapsed_time") or 0.0),
+        "sql_model_s": sql_models,
+        "nodes": float(len(results["results"])),
+        "slowest": [
+            (node_name(r["unique_id"]), float(r.get("execution_time") or 0.0)) for r in timed[:N_SLOWEST]
+        ],
+    }
+
+
+def texts_sent(db: Path, invocation_id: str | None) -> dict[str, float]:
+    """Texts handed to the tag models and to the embedding model by one dbt invocation (enrichment_runs);
+    empty when nothing records it."""
+    import duckdb
+
+    if not db.exists() or not invocation_id:
+        return {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute(
+            "select table_schema from information_schema.tables where table_name = 'enrichment_runs'"
+        ).fetchone()
+        if found is None:
+            return {}
+        sent = con.execute(
+            f"""select coalesce(sum(texts_sent) filter (where model_name not like '%embed%'), 0),
+                       coalesce(sum(texts_sent) filter (where model_name like '%embed%'), 0)
+                from "{found[0]}".enrichment_runs where invocation_id = ?""",
+            [invocation_id],
+        ).fetchone()
+    return {"texts_sent_tag": float(sent[0]), "texts_sent_embed": float(sent[1])}
+
+
+def _rows(size: int, stage: str, values: dict, slowest: list[tuple[str, float]]) -> list[dict]:
+    case = f"{size_label(size)} {stage}"
+    units = {"wall_s": "s", "cpu_s": "s", "dbt_s": "s", "sql_model_s": "s", "peak_rss_mb": "MB"}
+    units |= {
+        "raw_rows": "rows",
+        "rows_per_s": "rows/s",
+        "texts_sent_tag": "texts",
+        "texts_sent_embed": "texts",
+    }
+    base = {"area": "build", "case": case, "size": size, "stage": stage}
+    out = [
+        base | {"metric": k, "value": float(v), "unit": units.get(k, "")}
+        for k, v in values.items()
+        if v is not None
+    ]
+    out += [
+        base | {"metric": f"slowest {i}: {name}", "value": s, "unit": "s"}
+        for i, (name, s) in enumerate(slowest, 1)
+    ]
+    return out
+
+
+def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
+    """All five stages at one size; stops after a failed stage (later stages would measure nothing useful)."""
+    scratch = root / str(size)
+    world, yesterday, work, logs = (scratch / d for d in ("world", "yesterday", "warehouse", "logs"))
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    env = os.environ | {"DBT_PROFILES_DIR": str(REPO_ROOT)}
+    rows: list[dict] = []
+
+    def stage(name: str, cmd: list[str], stage_env: dict[str, str], raw: Path, build: bool = False) -> bool:
+        log.info("build bench %s: %s ...", size_label(size), name)
+        before = model_files(work / "models") if build else {}
+        (work / "target" / "run_results.json").unlink(missing_ok=True)
+        values: dict = measure(cmd, stage_env, logs / f"{name.replace(' ', '_')}.log")
+        ok = values["exit_code"] == 0
+        n_raw = raw_rows(raw) if raw.exists() else 0
+        values |= {"raw_rows": n_raw, "rows_per_s": n_raw / values["wall_s"] if n_raw else None}
+        slowest: list[tuple[str, float]] = []
+        if build and (work / "target" / "run_results.json").exists():
+            dbt = dbt_results(work / "target")
+            shutil.copy2(
+                work / "target" / "run_results.json", logs / f"{name.replace(' ', '_')}_run_results.json"
+            )
+            slowest = dbt.pop("slowest")
+            values |= {k: dbt[k] for k in ("dbt_s", "sql_model_s", "nodes")}
+            values |= texts_sent(work / "churn.duckdb", dbt["invocation_id"]) if ok else {}
+            after = model_files(work / "models")
+            values |= {MODEL_FILES[sub][0]: len(after[sub] - before[sub]) for sub in MODEL_FILES}
+        rows.extend(_rows(size, name, values, slowest))
+        log.info(
+            "build bench %s %s: exit %d, %.1fs wall, %.1fs CPU, %.0f MB peak RSS%s",
+            size_label(size), name, values["exit_code"], values["wall_s"], values["cpu_s"],
+            values["peak_rss_mb"], "".join(f", {n} {s:.1f}s" for n, s in slowest[:3]),
+        )  # fmt: skip
+        if not ok:
+            log.error("build bench %s %s failed: see %s", size_label(size), name, logs)
+        return ok
+
+    generate = [*_churn(), "generate", "--customers", str(size), "--seed", str(SEED), "--out", str(world)]
+    if not stage("generate", generate, env, world):
+        return rows
+    day = last_order_day(world)
+    cut = [sys.executable, "-m", "python_jobs.synth.cutoff", str(world), str(yesterday), day.isoformat()]
+    cut += ["--memory-limit", CUT_MEMORY]
+    if not stage("cut", cut, env, world):
+        return rows
+    build = [*_churn(), "build"]
+    for name, raw in (("full build", yesterday), ("nightly rebuild", world), ("no-change rebuild", world)):
+        if not stage(name, build, build_env(work, raw), raw, build=True):
+            break
+    return rows
+
+
+def run(quick: bool, million: bool = False, sizes: list[int] | None = None) -> list[dict]:
+    """Rows for every stage at every size: `sizes`, else 20k (quick) or 100k, plus 1M with `million`."""
+    chosen = list(sizes or (QUICK_SIZES if quick else DEFAULT_SIZES))
+    if million and MILLION not in chosen:
+        chosen.append(MILLION)
+    rows: list[dict] = []
+    for size in chosen:
+        rows += run_size(size)
+    return rows

@@ -1,0 +1,165 @@
+"""Markdown for the build benchmark: one row per size and stage, then issue 10's goals, met or not.
+
+Input: the rows python_jobs.bench.build_bench returns ({area, case, metric, value, unit, size, stage}).
+"""
+
+from __future__ import annotations
+
+MILLION = 1_000_000
+GROWTH_SIZES = (300_000, MILLION)
+STAGES = ("generate", "cut", "full build", "nightly rebuild", "no-change rebuild")
+NOTES = """\
+wall and CPU (user+sys) and peak RSS are those of the stage's process tree (os.wait4 rusage; peak RSS is the
+largest single process, which runs dbt and its Python models). raw rows/s = raw-contract rows the stage reads
+(truth tables excluded) / wall. Slowest nodes: dbt's own execution_time per node from run_results.json (two
+dbt threads run in parallel, so node times add up to more than dbt's elapsed time). texts sent: the
+enrichment_runs rows of that dbt invocation, tag models / embedding model. model fits: new files in the model
+dir (churn runs, churn models, weak sentiment models), written only when something is trained. Scratch, logs
+and run_results.json of each stage: .bench/build/<customers>/."""
+
+
+def size_label(n: int) -> str:
+    if n >= MILLION and n % MILLION == 0:
+        return f"{n // MILLION}M"
+    return f"{n // 1000}k" if n % 1000 == 0 else f"{n:,}"
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(round(seconds), 60)
+    return f"{minutes} m {sec:02d} s"
+
+
+def memory(mb: float) -> str:
+    return f"{mb / 1024:.2f} GiB" if mb >= 1024 else f"{mb:.0f} MiB"
+
+
+def stages(rows: list[dict]) -> dict[tuple[int, str], dict]:
+    """(size, stage) -> {metric: value, 'slowest': [(node, seconds)]}, in run order."""
+    out: dict[tuple[int, str], dict] = {}
+    for r in rows:
+        if r.get("area") != "build":
+            continue
+        rec = out.setdefault((int(r["size"]), r["stage"]), {"slowest": []})
+        if r["metric"].startswith("slowest "):
+            rec["slowest"].append((r["metric"].split(": ", 1)[1], r["value"]))
+        else:
+            rec[r["metric"]] = r["value"]
+    return out
+
+
+def _fits(rec: dict) -> str:
+    keys = ("churn_runs_trained", "churn_models_fitted", "weak_models_fitted")
+    if not any(k in rec for k in keys):
+        return "n/a"
+    runs, models, weak = (f"{int(rec[k])}" if k in rec else "n/a" for k in keys)
+    return f"{runs} runs / {models} models / {weak} weak"
+
+
+def _texts(rec: dict) -> str:
+    if "texts_sent_tag" not in rec:
+        return "n/a"
+    return f"{int(rec['texts_sent_tag']):,} / {int(rec['texts_sent_embed']):,}"
+
+
+def stage_table(recs: dict[tuple[int, str], dict]) -> str:
+    head = (
+        "| size | stage | wall | CPU user+sys | peak RSS | raw rows/s | slowest nodes | dbt elapsed | texts sent (tag / embed) "
+        "| model fits |\n|---|---|---:|---:|---:|---:|---|---:|---:|---|\n"
+    )
+    lines = []
+    for (size, stage), rec in recs.items():
+        failed = f" **FAILED (exit {int(rec['exit_code'])})**" if rec.get("exit_code") else ""
+        slowest = ", ".join(f"{name} {duration(s)}" for name, s in rec["slowest"]) or "-"
+        rate = f"{rec['rows_per_s']:,.0f}" if "rows_per_s" in rec else "n/a"
+        texts = _texts(rec) if "dbt_s" in rec else "-"
+        dbt = duration(rec["dbt_s"]) if "dbt_s" in rec else "-"
+        fits = _fits(rec) if "dbt_s" in rec else "-"
+        lines.append(
+            f"| {size_label(size)} | {stage}{failed} | {duration(rec['wall_s'])} | {duration(rec['cpu_s'])} "
+            f"| {memory(rec['peak_rss_mb'])} | {rate} | {slowest} | {dbt} | {texts} | {fits} |"
+        )
+    return head + "\n".join(lines)
+
+
+def _verdict(size: int, ok: bool, rec: dict) -> str:
+    if rec.get("exit_code"):
+        return "not met (the stage failed)"
+    if size != MILLION:
+        return "not judged (the goal is at 1M)"
+    return "**met**" if ok else "**not met**"
+
+
+def _goal_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
+    """(goal, size, measured, verdict) for each stage goal at each size run."""
+    lines = []
+
+    def check(goal: str, size: int, rec: dict, measured: str, ok: bool | None) -> None:
+        verdict = "n/a (not recorded)" if ok is None else _verdict(size, ok, rec)
+        lines.append(f"| {goal} | {size_label(size)} | {measured} | {verdict} |")
+
+    for size in sorted({s for s, _ in recs}):
+        full, nightly, still = (recs.get((size, s)) for s in STAGES[2:])
+        if full:
+            wall, rss = full["wall_s"], full["peak_rss_mb"]
+            check("full build wall < 15 min", size, full, duration(wall), wall < 15 * 60)
+            check("full build peak RSS < 8 GiB", size, full, memory(rss), rss < 8 * 1024)
+        if nightly:
+            wall = nightly["wall_s"]
+            check("nightly rebuild wall < 2 min", size, nightly, duration(wall), wall < 120)
+        if still:
+            wall = still["wall_s"]
+            check("no-change rebuild wall < 30 s", size, still, duration(wall), wall < 30)
+            sent = still.get("texts_sent_tag", 0) + still.get("texts_sent_embed", 0)
+            known = "texts_sent_tag" in still
+            check(
+                "no-change: 0 texts sent to any model",
+                size,
+                still,
+                _texts(still),
+                sent == 0 if known else None,
+            )
+            fits = [still[k] for k in ("churn_runs_trained", "weak_models_fitted") if k in still]
+            check("no-change: 0 model fits", size, still, _fits(still), sum(fits) == 0 if fits else None)
+    return lines
+
+
+def _growth_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
+    """SQL-model time growth against raw-row growth, full build, between consecutive sizes run."""
+    sizes = sorted(s for s, stage in recs if stage == "full build" and "sql_model_s" in recs[(s, stage)])
+    lines = []
+    for small, big in zip(sizes, sizes[1:], strict=False):
+        a, b = recs[(small, "full build")], recs[(big, "full build")]
+        if not a["sql_model_s"] or not a.get("raw_rows"):
+            continue
+        time_x, data_x = b["sql_model_s"] / a["sql_model_s"], b["raw_rows"] / a["raw_rows"]
+        judged = (small, big) == GROWTH_SIZES
+        verdict = (
+            ("**met**" if time_x <= data_x else "**not met**")
+            if judged
+            else "not judged (the goal is 300k -> 1M)"
+        )
+        lines.append(
+            f"| SQL growth <= data growth | {size_label(small)} -> {size_label(big)} | SQL models "
+            f"{duration(a['sql_model_s'])} -> {duration(b['sql_model_s'])} = {time_x:.2f}x for {data_x:.2f}x "
+            f"raw rows | {verdict} |"
+        )
+    if not all((s, "full build") in recs for s in GROWTH_SIZES):
+        lines.append(
+            "| SQL growth <= data growth | 300k -> 1M | not measured (run `--customers 300000 --customers "
+            "1000000`) | n/a |"
+        )
+    return lines
+
+
+def goals(recs: dict[tuple[int, str], dict]) -> str:
+    head = "| goal (issue 10, at 1M customers) | size | measured | verdict |\n|---|---|---|---|\n"
+    return head + "\n".join(_goal_rows(recs) + _growth_rows(recs))
+
+
+def markdown(rows: list[dict]) -> str:
+    recs = stages(rows)
+    if not recs:
+        return ""
+    return f"## Build stages\n\n{stage_table(recs)}\n\n{NOTES}\n\n## Goals\n\n{goals(recs)}\n"
