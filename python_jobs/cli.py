@@ -14,7 +14,7 @@ COMMANDS = {
     "build": "python_jobs.build:build",
     "check": "python_jobs.mapping.commands:check",
     "enrich": "python_jobs.text.commands:enrich",
-    "eval-text": "python_jobs.text.commands:eval_text",
+    "eval-text": "python_jobs.text.eval_command:eval_text",
     "report": "python_jobs.report.commands:report",
 }
 

@@ -1,4 +1,4 @@
-"""`churn enrich` (backfill tags/embeddings into the cache under a budget) and `churn eval-text`."""
+"""`churn enrich`: backfill tags/embeddings into the cache under a budget (`churn eval-text` is in eval_command)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 import pandas as pd
-
-from python_jobs import config
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +87,7 @@ cache_option = click.option(
 )
 @cache_option
 @click.option(
-    "--texts-per-request", type=int, default=None, help="Texts per prompt (default: 64 local, 10 remote)."
+    "--texts-per-request", type=int, default=None, help="Texts per prompt (default: 256 local, 10 remote)."
 )
 @click.option("--concurrency", type=int, default=None, help="Parallel requests (default: 1 local, 4 remote).")
 @click.option(
@@ -150,116 +148,3 @@ def enrich(
         reviews = texts[texts["kind"] == "review"]
         out = embed_texts(reviews["id"].tolist(), reviews["text"].tolist(), emb)
         click.echo(f"embeddings: {out.num_rows:,} of {len(reviews):,} reviews embedded with {emb.model_id}")
-
-
-@click.command(name="eval-text")
-@click.option(
-    "--model",
-    "model_id",
-    default=None,
-    help="llm model id to score (default: env CHURN_TAG_MODEL or churn-local-tagger).",
-)
-@click.option(
-    "--raw-path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Generated world with truth_texts.parquet (default: CHURN_RAW_PATH).",
-)
-@click.option(
-    "--dev-dir",
-    type=click.Path(path_type=Path),
-    default=config.REPO_ROOT.parent / "shared" / "data" / "reviews_dev",
-    show_default=True,
-    help="Real labelled sets (skipped when absent).",
-)
-@click.option(
-    "--dataset",
-    "datasets",
-    multiple=True,
-    help="Only these sets (synthetic_reviews, synthetic_tickets, waimai_zh, amazon_fashion_en, amazon_beauty_en).",
-)
-@click.option(
-    "--sample",
-    type=int,
-    default=0,
-    help="Score a deterministic sample of at most N texts per set (for paid models).",
-)
-@cache_option
-@click.option(
-    "--out",
-    "out_csv",
-    type=click.Path(path_type=Path),
-    default=Path("warehouse/text_eval.csv"),
-    show_default=True,
-)
-@click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write table enrichment.text_eval_results into this DuckDB file.",
-)
-@click.option(
-    "--weak/--no-weak",
-    default=True,
-    show_default=True,
-    help="Also score the local tagger blended with the star-rating model (cross-fitted).",
-)
-def eval_text(
-    model_id: str | None,
-    raw_path: Path | None,
-    dev_dir: Path,
-    datasets: tuple[str, ...],
-    sample: int,
-    cache_path: Path | None,
-    out_csv: Path,
-    warehouse: Path | None,
-    weak: bool,
-) -> None:
-    """Score a tagger against labelled text (synthetic truth and real dev sets) next to a naive baseline."""
-    import os
-
-    from python_jobs.text.enrich import tag_settings
-    from python_jobs.text.evaluate import comparison, evaluate, real_sets, synthetic_sets
-
-    _quiet_http_logs()
-    settings = tag_settings(None, **({"cache_path": cache_path.expanduser().resolve()} if cache_path else {}))
-    if model_id:
-        settings.model_id = model_id
-    raw = raw_path or (Path(os.environ["CHURN_RAW_PATH"]) if os.environ.get("CHURN_RAW_PATH") else None)
-    sets = {}
-    if raw is not None and (raw / "truth_texts.parquet").exists():
-        sets |= synthetic_sets(raw)
-    elif raw is not None:
-        click.echo(f"no truth_texts.parquet under {raw}: synthetic sets skipped", err=True)
-    if dev_dir.exists():
-        sets |= real_sets(dev_dir)
-    if datasets:
-        sets = {k: v for k, v in sets.items() if k in datasets}
-    if sample:
-        sets = {
-            k: v.sample(n=min(sample, len(v)), random_state=0).reset_index(drop=True) for k, v in sets.items()
-        }
-    if not sets:
-        raise click.UsageError(
-            "no labelled data found (pass --raw-path with truth_texts.parquet or --dev-dir)"
-        )
-    from python_jobs.text.calls import is_local
-
-    results = evaluate(sets, settings, weak=weak and is_local(settings.model_id))
-    out_csv.parent.mkdir(parents=True, exist_ok=True)
-    results.to_csv(out_csv, index=False)
-    if warehouse:
-        from python_jobs.warehouse import connect
-
-        with connect(warehouse, read_only=False) as con:
-            con.execute("create schema if not exists enrichment")
-            con.register("results_df", results)
-            con.execute(
-                "create or replace table enrichment.text_eval_results as select *, now() as evaluated_at from results_df"
-            )
-    wide = comparison(results)
-    sizes = results.groupby("dataset")["n"].first()
-    click.echo(f"eval-text: {settings.model_id} vs naive baseline (results in {out_csv})")
-    click.echo(
-        wide.assign(n=wide["dataset"].map(sizes)).to_string(index=False, float_format=lambda v: f"{v:.3f}")
-    )

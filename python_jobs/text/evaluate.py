@@ -1,27 +1,37 @@
-"""Score a tagger against labelled text: the synthetic world's truth_texts and the real dev sets.
+"""Score any `llm` tagger against labelled text, per language and per field, with classic baselines beside it.
 
-Every set is a frame (text_id, text, label[, rating, topics, churn_intent]). `evaluate` tags the texts with
-any `llm` model through the normal pipeline (cache included) and returns long rows
-(dataset, tagger, metric, value, n), with a naive baseline beside the tagger: the star rating where the
-set has one that is not itself the label, else the majority class.
+Every set is a frame (text_id, text, label[, language, topics, churn_intent, complaint, rating, weak_rating]).
+`evaluate` tags the texts through the normal pipeline (redaction, batches, cache, validation) and returns one
+row per (dataset, language, field, tagger) with accuracy, macro-F1, coverage, n and texts/s:
+- sentiment: a neutral answer counts as wrong where the truth has no neutral class; coverage is the share of
+  texts given a positive or negative label;
+- topics: accuracy is the exact topic set, macro-F1 over the topics the truth uses; coverage is the share of
+  texts given a topic other than `other`;
+- churn_intent: accuracy and macro-F1 of the flag; coverage is the share of texts tagged at all;
+- complaint (Portuguese-style satisfied / delivery problem / quality problem): derived from sentiment and
+  topics (`complaint_class`).
+Beside the tagger: VADER on English texts and SnowNLP on Chinese texts (sentiment), and the naive baseline
+(the star rating where the set has one that is not the label itself, else the majority class).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from python_jobs.text.runner import TagSettings, tag_texts
-from python_jobs.text.schema import LABELS, TOPICS
+from python_jobs.text.public_sets import STAR_LABELS
+from python_jobs.text.runner import TagSettings, is_local, tag_texts
+from python_jobs.text.schema import TOPICS
 
 log = logging.getLogger(__name__)
 
-STAR_LABELS = {1: "negative", 2: "negative", 3: "neutral", 4: "positive", 5: "positive"}
+COLUMNS = ["dataset", "language", "field", "tagger", "accuracy", "macro_f1", "coverage", "n", "texts_per_s"]
 
 
 def _join(*cols: pd.Series) -> pd.Series:
@@ -47,16 +57,13 @@ def synthetic_sets(raw_path: Path) -> dict[str, pd.DataFrame]:
         t = truth[truth["source"] == source].drop_duplicates("source_id")
         df = rows.merge(t, left_on="text_id", right_on="source_id", how="inner")
         df = df[df["text"].str.len() > 0]
+        topics = df["topics"].fillna("").astype(str).str.split("|")
         frame = pd.DataFrame(
             {
                 "text_id": df["text_id"],
                 "text": df["text"],
                 "label": df["sentiment_label"].astype(str),
-                "topics": df["topics"]
-                .fillna("")
-                .astype(str)
-                .str.split("|")
-                .map(lambda ts: [t for t in ts if t]),
+                "topics": topics.map(lambda ts: [t for t in ts if t]),
                 "churn_intent": df["churn_intent"].astype(bool),
             }
         )
@@ -67,92 +74,115 @@ def synthetic_sets(raw_path: Path) -> dict[str, pd.DataFrame]:
     return sets
 
 
-def waimai_set(path: Path) -> pd.DataFrame:
-    """Chinese food-delivery reviews, human labels 1 = positive, 0 = negative (binary), deduplicated on text."""
-    df = pd.read_csv(path).dropna(subset=["review"]).drop_duplicates("review")
-    return pd.DataFrame(
+def warehouse_set(warehouse: Path) -> pd.DataFrame | None:
+    """The shop's own rated reviews (marts.fct_reviews), stars as proxy labels; None without that table."""
+    from python_jobs.warehouse import connect, table_exists
+
+    with connect(warehouse) as con:
+        if not table_exists(con, "marts", "fct_reviews"):
+            return None
+        df = con.execute(
+            "select review_id, title, body, rating from marts.fct_reviews where rating between 1 and 5"
+        ).df()
+    df = df.drop_duplicates("review_id")
+    text = _join(df["title"], df["body"])
+    out = pd.DataFrame(
         {
-            "text_id": "waimai-" + df.index.astype(str),
-            "text": df["review"].astype(str),
-            "label": np.where(df["label"].astype(int) == 1, "positive", "negative"),
+            "text_id": df["review_id"].astype(str),
+            "text": text,
+            "label": df["rating"].round().astype(int).map(STAR_LABELS),
+            "weak_rating": df["rating"].astype(float),
         }
-    ).reset_index(drop=True)
+    )
+    return out[out["text"].str.len() > 0].reset_index(drop=True)
 
 
-def amazon_set(path: Path) -> pd.DataFrame:
-    """Amazon 5-core reviews; stars as proxy labels (1-2 negative, 3 neutral, 4-5 positive).
-
-    Duplicates are dropped on the text itself: beyond the variant copies (same reviewer, item, time, text)
-    the same text recurs across item variants, and copies in both training and test folds would flatter
-    any fitted model. Only reviewText is tagged (the summary is often "Five Stars", which leaks the label).
-    """
-    df = pd.read_json(path, lines=True)
-    df = df.dropna(subset=["reviewText"])
-    df = df[df["reviewText"].str.strip().str.len() > 0]
-    df = df.assign(reviewText=df["reviewText"].str.strip()).drop_duplicates("reviewText")
-    return pd.DataFrame(
-        {
-            "text_id": path.stem + "-" + df.index.astype(str),
-            "text": df["reviewText"].astype(str),
-            "label": df["overall"].astype(int).map(STAR_LABELS),
-            # stars for fitting the weak-label model (cross-fitted); not a baseline input: they are the label
-            "weak_rating": df["overall"].astype(float),
-        }
-    ).reset_index(drop=True)
+def complaint_class(label: str, topics: list[str]) -> str:
+    """satisfied / delivery_problem / quality_problem from a tagger's sentiment and topics. A text naming both
+    is a quality problem ("chegou quebrado": it arrived, broken); a negative text naming neither, delivery."""
+    if label != "negative":
+        return "satisfied"
+    quality = {"product_quality", "size_fit", "packaging", "price_value"} & set(topics)
+    return "quality_problem" if quality else "delivery_problem"
 
 
-def real_sets(dev_dir: Path) -> dict[str, pd.DataFrame]:
-    sets: dict[str, pd.DataFrame] = {}
-    if (dev_dir / "waimai_10k_zh.csv").exists():
-        sets["waimai_zh"] = waimai_set(dev_dir / "waimai_10k_zh.csv")
-    for name in ("fashion", "beauty"):
-        path = dev_dir / f"amazon_{name}_5core_en.jsonl"
-        if path.exists():
-            sets[f"amazon_{name}_en"] = amazon_set(path)
-    return sets
+def _metrics(truth: pd.Series, pred: pd.Series, labels: list) -> tuple[float, float]:
+    acc = float(accuracy_score(truth, pred))
+    return acc, float(f1_score(truth, pred, labels=labels, average="macro", zero_division=0))
 
 
-def _sentiment_metrics(truth: pd.Series, pred: pd.Series) -> dict[str, float]:
-    labels = [lab for lab in LABELS if lab in set(truth)]
-    return {
-        "sentiment_accuracy": float(accuracy_score(truth, pred)),
-        "sentiment_macro_f1": float(f1_score(truth, pred, labels=labels, average="macro", zero_division=0)),
-    }
-
-
-def score(df: pd.DataFrame, pred: pd.DataFrame) -> dict[str, float]:
-    """Metrics of predictions `pred` (sentiment_label, sentiment[, topics, churn_intent]) against `df`."""
-    out = _sentiment_metrics(df["label"], pred["sentiment_label"])
-    if set(df["label"]) <= {"negative", "positive"} and "sentiment" in pred:
-        # binary truth: also score the sign of the score, so "neutral" is not an automatic error
-        sign = np.where(pred["sentiment"].fillna(0) >= 0, "positive", "negative")
-        out["sentiment_accuracy_by_sign"] = float(accuracy_score(df["label"], sign))
+def field_rows(df: pd.DataFrame, pred: pd.DataFrame) -> list[dict]:
+    """(field, accuracy, macro_f1, coverage, n) of predictions `pred` (rows aligned with `df`)."""
+    rows = []
+    if "sentiment_label" in pred:
+        truth, p = df["label"].astype(str), pred["sentiment_label"].astype(str)
+        labels = sorted(set(truth))
+        acc, f1 = _metrics(truth, p, labels)
+        rows.append(("sentiment", acc, f1, float((p != "neutral").mean())))
     if "topics" in df and "topics" in pred:
         mlb = MultiLabelBinarizer(classes=list(TOPICS))
-        y_true = mlb.fit_transform(df["topics"])
-        y_pred = mlb.transform(pred["topics"].map(lambda t: list(t) if t is not None else []))
-        out["topics_micro_f1"] = float(f1_score(y_true, y_pred, average="micro", zero_division=0))
-        out["topics_macro_f1"] = float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+        y_true = mlb.fit_transform(df["topics"].map(lambda t: [x for x in t if x != "other"]))
+        pred_topics = pred["topics"].map(lambda t: [x for x in (t if t is not None else []) if x != "other"])
+        y_pred = mlb.transform(pred_topics)
+        used = [i for i in range(len(TOPICS)) if y_true[:, i].any()]
+        exact = float((y_true == y_pred).all(axis=1).mean())
+        f1 = (
+            float(f1_score(y_true[:, used], y_pred[:, used], average="macro", zero_division=0))
+            if used
+            else 0.0
+        )
+        rows.append(("topics", exact, f1, float(y_pred.any(axis=1).mean())))
     if "churn_intent" in df and "churn_intent" in pred:
         t, p = df["churn_intent"].astype(bool), pred["churn_intent"].fillna(False).astype(bool)
-        out["churn_intent_precision"] = float(precision_score(t, p, zero_division=0))
-        out["churn_intent_recall"] = float(recall_score(t, p, zero_division=0))
-        out["churn_intent_f1"] = float(f1_score(t, p, zero_division=0))
-    return out
+        acc, f1 = _metrics(t, p, [False, True])
+        rows.append(("churn_intent", acc, f1, float(pred["churn_intent"].notna().mean())))
+    if "complaint" in df and "topics" in pred:
+        has = df["complaint"].isin(["satisfied", "delivery_problem", "quality_problem"]).to_numpy()
+        if has.any():
+            sub = pred[has]
+            p = pd.Series(
+                [
+                    complaint_class(lab, t)
+                    for lab, t in zip(sub["sentiment_label"], sub["topics"], strict=True)
+                ]
+            )
+            t = df.loc[has, "complaint"].reset_index(drop=True)
+            acc, f1 = _metrics(t, p, sorted(set(t)))
+            rows.append(("complaint", acc, f1, 1.0))
+    return [dict(zip(["field", "accuracy", "macro_f1", "coverage"], r, strict=True)) for r in rows]
 
 
-def baseline(df: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+def vader_predictions(texts: list[str]) -> pd.DataFrame:
+    """VADER's standard reading: compound >= 0.05 positive, <= -0.05 negative, else neutral."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    compound = np.array([analyzer.polarity_scores(t)["compound"] for t in texts])
+    label = np.where(compound >= 0.05, "positive", np.where(compound <= -0.05, "negative", "neutral"))
+    return pd.DataFrame({"sentiment": compound, "sentiment_label": label})
+
+
+def snownlp_predictions(texts: list[str]) -> pd.DataFrame:
+    """SnowNLP's shopping-review model: P(positive) >= 0.5 positive, else negative."""
+    from snownlp import SnowNLP
+
+    p = np.array([SnowNLP(t).sentiments if t.strip() else 0.5 for t in texts])
+    return pd.DataFrame(
+        {"sentiment": 2 * p - 1, "sentiment_label": np.where(p >= 0.5, "positive", "negative")}
+    )
+
+
+CLASSIC = {"en": ("vader", vader_predictions), "zh": ("snownlp", snownlp_predictions)}
+
+
+def naive_predictions(df: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     """Star rating alone where the set has one (and it is not the label itself); majority class otherwise."""
     majority = df["label"].mode().iloc[0]
     if "rating" in df and df["rating"].notna().any():
-        name = "baseline_star_rating"
-        labels = df["rating"].round().map(STAR_LABELS).fillna(majority)
-        sentiment = labels.map({"negative": -1.0, "neutral": 0.0, "positive": 1.0})
+        name, labels = "naive:stars", df["rating"].round().map(STAR_LABELS).fillna(majority)
     else:
-        name = "baseline_majority"
-        labels = pd.Series([majority] * len(df), index=df.index)
-        sentiment = labels.map({"negative": -1.0, "neutral": 0.0, "positive": 1.0})
-    pred = pd.DataFrame({"sentiment_label": labels, "sentiment": sentiment})
+        name, labels = "naive:majority", pd.Series([majority] * len(df), index=df.index)
+    pred = pd.DataFrame({"sentiment_label": labels.to_numpy()})
     if "topics" in df:
         top = pd.Series([t for ts in df["topics"] for t in ts]).mode()
         pred["topics"] = [[top.iloc[0]] if len(top) else [] for _ in range(len(df))]
@@ -161,92 +191,76 @@ def baseline(df: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     return name, pred
 
 
-def weak_predictions(df: pd.DataFrame, settings: TagSettings, fit_on: pd.DataFrame | None, folds: int = 5):
-    """Tags from the local tagger blended with a weak-label model that never saw the scored text:
-    cross-fitted on the set's own star ratings (`weak_rating`), or fitted on another set (`fit_on`)."""
-    import pyarrow as pa
+def _timed_tags(df: pd.DataFrame, settings: TagSettings, model=None) -> tuple[pd.DataFrame, float]:
+    start = time.perf_counter()
+    tags, tally = tag_texts(df["text_id"].tolist(), df["text"].tolist(), settings, model=model)
+    seconds = time.perf_counter() - start
+    pred = tags.to_pandas()
+    bad = (pred["tag_status"] != "tagged").sum()
+    if bad:
+        log.warning("%d of %d texts not tagged (%s); they count as wrong", bad, len(pred), tally.line())
+    return pred, len(df) / seconds if seconds > 0 else float("nan")
 
+
+def weak_predictions(df: pd.DataFrame, settings: TagSettings, folds: int = 5) -> pd.DataFrame | None:
+    """The local tagger blended with a weak-label model that never saw the scored text, cross-fitted on the
+    set's own star ratings (`weak_rating`). None when the set has too few ratings."""
     from python_jobs.text.llm_plugin import LocalTagger
-    from python_jobs.text.local_tagger import tag_text
-    from python_jobs.text.weak_label import WeakSentiment, enough_ratings
+    from python_jobs.text.weak_label import WeakSentiment, base_scores, enough_ratings
 
-    def fit(rows: pd.DataFrame) -> WeakSentiment:
-        texts = rows["text"].tolist()
-        lex = np.array([tag_text(t)["sentiment"] for t in texts])
-        return WeakSentiment().fit(texts, rows["weak_rating"].to_numpy(float), lex)
-
-    def tag(rows: pd.DataFrame, weak: WeakSentiment) -> pa.Table:
-        return tag_texts(
-            rows["text_id"].tolist(), rows["text"].tolist(), settings, model=LocalTagger(weak=weak)
-        )[0]
-
-    if fit_on is not None:
-        if not enough_ratings(fit_on["weak_rating"].to_numpy(float)):
-            return None
-        return tag(df, fit(fit_on)).to_pandas()
     if "weak_rating" not in df or not enough_ratings(df["weak_rating"].to_numpy(float)):
         return None
     fold = np.random.default_rng(0).permutation(len(df)) % folds
     parts = []
     for k in range(folds):
-        part = tag(df[fold == k], fit(df[fold != k])).to_pandas()
+        train, test = df[fold != k], df[fold == k]
+        texts = train["text"].tolist()
+        weak = WeakSentiment().fit(texts, train["weak_rating"].to_numpy(float), base_scores(texts))
+        part = tag_texts(
+            test["text_id"].tolist(), test["text"].tolist(), settings, model=LocalTagger(weak=weak)
+        )[0].to_pandas()
         part.index = np.nonzero(fold == k)[0]
         parts.append(part)
     return pd.concat(parts).sort_index()
 
 
-def evaluate(sets: dict[str, pd.DataFrame], settings: TagSettings, weak: bool = False) -> pd.DataFrame:
-    """Long table: dataset, tagger, metric, value, n (texts scored). With `weak` (local tagger only), the
-    blended tagger is scored too, cross-fitted, on every set with star ratings (tickets: fitted on reviews)."""
+def _languages(df: pd.DataFrame, pred: pd.DataFrame) -> pd.Series:
+    if "language" in df and df["language"].notna().all():
+        return df["language"].astype(str).reset_index(drop=True)
+    return pred["language"].fillna("?").astype(str).reset_index(drop=True)
+
+
+def evaluate(
+    sets: dict[str, pd.DataFrame], settings: TagSettings, weak: bool = False, baselines: bool = True
+) -> pd.DataFrame:
+    """Long table (COLUMNS): every dataset, language and field, for the tagger (and, with `weak`, the local
+    tagger cross-fitted with the set's star ratings), the classic baseline of the language and the naive one."""
     rows = []
+    if is_local(settings.model_id):  # load lexicons and models before the clock starts
+        tag_texts(["w1", "w2", "w3"], ["warm up", "热身一下", "aquecimento rápido"], settings)
     for name, df in sets.items():
-        tags, tally = tag_texts(df["text_id"].tolist(), df["text"].tolist(), settings)
-        pred = tags.to_pandas()
-        variants = [(settings.model_id, pred)]
+        df = df.reset_index(drop=True)
+        pred, speed = _timed_tags(df, settings)
+        lang = _languages(df, pred)
+        variants = [(settings.model_id, pred, speed)]
         if weak:
-            fit_on = sets.get("synthetic_reviews") if name == "synthetic_tickets" else None
-            blended = weak_predictions(df, settings, fit_on)
+            blended = weak_predictions(df, settings)
             if blended is not None:
-                variants.append((f"{settings.model_id}+weak", blended))
-        ok = (pred["tag_status"] == "tagged").to_numpy()
-        for _, p in variants[1:]:
-            ok &= (p["tag_status"] == "tagged").to_numpy()
-        if not ok.all():
-            log.warning(
-                "%s: %d of %d texts not tagged (%s); scored on the tagged ones",
-                name,
-                (~ok).sum(),
-                len(ok),
-                tally.line(),
-            )
-        scored_df = df[ok].reset_index(drop=True)
-        base_name, base_pred = baseline(scored_df)
-        for tagger, p in [*variants, (base_name, base_pred)]:
-            p = p if tagger == base_name else p[ok].reset_index(drop=True)
-            for metric, value in score(scored_df, p).items():
-                rows.append(
-                    {"dataset": name, "tagger": tagger, "metric": metric, "value": value, "n": int(ok.sum())}
-                )
-    return pd.DataFrame(rows, columns=["dataset", "tagger", "metric", "value", "n"])
-
-
-def comparison(results: pd.DataFrame) -> pd.DataFrame:
-    """Wide view: one row per dataset and metric, each tagger's value beside the baseline's."""
-    if results.empty:
-        return results
-    role = np.where(
-        results["tagger"].str.startswith("baseline_"),
-        "baseline",
-        np.where(results["tagger"].str.endswith("+weak"), "tagger+weak", "tagger"),
-    )
-    wide = results.assign(role=role).pivot_table(
-        index=["dataset", "metric"], columns="role", values="value", aggfunc="first"
-    )
-    wide = wide.reset_index()
-    wide.columns.name = None
-    wide["tagger_beats_baseline"] = wide["tagger"] > wide["baseline"]
-    if "tagger+weak" in wide:
-        wide["weak_beats_baseline"] = (wide["tagger+weak"] > wide["baseline"]).where(
-            wide["tagger+weak"].notna()
-        )
-    return wide
+                variants.append((f"{settings.model_id}+shop-stars", blended.reset_index(drop=True), np.nan))
+        for language in sorted(lang.unique()):
+            mask = (lang == language).to_numpy()
+            sub = df[mask].reset_index(drop=True)
+            preds = [(t, p[mask].reset_index(drop=True), s) for t, p, s in variants]
+            if baselines and language in CLASSIC:
+                tagger, fn = CLASSIC[language]
+                start = time.perf_counter()
+                classic = fn(sub["text"].tolist())
+                preds.append((tagger, classic, len(sub) / max(time.perf_counter() - start, 1e-9)))
+            preds.append((*naive_predictions(sub), np.nan))
+            for tagger, p, s in preds:
+                for r in field_rows(sub, p):
+                    rows.append(
+                        {"dataset": name, "language": language, "tagger": tagger, **r}
+                        | {"n": int(mask.sum()), "texts_per_s": s}
+                    )
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -15,7 +15,6 @@ from typing import Any
 import llm
 
 from python_jobs.text.local_embed import DIM, EMBED_VERSION
-from python_jobs.text.local_tagger import LEXICON_VERSION, tag_text
 from python_jobs.text.prompt import parse_prompt
 
 TAGGER_ID = "churn-local-tagger"
@@ -23,8 +22,10 @@ EMBED_ID = "churn-local-embed"
 
 
 class LocalTagger(llm.Model):
-    """Lexicon + rules tagger (optionally blended with a weak-label sentiment model). Reads the fenced batch prompt of `prompt.build_prompt` (or a bare text)
-    and returns JSON that matches `schema.batch_schema()` (or `schema.tag_schema()` for a bare text)."""
+    """Lexicon + rules tagger (VADER's lexicon folded into English), stacked with the shipped public n-gram
+    sentiment model (`public_model`) and optionally blended with the weak-label model fitted on the shop's star
+    ratings. Reads the fenced batch prompt of `prompt.build_prompt` (or a bare text) and returns JSON that
+    matches `schema.batch_schema()` (or `schema.tag_schema()` for a bare text)."""
 
     model_id = TAGGER_ID
     can_stream = False
@@ -36,7 +37,9 @@ class LocalTagger(llm.Model):
 
     @property
     def version(self) -> str:
-        return LEXICON_VERSION + (f"+{self.weak.version}" if self.weak is not None else "")
+        from python_jobs.text.public_model import base_version
+
+        return base_version() + (f"+{self.weak.version}" if self.weak is not None else "")
 
     def execute(
         self,
@@ -49,7 +52,9 @@ class LocalTagger(llm.Model):
         items = parse_prompt(text)
         out: dict[str, Any]
         bodies = [text] if items is None else [body for _, body in items]
-        tags = [tag_text(body) for body in bodies]
+        from python_jobs.text.public_model import tag_batch
+
+        tags = tag_batch(bodies)
         if self.weak is not None and tags:
             proba = self.weak.predict_proba(bodies, [t["sentiment"] for t in tags])
             for t, p in zip(tags, proba, strict=True):

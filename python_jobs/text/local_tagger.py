@@ -20,86 +20,12 @@ import yaml
 from python_jobs.text.schema import TOPICS, label_for
 
 # Bump after editing a lexicon or a rule: part of the local tagger's cache key.
-LEXICON_VERSION = "lex-v2"
+LEXICON_VERSION = "lex-v3"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;。！？；\n])\s*")
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+|[!?,]")
 _PT_MARKERS = re.compile(r"[ãõçâêôáéíóú]")
-_PT_WORDS = frozenset(
-    [
-        "nao",
-        "que",
-        "de",
-        "muito",
-        "produto",
-        "entrega",
-        "com",
-        "para",
-        "uma",
-        "um",
-        "foi",
-        "chegou",
-        "mais",
-        "mas",
-        "meu",
-        "minha",
-        "esta",
-        "voce",
-        "pedido",
-        "loja",
-        "compra",
-        "comprei",
-        "bem",
-        "ainda",
-        "sem",
-        "atendimento",
-        "quando",
-        "porque",
-        "tambem",
-        "isso",
-        "ele",
-        "ela",
-    ]
-)
-_EN_WORDS = frozenset(
-    [
-        "the",
-        "and",
-        "is",
-        "it",
-        "to",
-        "was",
-        "of",
-        "for",
-        "this",
-        "my",
-        "i",
-        "with",
-        "not",
-        "but",
-        "very",
-        "you",
-        "have",
-        "they",
-        "that",
-        "were",
-        "had",
-        "are",
-        "item",
-        "order",
-        "product",
-        "shop",
-        "would",
-        "will",
-        "just",
-        "so",
-        "be",
-        "on",
-        "in",
-        "at",
-    ]
-)
 NEGATED_POSITIVE = -0.75  # "not good" is negative, a bit weaker than "bad"
 NEGATED_NEGATIVE = -0.45  # "not bad" is mildly positive
 CONTRAST_BEFORE_WEIGHT = 0.5
@@ -109,19 +35,24 @@ SATURATION = 4.0  # s = raw / sqrt(raw^2 + SATURATION)
 
 def normalize_latin(text: str) -> str:
     """Lower-case, strip accents and apostrophes ("Não" -> "nao", "don't" -> "dont")."""
-    text = unicodedata.normalize("NFKD", text.lower())
+    text = text.lower()
+    if text.isascii():  # nothing to strip but apostrophes (the common case, and much faster)
+        return text.replace("'", "").replace("`", "")
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return re.sub(r"['’`´]", "", text)
 
 
 def detect_language(text: str) -> str:
     """zh when CJK characters dominate, pt on Portuguese markers, en otherwise."""
-    letters = sum(ch.isalpha() for ch in text)
-    if letters and len(_CJK.findall(text)) / letters > 0.2:
-        return "zh"
+    if not text.isascii():
+        letters = sum(ch.isalpha() for ch in text)
+        if letters and len(_CJK.findall(text)) / letters > 0.2:
+            return "zh"
     words = _LATIN_TOKEN.findall(normalize_latin(text))
-    pt = sum(w in _PT_WORDS for w in words) + 2 * len(_PT_MARKERS.findall(text.lower()))
-    en = sum(w in _EN_WORDS for w in words)
+    pt_words, en_words = _detect_words("pt"), _detect_words("en")
+    pt = sum(w in pt_words for w in words) + 2 * len(_PT_MARKERS.findall(text.lower()))
+    en = sum(w in en_words for w in words)
     return "pt" if pt > en else "en"
 
 
@@ -134,6 +65,7 @@ class Lexicon:
     negation_window: int
     terms: dict[tuple[str, ...], dict[str, float]]  # token tuple -> {kind: value}
     max_len: int
+    starts: dict[str, int]  # first token of a term -> length of the longest term it starts
     churn: re.Pattern[str] | None
     anger: re.Pattern[str] | None
     urgency: re.Pattern[str] | None
@@ -160,6 +92,9 @@ class Lexicon:
             terms.setdefault(key(word), {})["but"] = 1.0
         for word in raw.get("contrast_before") or []:
             terms.setdefault(key(word), {})["although"] = 1.0
+        if raw.get("vader_lexicon"):  # words of our own lists win; VADER fills in the rest
+            for word, weight in vader_terms(**raw["vader_lexicon"]).items():
+                terms.setdefault((word,), {"sent": weight})
 
         def pattern(words: list[str], prefix: bool) -> re.Pattern[str] | None:
             words = sorted({norm(str(w)).strip() for w in words if str(w).strip()}, key=len, reverse=True)
@@ -182,6 +117,7 @@ class Lexicon:
             negation_window=int(raw.get("negation_window", 3)),
             terms=terms,
             max_len=max((len(k) for k in terms), default=1),
+            starts=_starts(terms),
             churn=pattern(raw.get("churn_intent") or [], prefix=False),
             anger=pattern(raw.get("anger") or [], prefix=True),
             urgency=pattern(raw.get("urgency") or [], prefix=True),
@@ -189,10 +125,44 @@ class Lexicon:
         )
 
 
+def _starts(terms: dict[tuple[str, ...], dict[str, float]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for k in terms:
+        out[k[0]] = max(out.get(k[0], 0), len(k))
+    return out
+
+
+@cache
+def vader_terms(scale: float = 0.6, min_abs: float = 0.5) -> dict[str, float]:
+    """Single words of VADER's crowd-rated lexicon (package vaderSentiment, MIT), valence -4..4 times `scale`,
+    weaker than `min_abs` dropped. Emoticons and multi-word entries are left out (the tokenizer drops them)."""
+    text = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text("utf-8")
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 2:
+            continue
+        word, valence = normalize_latin(parts[0]), float(parts[1])
+        if re.fullmatch(r"[a-z0-9]+", word) and abs(valence) >= min_abs:
+            out.setdefault(word, round(valence * scale, 3))
+    return out
+
+
+@cache
+def _raw_lexicon(language: str) -> dict[str, Any]:
+    text = resources.files("python_jobs.text").joinpath("lexicons", f"{language}.yml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+@cache
+def _detect_words(language: str) -> frozenset[str]:
+    """Common words that mark the language (`detect_words` in its lexicon)."""
+    return frozenset(str(w) for w in _raw_lexicon(language).get("detect_words") or [])
+
+
 @cache
 def load_lexicon(language: str) -> Lexicon:
-    text = resources.files("python_jobs.text").joinpath("lexicons", f"{language}.yml").read_text("utf-8")
-    return Lexicon.from_dict(yaml.safe_load(text))
+    return Lexicon.from_dict(_raw_lexicon(language))
 
 
 def _tokens(sentence: str, lex: Lexicon) -> list[str]:
@@ -205,7 +175,8 @@ def _match(tokens: list[str], lex: Lexicon) -> list[tuple[int, dict[str, float]]
     """Longest-match scan: (token position, {kind: value}) for every lexicon term found."""
     out, i, n = [], 0, len(tokens)
     while i < n:
-        for size in range(min(lex.max_len, n - i), 0, -1):
+        longest = lex.starts.get(tokens[i], 0)  # longest term starting with this token (0: none)
+        for size in range(min(longest, n - i), 0, -1):
             hit = lex.terms.get(tuple(tokens[i : i + size]))
             if hit is not None:
                 out.append((i, hit))

@@ -62,12 +62,16 @@ RULES: tuple[Rule, ...] = (
 )
 
 _COMPILED = [(re.compile(rule.pattern), rule.replacement, rule.passes) for rule in RULES]
+# Every rule needs an '@', a digit or the date marker: a text with none of them is returned as it is.
+_MAY_MATCH = re.compile(f"[@0-9{_KEEP}]")
 
 
 def redact(text: str | None) -> str:
     """Replace emails, card-like numbers and phone numbers by [EMAIL], [CARD] and [PHONE]."""
     if not text:
         return ""
+    if not _MAY_MATCH.search(text):
+        return text
     for pattern, replacement, passes in _COMPILED:
         for _ in range(passes):
             text = pattern.sub(replacement, text)

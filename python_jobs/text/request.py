@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 class TagSettings:
     model_id: str = "churn-local-tagger"
     cache_path: Path = field(default_factory=config.llm_cache_path)
-    texts_per_request: int | None = None  # None: 64 for local models, 10 for remote ones
+    texts_per_request: int | None = None  # None: 256 for local models, 10 for remote ones
     concurrency: int | None = None  # None: 1 for local models, 4 for remote ones
     max_retries: int = 4  # retries per request after the first attempt
     timeout_s: float = 120.0

@@ -46,7 +46,7 @@ def tag_texts(
     model = without_sdk_retries(model if model is not None else registry.get_model(settings.model_id))
     version = cache_version(model)
     local = is_local(settings.model_id)
-    per_request = settings.texts_per_request or (64 if local else 10)
+    per_request = settings.texts_per_request or (256 if local else 10)
     concurrency = settings.concurrency or (1 if local else 4)
 
     redacted = [redact(t) for t in texts]

@@ -2,8 +2,8 @@
 
 Stars are noisy labels for the text's sentiment (1-2 negative, 3 neutral, 4-5 positive), but there are many
 of them and they speak the shop's own vocabulary and class balance, which a general lexicon does not.
-Features: TF-IDF of character 2-4-grams (any language, no tokenizer) plus the lexicon score and its
-magnitude, so the model learns how far to trust the lexicon. The local tagger uses the model's class
+Features: TF-IDF of character 2-4-grams (any language, no tokenizer) plus the default tagger's own score
+(lexicon + shipped public model, `base_scores`) and its magnitude, so the model learns how far to trust it. The local tagger uses the model's class
 probabilities for sentiment (P(pos) - P(neg)) and label (argmax). `churn eval-text` scores it with
 cross-fitting (never on the texts it was fitted on); it is kept because it beats the lexicon alone there.
 """
@@ -101,6 +101,13 @@ class WeakSentiment(BaseEstimator):
         return pickle.loads(Path(path).read_bytes())
 
 
+def base_scores(texts: Sequence[str]) -> np.ndarray:
+    """The default tagger's own sentiment (lexicon + public model): the weak model's base-score feature."""
+    from python_jobs.text.public_model import tag_batch
+
+    return np.array([t["sentiment"] for t in tag_batch(list(texts))], dtype=float)
+
+
 def canonical_training_set(texts: Sequence[str], ratings: np.ndarray) -> tuple[list[str], np.ndarray]:
     """The star-rated texts sorted by (text, star class): the fit, its sample and its fingerprint depend only on
     the set of (text, stars) pairs, never on the order rows arrive in."""
@@ -112,7 +119,12 @@ def canonical_training_set(texts: Sequence[str], ratings: np.ndarray) -> tuple[l
 
 def fingerprint(texts: Sequence[str], classes: np.ndarray, model: WeakSentiment) -> str:
     """Content hash of the training set and hyperparameters: the artifact's name."""
-    digest = hashlib.sha256(f"{WEAK_VERSION}|{model.max_train}|{model.alpha}|{model.seed}".encode())
+    from python_jobs.text.public_model import base_version
+
+    # the base score (lexicon + public model) is a feature: another base means another model
+    digest = hashlib.sha256(
+        f"{WEAK_VERSION}|{base_version()}|{model.max_train}|{model.alpha}|{model.seed}".encode()
+    )
     for t, label in zip(texts, classes, strict=True):
         digest.update(f"{label}\x00{t}\x01".encode())
     return digest.hexdigest()[:16]
@@ -133,9 +145,7 @@ def fit_or_load(
     path = Path(folder) / f"{WEAK_VERSION}-{fp}.pkl"
     if path.exists():
         return WeakSentiment.load(path)
-    from python_jobs.text.local_tagger import tag_text
-
-    lex = np.array([tag_text(t)["sentiment"] for t in texts_c])
+    lex = base_scores(texts_c)
     # classes are 0/1/2; star_classes maps 1/3/5 stars onto them again
     model.fit(texts_c, np.array([1.0, 3.0, 5.0])[classes], lex)
     model.n_rated_ = len(texts_c)

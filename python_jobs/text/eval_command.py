@@ -1,0 +1,179 @@
+"""`churn eval-text`: accuracy, macro-F1 and coverage per language and field for any `llm` tagger, beside VADER
+(English), SnowNLP (Chinese) and a naive baseline, with texts/s. See `python_jobs.text.evaluate`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from python_jobs import config
+
+log = logging.getLogger(__name__)
+
+
+def _shipped_model_inputs() -> set[str]:
+    from python_jobs.text.public_model import manifest
+
+    return set((manifest().get("inputs_sha256") or {}).values())
+
+
+def collect_sets(
+    paths: tuple[Path, ...],
+    builtin: bool,
+    raw_path: Path | None,
+    warehouse: Path | None,
+    part: str,
+) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Every labelled set asked for, and notes on what was restricted or skipped."""
+    from python_jobs.text.evaluate import synthetic_sets, warehouse_set
+    from python_jobs.text.public_sets import builtin_sets, file_digest, is_holdout, load_set
+
+    sets: dict[str, pd.DataFrame] = builtin_sets() if builtin else {}
+    notes: list[str] = []
+    trained_on = _shipped_model_inputs()
+    for path in paths:
+        df = load_set(path)
+        name = path.stem
+        seen = file_digest(path) in trained_on
+        if part == "holdout" or (part == "auto" and seen):
+            df = df[is_holdout(df["text"])].reset_index(drop=True)
+            name += ":held-out"
+            if seen:
+                notes.append(
+                    f"{path.name}: the shipped model trained on the rest of this file; held-out part only"
+                )
+        sets[name] = df
+    if raw_path is not None:
+        if (raw_path / "truth_texts.parquet").exists():
+            sets |= synthetic_sets(raw_path)
+        else:
+            notes.append(f"no truth_texts.parquet under {raw_path}: synthetic sets skipped")
+    if warehouse is not None:
+        if not warehouse.exists():
+            notes.append(f"no warehouse at {warehouse}: the shop's rated reviews skipped")
+        else:
+            shop = warehouse_set(warehouse)
+            if shop is None or shop.empty:
+                notes.append(f"{warehouse}: no rated reviews (marts.fct_reviews)")
+            else:
+                sets["shop_reviews:stars"] = shop
+    return sets, notes
+
+
+@click.command(name="eval-text")
+@click.option(
+    "--model",
+    "model_id",
+    default=None,
+    help="llm model id to score (default: env CHURN_TAG_MODEL or churn-local-tagger).",
+)
+@click.option(
+    "--set",
+    "set_paths",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A labelled file (repeatable): waimai_10k CSV, Amazon 5-core JSONL, or CSV/JSONL with text,label[,topics,"
+    "churn_intent,complaint,language].",
+)
+@click.option(
+    "--part",
+    type=click.Choice(["auto", "holdout", "all"]),
+    default="auto",
+    show_default=True,
+    help="Which texts of a --set file: auto = the held-out part of files the shipped model was trained on.",
+)
+@click.option(
+    "--builtin/--no-builtin", default=True, show_default=True, help="The hand-written en/zh/pt sets."
+)
+@click.option(
+    "--raw-path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Generated world with truth_texts.parquet (default: CHURN_RAW_PATH when it has one).",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Warehouse whose rated reviews are scored with stars as labels (default: CHURN_DUCKDB_PATH).",
+)
+@click.option("--shop/--no-shop", default=True, show_default=True, help="Score the shop's rated reviews.")
+@click.option("--sample", type=int, default=0, help="A deterministic sample of at most N texts per set.")
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Response cache (default: a fresh one for local models, so texts/s is real; CHURN_LLM_CACHE otherwise).",
+)
+@click.option("--weak/--no-weak", default=True, show_default=True, help="Also the local tagger + shop stars.")
+@click.option("--baselines/--no-baselines", default=True, show_default=True, help="VADER and SnowNLP beside.")
+@click.option(
+    "--out",
+    "out_csv",
+    type=click.Path(path_type=Path),
+    default=Path("warehouse/text_eval.csv"),
+    show_default=True,
+)
+def eval_text(
+    model_id: str | None,
+    set_paths: tuple[Path, ...],
+    part: str,
+    builtin: bool,
+    raw_path: Path | None,
+    warehouse: Path | None,
+    shop: bool,
+    sample: int,
+    cache_path: Path | None,
+    weak: bool,
+    baselines: bool,
+    out_csv: Path,
+) -> None:
+    """Score a tagger per language and field (sentiment, topics, churn intent, complaint class) next to the
+    classic baselines, on the hand-written sets, the public sets you pass and the shop's rated reviews."""
+    from python_jobs.text.calls import is_local
+    from python_jobs.text.commands import _quiet_http_logs
+    from python_jobs.text.enrich import tag_settings
+    from python_jobs.text.evaluate import evaluate
+
+    _quiet_http_logs()
+    settings = tag_settings(None)
+    if model_id:
+        settings.model_id = model_id
+    settings.show_progress = False
+    if raw_path is None and os.environ.get("CHURN_RAW_PATH"):
+        env_raw = Path(os.environ["CHURN_RAW_PATH"])
+        raw_path = env_raw if (env_raw / "truth_texts.parquet").exists() else None
+    if shop and warehouse is None and config.duckdb_path().exists():
+        warehouse = config.duckdb_path()
+    sets, notes = collect_sets(set_paths, builtin, raw_path, warehouse if shop else None, part)
+    if sample:
+        sets = {k: v.sample(n=min(sample, len(v)), random_state=0) for k, v in sets.items()}
+    if not sets:
+        raise click.UsageError("no labelled data: pass --set PATH, --raw-path or keep --builtin")
+    for note in notes:
+        click.echo(note, err=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        if cache_path is not None:
+            settings.cache_path = cache_path.expanduser().resolve()
+        elif is_local(settings.model_id):
+            settings.cache_path = Path(tmp) / "eval_cache.sqlite"
+        results = evaluate(sets, settings, weak=weak and is_local(settings.model_id), baselines=baselines)
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    results.to_csv(out_csv, index=False)
+    click.echo(f"eval-text: {settings.model_id} (results in {out_csv})")
+    click.echo(format_table(results))
+
+
+def format_table(results: pd.DataFrame) -> str:
+    """One line per dataset, language, field and tagger; rates with 3 decimals, texts/s as an integer."""
+    if results.empty:
+        return "(no results)"
+    view = results.copy()
+    view["texts_per_s"] = view["texts_per_s"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+    return view.to_string(index=False, float_format=lambda v: f"{v:.3f}")
