@@ -5,13 +5,14 @@
     every pair to every later snapshot, pairs become a running count per customer, and each snapshot row takes the
     latest running count strictly before T (probe rows sort before events at the same instant, so `< T` holds).
 -#}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
+) }}
 with
 
 customer_snapshots as (
-    select
-        customer_id,
-        snapshot_date
-    from {{ ref('int_customer_snapshots') }}
+    {{ pending_customer_snapshots('behaviour') }}
 ),
 
 ordered_items as (
@@ -52,7 +53,8 @@ events as (
         first_at as event_at,
         1 as sort_kind,
         is_category,
-        is_product
+        is_product,
+        cast(null as {{ dbt.type_string() }}) as inputs_fingerprint
     from first_categories
     union all
     select
@@ -60,7 +62,8 @@ events as (
         first_at as event_at,
         1 as sort_kind,
         is_category,
-        is_product
+        is_product,
+        cast(null as {{ dbt.type_string() }}) as inputs_fingerprint
     from first_products
     union all
     select
@@ -68,7 +71,8 @@ events as (
         cast(snapshot_date as timestamp) as event_at,
         0 as sort_kind,
         0 as is_category,
-        0 as is_product
+        0 as is_product,
+        inputs_fingerprint
     from customer_snapshots
 ),
 
@@ -77,6 +81,7 @@ running as (
         customer_id,
         event_at,
         sort_kind,
+        inputs_fingerprint,
         sum(is_category) over customer_timeline as categories_so_far,
         sum(is_product) over customer_timeline as products_so_far
     from events
@@ -89,6 +94,7 @@ select
     customer_id,
     cast(event_at as date) as snapshot_date,
     cast(categories_so_far as bigint) as distinct_categories,
-    cast(products_so_far as bigint) as distinct_products
+    cast(products_so_far as bigint) as distinct_products,
+    inputs_fingerprint
 from running
 where sort_kind = 0

@@ -7,15 +7,20 @@
     valid order at T, and a return counts once returned_at < T (return rate: among orders placed 30+ days ago).
     Money sums are exact (exact_sum), so features do not depend on the order rows happen to be added in.
 -#}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
+) }}
 {%- set lookback = var('lookback_days') %}
 
 with
 
+pending as (
+    {{ pending_snapshots('behaviour') }}
+),
+
 customer_snapshots as (
-    select
-        customer_id,
-        snapshot_date
-    from {{ ref('int_customer_snapshots') }}
+    {{ pending_customer_snapshots('behaviour') }}
 ),
 
 spine as (
@@ -25,7 +30,7 @@ spine as (
         {{ dbt.dateadd('day', -30, 'snapshot_date') }} as start_30d_at,
         {{ dbt.dateadd('day', -90, 'snapshot_date') }} as start_90d_at,
         {{ dbt.dateadd('day', -180, 'snapshot_date') }} as start_180d_at
-    from {{ ref('int_snapshot_spine') }}
+    from pending
 ),
 
 orders as (
@@ -106,7 +111,8 @@ select
     coalesce(aggregated.discounted_orders_lookback, 0) as discounted_orders_lookback,
     coalesce(aggregated.discount_amount_lookback, 0) as discount_amount_lookback,
     coalesce(aggregated.due_deliveries_lookback, 0) as due_deliveries_lookback,
-    coalesce(aggregated.late_deliveries_lookback, 0) as late_deliveries_lookback
+    coalesce(aggregated.late_deliveries_lookback, 0) as late_deliveries_lookback,
+    customer_snapshots.inputs_fingerprint
 from customer_snapshots
 left join aggregated
     on

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import dbt_env
+from warehouse_tables import assert_same_tables
 
 from python_jobs.dbt_runner import run_dbt
 
@@ -48,9 +48,6 @@ EVENT_TABLES = {
     "reviews": "created_at",
     "support_tickets": "created_at",
 }
-# Columns that record when a build ran, and tables that log builds: not data.
-BUILD_TIME_COLUMNS = {"enriched_at", "artifact_path"}
-BUILD_LOG_TABLES = {"enrichment_runs"}
 
 
 def _build(raw: Path, work: Path) -> Path:
@@ -180,45 +177,5 @@ def test_perturbation_is_visible_after_t(builds: tuple[Path, Path, Path]) -> Non
         assert not after_t[0].equals(after_t[1]), table
 
 
-def _all_tables(db: Path) -> dict[str, pd.DataFrame]:
-    out = {}
-    with duckdb.connect(str(db), read_only=True) as con:
-        names = con.execute(
-            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
-        ).fetchall()
-        for schema, table in names:
-            if table in BUILD_LOG_TABLES or table.endswith("__dbt_tmp"):
-                continue
-            df = con.execute(f'select * from "{schema}"."{table}"').df()
-            out[f"{schema}.{table}"] = df.drop(columns=[c for c in df if c in BUILD_TIME_COLUMNS])
-    return out
-
-
-def _cell(value: object) -> object:
-    """A list cell as a tuple (numbers rounded to 1e-9, so float noise below the tolerance compares equal)."""
-    if not isinstance(value, list | np.ndarray):
-        return value
-    arr = np.asarray(value)
-    return (
-        tuple(np.round(arr.astype(float), 9)) if np.issubdtype(arr.dtype, np.number) else tuple(arr.tolist())
-    )
-
-
-def _canonical(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows in a fixed order (by every non-float column), list cells as tuples."""
-    df = df.copy()
-    for col in df.columns:
-        if df[col].dtype == object and df[col].map(lambda v: isinstance(v, list | np.ndarray)).any():
-            df[col] = df[col].map(_cell)
-    keys = [c for c in df.columns if not pd.api.types.is_float_dtype(df[c])]
-    return df.sort_values(keys, kind="stable").reset_index(drop=True) if keys else df
-
-
 def test_two_fresh_builds_of_the_same_data_are_identical(builds: tuple[Path, Path, Path]) -> None:
-    first, second = _all_tables(builds[0]), _all_tables(builds[1])
-    assert sorted(first) == sorted(second)
-    assert len(first) > 40
-    for name in first:
-        pd.testing.assert_frame_equal(
-            _canonical(first[name]), _canonical(second[name]), check_exact=False, rtol=0, atol=1e-9, obj=name
-        )
+    assert_same_tables(builds[0], builds[1])

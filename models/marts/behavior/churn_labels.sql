@@ -4,10 +4,14 @@
     churned is null when the customer is not eligible or the horizon is not fully observed
     (T + horizon > as_of_date), so it is never guessed.
 -#}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('labels') }}",
+) }}
 with
 
 customer_snapshots as (
-    select * from {{ ref('int_customer_snapshots') }}
+    {{ pending_customer_snapshots('labels') }}
 ),
 
 order_windows as (
@@ -18,8 +22,14 @@ order_windows as (
     from {{ ref('int_customer_order_windows') }}
 ),
 
+pending as (
+    {{ pending_snapshots('labels') }}
+),
+
 spine as (
-    select * from {{ ref('int_snapshot_spine') }}
+    select spine.*
+    from {{ ref('int_snapshot_spine') }} as spine
+    inner join pending on spine.snapshot_date = pending.snapshot_date
 ),
 
 horizon_orders as (
@@ -46,7 +56,8 @@ select
     case
         when order_windows.orders_lookback > 0 and customer_snapshots.horizon_observed
             then coalesce(horizon_orders.orders_in_horizon, 0) = 0
-    end as churned
+    end as churned,
+    customer_snapshots.inputs_fingerprint
 from customer_snapshots
 inner join order_windows
     on

@@ -7,15 +7,20 @@
     order at/after each session comes from one sorted pass per customer (no session x order join).
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
+) }}
 {%- set lookback = var('lookback_days') %}
 
 with
 
 customer_snapshots as (
-    select
-        customer_id,
-        snapshot_date
-    from {{ ref('int_customer_snapshots') }}
+    {{ pending_customer_snapshots('behaviour') }}
+),
+
+pending as (
+    {{ pending_snapshots('behaviour') }}
 ),
 
 spine as (
@@ -24,7 +29,7 @@ spine as (
         {{ dbt.dateadd('day', -lookback, 'snapshot_date') }} as lookback_start_at,
         {{ dbt.dateadd('day', -30, 'snapshot_date') }} as start_30d_at,
         {{ dbt.dateadd('day', -90, 'snapshot_date') }} as start_90d_at
-    from {{ ref('int_snapshot_spine') }}
+    from pending
 ),
 
 source_sessions as (
@@ -201,7 +206,8 @@ select
         as days_since_last_visit,
     coalesce(coupon_windows.coupon_redemptions_lookback, 0) as coupon_redemptions_lookback,
     coalesce(coupon_windows.coupon_redemptions_lookback, 0)
-    / nullif(order_windows.orders_lookback, 0) as coupon_use_rate
+    / nullif(order_windows.orders_lookback, 0) as coupon_use_rate,
+    customer_snapshots.inputs_fingerprint
 from customer_snapshots
 left join session_windows
     on

@@ -3,14 +3,15 @@
     retention actions sent before T (never their outcome, which lies after the send). Lets the churn model
     see who was already treated without leaking the label window [T, T + horizon).
 -#}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
+) }}
 
 with
 
 customer_snapshots as (
-    select
-        customer_id,
-        snapshot_date
-    from {{ ref('int_customer_snapshots') }}
+    {{ pending_customer_snapshots('behaviour') }}
 ),
 
 interventions as (
@@ -47,7 +48,8 @@ select
     cast(exposure.last_intervention_at as timestamp) as last_intervention_at,
     cast(
         {{ dbt.datediff('exposure.last_intervention_at', 'customer_snapshots.snapshot_date', 'day') }} as integer
-    ) as days_since_last_intervention
+    ) as days_since_last_intervention,
+    customer_snapshots.inputs_fingerprint
 from customer_snapshots
 left join exposure
     on

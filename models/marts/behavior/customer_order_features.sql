@@ -2,14 +2,26 @@
     Order-behaviour features at each snapshot T beyond RFM (design section 11: cadence, overdue, trend, breadth),
     all from events strictly before T. Ratios are null when their denominator is zero.
 -#}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
+) }}
 with
 
+pending as (
+    {{ pending_snapshots('behaviour') }}
+),
+
 order_windows as (
-    select * from {{ ref('int_customer_order_windows') }}
+    select order_windows.*
+    from {{ ref('int_customer_order_windows') }} as order_windows
+    inner join pending on order_windows.snapshot_date = pending.snapshot_date
 ),
 
 breadth as (
-    select * from {{ ref('int_customer_basket_breadth') }}
+    select breadth.*
+    from {{ ref('int_customer_basket_breadth') }} as breadth
+    inner join pending on breadth.snapshot_date = pending.snapshot_date
 ),
 
 cadence as (
@@ -49,8 +61,10 @@ select
     order_windows.discounted_orders_lookback
     / nullif(order_windows.orders_lookback, 0) as discount_order_share,
     order_windows.discount_amount_lookback
-    / nullif(order_windows.amount_lookback + order_windows.discount_amount_lookback, 0) as discount_amount_share
+    / nullif(order_windows.amount_lookback + order_windows.discount_amount_lookback, 0) as discount_amount_share,
+    pending.inputs_fingerprint
 from order_windows
+inner join pending on order_windows.snapshot_date = pending.snapshot_date
 left join cadence
     on
         order_windows.customer_id = cadence.customer_id

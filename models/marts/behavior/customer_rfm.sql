@@ -4,6 +4,10 @@
     values share a score and 5 is best (most recent, most frequent, highest spend). Customers without an order in
     the lookback window get null scores and the segment 'No Recent Purchase'.
 -#}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
+) }}
 with
 
 order_windows as (
@@ -11,7 +15,7 @@ order_windows as (
 ),
 
 customer_snapshots as (
-    select * from {{ ref('int_customer_snapshots') }}
+    {{ pending_customer_snapshots('behaviour') }}
 ),
 
 segments as (
@@ -23,6 +27,7 @@ rfm_values as (
         order_windows.customer_id,
         order_windows.snapshot_date,
         customer_snapshots.tenure_days,
+        customer_snapshots.inputs_fingerprint,
         {{ dbt.datediff('order_windows.last_order_at', 'order_windows.snapshot_date', 'day') }} as recency_days,
         order_windows.orders_lookback as frequency,
         order_windows.amount_lookback as monetary,
@@ -62,7 +67,8 @@ select
     cast(scored.r_score + scored.f_score + scored.m_score as integer) as rfm_score,
     cast(scored.r_score as varchar) || cast(scored.f_score as varchar) || cast(scored.m_score as varchar)
         as rfm_cell,
-    coalesce(segments.rfm_segment, 'No Recent Purchase') as rfm_segment
+    coalesce(segments.rfm_segment, 'No Recent Purchase') as rfm_segment,
+    rfm_values.inputs_fingerprint
 from rfm_values
 left join scored
     on

@@ -1,0 +1,97 @@
+{#-
+    Incremental snapshot marts (design section 6): a snapshot T's rows read only facts known before T, so they
+    change only when those facts change. Each such model stores, per row, the fingerprint of what its snapshot
+    was computed from (`inputs_fingerprint`) and is configured
+
+        {{ config(
+            materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+            on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
+        ) }}
+
+    and drives its query from `pending_snapshots(kind)`. A build computes only the snapshots whose fingerprint
+    the table does not hold (new snapshots; late or corrected data before T; a changed model or setting),
+    replaces them (delete+insert by snapshot_date), and drops snapshots that left the spine. `--full-refresh`
+    recomputes everything, with the same result.
+
+    kind: 'behaviour' (facts known before T) or 'labels' (order facts before T + horizon and whether the horizon
+    is observed); see int_snapshot_inputs. The fingerprint also covers the code of this model and every model and
+    seed upstream of it, and the settings below; a change to a macro needs --full-refresh.
+-#}
+{% macro snapshot_code_version() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set seen = [] -%}
+    {%- set queue = [model.unique_id] -%}
+    {%- set checksums = [] -%}
+    {#- breadth-first over the ancestors: the loop also visits ids appended while it runs -#}
+    {%- for unique_id in queue -%}
+        {%- set node = (graph.get('nodes') or {}).get(unique_id) -%}
+        {%- if node and unique_id not in seen -%}
+            {%- do seen.append(unique_id) -%}
+            {%- do checksums.append(unique_id ~ '=' ~ (node.get('checksum') or {}).get('checksum')) -%}
+            {%- for parent in (node.get('depends_on') or {}).get('nodes', []) -%}
+                {%- do queue.append(parent) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set settings = [] -%}
+    {%- for name in ['lookback_days', 'churn_horizon_days', 'assumed_return_days', 'voice_window_days',
+        'max_text_chars', 'max_valid_date', 'source_system'] -%}
+        {%- do settings.append(name ~ '=' ~ var(name, none)) -%}
+    {%- endfor -%}
+    {{ return(local_md5((checksums | sort | join(',')) ~ '|' ~ (settings | join(',')))) }}
+{% endmacro %}
+
+{% macro snapshot_fingerprints(kind) %}
+    select
+        snapshot_date,
+        {{ dbt.concat([kind ~ '_fingerprint', "'-" ~ snapshot_code_version() ~ "'"]) }} as inputs_fingerprint
+    from {{ ref('int_snapshot_inputs') }}
+{% endmacro %}
+
+{#- The snapshots this build computes, with their fingerprints: all of them on a full build, else those whose
+    fingerprint the table does not hold (new, changed inputs, or a table built before fingerprints existed). -#}
+{% macro pending_snapshots(kind) %}
+    select
+        fingerprints.snapshot_date,
+        fingerprints.inputs_fingerprint
+    from ({{ snapshot_fingerprints(kind) }}) as fingerprints
+    {%- if is_incremental() and 'inputs_fingerprint' in built_column_names() %}
+    where not exists (
+        select 1
+        from {{ this }} as built
+        where
+            built.snapshot_date = fingerprints.snapshot_date
+            and built.inputs_fingerprint = fingerprints.inputs_fingerprint
+    )
+    {%- endif %}
+{% endmacro %}
+
+{% macro built_column_names() %}
+    {{ return(adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) }}
+{% endmacro %}
+
+{#- post_hook: after delete+insert replaced the pending snapshots, delete rows of snapshots that left the spine
+    (yesterday's as-of date) or whose recomputation returned no rows. -#}
+{% macro drop_stale_snapshots(kind) %}
+    {%- if is_incremental() %}
+    delete from {{ this }}
+    where not exists (
+        select 1
+        from ({{ snapshot_fingerprints(kind) }}) as current_inputs
+        where
+            current_inputs.snapshot_date = {{ this }}.snapshot_date
+            and current_inputs.inputs_fingerprint = {{ this }}.inputs_fingerprint
+    )
+    {%- endif %}
+{% endmacro %}
+
+{#- int_customer_snapshots rows of the pending snapshots, with their fingerprint: the driving rows of a
+    customer-grain incremental snapshot model. -#}
+{% macro pending_customer_snapshots(kind) %}
+    select
+        customer_snapshots.*,
+        pending.inputs_fingerprint
+    from {{ ref('int_customer_snapshots') }} as customer_snapshots
+    inner join ({{ pending_snapshots(kind) }}) as pending
+        on customer_snapshots.snapshot_date = pending.snapshot_date
+{% endmacro %}

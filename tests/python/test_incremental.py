@@ -1,0 +1,100 @@
+"""Incremental snapshot marts give exactly what a full refresh gives (issue 10).
+
+A warehouse is built from the export of a month ago, then rebuilt incrementally from today's export, which has
+a month more data *and* late corrections dated long before (a session that arrived late, an order whose amount
+was corrected, a customer's country fixed). Every table must equal a fresh build of today's export. Then a
+no-change rebuild must leave past snapshots alone (a planted value survives it) and `--full-refresh` must
+recompute them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import dbt_env
+from warehouse_tables import assert_same_tables
+
+from python_jobs.dbt_runner import run_dbt
+from python_jobs.synth import generate_world
+from python_jobs.synth.cutoff import cut_world
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+MONTH_AGO = date(2025, 12, 1)
+VARS = {"max_valid_date": "2026-12-31", "source_system": "synthetic"}
+BUILD = ["build", "--resource-type", "model", "--resource-type", "seed"]
+PLANTED = -12345.0
+
+
+def _build(raw: Path, work: Path, *extra: str) -> Path:
+    run_dbt([*BUILD, *extra], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    return work / "churn.duckdb"
+
+
+def _correct_the_past(raw: Path) -> None:
+    """Late-arriving and corrected rows dated long before the last month (what a real re-export brings)."""
+    with duckdb.connect() as con:
+        con.execute(f"create table s as select * from '{raw}/sessions.parquet'")
+        con.execute(
+            "insert into s select * replace ('late-session-1' as session_id, timestamp '2024-09-14 10:00:00' "
+            "as started_at) from s where started_at < '2024-09-01' limit 1"
+        )
+        con.execute(f"copy s to '{raw}/sessions.parquet' (format parquet)")
+        con.execute(f"create table o as select * from '{raw}/orders.parquet'")
+        con.execute(
+            "update o set amount = amount + 10 where order_id = (select min(order_id) from o "
+            "where ordered_at between '2025-03-01' and '2025-03-31' and status = 'completed')"
+        )
+        con.execute(f"copy o to '{raw}/orders.parquet' (format parquet)")
+        con.execute(f"create table c as select * from '{raw}/customers.parquet'")
+        con.execute("update c set country = 'PT' where customer_id = (select min(customer_id) from c)")
+        con.execute(f"copy c to '{raw}/customers.parquet' (format parquet)")
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(incremental: last month's export then today's, full: today's export built from scratch)."""
+    root = tmp_path_factory.mktemp("incremental")
+    generate_world(500, 7, root / "today", progress=False)
+    cut_world(root / "today", root / "month_ago", MONTH_AGO)
+    _correct_the_past(root / "today")
+    _build(root / "month_ago", root / "incremental")
+    incremental = _build(root / "today", root / "incremental")
+    return incremental, _build(root / "today", root / "full")
+
+
+def test_incremental_build_after_a_month_equals_a_full_refresh(warehouses: tuple[Path, Path]) -> None:
+    compared = assert_same_tables(*warehouses)
+    assert {"marts.customer_rfm", "marts.customer_activity", "marts.churn_labels", "ml.churn_scores"} <= set(
+        compared
+    )
+
+
+def _planted(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "select count(*) from marts.customer_rfm where monetary = ?", [PLANTED]
+        ).fetchone()[0]
+
+
+def test_unchanged_snapshots_are_kept_and_full_refresh_recomputes(warehouses: tuple[Path, Path]) -> None:
+    incremental, _ = warehouses
+    work, raw = incremental.parent, incremental.parent.parent / "today"
+    with duckdb.connect(str(incremental)) as con:
+        con.execute(
+            "update marts.customer_rfm set monetary = ? where snapshot_date = '2024-06-01'", [PLANTED]
+        )
+    planted = _planted(incremental)
+    assert planted > 0
+    behaviour_marts = ["--select", "customer_rfm"]  # run, not build: the planted value fails its test
+    run_dbt(["run", *behaviour_marts], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    assert _planted(incremental) == planted, "a snapshot whose inputs did not change was recomputed"
+    run_dbt(
+        ["run", *behaviour_marts, "--full-refresh"],
+        vars=VARS,
+        project_dir=PROJECT_DIR,
+        env=dbt_env(work, raw),
+    )
+    assert _planted(incremental) == 0
