@@ -105,12 +105,18 @@ class LLMCache:
     def put_tags(self, rows: Iterable[tuple[str, dict[str, Any]]], model_id: str, version: str) -> None:
         now = _now()
         data = [(h, model_id, version, json.dumps(t, ensure_ascii=False), now) for h, t in rows]
+        if not data:
+            return
         with self._lock:
             self._con.executemany("insert or replace into tags values (?, ?, ?, ?, ?)", data)
-            self._con.executemany(
-                "delete from quarantine where content_hash = ? and model_id = ? and version = ?",
-                [d[:3] for d in data],
-            )
+            quarantined = self._con.execute(
+                "select 1 from quarantine where model_id = ? and version = ? limit 1", [model_id, version]
+            ).fetchone()
+            if quarantined:  # a text tagged now leaves quarantine
+                self._con.executemany(
+                    "delete from quarantine where content_hash = ? and model_id = ? and version = ?",
+                    [d[:3] for d in data],
+                )
             self._con.commit()
 
     def put_quarantine(
@@ -119,6 +125,8 @@ class LLMCache:
         """Quarantine texts (again): a text quarantined before counts one more attempt."""
         now = _now()
         data = [(h, model_id, version, reason, (raw or "")[:2000], now) for h, reason, raw in rows]
+        if not data:
+            return
         with self._lock:
             self._con.executemany(
                 "insert into quarantine (content_hash, model_id, version, reason, raw_output, created_at, attempts)"

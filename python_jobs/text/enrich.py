@@ -207,8 +207,9 @@ def tag_tickets(
 ) -> pa.Table:
     """ticket_tags: one row per support ticket (keys, created_at, channel) with its tags and tag status.
 
-    By default the local tagger uses its lexicon alone here: a weak-label model fitted on review stars scored
-    worse than the lexicon on tickets in `churn eval-text`. Passing `weak` (a registry relation) opts in anyway.
+    By default the local tagger uses its base (lexicon + public model) alone here: a weak-label model fitted on
+    review stars scored worse than the base on tickets in `churn eval-text`, also with its class priors shifted
+    to the tickets'. Passing `weak` (a registry relation) opts in anyway.
     """
     return _tag("ticket", tickets, settings or tag_settings(), weak=weak, this=this, run=run)[0]
 

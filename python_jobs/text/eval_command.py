@@ -159,11 +159,13 @@ def eval_text(
     for note in notes:
         click.echo(note, err=True)
     with tempfile.TemporaryDirectory() as tmp:
+        fresh = None
         if cache_path is not None:
             settings.cache_path = cache_path.expanduser().resolve()
-        elif is_local(settings.model_id):
-            settings.cache_path = Path(tmp) / "eval_cache.sqlite"
-        results = evaluate(sets, settings, weak=weak and is_local(settings.model_id), baselines=baselines)
+        elif is_local(settings.model_id):  # an empty cache per set: texts/s is the tagger's, not the cache's
+            settings.cache_path, fresh = Path(tmp) / "warm.sqlite", Path(tmp)
+        local = is_local(settings.model_id)
+        results = evaluate(sets, settings, weak=weak and local, baselines=baselines, fresh_cache_dir=fresh)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     results.to_csv(out_csv, index=False)
     click.echo(f"eval-text: {settings.model_id} (results in {out_csv})")

@@ -20,7 +20,7 @@ import yaml
 from python_jobs.text.schema import TOPICS, label_for
 
 # Bump after editing a lexicon or a rule: part of the local tagger's cache key.
-LEXICON_VERSION = "lex-v3"
+LEXICON_VERSION = "lex-v4"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;。！？；\n])\s*")
@@ -46,7 +46,7 @@ def normalize_latin(text: str) -> str:
 def detect_language(text: str) -> str:
     """zh when CJK characters dominate, pt on Portuguese markers, en otherwise."""
     if not text.isascii():
-        letters = sum(ch.isalpha() for ch in text)
+        letters = sum(map(str.isalpha, text))
         if letters and len(_CJK.findall(text)) / letters > 0.2:
             return "zh"
     words = _LATIN_TOKEN.findall(normalize_latin(text))
@@ -88,6 +88,8 @@ class Lexicon:
             terms.setdefault(key(word), {})["neg"] = 1.0
         for word, mult in (raw.get("intensifiers") or {}).items():
             terms.setdefault(key(str(word)), {})["int"] = float(mult)
+        for word, weight in (raw.get("excess") or {}).items():
+            terms.setdefault(key(str(word)), {})["excess"] = -float(weight)
         for word in raw.get("contrast_after") or []:
             terms.setdefault(key(word), {})["but"] = 1.0
         for word in raw.get("contrast_before") or []:
@@ -211,6 +213,12 @@ def _score_sentences(sentences: list[str], lex: Lexicon) -> list[tuple[int, floa
             if "neg" in hit and "sent" not in hit:
                 negated_until = pos + lex.negation_window
                 continue
+            if "excess" in hit and _excess_applies(tokens, pos, lex):
+                # "too narrow", "too oily": too much of anything not in the lexicon is a complaint
+                value = hit["excess"] * (NEGATED_NEGATIVE if pos <= negated_until else 1.0)
+                contributions.append((s_idx, value * weight * clause_weight))
+                negated_until = -1
+                continue
             if "int" in hit and ("sent" not in hit or _next_is_sentiment(tokens, pos, lex)):
                 pending_mult *= hit["int"]
                 last_int_pos = pos
@@ -223,6 +231,12 @@ def _score_sentences(sentences: list[str], lex: Lexicon) -> list[tuple[int, floa
                 contributions.append((s_idx, value * weight * clause_weight))
                 pending_mult = 1.0
     return contributions
+
+
+def _excess_applies(tokens: list[str], pos: int, lex: Lexicon) -> bool:
+    """An excess word ("too") followed by a word that carries no sentiment of its own."""
+    nxt = tokens[pos + 1] if pos + 1 < len(tokens) else ""
+    return nxt.isalnum() and not _next_is_sentiment(tokens, pos, lex)
 
 
 def _next_is_sentiment(tokens: list[str], pos: int, lex: Lexicon) -> bool:

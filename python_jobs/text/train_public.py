@@ -68,6 +68,8 @@ def _fit_ngram(x, y: np.ndarray, c: float) -> LogisticRegression:
 
 
 def fit_language(lang: str, df: pd.DataFrame) -> tuple[LanguageModel, dict]:
+    """Stacked model of one language; the rows are put in text order first, so row order does not matter."""
+    df = df.sort_values(["text", "label"], kind="stable")
     texts = df["text"].tolist()
     y = (df["label"] == "positive").to_numpy(int)
     x = vectorizer(lang).transform(texts)
