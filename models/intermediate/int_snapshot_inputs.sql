@@ -1,8 +1,8 @@
 {#-
     What each snapshot's rows were computed from, so incremental snapshot marts recompute exactly the snapshots
     whose inputs changed (macros/incremental_by_snapshot.sql). Every fact of the intermediate tables is dated by
-    the day it became known (an order when placed; its cancellation, return and delivery on their own days; an
-    order line with its order; a customer at signup), hashed, and summed per day. A snapshot T's fingerprint
+    the day it became known (an order when placed; its cancellation, return and delivery on their own days, never
+    before the order; an order line with its order; a customer at signup), hashed, and summed per day. A snapshot T's fingerprint
     covers the facts known before T: a late-arriving or corrected row dated before T changes it, a row after T
     does not. Labels read orders up to the horizon end and whether the horizon is observed, so their fingerprint
     covers order facts before horizon_end_date plus horizon_observed.
@@ -41,9 +41,11 @@ returned as (
 ),
 
 delivered as (
+    -- a delivery matters only to snapshots after its order was placed (dirty rows deliver before that)
     select
         order_id,
-        delivered_at
+        delivered_at,
+        greatest(delivered_at, ordered_at) as known_at
     from orders
     where delivered_at is not null
 ),
@@ -65,7 +67,7 @@ order_facts as (
     from returned
     union all
     select
-        cast(delivered_at as date) as known_on,
+        cast(known_at as date) as known_on,
         {{ row_hash('delivered') }} as fact_hash
     from delivered
 ),
