@@ -3,8 +3,9 @@
     Sessions join the spine only within [T - 90 days, T) (bounded range join); the last visit before T (unbounded)
     comes from a running max per customer where snapshot probe rows sort before events at the same instant.
     A session "converts" when the customer placed an order within 24 hours after it and before T (placed, whatever
-    its later status: a cancellation after T must not change T's features); the first
-    order at/after each session comes from one sorted pass per customer (no session x order join).
+    its later status: a cancellation after T must not change T's features). The first order at/after each
+    session, the last visit before each snapshot and each day's first login all come from one sorted pass per
+    customer over sessions, orders and snapshot probes (no session x order join, no join back on session_id).
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
 {{ config(
@@ -43,53 +44,82 @@ placed_orders as (
     from {{ ref('int_orders') }}
 ),
 
-session_order_timeline as (
+timeline as (
+    -- One sorted pass per customer over sessions, placed orders and the pending snapshot probes. At one instant
+    -- probes sort first (a snapshot sees only events strictly before T), then sessions, then orders (an order
+    -- placed at a session's start follows it).
     select
         customer_id,
-        session_id,
         started_at as event_at,
-        0 as sort_kind,
-        cast(null as timestamp) as order_at
+        1 as sort_kind,
+        session_id,
+        is_login,
+        cart_adds,
+        page_views,
+        cast(null as timestamp) as order_at,
+        cast(null as {{ dbt.type_string() }}) as inputs_fingerprint
     from source_sessions
     union all
     select
         customer_id,
-        cast(null as varchar) as session_id,
         ordered_at as event_at,
-        1 as sort_kind,
-        ordered_at as order_at
+        2 as sort_kind,
+        null as session_id,
+        null as is_login,
+        null as cart_adds,
+        null as page_views,
+        ordered_at as order_at,
+        null as inputs_fingerprint
     from placed_orders
+    union all
+    select
+        customer_id,
+        cast(snapshot_date as timestamp) as event_at,
+        0 as sort_kind,
+        null as session_id,
+        null as is_login,
+        null as cart_adds,
+        null as page_views,
+        null as order_at,
+        inputs_fingerprint
+    from customer_snapshots
 ),
 
-next_orders as (
-    -- First placed order at or after each session start (orders sort after sessions at the same instant).
+passed as (
     select
-        session_id,
+        *,
+        -- first placed order at or after each session start
         min(order_at) over (
-            partition by customer_id order by event_at, sort_kind rows between current row and unbounded following
-        ) as next_order_at
-    from session_order_timeline
+            customer_order rows between current row and unbounded following
+        ) as next_order_at,
+        -- latest visit up to this row (for a probe: strictly before T)
+        max(case when sort_kind = 1 then event_at end) over (
+            customer_order rows between unbounded preceding and current row
+        ) as last_visit_at,
+        -- the customer's previous logged-in session, so each day's first login is a flag, not a count distinct
+        -- (snapshot windows start at midnight, so a day is wholly inside a window or outside it)
+        max(case when is_login then event_at end) over (
+            customer_order rows between unbounded preceding and 1 preceding
+        ) as previous_login_at
+    from timeline
+    window customer_order as (partition by customer_id order by event_at, sort_kind, session_id)
 ),
 
 sessions as (
-    -- Flags a customer's first logged-in session of each day, so login days are a sum (no count distinct):
-    -- snapshot windows start at midnight, so a day is either wholly inside a window or outside it.
     select
-        source_sessions.*,
-        next_orders.next_order_at,
+        session_id,
+        customer_id,
+        event_at as started_at,
+        cart_adds,
+        page_views,
+        next_order_at,
         case
-            when
-                source_sessions.is_login
-                and row_number() over (
-                    partition by
-                        source_sessions.customer_id, cast(source_sessions.started_at as date), source_sessions.is_login
-                    order by source_sessions.started_at, source_sessions.session_id
-                ) = 1
+            when is_login and (previous_login_at is null or cast(previous_login_at as date) < cast(event_at as date))
                 then 1
             else 0
         end as is_first_login_of_day
-    from source_sessions
-    left join next_orders on source_sessions.session_id = next_orders.session_id
+    from passed
+    where sort_kind = 1
 ),
 
 recent_sessions as (
@@ -134,35 +164,12 @@ session_windows as (
     group by recent_sessions.customer_id, recent_sessions.snapshot_date
 ),
 
-visit_timeline as (
-    select
-        customer_id,
-        started_at as event_at,
-        1 as sort_kind
-    from source_sessions
-    union all
-    select
-        customer_id,
-        cast(snapshot_date as timestamp) as event_at,
-        0 as sort_kind
-    from customer_snapshots
-),
-
 last_visits as (
     select
         customer_id,
         cast(event_at as date) as snapshot_date,
         last_visit_at
-    from (
-        select
-            customer_id,
-            event_at,
-            sort_kind,
-            max(case when sort_kind = 1 then event_at end) over (
-                partition by customer_id order by event_at, sort_kind rows between unbounded preceding and current row
-            ) as last_visit_at
-        from visit_timeline
-    ) as running
+    from passed
     where sort_kind = 0
 ),
 
