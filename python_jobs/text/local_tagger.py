@@ -20,7 +20,7 @@ import yaml
 from python_jobs.text.schema import TOPICS, label_for
 
 # Bump after editing a lexicon or a rule: part of the local tagger's cache key.
-LEXICON_VERSION = "lex-v4"
+LEXICON_VERSION = "lex-v5"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;。！？；\n])\s*")
@@ -44,7 +44,8 @@ def normalize_latin(text: str) -> str:
 
 
 def detect_language(text: str) -> str:
-    """zh when CJK characters dominate, pt on Portuguese markers, en otherwise."""
+    """zh when CJK characters dominate, pt on Portuguese markers and words, en otherwise; a tie ("Pessimo",
+    "Great!") goes to the language whose lexicon knows more of the words."""
     if not text.isascii():
         letters = sum(map(str.isalpha, text))
         if letters and len(_CJK.findall(text)) / letters > 0.2:
@@ -53,6 +54,10 @@ def detect_language(text: str) -> str:
     pt_words, en_words = _detect_words("pt"), _detect_words("en")
     pt = sum(w in pt_words for w in words) + 2 * len(_PT_MARKERS.findall(text.lower()))
     en = sum(w in en_words for w in words)
+    if pt == en and words:
+        pt_terms, en_terms = load_lexicon("pt").starts, load_lexicon("en").starts
+        pt = sum(w in pt_terms for w in words)
+        en = sum(w in en_terms for w in words)
     return "pt" if pt > en else "en"
 
 

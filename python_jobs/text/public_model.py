@@ -2,8 +2,8 @@
 with the lexicon score, trained on public labelled reviews by `python -m python_jobs.text.train_public`.
 
 Per language the artifact (`models/public_sentiment.npz`, provenance in `models/README.md`) holds the non-zero
-weights of a logistic regression over hashed n-grams (Chinese: characters 1-3; English: words 1-2 after the
-lexicon's normalisation) and a stacker `p(positive) = sigmoid(a * lexicon + b * n-gram margin + c)` fitted
+weights of a logistic regression over sublinear TF-IDF of hashed n-grams (Chinese: characters 1-3; English:
+words 1-2 after the lexicon's normalisation) and the idf of every bucket and a stacker `p(positive) = sigmoid(a * lexicon + b * n-gram margin + c)` fitted
 on out-of-fold margins, so the lexicon keeps its weight on text unlike the training reviews. Languages
 without a model (Portuguese) keep the lexicon score. Everything is a pure function of the text: no
 randomness, no download, no state.
@@ -19,25 +19,28 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
 
 from python_jobs.text.local_tagger import LEXICON_VERSION, normalize_latin, tag_text
 from python_jobs.text.schema import label_for
 
 ARTIFACT = "public_sentiment.npz"
+MODEL_NEUTRAL_BAND = 0.05
 N_FEATURES = 2**18
 _WORD = re.compile(r"[a-z0-9]+")
 
 
 def vectorizer(language: str) -> HashingVectorizer:
-    """The feature map of one language (training and scoring share it)."""
+    """The n-gram counts of one language (training and scoring share it; `features` weighs them)."""
     if language == "zh":
         return HashingVectorizer(
             analyzer="char",
             ngram_range=(1, 3),
             n_features=N_FEATURES,
             alternate_sign=False,
-            norm="l2",
+            norm=None,
             dtype=np.float32,
         )
     return HashingVectorizer(
@@ -49,9 +52,18 @@ def vectorizer(language: str) -> HashingVectorizer:
         lowercase=False,
         n_features=N_FEATURES,
         alternate_sign=False,
-        norm="l2",
+        norm=None,
         dtype=np.float32,
     )
+
+
+def features(language: str, texts: list[str], idf: np.ndarray | None) -> sparse.csr_matrix:
+    """Sublinear TF-IDF (1 + log count, times idf where given), rows scaled to unit length."""
+    x = vectorizer(language).transform(texts).tocsr()
+    x.data = 1.0 + np.log(x.data)
+    if idf is not None:
+        x.data *= idf[x.indices]
+    return normalize(x, norm="l2", copy=False)
 
 
 @dataclass
@@ -60,9 +72,10 @@ class LanguageModel:
     weights: np.ndarray  # dense float32, N_FEATURES
     intercept: float
     stack: tuple[float, float, float]  # a (lexicon), b (n-gram margin), c
+    idf: np.ndarray | None = None  # dense float32, N_FEATURES
 
     def margins(self, texts: list[str]) -> np.ndarray:
-        x = vectorizer(self.language).transform(texts)
+        x = features(self.language, texts, self.idf)
         return np.asarray(x @ self.weights, dtype=np.float64) + self.intercept
 
     def proba(self, texts: list[str], lexicon: np.ndarray) -> np.ndarray:
@@ -73,19 +86,27 @@ class LanguageModel:
 
 
 def pack(model: LanguageModel) -> dict[str, np.ndarray]:
-    idx = np.nonzero(model.weights)[0].astype(np.int32)
+    """Sparse float16 weights; idf as the buckets seen in training plus one value for every other bucket."""
+    lang, idx = model.language, np.nonzero(model.weights)[0].astype(np.int32)
+    idf = model.idf if model.idf is not None else np.zeros(N_FEATURES, dtype=np.float32)
+    unseen = float(idf.max())
+    seen = np.nonzero(idf != unseen)[0].astype(np.int32)
     return {
-        f"{model.language}_idx": idx,
-        f"{model.language}_w": model.weights[idx].astype(np.float16),
-        f"{model.language}_meta": np.array([model.intercept, *model.stack], dtype=np.float64),
+        f"{lang}_idx": idx,
+        f"{lang}_w": model.weights[idx].astype(np.float16),
+        f"{lang}_idfidx": seen,
+        f"{lang}_idf": idf[seen].astype(np.float16),
+        f"{lang}_meta": np.array([model.intercept, *model.stack, unseen], dtype=np.float64),
     }
 
 
 def unpack(data: Any, language: str) -> LanguageModel:
     weights = np.zeros(N_FEATURES, dtype=np.float32)
     weights[data[f"{language}_idx"]] = data[f"{language}_w"].astype(np.float32)
-    intercept, a, b, c = (float(v) for v in data[f"{language}_meta"])
-    return LanguageModel(language, weights, intercept, (a, b, c))
+    intercept, a, b, c, unseen = (float(v) for v in data[f"{language}_meta"])
+    idf = np.full(N_FEATURES, unseen, dtype=np.float32)
+    idf[data[f"{language}_idfidx"]] = data[f"{language}_idf"].astype(np.float32)
+    return LanguageModel(language, weights, intercept, (a, b, c), idf if unseen > 0 else None)
 
 
 @cache
@@ -138,7 +159,11 @@ def tag_batch(texts: list[str]) -> list[dict[str, Any]]:
         return tags
     lexicon = np.array([t["sentiment"] for t in tags])
     sentiment = blend(list(texts), [t["language"] for t in tags], lexicon)
-    for t, s in zip(tags, sentiment, strict=True):
+    models = load_models()
+    for t, s, lex in zip(tags, sentiment, lexicon, strict=True):
         t["sentiment"] = round(float(s), 4)
-        t["sentiment_label"] = label_for(float(s))
+        # A stacked model's score is a calibrated probability trained on two classes: where the lexicon found
+        # sentiment, only a coin flip (P within 0.475..0.525) is neutral; without evidence the usual band.
+        band = MODEL_NEUTRAL_BAND if t["language"] in models and lex != 0 else 0.15
+        t["sentiment_label"] = label_for(float(s), neutral_band=band)
     return tags
