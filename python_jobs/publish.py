@@ -2,7 +2,9 @@
 
 BI readers open `warehouse/churn.duckdb`; while dbt builds they keep seeing the last complete build, and
 they never see a half-built or failed one. The working copy starts from the published file so incremental
-models keep their state.
+models keep their state. A DuckDB file never shrinks (blocks freed by replaced tables are reused, not
+returned), so when more than COMPACT_FREE_SHARE of it is free the working copy is written compacted
+(`COPY FROM DATABASE`, slower than a file copy but only then) and the published file stops growing.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import duckdb
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+COMPACT_FREE_SHARE = 0.5
 
 
 def working_path(published: Path) -> Path:
@@ -29,8 +35,45 @@ def build_and_publish(published: Path, build: Callable[[Path], T]) -> T:
     for stale in (work, work.with_name(work.name + ".wal")):
         stale.unlink(missing_ok=True)
     if published.exists():
-        shutil.copy2(published, work)
+        start_working_copy(published, work)
     result = build(work)  # raises on failure: the published file is untouched
     os.replace(work, published)
     log.info("published %s", published)
     return result
+
+
+def free_share(db: Path) -> float:
+    """Share of the file's blocks that hold no data (freed by tables a build replaced)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        total, free = con.execute("select total_blocks, free_blocks from pragma_database_size()").fetchone()
+    return free / total if total else 0.0
+
+
+def start_working_copy(published: Path, work: Path) -> None:
+    """Copy the published file to `work`, compacted when most of it is free space."""
+    t0, share = time.perf_counter(), free_share(published)
+    if share <= COMPACT_FREE_SHARE:
+        shutil.copyfile(published, work)
+        log.info(
+            "working copy of %s in %.1fs (%.0f%% free space)",
+            published,
+            time.perf_counter() - t0,
+            100 * share,
+        )
+        return
+    with duckdb.connect() as con:
+        con.execute(f"attach '{_sql_path(published)}' as published (read_only)")
+        con.execute(f"attach '{_sql_path(work)}' as work")
+        con.execute("copy from database published to work")
+    log.info(
+        "working copy of %s compacted in %.1fs: %.0f%% of the file was free space, %.0f MB -> %.0f MB",
+        published,
+        time.perf_counter() - t0,
+        100 * share,
+        published.stat().st_size / 1e6,
+        work.stat().st_size / 1e6,
+    )
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")  # ATTACH takes no parameters

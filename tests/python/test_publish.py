@@ -3,7 +3,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from python_jobs.publish import build_and_publish
+from python_jobs.publish import COMPACT_FREE_SHARE, build_and_publish, free_share
 
 
 def _build(value: int):
@@ -51,3 +51,24 @@ def test_working_copy_starts_from_published_state(tmp_path: Path):
             return con.execute("select v from t").fetchone()[0]
 
     assert build_and_publish(db, incremental) == 7
+
+
+def test_a_mostly_free_file_is_compacted_and_keeps_its_data(tmp_path: Path):
+    db = tmp_path / "churn.duckdb"
+
+    def big_then_small(work: Path) -> int:
+        with duckdb.connect(str(work)) as con:
+            con.execute("create or replace table big as select random() as v from range(3000000)")
+            con.execute("create or replace table t as select 5 as v, range as w from range(200000)")
+            con.execute("checkpoint")
+            con.execute("drop table big")  # its blocks sit before t's: freed, not truncated
+            con.execute("checkpoint")
+        return 5
+
+    build_and_publish(db, big_then_small)
+    assert free_share(db) > COMPACT_FREE_SHARE
+    before = db.stat().st_size
+    build_and_publish(db, lambda work: None)
+    assert _read(db) == 5
+    assert db.stat().st_size < before / 2
+    assert free_share(db) < COMPACT_FREE_SHARE
