@@ -52,11 +52,34 @@ row_checks as (
     from redacted
 ),
 
+repeated_keys as (
+    -- Most keys occur once. Only rows whose key repeats need the duplicate ranking (a window, i.e. a sort of
+    -- every row); the others are their key's only row, rank 1. A hash aggregate finds them.
+    select {{ key }} as _repeated_key
+    from row_checks
+    group by {{ key }}
+    having count(*) > 1
+),
+
 ranked as (
     select
-        *,
+        row_checks.*,
+        1 as _copy_number,
+        cast(1 as bigint) as _id_rank
+    from row_checks
+    where not exists (
+        select 1 from repeated_keys
+        where repeated_keys._repeated_key is not distinct from row_checks.{{ key }}
+    )
+    union all
+    select
+        row_checks.*,
         {{ duplicate_ranks(key, survivor_order) }}
     from row_checks
+    where exists (
+        select 1 from repeated_keys
+        where repeated_keys._repeated_key is not distinct from row_checks.{{ key }}
+    )
 ),
 
 {%- if parent %}

@@ -1,6 +1,4 @@
 -- One row per customer per snapshot date T for customers who signed up before T (the behaviour marts' grain).
--- A view: incremental snapshot marts read only the snapshots they compute, and the filter reaches the join.
-{{ config(materialized='view') }}
 with
 
 customers as (
