@@ -20,7 +20,7 @@ import yaml
 from python_jobs.text.schema import TOPICS, label_for
 
 # Bump after editing a lexicon or a rule: part of the local tagger's cache key.
-LEXICON_VERSION = "lex-v5"
+LEXICON_VERSION = "lex-v6"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;。！？；\n])\s*")
@@ -178,20 +178,31 @@ def _tokens(sentence: str, lex: Lexicon) -> list[str]:
     return _LATIN_TOKEN.findall(normalize_latin(sentence))
 
 
+_COMMAS = frozenset({",", "，", "、"})
+_COMMA_HIT = {"comma": 1.0}
+
+
 def _match(tokens: list[str], lex: Lexicon) -> list[tuple[int, dict[str, float]]]:
     """Longest-match scan: (token position, {kind: value}) for every lexicon term found."""
     out, i, n = [], 0, len(tokens)
+    starts, terms = lex.starts, lex.terms
     while i < n:
-        longest = lex.starts.get(tokens[i], 0)  # longest term starting with this token (0: none)
+        token = tokens[i]
+        longest = starts.get(token, 0)  # longest term starting with this token (0: none)
+        if not longest:
+            if token in _COMMAS:
+                out.append((i, _COMMA_HIT))
+            i += 1
+            continue
         for size in range(min(longest, n - i), 0, -1):
-            hit = lex.terms.get(tuple(tokens[i : i + size]))
+            hit = terms.get(tuple(tokens[i : i + size]))
             if hit is not None:
                 out.append((i, hit))
                 i += size
                 break
         else:
-            if tokens[i] in {",", "，", "、"}:
-                out.append((i, {"comma": 1.0}))
+            if token in _COMMAS:
+                out.append((i, _COMMA_HIT))
             i += 1
     return out
 

@@ -147,7 +147,7 @@ def test_eval_text_command_prints_every_language_and_field(tmp_path, monkeypatch
         {"text": ["I love it", "It broke, refund please"], "label": ["positive", "negative"]}
     ).to_csv(extra, index=False)
     out = tmp_path / "eval.csv"
-    result = CliRunner().invoke(eval_text, ["--set", str(extra), "--out", str(out)])
+    result = CliRunner().invoke(eval_text, ["--set", str(extra), "--sample", "300", "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert set(table.language) >= {"en", "zh", "pt"}
