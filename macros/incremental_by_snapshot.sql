@@ -13,8 +13,9 @@
     replaces them (delete+insert by snapshot_date), and drops snapshots that left the spine. `--full-refresh`
     recomputes everything, with the same result.
 
-    kind: 'behaviour' (facts known before T) or 'labels' (order facts before T + horizon and whether the horizon
-    is observed); see int_snapshot_inputs. The fingerprint also covers the code of this model and every model and
+    kind: 'behaviour' (facts known before T), 'labels' (order facts before T + horizon and whether the horizon
+    is observed), see int_snapshot_inputs; or 'voice' (texts before T with their tags, embedding components),
+    see voice_snapshot_inputs. The fingerprint also covers the code of this model and every model and
     seed upstream of it, and the settings below; a change to a macro needs --full-refresh.
 -#}
 {% macro snapshot_code_version() %}
@@ -45,7 +46,7 @@
     select
         snapshot_date,
         {{ dbt.concat([kind ~ '_fingerprint', "'-" ~ snapshot_code_version() ~ "'"]) }} as inputs_fingerprint
-    from {{ ref('int_snapshot_inputs') }}
+    from {{ ref('voice_snapshot_inputs') if kind == 'voice' else ref('int_snapshot_inputs') }}
 {% endmacro %}
 
 {#- The snapshots this build computes, with their fingerprints: all of them on a full build, else those whose

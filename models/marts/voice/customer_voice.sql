@@ -5,6 +5,10 @@
     A complaint is a negative review or any support ticket (as in the reports). voice_max_event_at is the
     latest text used: tests require it to be before snapshot_date.
 -#}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('voice') }}",
+) }}
 -- depends_on: {{ ref('topic_taxonomy') }}
 {%- set window_days = var('voice_window_days', 90) %}
 {%- set n_pcs = var('voice_pc_components', 5) %}
@@ -19,7 +23,7 @@ customers as (
 ),
 
 spine as (
-    select snapshot_date from {{ ref('int_snapshot_spine') }}
+    {{ pending_snapshots('voice') }}
 ),
 
 reviews as (
@@ -85,7 +89,8 @@ texts as (
 customer_snapshots as (
     select
         customers.customer_id,
-        spine.snapshot_date
+        spine.snapshot_date,
+        spine.inputs_fingerprint
     from customers
     cross join spine
     where customers.signup_at < spine.snapshot_date
@@ -168,7 +173,8 @@ final as (
         {%- for i in range(1, n_pcs + 1) %}
             cast(embedding_pcs.voice_pc{{ i }} as double) as voice_pc{{ i }},
         {%- endfor %}
-        aggregated.voice_max_event_at
+        aggregated.voice_max_event_at,
+        customer_snapshots.inputs_fingerprint
     from customer_snapshots
     left join aggregated
         on

@@ -1,0 +1,108 @@
+{#-
+    What each snapshot's customer_voice rows were computed from (the voice counterpart of int_snapshot_inputs,
+    read by macros/incremental_by_snapshot.sql with kind 'voice'): the customers signed up before T, every review
+    and ticket created before T with its current tags (a re-tag after a new tagger or weak model changes them),
+    and the snapshot's embedding components (refitted when the training window moves). Facts are hashed and
+    summed per day, then accumulated up to each snapshot.
+-#}
+with
+
+customers as (
+    select
+        customer_id,
+        signup_at
+    from {{ ref('dim_customers') }}
+),
+
+review_texts as (
+    select
+        reviews.review_id,
+        reviews.customer_id,
+        reviews.created_at,
+        tags.tag_status,
+        tags.sentiment,
+        tags.sentiment_label,
+        tags.topics,
+        tags.churn_intent,
+        tags.intensity
+    from {{ ref('fct_reviews') }} as reviews
+    left join {{ ref('review_tags') }} as tags on cast(reviews.review_id as {{ dbt.type_string() }}) = tags.review_id
+),
+
+ticket_texts as (
+    select
+        tickets.ticket_id,
+        tickets.customer_id,
+        tickets.created_at,
+        tags.tag_status,
+        tags.sentiment,
+        tags.sentiment_label,
+        tags.topics,
+        tags.churn_intent,
+        tags.intensity
+    from {{ ref('fct_support_tickets') }} as tickets
+    left join {{ ref('ticket_tags') }} as tags on cast(tickets.ticket_id as {{ dbt.type_string() }}) = tags.ticket_id
+),
+
+facts as (
+    select
+        cast(signup_at as date) as known_on,
+        {{ row_hash('customers') }} as fact_hash
+    from customers
+    union all
+    select
+        cast(created_at as date) as known_on,
+        {{ row_hash('review_texts') }} as fact_hash
+    from review_texts
+    union all
+    select
+        cast(created_at as date) as known_on,
+        {{ row_hash('ticket_texts') }} as fact_hash
+    from ticket_texts
+),
+
+daily as (
+    select
+        known_on,
+        count(*) as n_facts,
+        sum(cast(fact_hash as decimal(38, 0))) as hash_sum
+    from facts
+    group by known_on
+),
+
+embedding_pcs as (
+    select * from {{ ref('customer_voice_embedding_pcs') }}
+),
+
+components as (
+    select
+        snapshot_date,
+        count(*) as n_rows,
+        sum(cast({{ row_hash('embedding_pcs') }} as decimal(38, 0))) as hash_sum
+    from embedding_pcs
+    group by snapshot_date
+),
+
+spine as (
+    select snapshot_date from {{ ref('int_snapshot_spine') }}
+),
+
+cumulative as (
+    select
+        spine.snapshot_date,
+        sum(daily.n_facts) as n_before,
+        sum(daily.hash_sum) as hash_before
+    from spine
+    inner join daily on spine.snapshot_date > daily.known_on
+    group by spine.snapshot_date
+)
+
+select
+    spine.snapshot_date,
+    {{ dbt.hash("concat(cast(coalesce(cumulative.n_before, 0) as " ~ dbt.type_string() ~ "), ':', "
+        ~ "cast(coalesce(cumulative.hash_before, 0) as " ~ dbt.type_string() ~ "), ':', "
+        ~ "cast(coalesce(components.n_rows, 0) as " ~ dbt.type_string() ~ "), ':', "
+        ~ "cast(coalesce(components.hash_sum, 0) as " ~ dbt.type_string() ~ "))") }} as voice_fingerprint
+from spine
+left join cumulative on spine.snapshot_date = cumulative.snapshot_date
+left join components on spine.snapshot_date = components.snapshot_date
