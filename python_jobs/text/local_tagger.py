@@ -24,6 +24,7 @@ LEXICON_VERSION = "lex-v6"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;。！？；\n])\s*")
+_SPACE = re.compile(r"\s+")
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+|[!?,]")
 _PT_MARKERS = re.compile(r"[ãõçâêôáéíóú]")
 NEGATED_POSITIVE = -0.75  # "not good" is negative, a bit weaker than "bad"
@@ -47,8 +48,11 @@ def detect_language(text: str) -> str:
     """zh when CJK characters dominate, pt on Portuguese markers and words, en otherwise; a tie ("Pessimo",
     "Great!") goes to the language whose lexicon knows more of the words."""
     if not text.isascii():
-        letters = sum(map(str.isalpha, text))
-        if letters and len(_CJK.findall(text)) / letters > 0.2:
+        cjk = len(_CJK.findall(text))
+        if cjk * 5 > len(text):  # more than a fifth of all characters, so of the letters too
+            return "zh"
+        letters = sum(map(str.isalpha, text)) if cjk else 0
+        if letters and cjk / letters > 0.2:
             return "zh"
     words = _LATIN_TOKEN.findall(normalize_latin(text))
     pt_words, en_words = _detect_words("pt"), _detect_words("en")
@@ -174,7 +178,7 @@ def load_lexicon(language: str) -> Lexicon:
 
 def _tokens(sentence: str, lex: Lexicon) -> list[str]:
     if lex.cjk:
-        return [ch for ch in sentence if not ch.isspace()]
+        return list(_SPACE.sub("", sentence))
     return _LATIN_TOKEN.findall(normalize_latin(sentence))
 
 
