@@ -33,7 +33,9 @@ def active_rows(
     ya = y[mask]
     active = {mid: scores[mid][mask] for mid in model_ids}
     # One paired bootstrap pass for every model (the same resamples as one pair at a time would draw).
-    reps = evaluate.bootstrap_auc_replicates(ya, active, settings.n_boot, settings.seed)
+    reps = evaluate.bootstrap_auc_replicates(
+        ya, active, settings.n_boot, settings.seed, settings.max_boot_rows
+    )
     rows = []
     for mid in model_ids:
         d = evaluate.auc_diff_summary(ya, active[base_id], active[mid], reps[base_id], reps[mid])

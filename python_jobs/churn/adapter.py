@@ -1,7 +1,7 @@
-"""What the dbt Python models in models/ml call: settings from model config, one cached run, typed tables.
+"""What the dbt Python models in models/ml call: settings from model config, the run, typed tables.
 
-The three dbt models churn_scores, churn_model_metrics and churn_model_curves each call `run_from_dbt`; the run
-is content-addressed (registry.py), so only the first of them trains and the other two load the artifact.
+churn_model_runs is the one node that fits (or reuses) the run (`fit_runs_table`); churn_scores,
+churn_model_metrics and churn_model_curves load the artifact it records (`run_from_registry`) and never fit.
 Tables are returned as Arrow with the columns and types of their contracts in models/ml/_ml__models.yml, read
 from the YAML (contracts.py; dbt cannot enforce contracts on Python models, and the `churn_python_contract`
 test checks the built types against the same YAML).
@@ -10,7 +10,7 @@ test checks the built types against the same YAML).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from python_jobs import config as config_paths
-from python_jobs.churn import features, run, scoring
+from python_jobs.churn import cache, features, predict, run, run_table, scoring
 from python_jobs.churn.contracts import arrow_schema
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
         risk_medium_cut=value("risk_medium_cut", scoring.DEFAULT_MEDIUM_CUT, float),
         max_train_rows=value("max_train_rows", 400_000, int),
         n_boot=value("n_boot", 500, int),
+        max_boot_rows=value("max_boot_rows", 20_000, int),
         n_threads=value("n_threads", 1, int),
     )
     model_dir = value("model_dir", "", str)
@@ -51,11 +52,23 @@ def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
     return settings, Path(model_dir).expanduser().resolve()
 
 
-def run_from_dbt(training: pd.DataFrame, feature_seed: pd.DataFrame, config: dict[str, Any]) -> run.ChurnRun:
-    """The cached (or freshly trained) run for these rows, registry and settings."""
+def fit_or_reuse(
+    training: pd.DataFrame, feature_seed: pd.DataFrame, config: dict[str, Any]
+) -> tuple[run.ChurnRun, bool, Path]:
     settings, model_dir = settings_from_config(config)
-    specs = features.specs_from_frame(feature_seed)
-    return run.get_or_fit(training, specs, settings, model_dir)
+    return cache.fit_or_reuse(training, features.specs_from_frame(feature_seed), settings, model_dir)
+
+
+def fit_runs_table(relation: Any, feature_seed: pd.DataFrame, config: dict[str, Any]) -> pa.Table:
+    """churn_model_runs: fit the run on the labelled rows of churn_training_set (or reuse it), one row per model.
+    Score rows are not read: the as-of snapshot moves every day and plays no part in the run."""
+    labelled = training_frame(relation.filter("split in ('train', 'test')"), config)
+    return run_table.runs_table(*fit_or_reuse(labelled, feature_seed, config))
+
+
+def run_from_registry(runs: Any) -> run.ChurnRun:
+    """The run ml.churn_model_runs recorded, loaded from its artifact path."""
+    return run_table.load_run(runs)
 
 
 def training_frame(relation: Any, config: dict[str, Any]) -> pd.DataFrame:
@@ -88,9 +101,45 @@ def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
-def scores_table(fitted: run.ChurnRun, training: pd.DataFrame, config: dict[str, Any]) -> pa.Table:
-    rows = training[training["split"] == "score"]
-    return _table(run.score(fitted, rows, settings_from_config(config)[0]), arrow_schema("churn_scores"))
+SCORE_BATCH_ROWS = 100_000
+
+
+def scores_table(
+    fitted: run.ChurnRun, rows: Any, config: dict[str, Any], batch_rows: int = SCORE_BATCH_ROWS
+) -> pa.Table:
+    """churn_scores from the score rows: a DataFrame (its 'score' split), or a DuckDB relation of score rows,
+    read and scored in batches of batch_rows so memory holds one batch of features, not the whole set."""
+    settings = settings_from_config(config)[0]
+    schema = arrow_schema("churn_scores")
+    if isinstance(rows, pd.DataFrame):
+        return _table(run.score(fitted, rows[rows["split"] == "score"], settings), schema)
+    ordered = rows.order(", ".join(run.KEYS))  # the order run.score sorts each batch in, across batches
+    n = ordered.aggregate("count(*)").fetchone()[0]
+    candidates = None
+    if n > batch_rows and fitted.champion_model.kind != "logreg":
+        p = np.concatenate(
+            [predict.probabilities(fitted, b, settings) for b in _batches(ordered, batch_rows)]
+        )
+        candidates = predict.tree_candidates(fitted, p, lambda pos: _rows_at(ordered, pos), settings)
+    parts = [
+        _table(run.score(fitted, b, settings, candidates), schema) for b in _batches(ordered, batch_rows)
+    ]
+    return pa.concat_tables(parts) if parts else _table(pd.DataFrame(columns=schema.names), schema)
+
+
+def _batches(relation: Any, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The relation's rows as DataFrames of about batch_rows rows (one query, fetched chunk by chunk)."""
+    vectors = max(1, batch_rows // 2048)  # DuckDB's vector size
+    result = relation.project("*")  # a fresh result to fetch from
+    while len(chunk := result.fetch_df_chunk(vectors)):
+        yield chunk
+
+
+def _rows_at(relation: Any, positions: np.ndarray) -> pd.DataFrame:
+    """Rows at these 0-based positions of an ordered relation (the tree-reason sample)."""
+    picks = ",".join(str(int(i)) for i in positions)
+    numbered = relation.project(f"*, row_number() over (order by {', '.join(run.KEYS)}) - 1 as __pos")
+    return numbered.filter(f"__pos in ({picks})").order("__pos").project("* exclude (__pos)").df()
 
 
 def metrics_table(fitted: run.ChurnRun, config: dict[str, Any] | None = None) -> pa.Table:
@@ -138,9 +187,3 @@ def sufficiency(
 
 def curves_table(fitted: run.ChurnRun) -> pa.Table:
     return _table(fitted.curves, arrow_schema("churn_model_curves"))
-
-
-def check_same_run(fitted: run.ChurnRun, scored_run_ids: set[str]) -> None:
-    """Metrics and curves must describe the run that produced churn_scores (empty scores: nothing to check)."""
-    if scored_run_ids and scored_run_ids != {fitted.run_id}:
-        raise RuntimeError(f"churn_scores came from run(s) {sorted(scored_run_ids)}, not {fitted.run_id}")

@@ -46,15 +46,38 @@ def registry_records(run: ChurnRun) -> list[dict]:
     return recs
 
 
+def fit_or_reuse(
+    frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings, model_dir: Path
+) -> tuple[ChurnRun, bool, Path]:
+    """(run, fitted now?, artifact path): the run stored under this content hash when there is one (0 fits),
+    else a fresh fit saved there. The hash covers the labelled rows, features, training settings and code."""
+    run_id, fingerprint = run_id_for(frame, specs, settings)
+    path = registry.run_path(model_dir, run_id)
+    cached = registry.load_run(model_dir, run_id)
+    if cached is not None:
+        log.info(
+            "reused run %s (data fingerprint %s, unchanged training rows, settings and code): 0 model fits; "
+            "artifact %s",
+            run_id,
+            fingerprint,
+            path,
+        )
+        return cached, False, path
+    log.info("no run %s in %s (data fingerprint %s): fitting", run_id, model_dir, fingerprint)
+    run = fit(frame, specs, settings)
+    registry.save_run(model_dir, run.run_id, run, registry_records(run))
+    log.info(
+        "fitted run %s in %.1f s wall, %.1f s CPU: %s",
+        run.run_id,
+        run.timings.get("total_wall_s", float("nan")),
+        run.timings.get("total_cpu_s", float("nan")),
+        {k: v for k, v in run.timings.items() if k.endswith("_wall_s")},
+    )
+    return run, True, path
+
+
 def get_or_fit(
     frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings, model_dir: Path
 ) -> ChurnRun:
     """The cached run for this data window, features, settings and code version; trains on a miss."""
-    run_id, _ = run_id_for(frame, specs, settings)
-    cached = registry.load_run(model_dir, run_id)
-    if cached is not None:
-        log.info("run %s found in %s: not retraining", run_id, model_dir)
-        return cached
-    run = fit(frame, specs, settings)
-    registry.save_run(model_dir, run.run_id, run, registry_records(run))
-    return run
+    return fit_or_reuse(frame, specs, settings, model_dir)[0]

@@ -153,11 +153,40 @@ def _auc_replicates(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np
 
 
 def bootstrap_auc_replicates(
-    y: np.ndarray, scores: dict[str, np.ndarray], n_boot: int = 500, seed: int = 42
+    y: np.ndarray,
+    scores: dict[str, np.ndarray],
+    n_boot: int = 500,
+    seed: int = 42,
+    max_rows: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Paired bootstrap: every score's ROC-AUC on the same n_boot resamples of the rows, so any two can be
-    compared replicate by replicate (and each gets its own CI) from one pass."""
+    compared replicate by replicate (and each gets its own CI) from one pass.
+
+    Cost is n_boot x rows x scores. With more than max_rows rows, the resamples are drawn from a fixed random
+    sample of m = max_rows rows instead, and each replicate is rescaled to the full set of n rows:
+    AUC_n + sqrt(m / n) * (AUC*_m - AUC_m). An AUC (a two-sample U-statistic) has sampling error of order
+    1/sqrt(n), so the rescaled replicates estimate the same thing as a bootstrap of all n rows: the sampling
+    distribution of the full-set AUC (and, paired, of any AUC difference), at a cost bounded by max_rows.
+    """
     y = np.asarray(y, dtype=int)
+    n = len(y)
+    if max_rows is None or n <= max_rows or len(np.unique(y)) < 2:
+        return _replicates(y, scores, n_boot, seed)
+    pick = np.sort(np.random.default_rng([seed, n]).choice(n, size=max_rows, replace=False))
+    if len(np.unique(y[pick])) < 2:  # a sample without one class cannot rank: use every row
+        return _replicates(y, scores, n_boot, seed)
+    sample = {k: np.asarray(s)[pick] for k, s in scores.items()}
+    reps = _replicates(y[pick], sample, n_boot, seed)
+    shrink = np.sqrt(max_rows / n)
+    return {
+        k: roc_auc_score(y, scores[k]) + shrink * (r - roc_auc_score(y[pick], sample[k]))
+        for k, r in reps.items()
+    }
+
+
+def _replicates(
+    y: np.ndarray, scores: dict[str, np.ndarray], n_boot: int, seed: int
+) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     reps: dict[str, list[np.ndarray]] = {k: [] for k in scores}
     for start in range(0, n_boot, 20):  # chunks bound memory at 20 x n weights

@@ -58,6 +58,9 @@ class ChurnRun:
     curves: pd.DataFrame
     validation: pd.DataFrame
     notes: dict[str, str] = field(default_factory=dict)
+    n_rows: dict[str, int] = field(default_factory=dict)  # train (after the cap) / test rows
+    # Seconds per step of the fit, wall and CPU (user+sys): fingerprint, selection, final_fits, evaluation.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def champion_model(self) -> FittedModel:

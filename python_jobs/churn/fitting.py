@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,29 @@ from python_jobs.churn.tables import model_rows
 log = logging.getLogger(__name__)
 
 
+class Clock:
+    """Wall and CPU (user+sys of this process) seconds per named step."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        self._start = (self._wall, self._cpu)
+
+    def lap(self, step: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.timings[f"{step}_wall_s"] = round(wall - self._wall, 3)
+        self.timings[f"{step}_cpu_s"] = round(cpu - self._cpu, 3)
+        self._wall, self._cpu = wall, cpu
+
+    def total(self) -> dict[str, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        return {
+            **self.timings,
+            "total_wall_s": round(wall - self._start[0], 3),
+            "total_cpu_s": round(cpu - self._start[1], 3),
+        }
+
+
 def fit_feature_set(
     train: pd.DataFrame,
     feature_sel: FeatureSelection,
@@ -28,10 +52,13 @@ def fit_feature_set(
     settings: Settings,
     fingerprint: str,
     window: dict[str, str],
+    clock: Clock | None = None,
 ) -> tuple[dict[str, FittedModel], pd.DataFrame, str]:
     X = to_matrix(train, feature_sel.columns)
     y = train[LABEL].astype(int).to_numpy()
     sel = selection.select(X, y, folds, settings.candidates, settings.seed, settings.max_fold_rows)
+    if clock is not None:
+        clock.lap(f"selection_{feature_sel.feature_set}")
     reference = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
     fitted: dict[str, FittedModel] = {}
     # The model that scores is the one that is calibrated: fitted on every training snapshot but the latest,
@@ -64,6 +91,8 @@ def fit_feature_set(
             reference=reference,
             val_roc_auc=sel.val_auc(kind),
         )
+    if clock is not None:
+        clock.lap(f"final_fits_{feature_sel.feature_set}")
     scores = sel.scores.assign(feature_set=feature_sel.feature_set)
     return fitted, scores, sel.best_kind
 
@@ -75,6 +104,7 @@ def fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings | None
 
 
 def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> ChurnRun:
+    clock = Clock()
     # A canonical row order: whatever order the warehouse returns rows in, the fit is the same.
     frame = frame.sort_values(KEYS, kind="stable").reset_index(drop=True)
     guards.check_point_in_time(frame)
@@ -96,6 +126,7 @@ def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> C
         settings.n_folds,
     )
     selections = {fs: select_features(train, specs, fs) for fs in FEATURE_SETS}
+    clock.lap("prepare")  # guards, fingerprint, folds, feature selection
     notes: dict[str, str] = {"validation_schemes": ",".join(sorted({f.scheme for f in folds}))}
     models: dict[tuple[str, str], FittedModel] = {}
     val_parts, selected = [], {}
@@ -109,12 +140,15 @@ def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> C
             "baseline, so only the baseline is fitted and published"
         )
     for fs in feature_sets:
-        fitted, val, best_kind = fit_feature_set(train, selections[fs], folds, settings, fingerprint, window)
+        fitted, val, best_kind = fit_feature_set(
+            train, selections[fs], folds, settings, fingerprint, window, clock
+        )
         models.update({(fs, k): m for k, m in fitted.items()})
         val_parts.append(val)
         selected[fs] = best_kind
     champion = max(((fs, selected[fs]) for fs in feature_sets), key=lambda key: models[key].val_roc_auc)
     metrics, curves = model_rows(models, test, selected, champion, settings)
+    clock.lap("evaluation")
     metrics.insert(0, "run_id", run_id)
     metrics["eval_snapshot_date"] = window["test_snapshot"]
     metrics["train_start_date"] = window["train_start"]
@@ -140,4 +174,6 @@ def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> C
         curves=curves,
         validation=pd.concat(val_parts, ignore_index=True),
         notes=notes,
+        n_rows={"train": len(train), "test": len(test)},
+        timings=clock.total(),
     )

@@ -68,14 +68,20 @@ def candidate_features(
 
 
 def contributions(
-    pipeline: Pipeline, kind: str, X: np.ndarray, reference: np.ndarray, max_candidates: int = 12
+    pipeline: Pipeline,
+    kind: str,
+    X: np.ndarray,
+    reference: np.ndarray,
+    max_candidates: int = 12,
+    candidates: np.ndarray | None = None,
 ) -> np.ndarray:
     """(n, k) per-customer contributions in log-odds. For trees, occlusion is evaluated for the
     `max_candidates` features that move this model's scores most (others get 0): one prediction pass per
-    candidate keeps scoring 1M customers tractable while every reported effect is the model's own."""
+    candidate keeps scoring 1M customers tractable while every reported effect is the model's own.
+    `candidates` fixes that set (scoring in batches chooses it once, on a sample of all scored rows)."""
     if kind == "logreg":
         return linear_contributions(pipeline, X)[0]
-    cols = candidate_features(pipeline, X, reference, max_candidates)
+    cols = candidate_features(pipeline, X, reference, max_candidates) if candidates is None else candidates
     out = np.zeros_like(X, dtype="float64")
     out[:, cols] = occlusion_contributions(pipeline, X, reference, columns=cols)
     return out

@@ -1,8 +1,9 @@
 """Content-addressed model registry under var model_dir (default warehouse/models, git-ignored).
 
 model id = hash(data fingerprint, data window, features, parameters, code version). The same data and seed
-give the same id, so a rebuild finds the trained run instead of training again, and the three dbt models that
-need the run (scores, metrics, curves) share one training. Layout:
+give the same id, so a rebuild finds the trained run instead of training again. The dbt model
+ml.churn_model_runs owns the run (fits or reuses it and records its path); scores, metrics and curves load
+the artifact from there. Layout:
   <model_dir>/runs/<run_id>.pkl     the fitted run (pipelines, calibrators, evaluation tables)
   <model_dir>/registry/<model_id>.json   one record per trained model (window, features, params, metrics...)
 """
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -35,10 +37,28 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
+FINGERPRINT_MANTISSA_BITS = 40
+
+
+def _rounded_floats(frame: pd.DataFrame) -> pd.DataFrame:
+    """Float columns rounded to 40 of their 52 mantissa bits (about 12 significant digits): a value that a
+    rebuild recomputes with its last bits changed (a float sum in another order) hashes the same."""
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    if not floats:
+        return frame
+    out = frame.copy()
+    for c in floats:
+        mantissa, exponent = np.frexp(out[c].to_numpy(dtype="float64", na_value=np.nan))
+        scale = float(2**FINGERPRINT_MANTISSA_BITS)
+        out[c] = np.ldexp(np.round(mantissa * scale) / scale, exponent)
+    return out
+
+
 def data_fingerprint(frame: pd.DataFrame, columns: list[str]) -> str:
-    """Order-independent hash of the given columns (rows sorted by their own hash)."""
+    """Order-independent hash of the given columns (rows sorted by their own hash; floats hashed at ~12
+    significant digits, so last-bit noise between identical builds does not change it)."""
     cols = sorted(c for c in columns if c in frame.columns)
-    row_hash = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy()
+    row_hash = pd.util.hash_pandas_object(_rounded_floats(frame[cols]), index=False).to_numpy()
     row_hash.sort()
     h = hashlib.sha256(",".join(cols).encode())
     h.update(row_hash.tobytes())
@@ -84,8 +104,10 @@ def save_run(model_dir: Path, run_id: str, run: Any, records: list[dict[str, Any
 
 def load_run(model_dir: Path, run_id: str) -> Any | None:
     path = run_path(model_dir, run_id)
-    if not path.exists():
-        return None
+    return load_artifact(path) if path.exists() else None
+
+
+def load_artifact(path: Path) -> Any:
     with open(path, "rb") as fh:
         return pickle.load(fh)  # our own artifact, written by save_run
 

@@ -3,7 +3,7 @@
 Input: churn_training_set rows (customer_id, snapshot_date, horizon_end_date, split train|test|score,
 churned, registry feature columns, spend_rate, peer columns, *_max_event_at). Output: a `ChurnRun` holding
 fitted models and the evaluation tables that churn_model_metrics / churn_model_curves publish.
-`get_or_fit` caches the run under its content hash, so dbt's three ML models share one training.
+`get_or_fit` / `cache.fit_or_reuse` store the run under its content hash; dbt's churn_model_runs owns it.
 
 This module is the public face of a run; each concern lives in its own module:
 settings (Settings, column names), splits (train/test/score parts, row cap, window, run id),

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from python_jobs.churn.pipelines import Candidate, make_pipeline, raw_logit
+from python_jobs.churn.pipelines import Candidate, make_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +115,22 @@ def select(
     max_fit_rows: int | None = None,
 ) -> Selection:
     rows = []
+    # Preprocessing (impute, log, scale) depends on the fold's rows, not on the candidate: fitted once per
+    # kind and fold, shared by every candidate of that kind (same numbers as fitting each pipeline whole).
+    prepared: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
     for cand in candidates:
         for i, fold in enumerate(folds):
             fit_idx = _thin(fold.fit_idx, max_fit_rows, seed)
-            pipe = make_pipeline(cand, seed).fit(X[fit_idx], y[fit_idx])
-            logit = raw_logit(pipe, X[fold.val_idx])
+            pipe = make_pipeline(cand, seed)
+            if len(pipe) == 1:  # no preprocessing (trees)
+                z_fit, z_val = X[fit_idx], X[fold.val_idx]
+            else:
+                if (cand.kind, i) not in prepared:
+                    prep = pipe[:-1].fit(X[fit_idx], y[fit_idx])
+                    prepared[cand.kind, i] = (prep.transform(X[fit_idx]), prep.transform(X[fold.val_idx]))
+                z_fit, z_val = prepared[cand.kind, i]
+            model = pipe[-1].fit(z_fit, y[fit_idx])
+            logit = np.asarray(model.decision_function(z_val), dtype="float64")
             auc = float(roc_auc_score(y[fold.val_idx], logit))
             rows.append(
                 {

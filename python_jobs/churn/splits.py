@@ -33,6 +33,9 @@ def cap_rows(train: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
 
 
 def training_window(parts: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """The labelled window a run learns from and is evaluated on. The score snapshot is not part of it: the
+    as-of date moves every day, and a new score snapshot alone must not make a new run."""
+
     def span(df: pd.DataFrame, agg: str) -> str:
         return str(pd.to_datetime(df["snapshot_date"]).agg(agg).date()) if len(df) else ""
 
@@ -40,19 +43,19 @@ def training_window(parts: dict[str, pd.DataFrame]) -> dict[str, str]:
         "train_start": span(parts["train"], "min"),
         "train_end": span(parts["train"], "max"),
         "test_snapshot": span(parts["test"], "max"),
-        "score_snapshot": span(parts["score"], "max"),
     }
 
 
 def run_id_for(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> tuple[str, str]:
-    """(run_id, fingerprint) of the labelled rows the run would learn and be evaluated on."""
+    """(run_id, fingerprint) of the labelled rows the run would learn and be evaluated on (score rows, if the
+    frame has any, play no part: the same labelled rows give the same run whatever the as-of date)."""
     labelled = frame[frame["split"].isin(["train", "test"])]
     cols = [c for c in frame.columns if c != "split"] + ["split"]
     fingerprint = registry.data_fingerprint(labelled, cols)
     run_id = registry.stable_hash(
         {
             "fingerprint": fingerprint,
-            "window": training_window(split_rows(frame)),
+            "window": training_window(split_rows(labelled)),
             "specs": [asdict(s) for s in specs],
             "settings": training_settings(settings),
             "code": registry.code_version(),

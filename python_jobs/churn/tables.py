@@ -66,7 +66,9 @@ def model_rows(
     metrics = pd.DataFrame(metric_rows)
     # Every model and peer on the same bootstrap resamples of the test rows: differences to the validated
     # baseline and to the best peer get paired CIs, and each ROC-AUC its own CI.
-    reps = evaluate.bootstrap_auc_replicates(y, scores, settings.n_boot, settings.seed)
+    reps = evaluate.bootstrap_auc_replicates(
+        y, scores, settings.n_boot, settings.seed, settings.max_boot_rows
+    )
     base_id = run_models[("baseline", selected["baseline"])].model_id
     diffs = [
         evaluate.auc_diff_summary(y, scores[base_id], scores[mid], reps[base_id], reps[mid])

@@ -8,10 +8,16 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from python_jobs.churn import adapter, contracts, demo_frame, features, run
+from python_jobs.churn import adapter, contracts, demo_frame, features, run, run_table
 from python_jobs.churn.pipelines import Candidate
 
-PYTHON_MODELS = ("churn_scores", "churn_model_metrics", "churn_model_curves", "customer_segments")
+PYTHON_MODELS = (
+    "churn_model_runs",
+    "churn_scores",
+    "churn_model_metrics",
+    "churn_model_curves",
+    "customer_segments",
+)
 FAST = run.Settings(n_boot=20, candidates=(Candidate("logreg", (("C", 1.0),)),))
 
 
@@ -53,11 +59,12 @@ def test_an_unknown_type_or_model_is_an_error(tmp_path: Path) -> None:
         contracts.arrow_schema("not_a_model", path)
 
 
-def test_adapter_tables_carry_the_contract_schema() -> None:
+def test_adapter_tables_carry_the_contract_schema(tmp_path: Path) -> None:
     frame = demo_frame.make_frame(n_customers=400, n_snapshots=9, seed=3)
     specs = features.specs_from_frame(demo_frame.make_specs_frame())
     fitted = run.fit(frame, specs, FAST)
     tables = {
+        "churn_model_runs": run_table.runs_table(fitted, True, tmp_path / "run.pkl"),
         "churn_scores": adapter.scores_table(fitted, frame, {}),
         "churn_model_metrics": adapter.metrics_table(fitted),
         "churn_model_curves": adapter.curves_table(fitted),

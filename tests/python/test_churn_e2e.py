@@ -17,7 +17,13 @@ pytestmark = pytest.mark.e2e
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 N_CUSTOMERS = 1_200
-ML_MODELS = ["churn_scores", "churn_model_metrics", "churn_model_curves", "rpt_model_comparison"]
+ML_MODELS = [
+    "churn_model_runs",
+    "churn_scores",
+    "churn_model_metrics",
+    "churn_model_curves",
+    "rpt_model_comparison",
+]
 
 
 def _env(root: Path, model_dir: Path) -> dict[str, str]:
@@ -31,6 +37,7 @@ def _tables(root: Path) -> dict[str, pd.DataFrame]:
             "scores": con.sql("select * from ml.churn_scores order by customer_id").df(),
             "metrics": con.sql("select * from ml.churn_model_metrics order by model_id").df(),
             "comparison": con.sql("select * from reports.rpt_model_comparison order by display_order").df(),
+            "runs": con.sql("select * from ml.churn_model_runs order by model_id").df(),
         }
 
 
@@ -75,9 +82,25 @@ def test_scores_cover_the_as_of_customers_without_labels(world) -> None:
 def test_one_training_run_is_registered(world) -> None:
     root, t = world
     listed = registry.list_models(root / "models")
-    assert set(t["metrics"].loc[t["metrics"]["feature_set"] != "peer", "model_id"]) == set(listed["model_id"])
+    models = set(t["metrics"].loc[t["metrics"]["feature_set"] != "peer", "model_id"])
+    assert models == set(listed["model_id"]) == set(t["runs"]["model_id"])
     assert listed["run_id"].nunique() == 1 == t["metrics"]["run_id"].nunique()
-    assert len(list((root / "models" / "runs").glob("*.pkl"))) == 1  # scores, metrics, curves shared it
+    (pkl,) = (root / "models" / "runs").glob("*.pkl")  # churn_model_runs fitted it; the others loaded it
+    assert set(t["runs"]["artifact_path"]) == {str(pkl)} and set(t["runs"]["run_status"]) == {"fitted"}
+    assert set(t["runs"]["run_id"]) == set(t["metrics"]["run_id"]) == set(t["scores"]["run_id"])
+    champion = t["metrics"].loc[t["metrics"]["is_champion"], "model_id"]
+    assert t["runs"].loc[t["runs"]["is_champion"], "model_id"].tolist() == champion.tolist()
+
+
+def test_a_rebuild_with_no_new_data_reuses_the_run(world) -> None:
+    root, first = world
+    before = sorted(p.name for p in (root / "models").rglob("*") if p.is_file())
+    run_dbt(["run", "--select", *ML_MODELS], env=_env(root, root / "models"), project_dir=PROJECT_DIR)
+    again = _tables(root)
+    assert set(again["runs"]["run_status"]) == {"reused"}  # 0 fits
+    assert sorted(p.name for p in (root / "models").rglob("*") if p.is_file()) == before
+    for name in ("scores", "metrics", "comparison"):
+        pd.testing.assert_frame_equal(first[name], again[name])
 
 
 def test_rebuild_from_scratch_reproduces_ids_scores_and_metrics(world) -> None:
@@ -86,3 +109,5 @@ def test_rebuild_from_scratch_reproduces_ids_scores_and_metrics(world) -> None:
     again = _tables(root)
     for name in ("scores", "metrics", "comparison"):
         pd.testing.assert_frame_equal(first[name], again[name], check_exact=False, rtol=1e-9)
+    assert set(again["runs"]["run_status"]) == {"fitted"}  # a fresh model dir: fitted again, same run id
+    assert set(again["runs"]["run_id"]) == set(first["runs"]["run_id"])

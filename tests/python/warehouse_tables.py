@@ -9,7 +9,16 @@ import numpy as np
 import pandas as pd
 
 # Columns that record when a build ran, and tables that log builds: not data.
-BUILD_TIME_COLUMNS = {"enriched_at", "artifact_path"}
+BUILD_TIME_COLUMNS = {
+    "enriched_at",
+    "artifact_path",
+    # ml.churn_model_runs: whether and how long this build fitted the run
+    "run_status",
+    "fit_wall_seconds",
+    "fit_cpu_seconds",
+    "fit_timings",
+    "built_at",
+}
 BUILD_LOG_TABLES = {"enrichment_runs"}
 
 

@@ -1,0 +1,143 @@
+"""The churn run as one registry node: content hash, reuse without fitting, the registry table, streamed
+scoring, and the bootstrap on a bounded sample of the test snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from python_jobs.churn import (
+    adapter,
+    cache,
+    contracts,
+    demo_frame,
+    evaluate,
+    features,
+    registry,
+    run,
+    run_table,
+)
+from python_jobs.churn.pipelines import Candidate
+
+HGB = Candidate(
+    "hgb", (("learning_rate", 0.2), ("max_leaf_nodes", 7), ("min_samples_leaf", 50), ("max_iter", 30))
+)
+FAST = run.Settings(n_boot=40, candidates=(Candidate("logreg", (("C", 1.0),)), HGB))
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return demo_frame.make_frame(n_customers=600, n_snapshots=8, seed=5)
+
+
+@pytest.fixture(scope="module")
+def specs() -> list[features.FeatureSpec]:
+    return features.specs_from_frame(demo_frame.make_specs_frame())
+
+
+@pytest.fixture(scope="module")
+def stored(frame, specs, tmp_path_factory) -> tuple[run.ChurnRun, Path, Path]:
+    model_dir = tmp_path_factory.mktemp("runs")
+    fitted, fitted_now, path = cache.fit_or_reuse(frame, specs, FAST, model_dir)
+    assert fitted_now and path.exists()
+    return fitted, path, model_dir
+
+
+def _next_day_scores(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same labelled rows, with the as-of snapshot one day later and different score features."""
+    moved = frame.copy()
+    score = moved["split"] == "score"
+    moved.loc[score, "snapshot_date"] = moved.loc[score, "snapshot_date"] + pd.Timedelta(days=1)
+    moved.loc[score, "recency_days"] = moved.loc[score, "recency_days"] + 1
+    return moved
+
+
+def test_a_new_score_snapshot_alone_reuses_the_run(stored, frame, specs, caplog):
+    fitted, path, model_dir = stored
+    moved = _next_day_scores(frame)
+    assert run.run_id_for(moved, specs, FAST) == run.run_id_for(frame, specs, FAST)
+    labelled_only = frame[frame["split"] != "score"]
+    assert run.run_id_for(labelled_only, specs, FAST)[0] == fitted.run_id
+    with caplog.at_level("INFO", logger="python_jobs.churn.cache"):
+        again, fitted_now, again_path = cache.fit_or_reuse(moved, specs, FAST, model_dir)
+    assert not fitted_now and again_path == path and again.run_id == fitted.run_id
+    assert f"reused run {fitted.run_id}" in caplog.text and "0 model fits" in caplog.text
+    assert [p.name for p in (model_dir / "runs").glob("*.pkl")] == [path.name]
+
+
+def test_fingerprint_ignores_last_bit_noise_but_not_a_real_change(frame):
+    cols = list(frame.columns)
+    noisy = frame.copy()
+    noisy["monetary_365d"] = np.nextafter(
+        noisy["monetary_365d"].to_numpy(), np.inf
+    )  # a float sum in another order
+    assert registry.data_fingerprint(noisy, cols) == registry.data_fingerprint(frame, cols)
+    changed = frame.copy()
+    changed.loc[changed.index[0], "monetary_365d"] += 0.01
+    assert registry.data_fingerprint(changed, cols) != registry.data_fingerprint(frame, cols)
+    # Order-independent: the same rows in another order give the same fingerprint.
+    assert registry.data_fingerprint(frame.sample(frac=1, random_state=1), cols) == registry.data_fingerprint(
+        frame, cols
+    )
+
+
+def test_the_registry_table_records_the_run_and_loads_it_back(stored):
+    fitted, path, _ = stored
+    table = run_table.runs_table(fitted, True, path)
+    assert table.schema.equals(contracts.arrow_schema("churn_model_runs"))
+    rows = table.to_pandas()
+    assert set(rows["model_id"]) == {m.model_id for m in fitted.models.values()}
+    assert rows["is_champion"].sum() == 1 and set(rows["run_status"]) == {"fitted"}
+    assert (rows["n_train_rows"] == fitted.n_rows["train"]).all() and (rows["fit_cpu_seconds"] > 0).all()
+    assert str(rows["eval_snapshot_date"].iloc[0]) == fitted.window["test_snapshot"]
+    loaded = run_table.load_run(table)
+    assert loaded.run_id == fitted.run_id
+    pd.testing.assert_frame_equal(loaded.metrics, fitted.metrics)
+    reused = run_table.runs_table(fitted, False, path).to_pandas()
+    assert set(reused["run_status"]) == {"reused"}
+
+
+def test_a_missing_artifact_says_how_to_rebuild(stored, tmp_path):
+    fitted, _, _ = stored
+    table = run_table.runs_table(fitted, True, tmp_path / "runs" / "gone.pkl")
+    with pytest.raises(FileNotFoundError, match="dbt build --select churn_model_runs"):
+        run_table.load_run(table)
+
+
+def test_scores_streamed_in_batches_equal_scores_in_one_piece(specs):
+    # A tree champion (its reasons depend on a sample of the scored rows) and more score rows than a batch.
+    big = demo_frame.make_frame(n_customers=4_500, n_snapshots=8, seed=8)
+    fitted = run.fit(big, specs, run.Settings(n_boot=20, candidates=(HGB,)))
+    assert fitted.champion_model.kind == "hgb"
+    config = {"risk_medium_cut": "0.2"}
+    whole = adapter.scores_table(fitted, big, config).to_pandas()
+    assert whole["reason_1"].notna().sum() > 100
+    with duckdb.connect() as con:
+        con.register("training", big.sample(frac=1, random_state=2))  # the warehouse's order is arbitrary
+        rel = con.sql("select * from training").filter("split = 'score'")
+        streamed = adapter.scores_table(fitted, rel, config, batch_rows=2_048).to_pandas()
+    pd.testing.assert_frame_equal(streamed, whole)
+
+
+def test_bootstrap_on_a_sample_estimates_the_full_set_ci():
+    rng = np.random.default_rng(0)
+    n = 12_000
+    y = rng.integers(0, 2, n)
+    a = rng.normal(y * 1.0, 1)
+    b = a + rng.normal(y * 0.15, 0.6)
+    scores = {"a": a, "b": b}
+    full = evaluate.bootstrap_auc_replicates(y, scores, 300, 1)
+    same = evaluate.bootstrap_auc_replicates(y, scores, 300, 1, max_rows=n)
+    np.testing.assert_array_equal(full["b"], same["b"])  # at or below the cap: exactly as before
+    sampled = evaluate.bootstrap_auc_replicates(y, scores, 300, 1, max_rows=2_000)
+    for k in ("b",):
+        assert np.median(sampled[k]) == pytest.approx(roc_auc_score(y, scores[k]), abs=0.003)
+        assert np.std(sampled[k]) == pytest.approx(np.std(full[k]), rel=0.25)  # sd of the n-row AUC
+    d_full, d_sampled = full["b"] - full["a"], sampled["b"] - sampled["a"]
+    assert np.std(d_sampled) == pytest.approx(np.std(d_full), rel=0.25)
+    assert np.quantile(d_sampled, 0.025) == pytest.approx(np.quantile(d_full, 0.025), abs=0.004)
