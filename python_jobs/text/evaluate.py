@@ -99,12 +99,13 @@ def warehouse_set(warehouse: Path) -> pd.DataFrame | None:
 
 
 def complaint_class(label: str, topics: list[str]) -> str:
-    """satisfied / delivery_problem / quality_problem from a tagger's sentiment and topics. A text naming both
-    is a quality problem ("chegou quebrado": it arrived, broken); a negative text naming neither, delivery."""
+    """satisfied / delivery_problem / quality_problem from a tagger's sentiment and topics. A negative text is a
+    delivery problem when it names delivery and no product topic; naming both is a quality problem ("chegou
+    quebrado": it arrived, broken), and so is naming neither ("não gostei do produto")."""
     if label != "negative":
         return "satisfied"
     quality = {"product_quality", "size_fit", "packaging", "price_value"} & set(topics)
-    return "quality_problem" if quality else "delivery_problem"
+    return "delivery_problem" if "delivery" in topics and not quality else "quality_problem"
 
 
 def _metrics(truth: pd.Series, pred: pd.Series, labels: list) -> tuple[float, float]:
@@ -119,7 +120,7 @@ def field_rows(df: pd.DataFrame, pred: pd.DataFrame) -> list[dict]:
         truth, p = df["label"].astype(str), pred["sentiment_label"].astype(str)
         labels = sorted(set(truth))
         acc, f1 = _metrics(truth, p, labels)
-        rows.append(("sentiment", acc, f1, float((p != "neutral").mean())))
+        rows.append(("sentiment", acc, f1, float(p.isin(["negative", "positive"]).mean())))
     if "topics" in df and "topics" in pred:
         mlb = MultiLabelBinarizer(classes=list(TOPICS))
         y_true = mlb.fit_transform(df["topics"].map(lambda t: [x for x in t if x != "other"]))
