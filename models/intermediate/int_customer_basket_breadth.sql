@@ -15,6 +15,11 @@ customer_snapshots as (
     {{ pending_customer_snapshots('behaviour') }}
 ),
 
+pending_customers as (
+    -- only customers with a snapshot to compute (none on a rebuild without new data: then nothing is sorted)
+    select distinct customer_id from customer_snapshots
+),
+
 ordered_items as (
     select
         orders.customer_id,
@@ -23,6 +28,7 @@ ordered_items as (
         items.product_id
     from {{ ref('int_order_items') }} as items
     inner join {{ ref('int_orders') }} as orders on items.order_id = orders.order_id
+    inner join pending_customers on orders.customer_id = pending_customers.customer_id
 ),
 
 first_categories as (

@@ -33,15 +33,23 @@ spine as (
     from pending
 ),
 
+pending_customers as (
+    -- only customers with a snapshot to compute (none on a rebuild without new data: then nothing is sorted)
+    select distinct customer_id from customer_snapshots
+),
+
 source_sessions as (
-    select * from {{ ref('int_sessions') }}
+    select sessions.*
+    from {{ ref('int_sessions') }} as sessions
+    inner join pending_customers on sessions.customer_id = pending_customers.customer_id
 ),
 
 placed_orders as (
     select
-        customer_id,
-        ordered_at
-    from {{ ref('int_orders') }}
+        orders.customer_id,
+        orders.ordered_at
+    from {{ ref('int_orders') }} as orders
+    inner join pending_customers on orders.customer_id = pending_customers.customer_id
 ),
 
 timeline as (
