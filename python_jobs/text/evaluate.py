@@ -104,7 +104,7 @@ def complaint_class(label: str, topics: list[str]) -> str:
     quebrado": it arrived, broken), and so is naming neither ("não gostei do produto")."""
     if label != "negative":
         return "satisfied"
-    quality = {"product_quality", "size_fit", "packaging", "price_value"} & set(topics)
+    quality = {"product_quality", "size_fit", "packaging"} & set(topics)
     return "delivery_problem" if "delivery" in topics and not quality else "quality_problem"
 
 

@@ -20,7 +20,7 @@ import yaml
 from python_jobs.text.schema import TOPICS, label_for
 
 # Bump after editing a lexicon or a rule: part of the local tagger's cache key.
-LEXICON_VERSION = "lex-v7"
+LEXICON_VERSION = "lex-v8"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;。！？；\n])\s*")
