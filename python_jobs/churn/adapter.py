@@ -63,7 +63,30 @@ def fit_runs_table(relation: Any, feature_seed: pd.DataFrame, config: dict[str, 
     """churn_model_runs: fit the run on the labelled rows of churn_training_set (or reuse it), one row per model.
     Score rows are not read: the as-of snapshot moves every day and plays no part in the run."""
     labelled = training_frame(relation.filter("split in ('train', 'test')"), config)
-    return run_table.runs_table(*fit_or_reuse(labelled, feature_seed, config))
+    fitted, fitted_now, path = fit_or_reuse(labelled, feature_seed, config)
+    if fitted_now:
+        t = fitted.timings
+        _announce(
+            f"churn_model_runs: fitted run {fitted.run_id} on {fitted.n_rows['train']} training rows in "
+            f"{t['total_wall_s']:.1f} s wall, {t['total_cpu_s']:.1f} s CPU -> {path}"
+        )
+    else:
+        _announce(
+            f"churn_model_runs: reused run {fitted.run_id} (data fingerprint {fitted.fingerprint}, training rows, "
+            f"settings and code unchanged): 0 model fits"
+        )
+    return run_table.runs_table(fitted, fitted_now, path)
+
+
+def _announce(message: str) -> None:
+    """One line in the dbt log and console (dbt shows no Python logging from Python models)."""
+    log.info(message)
+    try:
+        from dbt_common.events.functions import fire_event
+        from dbt_common.events.types import Note
+    except ImportError:  # not running under dbt
+        return
+    fire_event(Note(msg=message))
 
 
 def run_from_registry(runs: Any) -> run.ChurnRun:

@@ -49,7 +49,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pd.
     generate_world(N_CUSTOMERS, 5, root / "raw", progress=False)
     # build = run + every test on these models (contracts, point-in-time guard, test-split-only metrics).
     run_dbt(
-        ["build", "--select", "+rpt_model_comparison", "--indirect-selection", "cautious"],
+        ["build", "--select", "+rpt_model_comparison", "+churn_scores", "--indirect-selection", "cautious"],
         env=_env(root, root / "models"),
         project_dir=PROJECT_DIR,
     )
@@ -98,6 +98,7 @@ def test_a_rebuild_with_no_new_data_reuses_the_run(world) -> None:
     run_dbt(["run", "--select", *ML_MODELS], env=_env(root, root / "models"), project_dir=PROJECT_DIR)
     again = _tables(root)
     assert set(again["runs"]["run_status"]) == {"reused"}  # 0 fits
+    assert f"reused run {again['runs']['run_id'].iloc[0]}" in (root / "logs" / "dbt.log").read_text()
     assert sorted(p.name for p in (root / "models").rglob("*") if p.is_file()) == before
     for name in ("scores", "metrics", "comparison"):
         pd.testing.assert_frame_equal(first[name], again[name])
