@@ -4,8 +4,8 @@
     the day it became known (an order when placed; its cancellation, return and delivery on their own days, never
     before the order; an order line with its order; a customer at signup), hashed, and summed per day. A snapshot T's fingerprint
     covers the facts known before T: a late-arriving or corrected row dated before T changes it, a row after T
-    does not. Labels read orders up to the horizon end and whether the horizon is observed, so their fingerprint
-    covers order facts before horizon_end_date plus horizon_observed.
+    does not. A label at T also reads orders up to the horizon end and whether the horizon is observed, so its
+    fingerprint adds the order facts before horizon_end_date and horizon_observed.
 -#}
 with
 
@@ -51,79 +51,62 @@ delivered as (
 ),
 
 order_facts as (
-    select
-        cast(ordered_at as date) as known_on,
-        {{ row_hash('placed') }} as fact_hash
-    from placed
-    union all
-    select
-        cast(cancelled_at as date) as known_on,
-        {{ row_hash('cancelled') }} as fact_hash
-    from cancelled
-    union all
-    select
-        cast(returned_at as date) as known_on,
-        {{ row_hash('returned') }} as fact_hash
-    from returned
-    union all
-    select
-        cast(known_at as date) as known_on,
-        {{ row_hash('delivered') }} as fact_hash
-    from delivered
+    {{ dated_fact_hashes([
+        ['placed', 'ordered_at'], ['cancelled', 'cancelled_at'], ['returned', 'returned_at'],
+        ['delivered', 'known_at'],
+    ]) }}
 ),
 
-item_hashes as (
+customers as (
+    select * from {{ ref('int_customers') }}
+),
+
+dated_items as (
+    -- an order line is known when its order was placed
     select
-        items.order_id,
-        sum({{ row_hash('items') }}) as items_hash
+        items.*,
+        orders.ordered_at as known_at
     from {{ ref('int_order_items') }} as items
-    group by items.order_id
+    inner join orders on items.order_id = orders.order_id
+),
+
+sessions as (
+    select * from {{ ref('int_sessions') }}
+),
+
+coupons as (
+    select * from {{ ref('int_coupon_redemptions') }}
+),
+
+interventions as (
+    select * from {{ ref('int_interventions') }}
 ),
 
 activity_facts as (
-    select
-        cast(customers.signup_at as date) as known_on,
-        {{ row_hash('customers') }} as fact_hash
-    from {{ ref('int_customers') }} as customers
-    union all
-    select
-        cast(orders.ordered_at as date) as known_on,
-        item_hashes.items_hash as fact_hash
-    from item_hashes
-    inner join orders on item_hashes.order_id = orders.order_id
-    union all
-    select
-        cast(sessions.started_at as date) as known_on,
-        {{ row_hash('sessions') }} as fact_hash
-    from {{ ref('int_sessions') }} as sessions
-    union all
-    select
-        cast(coupons.redeemed_at as date) as known_on,
-        {{ row_hash('coupons') }} as fact_hash
-    from {{ ref('int_coupon_redemptions') }} as coupons
-    union all
-    select
-        cast(interventions.sent_at as date) as known_on,
-        {{ row_hash('interventions') }} as fact_hash
-    from {{ ref('int_interventions') }} as interventions
+    {{ dated_fact_hashes([
+        ['customers', 'signup_at'], ['dated_items', 'known_at'], ['sessions', 'started_at'],
+        ['coupons', 'redeemed_at'], ['interventions', 'sent_at'],
+    ]) }}
+),
+
+order_days as (
+    {{ daily_fact_sums('order_facts') }}
+),
+
+activity_days as (
+    {{ daily_fact_sums('activity_facts') }}
 ),
 
 daily as (
     select
-        known_on,
-        'orders' as fact_kind,
-        count(*) as n_facts,
-        sum(cast(fact_hash as decimal(38, 0))) as hash_sum
-    from order_facts
-    group by known_on
+        *,
+        'orders' as fact_kind
+    from order_days
     union all
     select
-        known_on,
-        'activity' as fact_kind,
-        count(*) as n_facts,
-        sum(cast(fact_hash as decimal(38, 0))) as hash_sum
-    from activity_facts
-    group by known_on
+        *,
+        'activity' as fact_kind
+    from activity_days
 ),
 
 spine as (
@@ -144,10 +127,11 @@ cumulative as (
 
 select
     spine.snapshot_date,
-    {{ dbt.hash("concat(cast(coalesce(cumulative.n_before, 0) as " ~ dbt.type_string() ~ "), ':', "
-        ~ "cast(coalesce(cumulative.hash_before, 0) as " ~ dbt.type_string() ~ "))") }} as behaviour_fingerprint,
-    {{ dbt.hash("concat(cast(coalesce(cumulative.n_orders_to_horizon, 0) as " ~ dbt.type_string() ~ "), ':', "
-        ~ "cast(coalesce(cumulative.hash_orders_to_horizon, 0) as " ~ dbt.type_string() ~ "), ':', "
-        ~ "cast(spine.horizon_observed as " ~ dbt.type_string() ~ "))") }} as labels_fingerprint
+    {{ fingerprint_of(['cumulative.n_before', 'cumulative.hash_before']) }} as behaviour_fingerprint,
+    {{ fingerprint_of([
+        'cumulative.n_before', 'cumulative.hash_before',
+        'cumulative.n_orders_to_horizon', 'cumulative.hash_orders_to_horizon',
+        'cast(spine.horizon_observed as integer)',
+    ]) }} as labels_fingerprint
 from spine
 left join cumulative on spine.snapshot_date = cumulative.snapshot_date

@@ -2,7 +2,7 @@
 
 A warehouse is built from the export of a month ago, then rebuilt incrementally from today's export, which has
 a month more data *and* late corrections dated long before (a session that arrived late, an order whose amount
-was corrected, a customer's country fixed). Every table must equal a fresh build of today's export. Then a
+was corrected, a customer's country fixed, a customer who signed up long ago arriving late). Every table must equal a fresh build of today's export. Then a
 no-change rebuild must leave past snapshots alone (a planted value survives it) and `--full-refresh` must
 recompute them.
 """
@@ -50,6 +50,10 @@ def _correct_the_past(raw: Path) -> None:
         con.execute(f"copy o to '{raw}/orders.parquet' (format parquet)")
         con.execute(f"create table c as select * from '{raw}/customers.parquet'")
         con.execute("update c set country = 'PT' where customer_id = (select min(customer_id) from c)")
+        con.execute(
+            "insert into c select * replace ('C-late-1' as customer_id, timestamp '2024-05-01 09:00:00' as signup_at)"
+            " from c limit 1"
+        )
         con.execute(f"copy c to '{raw}/customers.parquet' (format parquet)")
 
 

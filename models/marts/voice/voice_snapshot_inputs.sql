@@ -45,29 +45,11 @@ ticket_texts as (
 ),
 
 facts as (
-    select
-        cast(signup_at as date) as known_on,
-        {{ row_hash('customers') }} as fact_hash
-    from customers
-    union all
-    select
-        cast(created_at as date) as known_on,
-        {{ row_hash('review_texts') }} as fact_hash
-    from review_texts
-    union all
-    select
-        cast(created_at as date) as known_on,
-        {{ row_hash('ticket_texts') }} as fact_hash
-    from ticket_texts
+    {{ dated_fact_hashes([['customers', 'signup_at'], ['review_texts', 'created_at'], ['ticket_texts', 'created_at']]) }}
 ),
 
 daily as (
-    select
-        known_on,
-        count(*) as n_facts,
-        sum(cast(fact_hash as decimal(38, 0))) as hash_sum
-    from facts
-    group by known_on
+    {{ daily_fact_sums('facts') }}
 ),
 
 embedding_pcs as (
@@ -99,10 +81,9 @@ cumulative as (
 
 select
     spine.snapshot_date,
-    {{ dbt.hash("concat(cast(coalesce(cumulative.n_before, 0) as " ~ dbt.type_string() ~ "), ':', "
-        ~ "cast(coalesce(cumulative.hash_before, 0) as " ~ dbt.type_string() ~ "), ':', "
-        ~ "cast(coalesce(components.n_rows, 0) as " ~ dbt.type_string() ~ "), ':', "
-        ~ "cast(coalesce(components.hash_sum, 0) as " ~ dbt.type_string() ~ "))") }} as voice_fingerprint
+    {{ fingerprint_of([
+        'cumulative.n_before', 'cumulative.hash_before', 'components.n_rows', 'components.hash_sum',
+    ]) }} as voice_fingerprint
 from spine
 left join cumulative on spine.snapshot_date = cumulative.snapshot_date
 left join components on spine.snapshot_date = components.snapshot_date
