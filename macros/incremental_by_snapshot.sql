@@ -1,23 +1,34 @@
 {#-
     Incremental snapshot marts (design section 6): a snapshot T's rows read only facts known before T, so they
     change only when those facts change. Each such model stores, per row, the fingerprint of what its snapshot
-    was computed from (`inputs_fingerprint`) and is configured
-
-        {{ config(
-            materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-            on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
-        ) }}
-
-    and drives its query from `pending_snapshots(kind)`. A build computes only the snapshots whose fingerprint
-    the table does not hold (new snapshots; late or corrected data before T; a changed model or setting),
-    replaces them (delete+insert by snapshot_date), and drops snapshots that left the spine. `--full-refresh`
-    recomputes everything, with the same result.
+    was computed from (`inputs_fingerprint`). The model starts with `{{ snapshot_incremental('behaviour') }}`
+    (its kind of inputs, below; this sets the incremental config) and drives its query from `pending_snapshots()`
+    or `pending_customer_snapshots()`. A build computes only the snapshots whose fingerprint the table does not
+    hold (new snapshots; late or corrected data before T; a changed model or setting), replaces them
+    (delete+insert by snapshot_date), and drops snapshots that left the spine. `--full-refresh` recomputes
+    everything, with the same result.
 
     kind: 'behaviour' (facts known before T), 'labels' (order facts before T + horizon and whether the horizon
     is observed), see int_snapshot_inputs; or 'voice' (texts before T with their tags, embedding components),
     see voice_snapshot_inputs. The fingerprint also covers the code of this model and every model and
     seed upstream of it, and the settings below; a change to a macro needs --full-refresh.
 -#}
+{% macro snapshot_incremental(kind) %}
+    {{ config(
+        materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
+        on_schema_change='append_new_columns', meta={'snapshot_inputs': kind},
+        post_hook="{{ drop_stale_snapshots() }}",
+    ) }}
+{% endmacro %}
+
+{#- The kind of inputs this model's snapshots follow (set by snapshot_incremental). Config is not resolved while
+    dbt parses, so the fingerprint relation's ref then defaults to int_snapshot_inputs; a 'voice' model names its
+    dependency on voice_snapshot_inputs with a depends_on comment. -#}
+{% macro snapshot_kind() %}
+    {%- set meta = config.get('meta') -%}
+    {{ return(meta.get('snapshot_inputs', 'behaviour') if meta is mapping else 'behaviour') }}
+{% endmacro %}
+
 {% macro snapshot_code_version() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set seen = [] -%}
@@ -42,7 +53,7 @@
     {{ return(local_md5((checksums | sort | join(',')) ~ '|' ~ (settings | join(',')))) }}
 {% endmacro %}
 
-{% macro snapshot_fingerprints(kind) %}
+{% macro snapshot_fingerprints(kind=snapshot_kind()) %}
     select
         snapshot_date,
         {{ dbt.concat([kind ~ '_fingerprint', "'-" ~ snapshot_code_version() ~ "'"]) }} as inputs_fingerprint
@@ -51,7 +62,7 @@
 
 {#- The snapshots this build computes, with their fingerprints: all of them on a full build, else those whose
     fingerprint the table does not hold (new, changed inputs, or a table built before fingerprints existed). -#}
-{% macro pending_snapshots(kind) %}
+{% macro pending_snapshots(kind=snapshot_kind()) %}
     select
         fingerprints.snapshot_date,
         fingerprints.inputs_fingerprint
@@ -73,7 +84,7 @@
 
 {#- post_hook: after delete+insert replaced the pending snapshots, delete rows of snapshots that left the spine
     (yesterday's as-of date) or whose recomputation returned no rows. -#}
-{% macro drop_stale_snapshots(kind) %}
+{% macro drop_stale_snapshots(kind=snapshot_kind()) %}
     {%- if is_incremental() %}
     delete from {{ this }}
     where not exists (
@@ -88,7 +99,7 @@
 
 {#- int_customer_snapshots rows of the pending snapshots, with their fingerprint: the driving rows of a
     customer-grain incremental snapshot model. -#}
-{% macro pending_customer_snapshots(kind) %}
+{% macro pending_customer_snapshots(kind=snapshot_kind()) %}
     select
         customer_snapshots.*,
         pending.inputs_fingerprint

@@ -5,14 +5,11 @@
     every pair to every later snapshot, pairs become a running count per customer, and each snapshot row takes the
     latest running count strictly before T (probe rows sort before events at the same instant, so `< T` holds).
 -#}
-{{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
-) }}
+{{ snapshot_incremental('behaviour') }}
 with
 
 customer_snapshots as (
-    {{ pending_customer_snapshots('behaviour') }}
+    {{ pending_customer_snapshots() }}
 ),
 
 pending_customers as (

@@ -7,20 +7,17 @@
     valid order at T, and a return counts once returned_at < T (return rate: among orders placed 30+ days ago).
     Money sums are exact (exact_sum), so features do not depend on the order rows happen to be added in.
 -#}
-{{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
-) }}
+{{ snapshot_incremental('behaviour') }}
 {%- set lookback = var('lookback_days') %}
 
 with
 
 pending as (
-    {{ pending_snapshots('behaviour') }}
+    {{ pending_snapshots() }}
 ),
 
 customer_snapshots as (
-    {{ pending_customer_snapshots('behaviour') }}
+    {{ pending_customer_snapshots() }}
 ),
 
 spine as (

@@ -4,14 +4,11 @@
     churned is null when the customer is not eligible or the horizon is not fully observed
     (T + horizon > as_of_date), so it is never guessed.
 -#}
-{{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('labels') }}",
-) }}
+{{ snapshot_incremental('labels') }}
 with
 
 customer_snapshots as (
-    {{ pending_customer_snapshots('labels') }}
+    {{ pending_customer_snapshots() }}
 ),
 
 order_windows as (
@@ -23,7 +20,7 @@ order_windows as (
 ),
 
 pending as (
-    {{ pending_snapshots('labels') }}
+    {{ pending_snapshots() }}
 ),
 
 spine as (

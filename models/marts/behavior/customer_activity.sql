@@ -8,20 +8,17 @@
     customer over sessions, orders and snapshot probes (no session x order join, no join back on session_id).
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
-{{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
-) }}
+{{ snapshot_incremental('behaviour') }}
 {%- set lookback = var('lookback_days') %}
 
 with
 
 customer_snapshots as (
-    {{ pending_customer_snapshots('behaviour') }}
+    {{ pending_customer_snapshots() }}
 ),
 
 pending as (
-    {{ pending_snapshots('behaviour') }}
+    {{ pending_snapshots() }}
 ),
 
 spine as (

@@ -3,15 +3,12 @@
     retention actions sent before T (never their outcome, which lies after the send). Lets the churn model
     see who was already treated without leaking the label window [T, T + horizon).
 -#}
-{{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
-) }}
+{{ snapshot_incremental('behaviour') }}
 
 with
 
 customer_snapshots as (
-    {{ pending_customer_snapshots('behaviour') }}
+    {{ pending_customer_snapshots() }}
 ),
 
 interventions as (

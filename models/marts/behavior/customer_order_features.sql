@@ -2,14 +2,11 @@
     Order-behaviour features at each snapshot T beyond RFM (design section 11: cadence, overdue, trend, breadth),
     all from events strictly before T. Ratios are null when their denominator is zero.
 -#}
-{{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
-) }}
+{{ snapshot_incremental('behaviour') }}
 with
 
 pending as (
-    {{ pending_snapshots('behaviour') }}
+    {{ pending_snapshots() }}
 ),
 
 order_windows as (

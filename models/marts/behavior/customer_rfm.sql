@@ -4,10 +4,7 @@
     values share a score and 5 is best (most recent, most frequent, highest spend). Customers without an order in
     the lookback window get null scores and the segment 'No Recent Purchase'.
 -#}
-{{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('behaviour') }}",
-) }}
+{{ snapshot_incremental('behaviour') }}
 with
 
 order_windows as (
@@ -15,7 +12,7 @@ order_windows as (
 ),
 
 customer_snapshots as (
-    {{ pending_customer_snapshots('behaviour') }}
+    {{ pending_customer_snapshots() }}
 ),
 
 segments as (

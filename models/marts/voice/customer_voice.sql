@@ -5,11 +5,9 @@
     A complaint is a negative review or any support ticket (as in the reports). voice_max_event_at is the
     latest text used: tests require it to be before snapshot_date.
 -#}
-{{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-    on_schema_change='append_new_columns', post_hook="{{ drop_stale_snapshots('voice') }}",
-) }}
+{{ snapshot_incremental('voice') }}
 -- depends_on: {{ ref('topic_taxonomy') }}
+-- depends_on: {{ ref('voice_snapshot_inputs') }}
 {%- set window_days = var('voice_window_days', 90) %}
 {%- set n_pcs = var('voice_pc_components', 5) %}
 
@@ -23,7 +21,7 @@ customers as (
 ),
 
 spine as (
-    {{ pending_snapshots('voice') }}
+    {{ pending_snapshots() }}
 ),
 
 reviews as (
