@@ -162,3 +162,25 @@ def test_no_varying_activity_or_text_leaves_out_the_fused_copy_of_rfm() -> None:
     assert result.assignments["fused_segment_id"].isna().all()
     assert result.assignments["rfm_segment_id"].notna().all()
     assert set(result.profiles["segmentation"]) == {"rfm"}
+
+
+def test_segmentation_is_reused_only_while_its_inputs_are_unchanged(tmp_path):
+    import pandas as pd
+
+    from python_jobs.segments.cache import cached, segmentation_key
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return pd.DataFrame({"customer_id": ["a", "b"], "rfm_segment_id": pd.array([1, 2], dtype="int32")})
+
+    rfm = pd.DataFrame({"customer_id": ["a", "b"], "monetary": [10.0, 20.0]})
+    key = segmentation_key({"rfm": rfm, "voice": None}, {"k_min": 3})
+    first = cached(tmp_path, key, compute)
+    again = cached(tmp_path, segmentation_key({"rfm": rfm.iloc[::-1], "voice": None}, {"k_min": 3}), compute)
+    pd.testing.assert_frame_equal(first, again)
+    assert len(calls) == 1  # same rows in another order: same key, no refit
+    changed = rfm.assign(monetary=[10.0, 21.0])
+    assert segmentation_key({"rfm": changed, "voice": None}, {"k_min": 3}) != key
+    assert segmentation_key({"rfm": rfm, "voice": None}, {"k_min": 4}) != key
