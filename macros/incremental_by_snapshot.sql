@@ -21,9 +21,9 @@
     ) }}
 {% endmacro %}
 
-{#- The kind of inputs this model's snapshots follow (set by snapshot_incremental). Config is not resolved while
-    dbt parses, so the fingerprint relation's ref then defaults to int_snapshot_inputs; a 'voice' model names its
-    dependency on voice_snapshot_inputs with a depends_on comment. -#}
+{#- The kind of inputs this model's snapshots follow, as set by snapshot_incremental; read by the post-hook.
+    Config is not resolved while dbt parses or runs unit tests, so a model of another kind than 'behaviour'
+    also names it in its pending_snapshots('labels') / pending_customer_snapshots('voice') calls. -#}
 {% macro snapshot_kind() %}
     {%- set meta = config.get('meta') -%}
     {{ return(meta.get('snapshot_inputs', 'behaviour') if meta is mapping else 'behaviour') }}

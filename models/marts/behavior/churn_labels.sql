@@ -8,7 +8,7 @@
 with
 
 customer_snapshots as (
-    {{ pending_customer_snapshots() }}
+    {{ pending_customer_snapshots('labels') }}
 ),
 
 order_windows as (
@@ -20,7 +20,7 @@ order_windows as (
 ),
 
 pending as (
-    {{ pending_snapshots() }}
+    {{ pending_snapshots('labels') }}
 ),
 
 spine as (

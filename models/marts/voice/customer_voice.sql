@@ -7,7 +7,6 @@
 -#}
 {{ snapshot_incremental('voice') }}
 -- depends_on: {{ ref('topic_taxonomy') }}
--- depends_on: {{ ref('voice_snapshot_inputs') }}
 {%- set window_days = var('voice_window_days', 90) %}
 {%- set n_pcs = var('voice_pc_components', 5) %}
 
@@ -21,7 +20,7 @@ customers as (
 ),
 
 spine as (
-    {{ pending_snapshots() }}
+    {{ pending_snapshots('voice') }}
 ),
 
 reviews as (
@@ -94,57 +93,126 @@ customer_snapshots as (
     where customers.signup_at < spine.snapshot_date
 ),
 
-texts_before as (
+pending_customers as (
+    select distinct customer_id from customer_snapshots
+),
+
+pending_texts as (
+    -- texts of customers with a snapshot to compute (none on a rebuild without new data)
+    select texts.*
+    from texts
+    inner join pending_customers on texts.customer_id = pending_customers.customer_id
+),
+
+timeline as (
+    -- Lifetime features: one sorted pass per customer over their texts and the pending snapshot probes, with
+    -- running aggregates (no texts x snapshots join). At one instant a probe sorts before the texts, so it sees
+    -- only texts strictly before T; texts at one instant sort so that the last tagged one is the review first,
+    -- then the lowest sentiment (the order the 90-day and lifetime 'last' used before).
+    select
+        customer_id,
+        created_at as event_at,
+        1 as sort_kind,
+        source,
+        sentiment,
+        sentiment_label,
+        topics,
+        churn_intent,
+        is_complaint
+    from pending_texts
+    union all
+    select
+        customer_id,
+        cast(snapshot_date as timestamp) as event_at,
+        0 as sort_kind,
+        null as source,
+        null as sentiment,
+        null as sentiment_label,
+        null as topics,
+        null as churn_intent,
+        null as is_complaint
+    from customer_snapshots
+),
+
+lifetime as (
+    select
+        customer_id,
+        cast(event_at as date) as snapshot_date,
+        sort_kind,
+        sum(case when source = 'review' then 1 else 0 end) over customer_timeline as reviews_lifetime,
+        sum(case when source = 'ticket' then 1 else 0 end) over customer_timeline as tickets_lifetime,
+        count(sentiment) over customer_timeline as tagged_texts,
+        cast(sum(cast(sentiment as decimal(38, 6))) over customer_timeline as double precision)
+        / nullif(count(sentiment) over customer_timeline, 0) as mean_sentiment,
+        min(sentiment) over customer_timeline as min_sentiment,
+        last_value(sentiment ignore nulls) over customer_timeline as last_sentiment,
+        cast(sum(cast(
+            case when sentiment_label = 'negative' then 1.0 when sentiment_label is not null then 0.0 end
+            as decimal(38, 6)
+        )) over customer_timeline as double precision)
+        / nullif(count(sentiment_label) over customer_timeline, 0) as negative_share,
+        max(case when sentiment_label = 'negative' then event_at end) over customer_timeline as last_negative_at,
+        max(case when churn_intent then 1 else 0 end) over customer_timeline as churn_intent_lifetime,
+        {%- for topic in voice_topics() %}
+            sum(case when is_complaint and {{ voice_has_topic('topics', topic) }} then 1 else 0 end)
+                over customer_timeline as topic_{{ topic }}_count,
+        {%- endfor %}
+        max(case when sort_kind = 1 then event_at end) over customer_timeline as voice_max_event_at
+    from timeline
+    window customer_timeline as (
+        partition by customer_id
+        order by event_at asc, sort_kind asc, source desc, sentiment desc
+        rows between unbounded preceding and current row
+    )
+),
+
+recent as (
+    -- 90-day features: each text joins only the snapshots whose window holds it (a bounded range join).
     select
         customer_snapshots.customer_id,
         customer_snapshots.snapshot_date,
-        texts.source,
-        texts.created_at,
-        texts.sentiment,
-        texts.sentiment_label,
-        texts.topics,
-        texts.churn_intent,
-        texts.intensity,
-        texts.is_complaint,
-        {{ dbt.datediff('texts.created_at', 'customer_snapshots.snapshot_date', 'day') }} as age_days,
-        texts.created_at >= {{ dbt.dateadd('day', -window_days, 'customer_snapshots.snapshot_date') }} as in_window,
-        row_number() over (
-            partition by customer_snapshots.customer_id, customer_snapshots.snapshot_date, texts.sentiment is null
-            order by texts.created_at desc, texts.source asc, texts.sentiment asc
-        ) as recency_rank
+        sum(case when texts.source = 'review' then 1 else 0 end) as reviews_90d,
+        sum(case when texts.source = 'ticket' then 1 else 0 end) as tickets_90d,
+        {{ exact_avg('texts.sentiment') }} as mean_sentiment_90d,
+        max(case when texts.churn_intent then 1 else 0 end) as churn_intent_90d,
+        max(texts.intensity) as max_intensity_90d
     from customer_snapshots
     inner join texts
         on
             customer_snapshots.customer_id = texts.customer_id
             and customer_snapshots.snapshot_date > texts.created_at
+            and texts.created_at >= {{ dbt.dateadd('day', -window_days, 'customer_snapshots.snapshot_date') }}
+    group by customer_snapshots.customer_id, customer_snapshots.snapshot_date
 ),
 
 aggregated as (
     select
-        customer_id,
-        snapshot_date,
-        sum(case when source = 'review' and in_window then 1 else 0 end) as reviews_90d,
-        sum(case when source = 'review' then 1 else 0 end) as reviews_lifetime,
-        sum(case when source = 'ticket' and in_window then 1 else 0 end) as tickets_90d,
-        sum(case when source = 'ticket' then 1 else 0 end) as tickets_lifetime,
-        sum(case when sentiment is not null then 1 else 0 end) as tagged_texts,
-        {{ exact_avg('sentiment') }} as mean_sentiment,
-        {{ exact_avg('case when in_window then sentiment end') }} as mean_sentiment_90d,
-        min(sentiment) as min_sentiment,
-        max(case when sentiment is not null and recency_rank = 1 then sentiment end) as last_sentiment,
-        {{ exact_avg("case when sentiment_label = 'negative' then 1.0 when sentiment_label is not null then 0.0 end") }}
-            as negative_share,
-        min(case when sentiment_label = 'negative' then age_days end) as days_since_last_negative,
-        max(case when churn_intent then 1 else 0 end) as churn_intent_lifetime,
-        max(case when churn_intent and in_window then 1 else 0 end) as churn_intent_90d,
-        max(case when in_window then intensity end) as max_intensity_90d,
+        lifetime.customer_id,
+        lifetime.snapshot_date,
+        recent.reviews_90d,
+        lifetime.reviews_lifetime,
+        recent.tickets_90d,
+        lifetime.tickets_lifetime,
+        lifetime.tagged_texts,
+        lifetime.mean_sentiment,
+        recent.mean_sentiment_90d,
+        lifetime.min_sentiment,
+        lifetime.last_sentiment,
+        lifetime.negative_share,
+        {{ dbt.datediff('lifetime.last_negative_at', 'lifetime.snapshot_date', 'day') }} as days_since_last_negative,
+        lifetime.churn_intent_lifetime,
+        recent.churn_intent_90d,
+        recent.max_intensity_90d,
         {%- for topic in voice_topics() %}
-            sum(case when is_complaint and {{ voice_has_topic('topics', topic) }} then 1 else 0 end)
-                as topic_{{ topic }}_count,
+            lifetime.topic_{{ topic }}_count,
         {%- endfor %}
-        max(created_at) as voice_max_event_at
-    from texts_before
-    group by customer_id, snapshot_date
+        lifetime.voice_max_event_at
+    from lifetime
+    left join recent
+        on
+            lifetime.customer_id = recent.customer_id
+            and lifetime.snapshot_date = recent.snapshot_date
+    where lifetime.sort_kind = 0
 ),
 
 final as (
