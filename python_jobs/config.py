@@ -27,3 +27,18 @@ def model_dir() -> Path:
 
 def report_path() -> Path:
     return env_path("CHURN_REPORT_PATH", "warehouse/churn_report.html")
+
+
+def isolated_build_env(work: Path, raw: Path, source_system: str = "synthetic") -> dict[str, str]:
+    """Variables of a build that reads `raw` and writes only under `work`: the warehouse, dbt's target and
+    logs, the LLM cache, model runs and the report (tests and benchmarks never touch warehouse/)."""
+    return {
+        "CHURN_RAW_PATH": str(raw),
+        "CHURN_SOURCE_SYSTEM": source_system,  # the env var wins over the dbt var
+        "CHURN_DUCKDB_PATH": str(work / "churn.duckdb"),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "CHURN_LLM_CACHE": str(work / "llm_cache.sqlite"),
+        "CHURN_MODEL_DIR": str(work / "models"),
+        "CHURN_REPORT_PATH": str(work / "report.html"),
+    }

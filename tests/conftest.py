@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from python_jobs.config import isolated_build_env
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
@@ -44,16 +46,7 @@ def dbt_env(
     The warehouse, dbt's target and logs, the LLM cache, model runs and the report all land in `work`, so tests
     never touch the repo's warehouse/ nor collide with each other. `overrides` are extra or replaced variables.
     """
-    env = {
-        "CHURN_RAW_PATH": str(raw or work / "raw"),
-        "CHURN_SOURCE_SYSTEM": source_system,  # the env var wins over the dbt var
-        "CHURN_DUCKDB_PATH": str(work / "churn.duckdb"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "CHURN_LLM_CACHE": str(work / "llm_cache.sqlite"),
-        "CHURN_MODEL_DIR": str(work / "models"),
-        "CHURN_REPORT_PATH": str(work / "report.html"),
-    }
+    env = isolated_build_env(work, raw or work / "raw", source_system)
     return env | overrides
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from python_jobs.bench.build_results import markdown, size_label
-from python_jobs.config import REPO_ROOT
+from python_jobs.config import REPO_ROOT, isolated_build_env
 from python_jobs.synth.cutoff import last_order_day
 from python_jobs.synth.writer import RAW_TABLES
 
@@ -88,18 +88,8 @@ def raw_rows(raw_dir: Path) -> int:
 
 
 def build_env(work: Path, raw: Path) -> dict[str, str]:
-    """Environment of an isolated build: everything it writes lands under `work` (cf. tests/conftest.py dbt_env)."""
-    return os.environ | {
-        "DBT_PROFILES_DIR": str(REPO_ROOT),
-        "CHURN_RAW_PATH": str(raw),
-        "CHURN_SOURCE_SYSTEM": "synthetic",
-        "CHURN_DUCKDB_PATH": str(work / "churn.duckdb"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "CHURN_LLM_CACHE": str(work / "llm_cache.sqlite"),
-        "CHURN_MODEL_DIR": str(work / "models"),
-        "CHURN_REPORT_PATH": str(work / "report.html"),
-    }
+    """Environment of an isolated build: everything it writes lands under `work`."""
+    return os.environ | {"DBT_PROFILES_DIR": str(REPO_ROOT)} | isolated_build_env(work, raw)
 
 
 def model_files(model_dir: Path) -> dict[str, set[str]]:
