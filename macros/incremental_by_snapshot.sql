@@ -10,7 +10,8 @@
 
     kind: 'behaviour' (facts known before T), 'labels' (order facts before T + horizon and whether the horizon
     is observed), see int_snapshot_inputs; or 'voice' (texts before T with their tags, embedding components),
-    see voice_snapshot_inputs. The fingerprint also covers the code of this model and every model and
+    see voice_snapshot_inputs; or 'training' (all three, the split and the test snapshot: churn_training_set).
+    The fingerprint also covers the code of this model and every model and
     seed upstream of it, and the settings below; a change to a macro needs --full-refresh.
 -#}
 {% macro snapshot_incremental(kind) %}
@@ -54,10 +55,26 @@
 {% endmacro %}
 
 {% macro snapshot_fingerprints(kind=snapshot_kind()) %}
+    {%- if kind == 'training' %}
+    {#- the training set joins every mart and the split: all three fingerprints, the split and its test date -#}
+    select
+        inputs.snapshot_date,
+        {{ dbt.concat([
+            dbt.hash(dbt.concat([
+                'inputs.behaviour_fingerprint', 'inputs.labels_fingerprint', 'voice.voice_fingerprint',
+                "coalesce(spine.split, '')", 'cast(spine.eval_snapshot_date as ' ~ dbt.type_string() ~ ')',
+            ])),
+            "'-" ~ snapshot_code_version() ~ "'",
+        ]) }} as inputs_fingerprint
+    from {{ ref('int_snapshot_inputs') }} as inputs
+    inner join {{ ref('voice_snapshot_inputs') }} as voice on inputs.snapshot_date = voice.snapshot_date
+    inner join {{ ref('int_snapshot_spine') }} as spine on inputs.snapshot_date = spine.snapshot_date
+    {%- else %}
     select
         snapshot_date,
         {{ dbt.concat([kind ~ '_fingerprint', "'-" ~ snapshot_code_version() ~ "'"]) }} as inputs_fingerprint
     from {{ ref('voice_snapshot_inputs') if kind == 'voice' else ref('int_snapshot_inputs') }}
+    {%- endif %}
 {% endmacro %}
 
 {#- The snapshots this build computes, with their fingerprints: all of them on a full build, else those whose

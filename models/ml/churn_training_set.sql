@@ -9,6 +9,7 @@
     Too short a history for the horizon (no evaluation snapshot, too few training snapshots) stops the build here,
     naming the minimum (macro require_history), instead of failing later in the model fit.
 -#}
+{{ snapshot_incremental('training') }}
 {{ config(post_hook="{{ require_history() }}") }}
 -- depends_on: {{ ref('churn_features') }}
 {%- set lookback = var('lookback_days') %}
@@ -24,8 +25,16 @@ labels as (
     select * from {{ ref('churn_labels') }}
 ),
 
+pending as (
+    {{ pending_snapshots('training') }}
+),
+
 spine as (
-    select * from {{ ref('int_snapshot_spine') }}
+    select
+        spine.*,
+        pending.inputs_fingerprint
+    from {{ ref('int_snapshot_spine') }} as spine
+    inner join pending on spine.snapshot_date = pending.snapshot_date
 ),
 
 -- the feature marts: each seed row names one of these CTEs as its source
@@ -63,6 +72,7 @@ eligible as (
         labels.snapshot_date,
         labels.horizon_end_date,
         spine.split,
+        spine.inputs_fingerprint,
         case when spine.split in ('train', 'test') then labels.churned end as churned
     from labels
     inner join spine on labels.snapshot_date = spine.snapshot_date
@@ -76,6 +86,7 @@ joined as (
         eligible.horizon_end_date,
         eligible.split,
         eligible.churned,
+        eligible.inputs_fingerprint,
         customer_rfm.rfm_score,
         {% for column in churn_feature_columns() -%}
             {{ column }},

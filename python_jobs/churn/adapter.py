@@ -101,6 +101,7 @@ def training_frame(relation: Any, config: dict[str, Any]) -> pd.DataFrame:
     keeps max_train_rows of them (test and score rows are never sampled), so memory stays bounded.
     """
     settings, _ = settings_from_config(config)
+    relation = without_bookkeeping(relation)
     n_train = relation.filter("split = 'train'").aggregate("count(*)").fetchone()[0]
     if n_train <= settings.max_train_rows:
         return relation.df()
@@ -108,6 +109,14 @@ def training_frame(relation: Any, config: dict[str, Any]) -> pd.DataFrame:
     log.info("training rows capped in DuckDB: ~%d of %d", settings.max_train_rows, n_train)
     key = "hash(customer_id || '|' || cast(snapshot_date as varchar))"
     return relation.filter(f"split <> 'train' or {key} % 1000003 < {keep}").df()
+
+
+def without_bookkeeping(relation: Any) -> Any:
+    """The relation without the incremental marts' `inputs_fingerprint` (how a row was built, not what it holds:
+    it must not enter the run's data fingerprint, so a code change upstream alone does not retrain)."""
+    if "inputs_fingerprint" not in relation.columns:
+        return relation
+    return relation.project("* exclude (inputs_fingerprint)")
 
 
 def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
@@ -136,7 +145,7 @@ def scores_table(
     schema = arrow_schema("churn_scores")
     if isinstance(rows, pd.DataFrame):
         return _table(run.score(fitted, rows[rows["split"] == "score"], settings), schema)
-    ordered = rows.order(", ".join(run.KEYS))  # the order run.score sorts each batch in, across batches
+    ordered = without_bookkeeping(rows).order(", ".join(run.KEYS))  # run.score's order, across batches
     n = ordered.aggregate("count(*)").fetchone()[0]
     candidates = None
     if n > batch_rows and fitted.champion_model.kind != "logreg":
