@@ -71,6 +71,8 @@ def _rows_up_to(db: Path, cutoff: datetime) -> dict[str, pd.DataFrame]:
                 ).df()
                 if "churned" in df:  # the label at T is the future by definition; earlier labels closed by T
                     df["churned"] = df["churned"].where(df["snapshot_date"] < pd.Timestamp(cutoff))
+                    # so is what the label was computed from, which the row's fingerprint records
+                    df = df.drop(columns=["inputs_fingerprint"], errors="ignore")
                 out[table] = df
         out["weak_sentiment_model"] = con.execute(
             "select * exclude (artifact_path) from enrichment.weak_sentiment_model"
