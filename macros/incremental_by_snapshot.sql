@@ -115,12 +115,13 @@
 {% endmacro %}
 
 {#- int_customer_snapshots rows of the pending snapshots, with their fingerprint: the driving rows of a
-    customer-grain incremental snapshot model. -#}
-{% macro pending_customer_snapshots(kind=snapshot_kind()) %}
+    customer-grain incremental snapshot model. A model that also needs the pending snapshots themselves names
+    its CTE of pending_snapshots() in `pending`, so they are worked out once. -#}
+{% macro pending_customer_snapshots(kind=snapshot_kind(), pending=none) %}
     select
         customer_snapshots.*,
         pending.inputs_fingerprint
     from {{ ref('int_customer_snapshots') }} as customer_snapshots
-    inner join ({{ pending_snapshots(kind) }}) as pending
+    inner join {{ pending if pending else '(' ~ pending_snapshots(kind) ~ ')' }} as pending
         on customer_snapshots.snapshot_date = pending.snapshot_date
 {% endmacro %}

@@ -17,7 +17,7 @@ pending as (
 ),
 
 customer_snapshots as (
-    {{ pending_customer_snapshots() }}
+    {{ pending_customer_snapshots(pending='pending') }}
 ),
 
 spine as (

@@ -7,8 +7,12 @@
 {{ snapshot_incremental('labels') }}
 with
 
+pending as (
+    {{ pending_snapshots('labels') }}
+),
+
 customer_snapshots as (
-    {{ pending_customer_snapshots('labels') }}
+    {{ pending_customer_snapshots(pending='pending') }}
 ),
 
 order_windows as (
@@ -17,10 +21,6 @@ order_windows as (
         snapshot_date,
         orders_lookback
     from {{ ref('int_customer_order_windows') }}
-),
-
-pending as (
-    {{ pending_snapshots('labels') }}
 ),
 
 spine as (

@@ -13,12 +13,12 @@
 
 with
 
-customer_snapshots as (
-    {{ pending_customer_snapshots() }}
-),
-
 pending as (
     {{ pending_snapshots() }}
+),
+
+customer_snapshots as (
+    {{ pending_customer_snapshots(pending='pending') }}
 ),
 
 spine as (
