@@ -10,9 +10,11 @@
 {#-
     avg() of a floating-point expression as an exact decimal sum over the count of non-null values (null when
     there are none): a mean that is bit-identical whatever order parallel threads add the rows in, so two builds
-    of the same data give the same feature and the same training fingerprint.
+    of the same data give the same feature and the same training fingerprint. `over` names a window to make it a
+    running mean (a window function) instead of an aggregate.
 -#}
-{% macro exact_avg(expression, scale=6) %}
-    {{ return('cast(sum(cast(' ~ expression ~ ' as decimal(38, ' ~ scale ~ '))) as double precision) / '
-        ~ 'nullif(count(' ~ expression ~ '), 0)') }}
+{% macro exact_avg(expression, scale=6, over=none) %}
+    {%- set window = ' over ' ~ over if over else '' -%}
+    {{ return('cast(sum(cast(' ~ expression ~ ' as decimal(38, ' ~ scale ~ ')))' ~ window ~ ' as double precision) / '
+        ~ 'nullif(count(' ~ expression ~ ')' ~ window ~ ', 0)') }}
 {% endmacro %}

@@ -142,15 +142,13 @@ lifetime as (
         sum(case when source = 'review' then 1 else 0 end) over customer_timeline as reviews_lifetime,
         sum(case when source = 'ticket' then 1 else 0 end) over customer_timeline as tickets_lifetime,
         count(sentiment) over customer_timeline as tagged_texts,
-        cast(sum(cast(sentiment as decimal(38, 6))) over customer_timeline as double precision)
-        / nullif(count(sentiment) over customer_timeline, 0) as mean_sentiment,
+        {{ exact_avg('sentiment', over='customer_timeline') }} as mean_sentiment,
         min(sentiment) over customer_timeline as min_sentiment,
         last_value(sentiment ignore nulls) over customer_timeline as last_sentiment,
-        cast(sum(cast(
-            case when sentiment_label = 'negative' then 1.0 when sentiment_label is not null then 0.0 end
-            as decimal(38, 6)
-        )) over customer_timeline as double precision)
-        / nullif(count(sentiment_label) over customer_timeline, 0) as negative_share,
+        {{ exact_avg(
+            "case when sentiment_label = 'negative' then 1.0 when sentiment_label is not null then 0.0 end",
+            over='customer_timeline',
+        ) }} as negative_share,
         max(case when sentiment_label = 'negative' then event_at end) over customer_timeline as last_negative_at,
         max(case when churn_intent then 1 else 0 end) over customer_timeline as churn_intent_lifetime,
         {%- for topic in voice_topics() %}
