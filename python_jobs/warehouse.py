@@ -36,3 +36,11 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool
         [schema, name],
     ).fetchone()
     return bool(row and row[0])
+
+
+def without_bookkeeping(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The relation without the incremental marts' `inputs_fingerprint` (how a row was built, not what it holds):
+    it must not enter a model's data fingerprint, so a code change upstream alone does not retrain or recluster."""
+    if "inputs_fingerprint" not in relation.columns:
+        return relation
+    return relation.project("* exclude (inputs_fingerprint)")

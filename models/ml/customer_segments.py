@@ -6,6 +6,7 @@ model_dir when every input and setting is unchanged (python_jobs.segments.cache)
 
 from python_jobs.segments import segment_customers
 from python_jobs.segments.cache import cached, segmentation_key
+from python_jobs.warehouse import without_bookkeeping
 
 
 def model(dbt, session):
@@ -15,14 +16,11 @@ def model(dbt, session):
     at = f"snapshot_date = '{as_of}'::date"
     eligible = labels.filter(f"{at} and is_eligible").project("customer_id")
     frames = {
-        "rfm": dbt.ref("customer_rfm").filter(at).join(eligible, "customer_id").df(),
-        "activity": dbt.ref("customer_activity").filter(at).df(),
-        "voice": dbt.ref("customer_voice").filter(at).df(),
+        "rfm": without_bookkeeping(dbt.ref("customer_rfm").filter(at)).join(eligible, "customer_id").df(),
+        "activity": without_bookkeeping(dbt.ref("customer_activity").filter(at)).df(),
+        "voice": without_bookkeeping(dbt.ref("customer_voice").filter(at)).df(),
         "scores": dbt.ref("churn_scores").df(),
     }
-    # bookkeeping columns of the incremental marts say how a row was built, not what it holds
-    for name in ("rfm", "activity", "voice"):
-        frames[name] = frames[name].drop(columns=["inputs_fingerprint"], errors="ignore")
     settings = {
         # dbt passes only config keys it sees as literal dbt.config.get("...") calls
         "k_min": int(dbt.config.get("segment_k_min") or 3),

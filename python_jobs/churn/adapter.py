@@ -21,6 +21,7 @@ import pyarrow as pa
 from python_jobs import config as config_paths
 from python_jobs.churn import cache, features, predict, run, run_table, scoring
 from python_jobs.churn.contracts import arrow_schema
+from python_jobs.warehouse import without_bookkeeping
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +110,6 @@ def training_frame(relation: Any, config: dict[str, Any]) -> pd.DataFrame:
     log.info("training rows capped in DuckDB: ~%d of %d", settings.max_train_rows, n_train)
     key = "hash(customer_id || '|' || cast(snapshot_date as varchar))"
     return relation.filter(f"split <> 'train' or {key} % 1000003 < {keep}").df()
-
-
-def without_bookkeeping(relation: Any) -> Any:
-    """The relation without the incremental marts' `inputs_fingerprint` (how a row was built, not what it holds:
-    it must not enter the run's data fingerprint, so a code change upstream alone does not retrain)."""
-    if "inputs_fingerprint" not in relation.columns:
-        return relation
-    return relation.project("* exclude (inputs_fingerprint)")
 
 
 def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
