@@ -1,22 +1,43 @@
 {#-
     The shared shape of a base staging model: every raw row of `source_name`.`table_name`, typed, with its
-    quarantine reason (null = staged). A base model states only what differs per table:
+    quarantine reason (null = staged). What differs per table is declared once, in the source table's
+    `meta.staging` (the sources YAML):
 
       key             the id column (row_key = the id, or '_row:' + the row hash when the id is null)
       survivor_order  how conflicting copies of a key are ranked (duplicate_ranks): the first survives
-      row_checks      ordered [condition, reason] pairs, tested after 'unparseable_value', first match wins
+      row_checks      ordered [condition, reason] pairs, tested after 'unparseable_value', first match wins;
+                      '{max_valid_date}' in a condition stands for max_valid_date()
       columns         the staged select list, over the typed (and redacted) raw columns
-      parent          optional {'model', 'column', 'reason'}: rows whose `column` is not in that staged model
-                      are quarantined with `reason` (after the duplicate checks)
+      parent          optional {column, reason}: rows whose `column` is not in the `parent` model (passed here as
+                      ref(...), so dbt sees the dependency when parsing) are quarantined with `reason` (after the
+                      duplicate checks)
       text_columns    free-text columns: redacted (redact_text, python_jobs/text/redact.py rules) before anything
                       else, truncated to var max_text_chars, with is_text_truncated; a name listed in `columns`
                       is replaced by its redacted, truncated text (row_checks still see the raw value)
 
     Reasons in order: unparseable_value, the row_checks, duplicate_row, duplicate_id, the parent's reason.
+    Usage, a whole base model: {{ checked_source_rows('synthetic', 'orders', ref('stg_synthetic__customers')) }}
 -#}
-{% macro checked_source_rows(
-    source_name, table_name, key, survivor_order, row_checks, columns, parent=none, text_columns=[]
-) %}
+{% macro checked_source_rows(source_name, table_name, parent=none) %}
+{%- if not execute -%}
+    {#- The graph (and so the sources' meta) is there at run time only; parsing needs just the dependencies. -#}
+    {{ return('select * from ' ~ source_or_empty(source_name, table_name)) }}
+{%- endif -%}
+{%- set spec = source_node(source_name, table_name).meta.get('staging') -%}
+{%- if not spec -%}
+    {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name ~ " has no meta.staging") }}
+{%- endif -%}
+{%- if (parent is none) != (spec.get('parent') is none) -%}
+    {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name ~ ": pass its parent model "
+        ~ "exactly when meta.staging declares a parent (" ~ spec.get('parent') ~ ")") }}
+{%- endif -%}
+{%- set key = spec.key -%}
+{%- set text_columns = spec.get('text_columns', []) -%}
+{%- set parent_check = spec.get('parent') -%}
+{%- set row_checks = [] -%}
+{%- for check in spec.row_checks -%}
+    {%- do row_checks.append([check[0] | replace('{max_valid_date}', max_valid_date()), check[1]]) -%}
+{%- endfor -%}
 {%- set max_chars = var('max_text_chars', 8000) -%}
 with
 
@@ -74,7 +95,7 @@ ranked as (
     union all
     select
         row_checks.*,
-        {{ duplicate_ranks(key, survivor_order) }}
+        {{ duplicate_ranks(key, spec.survivor_order) }}
     from row_checks
     where exists (
         select 1 from repeated_keys
@@ -85,7 +106,7 @@ ranked as (
 {%- if parent %}
 
 parent as (
-    select {{ parent.column }} from {{ ref(parent.model) }}
+    select {{ parent_check.column }} from {{ parent }}
 ),
 
 {%- endif %}
@@ -99,18 +120,18 @@ checked as (
                 when ranked._copy_number > 1 then 'duplicate_row'
                 when ranked._id_rank > 1 then 'duplicate_id'
                 {%- if parent %}
-                when parent.{{ parent.column }} is null then '{{ parent.reason }}'
+                when parent.{{ parent_check.column }} is null then '{{ parent_check.reason }}'
                 {%- endif %}
             end
         ) as _quarantine_reason
     from ranked
     {%- if parent %}
-    left join parent on ranked.{{ parent.column }} = parent.{{ parent.column }}
+    left join parent on ranked.{{ parent_check.column }} = parent.{{ parent_check.column }}
     {%- endif %}
 )
 
 select
-    {%- for column in columns %}
+    {%- for column in spec.columns %}
     {%- if column in text_columns %}
     left({{ column }}_redacted, {{ max_chars }}) as {{ column }},
     {%- else %}

@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 {#- One block per raw table: every row its base model quarantined, with the first failed check. A new source
-    table adds its name here (and its base_synthetic__<table> model). -#}
+    table adds its name here, its meta.staging in _synthetic__sources.yml and its one-call base model. -#}
 {%- set tables = [
     'customers', 'orders', 'order_items', 'sessions', 'coupon_redemptions', 'reviews', 'support_tickets',
     'interventions',
