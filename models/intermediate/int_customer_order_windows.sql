@@ -112,6 +112,4 @@ select
     customer_snapshots.inputs_fingerprint
 from customer_snapshots
 left join aggregated
-    on
-        customer_snapshots.customer_id = aggregated.customer_id
-        and customer_snapshots.snapshot_date = aggregated.snapshot_date
+    on {{ same_customer_snapshot('customer_snapshots', 'aggregated') }}

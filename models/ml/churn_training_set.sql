@@ -99,18 +99,12 @@ joined as (
         customer_intervention_exposure.last_intervention_at as interventions_max_event_at
     from eligible
     inner join customer_rfm
-        on
-            eligible.customer_id = customer_rfm.customer_id
-            and eligible.snapshot_date = customer_rfm.snapshot_date
+        on {{ same_customer_snapshot('eligible', 'customer_rfm') }}
     inner join order_windows
-        on
-            eligible.customer_id = order_windows.customer_id
-            and eligible.snapshot_date = order_windows.snapshot_date
+        on {{ same_customer_snapshot('eligible', 'order_windows') }}
     {%- for mart in optional_marts %}
         left join {{ mart }}
-            on
-                eligible.customer_id = {{ mart }}.customer_id
-                and eligible.snapshot_date = {{ mart }}.snapshot_date
+            on {{ same_customer_snapshot('eligible', mart) }}
     {%- endfor %}
 )
 

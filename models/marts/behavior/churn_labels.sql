@@ -57,10 +57,6 @@ select
     customer_snapshots.inputs_fingerprint
 from customer_snapshots
 inner join order_windows
-    on
-        customer_snapshots.customer_id = order_windows.customer_id
-        and customer_snapshots.snapshot_date = order_windows.snapshot_date
+    on {{ same_customer_snapshot('customer_snapshots', 'order_windows') }}
 left join horizon_orders
-    on
-        customer_snapshots.customer_id = horizon_orders.customer_id
-        and customer_snapshots.snapshot_date = horizon_orders.snapshot_date
+    on {{ same_customer_snapshot('customer_snapshots', 'horizon_orders') }}

@@ -222,18 +222,10 @@ select
     customer_snapshots.inputs_fingerprint
 from customer_snapshots
 left join session_windows
-    on
-        customer_snapshots.customer_id = session_windows.customer_id
-        and customer_snapshots.snapshot_date = session_windows.snapshot_date
+    on {{ same_customer_snapshot('customer_snapshots', 'session_windows') }}
 left join last_visits
-    on
-        customer_snapshots.customer_id = last_visits.customer_id
-        and customer_snapshots.snapshot_date = last_visits.snapshot_date
+    on {{ same_customer_snapshot('customer_snapshots', 'last_visits') }}
 left join coupon_windows
-    on
-        customer_snapshots.customer_id = coupon_windows.customer_id
-        and customer_snapshots.snapshot_date = coupon_windows.snapshot_date
+    on {{ same_customer_snapshot('customer_snapshots', 'coupon_windows') }}
 left join order_windows
-    on
-        customer_snapshots.customer_id = order_windows.customer_id
-        and customer_snapshots.snapshot_date = order_windows.snapshot_date
+    on {{ same_customer_snapshot('customer_snapshots', 'order_windows') }}

@@ -49,6 +49,4 @@ select
     customer_snapshots.inputs_fingerprint
 from customer_snapshots
 left join exposure
-    on
-        customer_snapshots.customer_id = exposure.customer_id
-        and customer_snapshots.snapshot_date = exposure.snapshot_date
+    on {{ same_customer_snapshot('customer_snapshots', 'exposure') }}

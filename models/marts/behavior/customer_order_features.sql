@@ -63,10 +63,6 @@ select
 from order_windows
 inner join pending on order_windows.snapshot_date = pending.snapshot_date
 left join cadence
-    on
-        order_windows.customer_id = cadence.customer_id
-        and order_windows.snapshot_date = cadence.snapshot_date
+    on {{ same_customer_snapshot('order_windows', 'cadence') }}
 left join breadth
-    on
-        order_windows.customer_id = breadth.customer_id
-        and order_windows.snapshot_date = breadth.snapshot_date
+    on {{ same_customer_snapshot('order_windows', 'breadth') }}

@@ -31,9 +31,7 @@ rfm_values as (
         order_windows.amount_lookback / nullif(order_windows.orders_lookback, 0) as avg_order_value
     from order_windows
     inner join customer_snapshots
-        on
-            order_windows.customer_id = customer_snapshots.customer_id
-            and order_windows.snapshot_date = customer_snapshots.snapshot_date
+        on {{ same_customer_snapshot('order_windows', 'customer_snapshots') }}
 ),
 
 scored as (
@@ -68,9 +66,7 @@ select
     rfm_values.inputs_fingerprint
 from rfm_values
 left join scored
-    on
-        rfm_values.customer_id = scored.customer_id
-        and rfm_values.snapshot_date = scored.snapshot_date
+    on {{ same_customer_snapshot('rfm_values', 'scored') }}
 left join segments
     on
         scored.r_score = segments.r_score

@@ -207,9 +207,7 @@ aggregated as (
         lifetime.voice_max_event_at
     from lifetime
     left join recent
-        on
-            lifetime.customer_id = recent.customer_id
-            and lifetime.snapshot_date = recent.snapshot_date
+        on {{ same_customer_snapshot('lifetime', 'recent') }}
     where lifetime.sort_kind = 0
 ),
 
@@ -241,13 +239,9 @@ final as (
         customer_snapshots.inputs_fingerprint
     from customer_snapshots
     left join aggregated
-        on
-            customer_snapshots.customer_id = aggregated.customer_id
-            and customer_snapshots.snapshot_date = aggregated.snapshot_date
+        on {{ same_customer_snapshot('customer_snapshots', 'aggregated') }}
     left join embedding_pcs
-        on
-            customer_snapshots.customer_id = embedding_pcs.customer_id
-            and customer_snapshots.snapshot_date = embedding_pcs.snapshot_date
+        on {{ same_customer_snapshot('customer_snapshots', 'embedding_pcs') }}
 )
 
 select * from final
