@@ -1,3 +1,4 @@
+-- The columns and their types are the enforced contract in _core__models.yml (dbt fails the build on a mismatch).
 with
 
 interventions as (
@@ -5,13 +6,6 @@ interventions as (
 )
 
 select
-    intervention_id,
-    customer_id,
-    campaign_id,
-    sent_at,
-    action,
-    channel,
-    arm,
-    unit_cost,
+    *,
     arm = 'treatment' as is_treated
 from interventions
