@@ -1,0 +1,30 @@
+{#-
+    Select of every review and support ticket with a customer and a creation time: one row per text, with its
+    tags from review_tags / ticket_tags when tagged (tag_status = 'tagged'; null otherwise). The one rule of
+    what a complaint is: a negative review or any support ticket (is_complaint; null for an untagged review).
+    Columns: source ('review' | 'ticket'), source_id, customer_id, created_at, sentiment, sentiment_label,
+    topics, churn_intent, intensity, is_complaint.
+-#}
+{% macro customer_texts() %}
+    {%- for source, text_model, tags_model, id, complaint in [
+        ('review', 'fct_reviews', 'review_tags', 'review_id', "tags.sentiment_label = 'negative'"),
+        ('ticket', 'fct_support_tickets', 'ticket_tags', 'ticket_id', 'true'),
+    ] %}
+    {{ 'union all' if not loop.first }}
+    select
+        '{{ source }}' as source,
+        texts.{{ id }} as source_id,
+        texts.customer_id,
+        texts.created_at,
+        tags.sentiment,
+        tags.sentiment_label,
+        tags.topics,
+        tags.churn_intent,
+        tags.intensity,
+        {{ complaint }} as is_complaint
+    from {{ ref(text_model) }} as texts
+    left join {{ ref(tags_model) }} as tags
+        on cast(texts.{{ id }} as varchar) = tags.{{ id }} and tags.tag_status = 'tagged'
+    where texts.customer_id is not null and texts.created_at is not null
+    {%- endfor %}
+{% endmacro %}
