@@ -35,20 +35,18 @@
         from latest
     )
 
+    {%- for level, share, threshold in [
+        ('warn', 'failure_share', var('enrichment_fail_warn_share')),
+        ('error', 'lost_share', var('enrichment_fail_error_share')),
+    ] %}
+    {{ 'union all' if not loop.first }}
     select
-        'warn' as level,
-        failure_share as share,
-        {{ var('enrichment_fail_warn_share') }} as threshold,
+        '{{ level }}' as level,
+        {{ share }} as share,
+        {{ threshold }} as threshold,
         *
     from shares
-    where failure_share > {{ var('enrichment_fail_warn_share') }}
-    union all
-    select
-        'error' as level,
-        lost_share as share,
-        {{ var('enrichment_fail_error_share') }} as threshold,
-        *
-    from shares
-    where lost_share > {{ var('enrichment_fail_error_share') }}
+    where {{ share }} > {{ threshold }}
+    {%- endfor %}
     {%- endif %}
 {% endtest %}

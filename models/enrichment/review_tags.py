@@ -10,12 +10,6 @@ from python_jobs.text.runs import RunLog
 
 
 def model(dbt, session):
-    dbt.config(
-        materialized="incremental",
-        unique_key="review_id",
-        incremental_strategy="delete+insert",
-        on_schema_change="append_new_columns",
-    )
     reviews = dbt.ref("fct_reviews")
     this = str(dbt.this) if dbt.is_incremental else None
     weak = dbt.ref("weak_sentiment_model")  # the star-rating model, fitted before the evaluation snapshot

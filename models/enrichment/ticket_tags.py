@@ -10,12 +10,6 @@ from python_jobs.text.runs import RunLog
 
 
 def model(dbt, session):
-    dbt.config(
-        materialized="incremental",
-        unique_key="ticket_id",
-        incremental_strategy="delete+insert",
-        on_schema_change="append_new_columns",
-    )
     tickets = dbt.ref("fct_support_tickets")
     this = str(dbt.this) if dbt.is_incremental else None
     run = RunLog(session, dbt.this)  # its tally goes to dbt's log and to table enrichment_runs
