@@ -7,23 +7,15 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from churn_fakes import FAST_CANDIDATES, demo_specs
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from python_jobs.churn import adapter, demo_frame, evaluate, features, guards, registry, run, scoring
-from python_jobs.churn.pipelines import Candidate
 from python_jobs.churn.reasons import linear_contributions, occlusion_contributions
 
-# Small grid and bootstrap so unit tests stay fast; the production grid is pipelines.CANDIDATES.
-FAST = run.Settings(
-    n_boot=100,
-    candidates=(
-        Candidate("logreg", (("C", 1.0),)),
-        Candidate(
-            "hgb", (("learning_rate", 0.2), ("max_leaf_nodes", 7), ("min_samples_leaf", 50), ("max_iter", 30))
-        ),
-    ),
-)
+# Small grid and bootstrap so unit tests stay fast.
+FAST = run.Settings(n_boot=100, candidates=FAST_CANDIDATES)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +25,7 @@ def frame() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def specs() -> list[features.FeatureSpec]:
-    return features.specs_from_frame(demo_frame.make_specs_frame())
+    return demo_specs()
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from churn_fakes import FAST_CANDIDATES, HGB, demo_specs
 from sklearn.metrics import roc_auc_score
 
 from python_jobs.churn import (
@@ -22,12 +23,8 @@ from python_jobs.churn import (
     run,
     run_table,
 )
-from python_jobs.churn.pipelines import Candidate
 
-HGB = Candidate(
-    "hgb", (("learning_rate", 0.2), ("max_leaf_nodes", 7), ("min_samples_leaf", 50), ("max_iter", 30))
-)
-FAST = run.Settings(n_boot=40, candidates=(Candidate("logreg", (("C", 1.0),)), HGB))
+FAST = run.Settings(n_boot=40, candidates=FAST_CANDIDATES)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +34,7 @@ def frame() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def specs() -> list[features.FeatureSpec]:
-    return features.specs_from_frame(demo_frame.make_specs_frame())
+    return demo_specs()
 
 
 @pytest.fixture(scope="module")

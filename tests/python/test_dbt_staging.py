@@ -166,28 +166,26 @@ def test_optional_tables_absent_give_empty_marts(warehouse: duckdb.DuckDBPyConne
     assert sessions == 0 and last_visit == 0
 
 
-def test_missing_required_table_names_the_file(tmp_path: Path) -> None:
+def _stage_orders(tmp_path: Path, orders: pa.Table | None) -> None:
+    """Stage raw customers and `orders` (no orders file when None) up to base_synthetic__orders."""
     raw = tmp_path / "raw"
     raw.mkdir()
     pq.write_table(_customers(), raw / "customers.parquet")
+    if orders is not None:
+        pq.write_table(orders, raw / "orders.parquet")
+    run_dbt(
+        ["run", "--select", "base_synthetic__orders"],
+        vars=VARS,
+        project_dir=PROJECT_DIR,
+        env=_env(raw, tmp_path),
+    )
+
+
+def test_missing_required_table_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(DbtError, match=r"Required raw table 'orders' not found"):
-        run_dbt(
-            ["run", "--select", "base_synthetic__orders"],
-            vars=VARS,
-            project_dir=PROJECT_DIR,
-            env=_env(raw, tmp_path),
-        )
+        _stage_orders(tmp_path, None)
 
 
 def test_missing_required_column_names_it(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    pq.write_table(_customers(), raw / "customers.parquet")
-    pq.write_table(_orders().drop_columns(["status"]), raw / "orders.parquet")
     with pytest.raises(DbtError, match=r"lacks required column 'status'"):
-        run_dbt(
-            ["run", "--select", "base_synthetic__orders"],
-            vars=VARS,
-            project_dir=PROJECT_DIR,
-            env=_env(raw, tmp_path),
-        )
+        _stage_orders(tmp_path, _orders().drop_columns(["status"]))

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from text_fakes import FakeOpenAI
+from text_fakes import FakeOpenAI, tag_settings
 
 from python_jobs.text.runner import TagSettings, tag_texts
 
@@ -32,17 +32,8 @@ def remote(server: FakeOpenAI) -> str:
 
 
 def settings(tmp_path: Path, model_id: str, **kw) -> TagSettings:
-    base = dict(
-        model_id=model_id,
-        cache_path=tmp_path / "cache.sqlite",
-        texts_per_request=3,
-        concurrency=2,
-        backoff_s=0.01,
-        timeout_s=10.0,
-        show_progress=False,
-    )
-    base.update(kw)
-    return TagSettings(**base)
+    batching = {"texts_per_request": 3, "concurrency": 2, "backoff_s": 0.01, "timeout_s": 10.0}
+    return tag_settings(tmp_path, model_id, **(batching | kw))
 
 
 def test_first_run_sends_batches_second_run_sends_nothing(tmp_path, server, remote):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from text_fakes import FakeTagModel, answer, registered
+from text_fakes import FakeTagModel, answer, registered, tag_settings
 
 from python_jobs.text.cache import LLMCache
 from python_jobs.text.runner import TagSettings, cache_version, tag_texts
@@ -21,16 +21,8 @@ def fake():
 
 
 def settings(tmp_path, **kw) -> TagSettings:
-    base = dict(
-        model_id="fake-tagger",
-        cache_path=tmp_path / "cache.sqlite",
-        texts_per_request=4,
-        concurrency=1,
-        backoff_s=0.0,
-        show_progress=False,
-    )
-    base.update(kw)
-    return TagSettings(**base)
+    batching = {"texts_per_request": 4, "concurrency": 1, "backoff_s": 0.0}
+    return tag_settings(tmp_path, "fake-tagger", **(batching | kw))
 
 
 def test_tags_match_schema_and_cache_makes_second_run_free(tmp_path, fake):

@@ -20,6 +20,12 @@ from llm.plugins import pm
 
 from python_jobs.text.local_tagger import tag_text
 from python_jobs.text.prompt import parse_prompt
+from python_jobs.text.runner import TagSettings
+
+
+def tag_settings(tmp_path: Path, model_id: str, **kw: Any) -> TagSettings:
+    """TagSettings for a test run: its cache under tmp_path, no progress display, `kw` (batching, retries)."""
+    return TagSettings(model_id=model_id, cache_path=tmp_path / "cache.sqlite", show_progress=False, **kw)
 
 
 def answer(prompt: str) -> str:
