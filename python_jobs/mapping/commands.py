@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from python_jobs.cli_options import path_option
 from python_jobs.mapping.check import CheckResult, run_check
 from python_jobs.mapping.spec import MappingError, load_mapping
 
@@ -19,19 +20,18 @@ def export_options(raw_path_required: bool) -> Callable[[Callable[..., Any]], Ca
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         for option in reversed(
             (
-                click.option(
+                path_option(
                     "--mapping",
                     "mapping_file",
-                    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                    default=None,
+                    exists=True,
+                    dir_okay=False,
                     help="Mapping file describing your export (examples/mappings/template.yml); default: files "
                     "and columns named as in the raw contract.",
                 ),
-                click.option(
+                path_option(
                     "--raw-path",
-                    type=click.Path(file_okay=False, path_type=Path),
+                    file_okay=False,
                     required=raw_path_required,
-                    default=None,
                     help="Folder of the exported files; the mapping's file names resolve against it.",
                 ),
                 click.option(

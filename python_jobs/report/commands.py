@@ -11,6 +11,7 @@ import click
 import pandas as pd
 
 from python_jobs import config, warehouse
+from python_jobs.cli_options import path_option
 from python_jobs.report.data import load_report_data
 from python_jobs.report.render import render_html
 
@@ -52,15 +53,9 @@ def render_report(db: Path | None = None, out: Path | None = None, raw_path: Pat
 
 
 @click.command()
-@click.option(
-    "--db", type=click.Path(path_type=Path), default=None, help="Warehouse (default: CHURN_DUCKDB_PATH)."
-)
-@click.option(
-    "--out", type=click.Path(path_type=Path), default=None, help="HTML file (default: CHURN_REPORT_PATH)."
-)
-@click.option(
-    "--raw-path", type=click.Path(path_type=Path), default=None, help="Raw folder with truth_* tables."
-)
+@path_option("--db", help="Warehouse (default: CHURN_DUCKDB_PATH).")
+@path_option("--out", help="HTML file (default: CHURN_REPORT_PATH).")
+@path_option("--raw-path", help="Raw folder with truth_* tables.")
 def report(db: Path | None, out: Path | None, raw_path: Path | None) -> None:
     """Render the churn report (one self-contained HTML file that opens offline)."""
     path = render_report(db=db, out=out, raw_path=raw_path)

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from python_jobs.cli_options import path_option
+
 log = logging.getLogger(__name__)
 
 
@@ -44,13 +46,7 @@ def _load_texts(raw_path: Path | None, warehouse: Path | None, source: str) -> p
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["kind", "id", "text"])
 
 
-cache_option = click.option(
-    "--cache",
-    "cache_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Response cache (default: CHURN_LLM_CACHE).",
-)
+cache_option = path_option("--cache", "cache_path", help="Response cache (default: CHURN_LLM_CACHE).")
 
 
 @click.command()
@@ -73,18 +69,8 @@ cache_option = click.option(
     help="Budget: send at most this many texts (0 = no limit).",
 )
 @click.option("--source", type=click.Choice(["all", "reviews", "tickets"]), default="all", show_default=True)
-@click.option(
-    "--raw-path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Read raw Parquet files instead of the warehouse marts.",
-)
-@click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="DuckDB warehouse (default: CHURN_DUCKDB_PATH).",
-)
+@path_option("--raw-path", help="Read raw Parquet files instead of the warehouse marts.")
+@path_option("--warehouse", help="DuckDB warehouse (default: CHURN_DUCKDB_PATH).")
 @cache_option
 @click.option(
     "--texts-per-request", type=int, default=None, help="Texts per prompt (default: 256 local, 10 remote)."

