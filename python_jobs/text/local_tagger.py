@@ -32,6 +32,17 @@ NEGATED_NEGATIVE = -0.45  # "not bad" is mildly positive
 CONTRAST_BEFORE_WEIGHT = 0.5
 CONTRAST_AFTER_WEIGHT = 1.5
 SATURATION = 4.0  # s = raw / sqrt(raw^2 + SATURATION)
+# Lexicon file sections -> (term slot, sign), in order (a later section wins a word's slot). A section is a
+# {word: weight} mapping (slot = sign * weight) or a word list (slot = sign).
+_LEXICON_SLOTS = (
+    ("positive", "sent", 1.0),
+    ("negative", "sent", -1.0),
+    ("negation", "neg", 1.0),
+    ("intensifiers", "int", 1.0),
+    ("excess", "excess", -1.0),
+    ("contrast_after", "but", 1.0),
+    ("contrast_before", "although", 1.0),
+)
 
 
 def normalize_latin(text: str) -> str:
@@ -89,20 +100,11 @@ class Lexicon:
             return tuple(norm(term)) if cjk else tuple(norm(term).split())
 
         terms: dict[tuple[str, ...], dict[str, float]] = {}
-        for word, weight in (raw.get("positive") or {}).items():
-            terms.setdefault(key(str(word)), {})["sent"] = float(weight)
-        for word, weight in (raw.get("negative") or {}).items():
-            terms.setdefault(key(str(word)), {})["sent"] = -float(weight)
-        for word in raw.get("negation") or []:
-            terms.setdefault(key(word), {})["neg"] = 1.0
-        for word, mult in (raw.get("intensifiers") or {}).items():
-            terms.setdefault(key(str(word)), {})["int"] = float(mult)
-        for word, weight in (raw.get("excess") or {}).items():
-            terms.setdefault(key(str(word)), {})["excess"] = -float(weight)
-        for word in raw.get("contrast_after") or []:
-            terms.setdefault(key(word), {})["but"] = 1.0
-        for word in raw.get("contrast_before") or []:
-            terms.setdefault(key(word), {})["although"] = 1.0
+        for section, slot, sign in _LEXICON_SLOTS:
+            entries = raw.get(section) or {}
+            weighted = entries.items() if isinstance(entries, dict) else ((word, 1.0) for word in entries)
+            for word, weight in weighted:
+                terms.setdefault(key(str(word)), {})[slot] = sign * float(weight)
         if raw.get("vader_lexicon"):  # words of our own lists win; VADER fills in the rest
             for word, weight in vader_terms(**raw["vader_lexicon"]).items():
                 terms.setdefault((word,), {"sent": weight})

@@ -34,27 +34,16 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def vectorizer(language: str) -> HashingVectorizer:
     """The n-gram counts of one language (training and scoring share it; `features` weighs them)."""
+    counts = {"n_features": N_FEATURES, "alternate_sign": False, "norm": None, "dtype": np.float32}
     if language == "zh":
-        return HashingVectorizer(
-            analyzer="char",
-            ngram_range=(1, 3),
-            n_features=N_FEATURES,
-            alternate_sign=False,
-            norm=None,
-            dtype=np.float32,
-        )
-    return HashingVectorizer(
-        analyzer="word",
-        ngram_range=(1, 2),
-        preprocessor=normalize_latin,
-        tokenizer=_WORD.findall,
-        token_pattern=None,
-        lowercase=False,
-        n_features=N_FEATURES,
-        alternate_sign=False,
-        norm=None,
-        dtype=np.float32,
-    )
+        return HashingVectorizer(analyzer="char", ngram_range=(1, 3), **counts)
+    words = {
+        "preprocessor": normalize_latin,
+        "tokenizer": _WORD.findall,
+        "token_pattern": None,
+        "lowercase": False,
+    }
+    return HashingVectorizer(analyzer="word", ngram_range=(1, 2), **words, **counts)
 
 
 def features(language: str, texts: list[str], idf: np.ndarray | None) -> sparse.csr_matrix:
