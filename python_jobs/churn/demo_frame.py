@@ -90,20 +90,10 @@ def make_specs_frame(n_extra_features: int = 0) -> pd.DataFrame:
         ("frequency_365d", "baseline", "orders in the last 365 days", "only {value:.0f} orders in a year"),
         ("monetary_365d", "baseline", "spend in the last 365 days", "spent {value:,.0f} in a year"),
         ("avg_order_value", "baseline", "average order value", "average order {value:,.0f}"),
-        (
-            "overdue_ratio",
-            "baseline",
-            "days since last order / usual gap",
-            "next order overdue: {value:.1f}x",
-        ),
+        ("overdue_ratio", "baseline", "recency / usual gap", "next order overdue: {value:.1f}x"),
         ("constant_feature", "baseline", "a constant", "{value}"),
         ("not_in_frame", "baseline", "a missing column", "{value}"),
-        (
-            "review_negative_90d",
-            "text",
-            "negative reviews in 90 days",
-            "{value:.0f} negative reviews in 90 days",
-        ),
+        ("review_negative_90d", "text", "negative reviews, 90 days", "{value:.0f} negative reviews in 90d"),
         ("mean_sentiment", "text", "mean review sentiment", "mean sentiment {value:+.2f}"),
     ]
     rows += [

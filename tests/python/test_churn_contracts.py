@@ -7,9 +7,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import yaml
+from churn_fakes import LOGREG, demo_specs
 
-from python_jobs.churn import adapter, contracts, demo_frame, features, run, run_table
-from python_jobs.churn.pipelines import Candidate
+from python_jobs.churn import adapter, contracts, demo_frame, run, run_table
 
 PYTHON_MODELS = (
     "churn_model_runs",
@@ -18,7 +18,7 @@ PYTHON_MODELS = (
     "churn_model_curves",
     "customer_segments",
 )
-FAST = run.Settings(n_boot=20, candidates=(Candidate("logreg", (("C", 1.0),)),))
+FAST = run.Settings(n_boot=20, candidates=(LOGREG,))
 
 
 def _yaml_columns(model: str) -> list[tuple[str, str]]:
@@ -61,7 +61,7 @@ def test_an_unknown_type_or_model_is_an_error(tmp_path: Path) -> None:
 
 def test_adapter_tables_carry_the_contract_schema(tmp_path: Path) -> None:
     frame = demo_frame.make_frame(n_customers=400, n_snapshots=9, seed=3)
-    specs = features.specs_from_frame(demo_frame.make_specs_frame())
+    specs = demo_specs()
     fitted = run.fit(frame, specs, FAST)
     tables = {
         "churn_model_runs": run_table.runs_table(fitted, True, tmp_path / "run.pkl"),
