@@ -188,9 +188,7 @@ left join history
 left join segments
     on scores.customer_id = segments.customer_id
 left join rfm
-    on
-        scores.customer_id = rfm.customer_id
-        and scores.snapshot_date = rfm.snapshot_date
+    on {{ same_customer_snapshot('scores', 'rfm') }}
 left join last_complaint
     on
         scores.customer_id = last_complaint.customer_id

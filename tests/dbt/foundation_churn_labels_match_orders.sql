@@ -56,9 +56,7 @@ select
     recomputed.expected_ordered_in_horizon
 from labels
 inner join recomputed
-    on
-        labels.customer_id = recomputed.customer_id
-        and labels.snapshot_date = recomputed.snapshot_date
+    on {{ same_customer_snapshot('labels', 'recomputed') }}
 where
     labels.is_eligible != recomputed.expected_eligible
     or (labels.churned is not null and labels.churned = recomputed.expected_ordered_in_horizon)

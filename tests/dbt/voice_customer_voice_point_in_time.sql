@@ -57,9 +57,7 @@ select
     recount.tickets_lifetime as expected_tickets_lifetime
 from voice
 left join recount
-    on
-        voice.customer_id = recount.customer_id
-        and voice.snapshot_date = recount.snapshot_date
+    on {{ same_customer_snapshot('voice', 'recount') }}
 where
     voice.reviews_lifetime <> coalesce(recount.reviews_lifetime, 0)
     or voice.tickets_lifetime <> coalesce(recount.tickets_lifetime, 0)
