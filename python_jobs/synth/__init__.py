@@ -13,12 +13,14 @@ content does not depend on `chunk_size` (which only sets how many customers' row
 Modules: params (knobs), world (latent traits), simulate (weekly loop and latent state), events (one
 week's orders/reviews/tickets/sessions), campaigns (targeting, hashed arms, planted effect), orders /
 sessions / feedback (tables), texts + data/phrases_*.json (multilingual text), dirty (planted dirt),
-writer (schemas, ids, Parquet), stats (headline statistics), commands (CLI).
+writer (schemas, ids, Parquet), stats (headline statistics), calibration (how hard the world is: peer AUC,
+churn rate, buyer cadence, and the truth ceiling; evaluation only), commands (CLI).
 
-Realism targets (checked by tests/python/test_synth.py):
-- repeat-purchase rate: 40-70% of buyers place at least two orders;
+Realism targets (checked by tests/python/test_synth.py; calibrated against Online Retail I, see
+docs/SYNTHETIC_WORLD.md and `python -m python_jobs.synth.calibration RAW`):
+- repeat-purchase rate: 50-75% of buyers place at least two orders (Online Retail I: 66%);
 - churn at a mid-world snapshot (eligible = ordered in the previous 365 days, churned = no order in the
-  next 90 days): 20-45% of eligible customers;
+  next 90 days): 30-55% of eligible customers (Online Retail I's 2011 snapshots: 43-51%);
 - review rate: 10-30% of orders get a review;
 - dirty rows: 0.5-2% of rows per raw table;
 - texts: about 70% English, 25% Chinese, 5% Portuguese; 2-15% of star ratings disagree with the text;

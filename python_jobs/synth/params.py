@@ -13,9 +13,11 @@ US_PER_DAY = 86_400_000_000
 STEP_US = STEP_DAYS * US_PER_DAY
 
 ARCHETYPES = ("loyal", "regular", "bargain_hunter", "occasional", "one_and_done")
-ARCHETYPE_P = (0.14, 0.26, 0.10, 0.05, 0.45)
+# Calibrated against Online Retail I (python_jobs/synth/calibration.py, docs/SYNTHETIC_WORLD.md): most buyers order
+# every one to three months, a third never come back, so recency alone does not settle who churns.
+ARCHETYPE_P = (0.16, 0.29, 0.10, 0.11, 0.34)
 # Mean orders per week while active, and a multiplier on the spend level.
-ARCHETYPE_RATE = np.array([0.40, 0.30, 0.25, 0.07, 0.0003])
+ARCHETYPE_RATE = np.array([0.20, 0.11, 0.08, 0.035, 0.006])
 ARCHETYPE_VALUE = np.array([1.3, 1.0, 0.7, 0.9, 1.0])
 ARCHETYPE_SAT = np.array([0.20, 0.05, 0.0, -0.05, -0.15])
 
@@ -58,7 +60,7 @@ class WorldParams:
     sat_mean: float = 0.45
     sat_sd: float = 0.22
     sat_reversion: float = 0.05  # per week, toward the customer's baseline
-    sat_slow_rate: float = 0.12  # how fast purchase behaviour catches up with satisfaction (lag)
+    sat_slow_rate: float = 0.03  # how fast purchase behaviour catches up with satisfaction (lag)
     shock_late: float = -0.12
     shock_late_per_day: float = -0.02
     shock_defect: float = -0.30
@@ -73,20 +75,22 @@ class WorldParams:
     p_lost: float = 0.004
     p_rude: float = 0.10
     # churn hazard per week
-    hazard_base: float = 0.0008
-    hazard_sat: float = 3.0
-    hazard_inactive: float = 0.6
+    hazard_base: float = 0.0015
+    hazard_sat: float = 6.0  # dissatisfaction (shown in text at once) drives churn more than inactivity
+    hazard_inactive: float = 0.1
     hazard_price: float = 0.5
-    hazard_one_order: float = 4.0  # new customers after their first order are the most fragile
+    hazard_one_order: float = 1.5  # new customers after their first order are the most fragile
     fade_weeks: tuple[int, int] = (4, 13)
     # Abrupt leavers ("complain, then go"): a share of churn decisions keeps buying, visiting and adding to
-    # cart as before through the whole notice period (fade_weeks long) and only slows in its last
-    # abrupt_tail_weeks; their dissatisfaction shows in text instead (below). Dissatisfied deciders
-    # (satisfaction < abrupt_sat_below) are likelier to leave this way, so words carry signal behaviour lacks.
-    p_abrupt: float = 0.55
-    p_abrupt_dissat: float = 0.85
+    # cart as before until it leaves, after a short notice (abrupt_notice_weeks, slowing only in its last
+    # abrupt_tail_weeks); their dissatisfaction shows in text instead (below). Dissatisfied deciders
+    # (satisfaction < abrupt_sat_below) are likelier to leave this way, and purchase rates follow satisfaction
+    # only slowly (sat_slow_rate), so words carry signal behaviour lacks.
+    p_abrupt: float = 0.70
+    p_abrupt_dissat: float = 0.95
     abrupt_sat_below: float = 0.25
     abrupt_tail_weeks: int = 2
+    abrupt_notice_weeks: tuple[int, int] = (1, 3)  # abrupt leavers stop within 1-2 weeks of deciding
     p_winback: float = 0.0005
     # purchase behaviour
     rate_sat: float = 1.2
@@ -95,11 +99,11 @@ class WorldParams:
     # sessions
     visit_rate: float = 0.35
     # texts
-    p_review: float = 0.10
-    p_review_incident: float = 0.25
-    p_ticket_incident: float = 0.50
+    p_review: float = 0.20
+    p_review_incident: float = 0.35
+    p_ticket_incident: float = 0.60
     p_ticket_other: float = 0.02
-    p_ticket_fade: float = 0.25
+    p_ticket_fade: float = 0.50
     # abrupt leavers in their notice period: a goodbye / complaint ticket when they decide, extra (and
     # more negative) reviews of the orders they keep placing
     p_ticket_abrupt: float = 0.90

@@ -4,10 +4,10 @@ Vectorised over customers; the only Python loop is over weekly time steps (about
 Causal chain: service incidents lower satisfaction at once (and show at once in reviews and tickets);
 purchase frequency follows a slowly-lagged satisfaction, so it decays later; the weekly churn hazard
 rises with dissatisfaction, inactivity, price sensitivity and a single-order history; a churn decision
-starts a notice period of 4-12 weeks that ends at the latent churn date (truth_customers.churned_at), after
-which orders stop (rare win-backs aside). Most leavers fade through it (fewer orders, visits and cart adds,
-churn-intent texts); abrupt leavers (likelier when dissatisfied) keep buying as before until its last weeks
-while complaining in reviews and tickets, so their words warn earlier than their behaviour.
+starts a notice period that ends at the latent churn date (truth_customers.churned_at), after which orders
+stop (rare win-backs aside). Fading leavers take 4-12 weeks over it (fewer orders, visits and cart adds,
+churn-intent texts); abrupt leavers (most leavers, nearly all dissatisfied ones) keep buying as before and go
+within 1-2 weeks, having complained in reviews and tickets, so their words warn earlier than their behaviour.
 """
 
 from __future__ import annotations
@@ -110,10 +110,15 @@ class _State:
         self.churn_us[gone] = t0 + P.STEP_US + rng.integers(0, P.US_PER_DAY, int(gone.sum()))
         decide = (self.status == ACTIVE) & signed & (rng.random(tr.n) < hz)
         self.status[decide] = FADING
-        self.fade_total[decide] = rng.integers(wp.fade_weeks[0], wp.fade_weeks[1], int(decide.sum()))
-        self.fade_left[decide] = self.fade_total[decide]
+        nd = int(decide.sum())
+        self.fade_total[decide] = rng.integers(wp.fade_weeks[0], wp.fade_weeks[1], nd)
         p_abrupt = np.where(self.sat < wp.abrupt_sat_below, wp.p_abrupt_dissat, wp.p_abrupt)
-        self.abrupt[decide] = rng.random(int(decide.sum())) < p_abrupt[decide]
+        self.abrupt[decide] = rng.random(nd) < p_abrupt[decide]
+        quick = decide & self.abrupt
+        self.fade_total[quick] = rng.integers(
+            wp.abrupt_notice_weeks[0], wp.abrupt_notice_weeks[1], int(quick.sum())
+        )
+        self.fade_left[decide] = self.fade_total[decide]
         return decide
 
 

@@ -107,8 +107,8 @@ def test_truth_tables_match_team_contract(world: Path) -> None:
 
 
 def test_statistics_land_in_stated_ranges(stats: dict[str, float]) -> None:
-    assert 0.40 <= stats["repeat_rate"] <= 0.70
-    assert 0.20 <= stats["churn_rate_mid"] <= 0.45
+    assert 0.50 <= stats["repeat_rate"] <= 0.75
+    assert 0.30 <= stats["churn_rate_mid"] <= 0.55
     assert 0.10 <= stats["review_rate"] <= 0.30
     assert 0.10 <= stats["truth_churned_share"] <= 0.50
     assert stats["orders"] > 5 * N_SMALL
@@ -173,7 +173,9 @@ def test_texts_languages_pii_injection_and_disagreement(world: Path, stats: dict
     assert 0.1 <= mixed <= 0.5
 
 
-def test_dissatisfaction_shows_in_text_before_orders_stop(world: Path) -> None:
+def test_dissatisfaction_shows_in_text_while_behaviour_barely_fades(world: Path) -> None:
+    """Leavers' reviews turn negative before they go, while their visits hardly slow down: most leave abruptly
+    (the fading minority still slows a little), so the warning is in their words, not their behaviour."""
     con = connect(world)
     senti_before_churn, senti_loyal = con.execute(
         """
@@ -199,7 +201,7 @@ def test_dissatisfaction_shows_in_text_before_orders_stop(world: Path) -> None:
         where c.churned_at >= timestamp '2024-09-01'
         """
     ).fetchone()
-    assert recent < 0.8 * earlier
+    assert 0.8 * earlier < recent < earlier
 
 
 def test_orders_respect_signup_and_latent_churn_and_coupons_follow_price_sensitivity(world: Path) -> None:
