@@ -148,3 +148,45 @@ def test_stratified_assignment_hits_the_share_in_every_stratum() -> None:
             m = stratum == s
             assert abs(treated[m].mean() - share) <= 1 / m.sum() + 1e-9
         assert np.array_equal(treated, C.assign_arms(num, stratum, salt=7, share=share))
+
+
+def test_calibration_rfm_score_mirrors_customer_rfm_sql() -> None:
+    """The calibration helper's RFM quintile sum equals customer_rfm.sql's percent_rank formula, ties included."""
+    import duckdb
+    import pandas as pd
+
+    from python_jobs.synth.calibration import rfm_score
+
+    rng = np.random.default_rng(4)
+    n = 600
+    df = pd.DataFrame(
+        {
+            "snapshot_date": pd.to_datetime(rng.choice(["2025-01-01", "2025-02-01"], n)),
+            "recency_days": rng.integers(0, 40, n),  # many ties
+            "frequency": rng.integers(1, 6, n),
+            "monetary": np.round(rng.gamma(2.0, 50.0, n), 0),
+        }
+    )
+    sql = duckdb.sql(
+        """
+        select least(5, 1 + floor(5 * percent_rank() over (partition by snapshot_date order by recency_days desc)))
+             + least(5, 1 + floor(5 * percent_rank() over (partition by snapshot_date order by frequency)))
+             + least(5, 1 + floor(5 * percent_rank() over (partition by snapshot_date order by monetary))) as s,
+               rowid_ as i
+        from (select *, row_number() over () - 1 as rowid_ from df) order by i
+        """
+    ).df()["s"]
+    assert rfm_score(df).to_numpy().tolist() == sql.to_numpy().tolist()
+    assert rfm_score(df).nunique() > 5
+
+
+def test_calibration_statistics_on_a_small_world(tmp_path) -> None:
+    from python_jobs.synth.calibration import world_difficulty
+    from python_jobs.synth.generate import generate_world
+
+    generate_world(2_000, seed=9, out_dir=tmp_path, progress=False)
+    s = world_difficulty(tmp_path, ceiling=True)
+    assert s["n_test"] > 500 and 0.2 < s["churn_rate"] < 0.7
+    assert 0.6 < s["peer_rfm_score_auc"] < 0.95 and 0.5 < s["peer_recency_auc"] < 0.95
+    assert 0.1 < s["one_time_buyer_share"] < 0.6 and 5 < s["median_gap_days"] < 90
+    assert s["ceiling_gain_ci_low"] <= s["ceiling_gain"] <= s["ceiling_gain_ci_high"]
