@@ -28,7 +28,7 @@ ordered_items as (
     inner join pending_customers on orders.customer_id = pending_customers.customer_id
 ),
 
-first_categories as (
+first_purchases as (
     select
         customer_id,
         min(ordered_at) as first_at,
@@ -37,9 +37,7 @@ first_categories as (
     from ordered_items
     where category is not null
     group by customer_id, category
-),
-
-first_products as (
+    union all
     select
         customer_id,
         min(ordered_at) as first_at,
@@ -58,16 +56,7 @@ events as (
         is_category,
         is_product,
         cast(null as {{ dbt.type_string() }}) as inputs_fingerprint
-    from first_categories
-    union all
-    select
-        customer_id,
-        first_at as event_at,
-        1 as sort_kind,
-        is_category,
-        is_product,
-        cast(null as {{ dbt.type_string() }}) as inputs_fingerprint
-    from first_products
+    from first_purchases
     union all
     select
         customer_id,

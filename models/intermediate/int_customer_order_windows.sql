@@ -8,7 +8,6 @@
     Money sums are exact (exact_sum), so features do not depend on the order rows happen to be added in.
 -#}
 {{ snapshot_incremental('behaviour') }}
-{%- set lookback = var('lookback_days') %}
 
 with
 
@@ -21,13 +20,7 @@ customer_snapshots as (
 ),
 
 spine as (
-    select
-        snapshot_date,
-        {{ dbt.dateadd('day', -lookback, 'snapshot_date') }} as lookback_start_at,
-        {{ dbt.dateadd('day', -30, 'snapshot_date') }} as start_30d_at,
-        {{ dbt.dateadd('day', -90, 'snapshot_date') }} as start_90d_at,
-        {{ dbt.dateadd('day', -180, 'snapshot_date') }} as start_180d_at
-    from pending
+    {{ snapshot_window_starts('pending') }}
 ),
 
 orders as (

@@ -9,7 +9,6 @@
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
 {{ snapshot_incremental('behaviour') }}
-{%- set lookback = var('lookback_days') %}
 
 with
 
@@ -22,12 +21,7 @@ customer_snapshots as (
 ),
 
 spine as (
-    select
-        snapshot_date,
-        {{ dbt.dateadd('day', -lookback, 'snapshot_date') }} as lookback_start_at,
-        {{ dbt.dateadd('day', -30, 'snapshot_date') }} as start_30d_at,
-        {{ dbt.dateadd('day', -90, 'snapshot_date') }} as start_90d_at
-    from pending
+    {{ snapshot_window_starts('pending') }}
 ),
 
 pending_customers as (
