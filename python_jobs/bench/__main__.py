@@ -14,6 +14,7 @@ import csv
 import importlib
 import inspect
 import logging
+import os
 import platform
 import time
 from pathlib import Path
@@ -54,7 +55,11 @@ def main(argv: list[str] | None = None) -> None:
         writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    header = f"Benchmarks on {platform.node()} ({platform.processor() or platform.machine()}), quick={args.quick}\n\n"
+    header = (
+        f"Benchmarks on {platform.node()} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores), "
+        f"quick={args.quick}, DuckDB memory_limit {os.environ.get('CHURN_DUCKDB_MEMORY', '8GB')} "
+        f"(CHURN_DUCKDB_MEMORY), run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
+    )
     table_rows = [r for r in rows if r["area"] not in own]
     table = "| area | case | metric | value | unit |\n|---|---|---|---:|---|\n" + "\n".join(
         f"| {r['area']} | {r['case']} | {r['metric']} | {r['value']:,.3f} | {r['unit']} |" for r in table_rows
