@@ -23,64 +23,13 @@ spine as (
     {{ pending_snapshots('voice') }}
 ),
 
-reviews as (
-    select
-        review_id,
-        customer_id,
-        created_at
-    from {{ ref('fct_reviews') }}
-),
-
-tickets as (
-    select
-        ticket_id,
-        customer_id,
-        created_at
-    from {{ ref('fct_support_tickets') }}
-),
-
-review_tags as (
-    select * from {{ ref('review_tags') }}
-    where tag_status = 'tagged'
-),
-
-ticket_tags as (
-    select * from {{ ref('ticket_tags') }}
-    where tag_status = 'tagged'
-),
-
 embedding_pcs as (
     select * from {{ ref('customer_voice_embedding_pcs') }}
 ),
 
 texts as (
-    select
-        'review' as source,
-        reviews.customer_id,
-        reviews.created_at,
-        review_tags.sentiment,
-        review_tags.sentiment_label,
-        review_tags.topics,
-        review_tags.churn_intent,
-        review_tags.intensity,
-        review_tags.sentiment_label = 'negative' as is_complaint
-    from reviews
-    left join review_tags on cast(reviews.review_id as varchar) = review_tags.review_id
-    where reviews.customer_id is not null and reviews.created_at is not null
-    union all
-    select
-        'ticket' as source,
-        tickets.customer_id,
-        tickets.created_at,
-        ticket_tags.sentiment,
-        ticket_tags.sentiment_label,
-        ticket_tags.topics,
-        ticket_tags.churn_intent,
-        ticket_tags.intensity,
-        true as is_complaint
-    from tickets
-    left join ticket_tags on cast(tickets.ticket_id as varchar) = ticket_tags.ticket_id
-    where tickets.customer_id is not null and tickets.created_at is not null
+    -- every review and ticket with its tags when tagged; is_complaint: the one rule of what a complaint is
+    {{ customer_texts() }}
 ),
 
 customer_snapshots as (
