@@ -2,10 +2,11 @@
     Select of every review and support ticket with a customer and a creation time: one row per text, with its
     tags from review_tags / ticket_tags when tagged (tag_status = 'tagged'; null otherwise). The one rule of
     what a complaint is: a negative review or any support ticket (is_complaint; null for an untagged review).
-    Columns: source ('review' | 'ticket'), source_id, customer_id, created_at, sentiment, sentiment_label,
-    topics, churn_intent, intensity, is_complaint.
+    Columns: source ('review' | 'ticket'), source_id, customer_id, created_at, tag_status, sentiment,
+    sentiment_label, topics, churn_intent, intensity, is_complaint.
+    only_tagged=false keeps the tags of every status (voice_snapshot_inputs: any re-tag changes a fingerprint).
 -#}
-{% macro customer_texts() %}
+{% macro customer_texts(only_tagged=true) %}
     {%- for source, text_model, tags_model, id, complaint in [
         ('review', 'fct_reviews', 'review_tags', 'review_id', "tags.sentiment_label = 'negative'"),
         ('ticket', 'fct_support_tickets', 'ticket_tags', 'ticket_id', 'true'),
@@ -16,6 +17,7 @@
         texts.{{ id }} as source_id,
         texts.customer_id,
         texts.created_at,
+        tags.tag_status,
         tags.sentiment,
         tags.sentiment_label,
         tags.topics,
@@ -24,7 +26,7 @@
         {{ complaint }} as is_complaint
     from {{ ref(text_model) }} as texts
     left join {{ ref(tags_model) }} as tags
-        on cast(texts.{{ id }} as varchar) = tags.{{ id }} and tags.tag_status = 'tagged'
+        on cast(texts.{{ id }} as varchar) = tags.{{ id }}{{ " and tags.tag_status = 'tagged'" if only_tagged }}
     where texts.customer_id is not null and texts.created_at is not null
     {%- endfor %}
 {% endmacro %}

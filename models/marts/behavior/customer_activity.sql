@@ -12,16 +12,12 @@
 
 with
 
-pending as (
-    {{ pending_snapshots() }}
+spine as (
+    {{ pending_snapshot_windows() }}
 ),
 
 customer_snapshots as (
-    {{ pending_customer_snapshots(pending='pending') }}
-),
-
-spine as (
-    {{ snapshot_window_starts('pending') }}
+    {{ pending_customer_snapshots(pending='spine') }}
 ),
 
 pending_customers as (

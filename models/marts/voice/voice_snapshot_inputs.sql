@@ -14,38 +14,12 @@ customers as (
     from {{ ref('dim_customers') }}
 ),
 
-review_texts as (
-    select
-        reviews.review_id,
-        reviews.customer_id,
-        reviews.created_at,
-        tags.tag_status,
-        tags.sentiment,
-        tags.sentiment_label,
-        tags.topics,
-        tags.churn_intent,
-        tags.intensity
-    from {{ ref('fct_reviews') }} as reviews
-    left join {{ ref('review_tags') }} as tags on cast(reviews.review_id as {{ dbt.type_string() }}) = tags.review_id
-),
-
-ticket_texts as (
-    select
-        tickets.ticket_id,
-        tickets.customer_id,
-        tickets.created_at,
-        tags.tag_status,
-        tags.sentiment,
-        tags.sentiment_label,
-        tags.topics,
-        tags.churn_intent,
-        tags.intensity
-    from {{ ref('fct_support_tickets') }} as tickets
-    left join {{ ref('ticket_tags') }} as tags on cast(tickets.ticket_id as {{ dbt.type_string() }}) = tags.ticket_id
+texts as (
+    {{ customer_texts(only_tagged=false) }}
 ),
 
 facts as (
-    {{ dated_fact_hashes([['customers', 'signup_at'], ['review_texts', 'created_at'], ['ticket_texts', 'created_at']]) }}
+    {{ dated_fact_hashes([['customers', 'signup_at'], ['texts', 'created_at']]) }}
 ),
 
 daily as (
