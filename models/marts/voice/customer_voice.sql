@@ -53,6 +53,25 @@ pending_texts as (
     inner join pending_customers on texts.customer_id = pending_customers.customer_id
 ),
 
+first_texts as (
+    select
+        customer_id,
+        min(created_at) as first_text_at
+    from pending_texts
+    group by customer_id
+),
+
+probes as (
+    -- a snapshot with no text before it has no lifetime voice (zeros and nulls in final): it is not probed, so
+    -- the sorted pass holds the customers' texts and their later snapshots only, not every customer snapshot
+    select
+        customer_snapshots.customer_id,
+        customer_snapshots.snapshot_date
+    from customer_snapshots
+    inner join first_texts on customer_snapshots.customer_id = first_texts.customer_id
+    where first_texts.first_text_at < customer_snapshots.snapshot_date
+),
+
 timeline as (
     -- Lifetime features: one sorted pass per customer over their texts and the pending snapshot probes, with
     -- running aggregates (no texts x snapshots join). At one instant a probe sorts before the texts, so it sees
@@ -80,7 +99,7 @@ timeline as (
         null as topics,
         null as churn_intent,
         null as is_complaint
-    from customer_snapshots
+    from probes
 ),
 
 lifetime as (
