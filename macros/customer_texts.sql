@@ -26,7 +26,9 @@
         {{ complaint }} as is_complaint
     from {{ ref(text_model) }} as texts
     left join {{ ref(tags_model) }} as tags
-        on cast(texts.{{ id }} as varchar) = tags.{{ id }}{{ " and tags.tag_status = 'tagged'" if only_tagged }}
+        on
+            cast(texts.{{ id }} as {{ dbt.type_string() }}) = tags.{{ id }}
+            {{- " and tags.tag_status = 'tagged'" if only_tagged }}
     where texts.customer_id is not null and texts.created_at is not null
     {%- endfor %}
 {% endmacro %}
