@@ -7,7 +7,9 @@
       survivor_order  how conflicting copies of a key are ranked (duplicate_ranks): the first survives
       row_checks      ordered [condition, reason] pairs, tested after 'unparseable_value', first match wins;
                       '{max_valid_date}' in a condition stands for max_valid_date()
-      columns         the staged select list, over the typed (and redacted) raw columns
+      columns         the staged select list, over the typed (and redacted) raw columns; like row_checks, each
+                      item is rendered there, so it may call macros, written inside {% raw %}...{% endraw %} in the YAML
+                      (dbt renders source meta at parse time, before macros exist)
       parent          optional {column, reason}: rows whose `column` is not in the `parent` model (passed here as
                       ref(...), so dbt sees the dependency when parsing) are quarantined with `reason` (after the
                       duplicate checks)
@@ -36,7 +38,7 @@
 {%- set parent_check = spec.get('parent') -%}
 {%- set row_checks = [] -%}
 {%- for check in spec.row_checks -%}
-    {%- do row_checks.append([check[0] | replace('{max_valid_date}', max_valid_date()), check[1]]) -%}
+    {%- do row_checks.append([render(check[0] | replace('{max_valid_date}', max_valid_date())), check[1]]) -%}
 {%- endfor -%}
 {%- set max_chars = var('max_text_chars', 8000) -%}
 with
@@ -95,7 +97,7 @@ ranked as (
     union all
     select
         row_checks.*,
-        {{ duplicate_ranks(key, spec.survivor_order) }}
+        {{ duplicate_ranks(key, spec.survivor_order, source_node(source_name, table_name).columns.keys() | list) }}
     from row_checks
     where exists (
         select 1 from repeated_keys
@@ -135,7 +137,7 @@ select
     {%- if column in text_columns %}
     left({{ column }}_redacted, {{ max_chars }}) as {{ column }},
     {%- else %}
-    {{ column }},
+    {{ render(column) }},
     {%- endif %}
     {%- endfor %}
     {%- if text_columns %}
@@ -145,7 +147,7 @@ select
         {%- endfor %}, false
     ) as is_text_truncated,
     {%- endif %}
-    coalesce({{ key }}, '_row:' || cast(_row_hash as varchar)) as row_key,
+    coalesce({{ key }}, '_row:' || cast(_row_hash as {{ dbt.type_string() }})) as row_key,
     _unparseable_columns as quarantine_detail,
     _quarantine_reason as quarantine_reason
 from checked

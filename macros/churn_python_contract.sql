@@ -14,8 +14,8 @@
 
     declared as (
         select
-            cast(null as varchar) as column_name,
-            cast(null as varchar) as data_type
+            cast(null as {{ dbt.type_string() }}) as column_name,
+            cast(null as {{ dbt.type_string() }}) as data_type
         where false
         {%- for col in declared_cols %}
         union all

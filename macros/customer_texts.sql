@@ -25,7 +25,7 @@
         tags.intensity,
         {{ complaint }} as is_complaint
     from {{ ref(text_model) }} as texts
-    left join {{ ref(tags_model) }} as tags
+    left join {{ python_step('enrichment', tags_model) }} as tags
         on
             cast(texts.{{ id }} as {{ dbt.type_string() }}) = tags.{{ id }}
             {{- " and tags.tag_status = 'tagged'" if only_tagged }}

@@ -10,10 +10,10 @@
     {%- set node = source_node(source_name, table_name) -%}
     {%- set cols = [] -%}
     {%- for col in node.columns.values() -%}
-        {%- do cols.append('cast(null as ' ~ col.data_type ~ ') as ' ~ col.name) -%}
+        {%- do cols.append('cast(null as ' ~ portable_type(col.data_type) ~ ') as ' ~ col.name) -%}
     {%- endfor -%}
     {%- for name, data_type in extra_columns.items() -%}
-        {%- do cols.append('cast(null as ' ~ data_type ~ ') as ' ~ name) -%}
+        {%- do cols.append('cast(null as ' ~ portable_type(data_type) ~ ') as ' ~ name) -%}
     {%- endfor -%}
     {{ return('(select ' ~ cols | join(', ') ~ ' where 1 = 0)') }}
 {% endmacro %}

@@ -4,7 +4,7 @@
 -#}
 {% macro exact_sum(expression, scale=6) %}
     {{ return('coalesce(cast(sum(cast(' ~ expression ~ ' as decimal(38, ' ~ scale ~ '))) as '
-        ~ 'double precision), 0)') }}
+        ~ type_double() ~ '), 0)') }}
 {% endmacro %}
 
 {#-
@@ -15,6 +15,6 @@
 -#}
 {% macro exact_avg(expression, scale=6, over=none) %}
     {%- set window = ' over ' ~ over if over else '' -%}
-    {{ return('cast(sum(cast(' ~ expression ~ ' as decimal(38, ' ~ scale ~ ')))' ~ window ~ ' as double precision) / '
+    {{ return('cast(sum(cast(' ~ expression ~ ' as decimal(38, ' ~ scale ~ ')))' ~ window ~ ' as ' ~ type_double() ~ ') / '
         ~ 'nullif(count(' ~ expression ~ ')' ~ window ~ ', 0)') }}
 {% endmacro %}

@@ -14,3 +14,7 @@
 {% macro duckdb__reports_hash_unit(expr) -%}
     (('0x' || substr(md5({{ expr }}), 1, 7))::bigint / 268435456.0)
 {%- endmacro %}
+
+{% macro spark__reports_hash_unit(expr) -%}
+    (cast(conv(substr(md5({{ expr }}), 1, 7), 16, 10) as bigint) / 268435456.0)
+{%- endmacro %}

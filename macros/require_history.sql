@@ -15,9 +15,9 @@
     {%- set step = var('snapshot_months') | int -%}
     {%- set min_train = var('min_train_snapshots', 2) | int -%}
     {%- set row = run_query(
-        "select count(*) filter (where split = 'train'), count(*) filter (where split = 'test'),"
-        ~ " cast(min(snapshot_date) as varchar), cast(max(snapshot_date) as varchar),"
-        ~ " cast(max(eval_snapshot_date) as varchar) from " ~ ref('int_snapshot_spine')
+        "select sum(case when split = 'train' then 1 else 0 end), sum(case when split = 'test' then 1 else 0 end),"
+        ~ " cast(min(snapshot_date) as " ~ dbt.type_string() ~ "), cast(max(snapshot_date) as " ~ dbt.type_string()
+        ~ "), cast(max(eval_snapshot_date) as " ~ dbt.type_string() ~ ") from " ~ ref('int_snapshot_spine')
     ).rows[0] -%}
     {%- if row[1] == 0 or row[0] < min_train -%}
         {%- set minimum = 91 + (min_train - 1) * 31 * step + 2 * horizon -%}

@@ -1,7 +1,7 @@
 {#-
     A raw source table, or an empty relation of the same shape when its file is absent.
 
-    Checks at run time (DuckDB glob() through run_query) whether the source's external_location exists.
+    Checks at run time (source_columns) whether the source's file (DuckDB) or table (other engines) exists.
     Optional tables (everything whose sources YAML lacks meta.required) fall back to typed nulls `where false`,
     so their features are null/zero instead of failing the build. A missing required table stops `dbt run/build`
     with a message naming the file to provide; other commands (compile, docs, lint) get the empty shape.
@@ -13,10 +13,8 @@
     {%- endif -%}
     {%- set node = source_node(source_name, table_name) -%}
     {%- set location = source_location(source_name, table_name) -%}
-    {%- set relation = "'" ~ location ~ "'" -%}
-    {%- set found = run_query("select count(*) from glob('" ~ location ~ "')").columns[0].values()[0] -%}
-    {%- if found > 0 -%}
-        {{ return(relation) }}
+    {%- if source_columns(source_name, table_name) is not none -%}
+        {{ return(source_relation(source_name, table_name)) }}
     {%- endif -%}
     {%- if node.meta.get('required') and flags.WHICH in ('run', 'build') -%}
         {{ exceptions.raise_compiler_error(

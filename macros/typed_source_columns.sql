@@ -8,10 +8,10 @@
 -#}
 {% macro typed_source_columns(source_name, table_name, relation_alias) %}
     {%- if not execute -%}
-        {{ return(relation_alias ~ '.*, cast(null as varchar) as _unparseable_columns') }}
+        {{ return(relation_alias ~ '.*, cast(null as ' ~ dbt.type_string() ~ ') as _unparseable_columns') }}
     {%- endif -%}
     {%- set node = source_node(source_name, table_name) -%}
-    {%- set present = source_file_columns(source_name, table_name) -%}
+    {%- set present = source_columns(source_name, table_name) -%}
     {%- set select_list = [] -%}
     {%- set checks = [] -%}
     {%- for col in node.columns.values() -%}
@@ -23,12 +23,12 @@
                     ~ "' (found: " ~ (present | join(', ')) ~ ").") }}
             {%- endif -%}
             {{ log("raw table " ~ table_name ~ " has no column " ~ col.name ~ ": using null", info=True) }}
-            {%- set raw = 'cast(null as ' ~ col.data_type ~ ')' -%}
+            {%- set raw = 'cast(null as ' ~ portable_type(col.data_type) ~ ')' -%}
         {%- endif -%}
         {%- if col.data_type | lower == 'varchar' -%}
-            {%- do select_list.append("nullif(trim(cast(" ~ raw ~ " as varchar)), '') as " ~ col.name) -%}
+            {%- do select_list.append("nullif(trim(cast(" ~ raw ~ " as " ~ dbt.type_string() ~ ")), '') as " ~ col.name) -%}
         {%- else -%}
-            {%- set typed = try_cast_sql(raw, col.data_type) -%}
+            {%- set typed = try_cast_sql(raw, portable_type(col.data_type)) -%}
             {%- do select_list.append(typed ~ ' as ' ~ col.name) -%}
             {%- do checks.append("coalesce(case when " ~ raw ~ " is not null and " ~ typed ~ " is null then '"
                 ~ col.name ~ " ' end, '')") -%}
@@ -37,7 +37,7 @@
     {%- if checks -%}
         {%- do select_list.append("nullif(trim(" ~ checks | join(' || ') ~ "), '') as _unparseable_columns") -%}
     {%- else -%}
-        {%- do select_list.append('cast(null as varchar) as _unparseable_columns') -%}
+        {%- do select_list.append('cast(null as ' ~ dbt.type_string() ~ ') as _unparseable_columns') -%}
     {%- endif -%}
     {{ return(select_list | join(',\n        ')) }}
 {% endmacro %}

@@ -4,15 +4,7 @@
     {{ return(seed_rows('topic_taxonomy', ['topic_key']) | map(attribute='topic_key') | list) }}
 {% endmacro %}
 
-{#- True when the array column `col` holds the string `topic` (dialect-specific). -#}
+{#- True when the array column `col` holds the string `topic`. -#}
 {% macro voice_has_topic(col, topic) %}
-    {{ return(adapter.dispatch('voice_has_topic')(col, topic)) }}
+    {{ return(list_has(col, "'" ~ topic ~ "'")) }}
 {% endmacro %}
-
-{% macro default__voice_has_topic(col, topic) -%}
-    list_contains({{ col }}, '{{ topic }}')
-{%- endmacro %}
-
-{% macro postgres__voice_has_topic(col, topic) -%}
-    ('{{ topic }}' = any({{ col }}))
-{%- endmacro %}

@@ -19,6 +19,7 @@ import click
 
 from python_jobs import config, warehouse
 from python_jobs.dbt_runner import run_dbt
+from python_jobs.engines.commands import target_name
 from python_jobs.mapping.commands import check_export, export_options
 from python_jobs.publish import build_and_publish
 
@@ -185,6 +186,16 @@ def build(
     if select:
         extra += ("--select", select)
     dbt_vars = json.loads(vars_json)
+    if target_name() != "dev":  # another profiles.yml target, e.g. postgres: no DuckDB file to publish
+        from python_jobs.engines.commands import build_on_engine
+
+        if raw_path is not None:
+            raise click.UsageError(
+                f"Target {target_name()} reads raw tables from the warehouse: load them "
+                "there (`churn load-raw --raw-path DIR`), then build without --raw-path."
+            )
+        if build_on_engine(extra, vars=dbt_vars):
+            return
     if mapping_file and raw_path is None:
         raise click.UsageError("--mapping needs --raw-path (the folder its file names resolve against).")
     if raw_path is not None:

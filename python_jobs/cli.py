@@ -16,6 +16,7 @@ COMMANDS = {
     "enrich": "python_jobs.text.commands:enrich",
     "eval-text": "python_jobs.text.eval_command:eval_text",
     "report": "python_jobs.report.commands:report",
+    "load-raw": "python_jobs.engines.commands:load_raw_command",
 }
 
 

@@ -78,5 +78,6 @@ def run_dbt(
             if getattr(r, "status", None) in ("error", "fail", "runtime error") and hasattr(r, "node")
         ]
         detail = failed or logged_errors[-1:] or ["see logs/dbt.log"]
-        raise DbtError(f"dbt {' '.join(args)} failed:\n  " + "\n  ".join(detail))
+        shown = " ".join(args) if len(args) <= 12 else " ".join([*args[:8], f"... ({len(args) - 8} more)"])
+        raise DbtError(f"dbt {shown} failed:\n  " + "\n  ".join(detail))
     return res.result

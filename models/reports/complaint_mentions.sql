@@ -19,7 +19,7 @@ mentions as (
         customer_id,
         created_at,
         sentiment,
-        unnest(topics) as topic
+        {{ list_elements('topics') }} as topic
     from texts
     where is_complaint
 )

@@ -18,16 +18,16 @@
 with
 
 scores as (
-    select * from {{ ref('churn_scores') }}
+    select * from {{ python_step('ml', 'churn_scores') }}
 ),
 
 segments as (
-    select * from {{ ref('customer_segments') }}
+    select * from {{ python_step('ml', 'customer_segments') }}
 ),
 
 evaluation as (
     select max(eval_snapshot_date) as eval_snapshot_date
-    from {{ ref('churn_model_metrics') }}
+    from {{ python_step('ml', 'churn_model_metrics') }}
 ),
 
 history as (
@@ -139,11 +139,11 @@ matched as (
 )
 
 select
-    cast(scores.customer_id as varchar) as customer_id,
+    cast(scores.customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(scores.snapshot_date as date) as snapshot_date,
-    cast(scores.churn_probability as double) as churn_probability,
-    cast(scores.risk_tier as varchar) as risk_tier,
-    cast(scores.risk_tier_rule as varchar) as risk_tier_rule,
+    cast(scores.churn_probability as {{ type_double() }}) as churn_probability,
+    cast(scores.risk_tier as {{ dbt.type_string() }}) as risk_tier,
+    cast(scores.risk_tier_rule as {{ dbt.type_string() }}) as risk_tier_rule,
     cast(
         case
             when
@@ -152,35 +152,35 @@ select
                 )
                 then 'lapsed'
             else 'active'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as customer_status,
     cast(history.recency_days as integer) as days_since_last_order,
-    cast(history.mean_interorder_days as double) as usual_order_gap_days,
-    cast(scores.spend_rate as double) as spend_rate,
-    cast(scores.revenue_at_risk as double) as revenue_at_risk,
-    cast(scores.reason_1 as varchar) as reason_1,
-    cast(scores.reason_2 as varchar) as reason_2,
-    cast(scores.reason_3 as varchar) as reason_3,
-    cast(scores.reason_1_feature as varchar) as reason_1_feature,
-    cast(scores.reason_2_feature as varchar) as reason_2_feature,
-    cast(scores.reason_3_feature as varchar) as reason_3_feature,
-    cast(rfm.rfm_segment as varchar) as rfm_rule_segment,
+    cast(history.mean_interorder_days as {{ type_double() }}) as usual_order_gap_days,
+    cast(scores.spend_rate as {{ type_double() }}) as spend_rate,
+    cast(scores.revenue_at_risk as {{ type_double() }}) as revenue_at_risk,
+    cast(scores.reason_1 as {{ dbt.type_string() }}) as reason_1,
+    cast(scores.reason_2 as {{ dbt.type_string() }}) as reason_2,
+    cast(scores.reason_3 as {{ dbt.type_string() }}) as reason_3,
+    cast(scores.reason_1_feature as {{ dbt.type_string() }}) as reason_1_feature,
+    cast(scores.reason_2_feature as {{ dbt.type_string() }}) as reason_2_feature,
+    cast(scores.reason_3_feature as {{ dbt.type_string() }}) as reason_3_feature,
+    cast(rfm.rfm_segment as {{ dbt.type_string() }}) as rfm_rule_segment,
     cast(segments.rfm_segment_id as integer) as rfm_segment_id,
-    cast(segments.rfm_segment_name as varchar) as rfm_segment_name,
+    cast(segments.rfm_segment_name as {{ dbt.type_string() }}) as rfm_segment_name,
     cast(segments.fused_segment_id as integer) as fused_segment_id,
-    cast(segments.fused_segment_name as varchar) as fused_segment_name,
-    cast(last_complaint.topic as varchar) as last_complaint_topic,
+    cast(segments.fused_segment_name as {{ dbt.type_string() }}) as fused_segment_name,
+    cast(last_complaint.topic as {{ dbt.type_string() }}) as last_complaint_topic,
     cast(last_complaint.created_at as timestamp) as last_complaint_at,
-    cast(matched.action as varchar) as recommended_action,
-    cast(matched.channel as varchar) as action_channel,
-    cast(matched.unit_cost as double) as action_unit_cost,
-    cast(matched.assumed_effect as double) as action_assumed_effect,
-    cast(matched.rule_id as varchar) as action_rule_id,
-    cast(scores.model_id as varchar) as model_id,
+    cast(matched.action as {{ dbt.type_string() }}) as recommended_action,
+    cast(matched.channel as {{ dbt.type_string() }}) as action_channel,
+    cast(matched.unit_cost as {{ type_double() }}) as action_unit_cost,
+    cast(matched.assumed_effect as {{ type_double() }}) as action_assumed_effect,
+    cast(matched.rule_id as {{ dbt.type_string() }}) as action_rule_id,
+    cast(scores.model_id as {{ dbt.type_string() }}) as model_id,
     cast({{ horizon }} as integer) as horizon_days,
     cast(evaluation.eval_snapshot_date as date) as eval_snapshot_date,
     cast({{ var('lookback_days', 365) }} as integer) as lookback_days,
-    cast({{ "'" ~ currency ~ "'" if currency else 'null' }} as varchar) as currency
+    cast({{ "'" ~ currency ~ "'" if currency else 'null' }} as {{ dbt.type_string() }}) as currency
 from scores
 cross join evaluation
 left join history

@@ -23,10 +23,10 @@ monthly as (
 
 select
     month,
-    cast(topic as varchar) as topic,
+    cast(topic as {{ dbt.type_string() }}) as topic,
     cast(mentions as integer) as mentions,
     cast(review_mentions as integer) as review_mentions,
     cast(ticket_mentions as integer) as ticket_mentions,
     cast(customers as integer) as customers,
-    cast(mentions * 1.0 / sum(mentions) over (partition by month) as double) as share_of_month
+    cast(mentions * 1.0 / sum(mentions) over (partition by month) as {{ type_double() }}) as share_of_month
 from monthly

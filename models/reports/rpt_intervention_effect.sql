@@ -152,9 +152,9 @@ effects as (
 )
 
 select
-    cast(action as varchar) as action,
-    cast(subgroup_type as varchar) as subgroup_type,
-    cast(subgroup as varchar) as subgroup,
+    cast(action as {{ dbt.type_string() }}) as action,
+    cast(subgroup_type as {{ dbt.type_string() }}) as subgroup_type,
+    cast(subgroup as {{ dbt.type_string() }}) as subgroup,
     cast(campaigns as integer) as campaigns,
     cast(first_sent_at as timestamp) as first_sent_at,
     cast(last_sent_at as timestamp) as last_sent_at,
@@ -162,12 +162,12 @@ select
     cast(n_control as integer) as n_control,
     cast(retained_treated as integer) as retained_treated,
     cast(retained_control as integer) as retained_control,
-    cast(retention_treated as double) as retention_treated,
-    cast(retention_control as double) as retention_control,
-    cast(effect as double) as effect,
-    cast(effect_se as double) as effect_se,
-    cast(effect - 1.96 * effect_se as double) as ci_low,
-    cast(effect + 1.96 * effect_se as double) as ci_high,
+    cast(retention_treated as {{ type_double() }}) as retention_treated,
+    cast(retention_control as {{ type_double() }}) as retention_control,
+    cast(effect as {{ type_double() }}) as effect,
+    cast(effect_se as {{ type_double() }}) as effect_se,
+    cast(effect - 1.96 * effect_se as {{ type_double() }}) as ci_low,
+    cast(effect + 1.96 * effect_se as {{ type_double() }}) as ci_high,
     coalesce(effect - 1.96 * effect_se > 0 or effect + 1.96 * effect_se < 0, false) as is_significant,
     n_treated >= {{ min_n }} and n_control >= {{ (min_n / 4) | int }} as has_min_support
 from effects

@@ -8,7 +8,7 @@
 with
 
 metrics as (
-    select * from {{ ref('churn_model_metrics') }}
+    select * from {{ python_step('ml', 'churn_model_metrics') }}
 ),
 
 labelled as (
@@ -83,8 +83,8 @@ final as (
                 then
                     'Chosen on validation, but ' || best_on_test.best_test_model_label
                     || ' has a higher ROC-AUC on the test snapshot ('
-                    || cast(round(best_on_test.best_test_roc_auc, 3) as {{ dbt.type_string() }}) || ' vs '
-                    || cast(round(labelled.roc_auc, 3) as {{ dbt.type_string() }}) || ').'
+                    || cast(cast(best_on_test.best_test_roc_auc as decimal(10, 3)) as {{ dbt.type_string() }}) || ' vs '
+                    || cast(cast(labelled.roc_auc as decimal(10, 3)) as {{ dbt.type_string() }}) || ').'
             else 'Chosen on validation; also the best fitted model on the test snapshot.'
         end as champion_note,
         labelled.is_evaluation_sufficient,

@@ -9,7 +9,7 @@
 with
 
 segments as (
-    select * from {{ ref('customer_segments') }}
+    select * from {{ python_step('ml', 'customer_segments') }}
 ),
 
 rfm as (
@@ -25,7 +25,7 @@ voice as (
 ),
 
 scores as (
-    select * from {{ ref('churn_scores') }}
+    select * from {{ python_step('ml', 'churn_scores') }}
 ),
 
 labels as (
@@ -158,7 +158,7 @@ top_topics as (
     select
         segmentation,
         segment_id,
-        string_agg(topic, ', ' order by topic_rank) as top_topics
+        {{ dbt.listagg('topic', "', '", 'order by topic_rank') }} as top_topics
     from ranked_topics
     where topic_rank <= 3
     group by segmentation, segment_id
@@ -198,29 +198,29 @@ profile as (
 )
 
 select
-    cast(profile.segmentation as varchar) as segmentation,
+    cast(profile.segmentation as {{ dbt.type_string() }}) as segmentation,
     cast(profile.segment_id as integer) as segment_id,
-    cast(profile.segment_name as varchar) as segment_name,
-    cast(profile.segment_persona as varchar) as segment_persona,
+    cast(profile.segment_name as {{ dbt.type_string() }}) as segment_name,
+    cast(profile.segment_persona as {{ dbt.type_string() }}) as segment_persona,
     cast(profile.k as integer) as k,
-    cast(profile.silhouette as double) as silhouette,
+    cast(profile.silhouette as {{ type_double() }}) as silhouette,
     cast(profile.customers as integer) as customers,
-    cast(profile.customers * 1.0 / sum(profile.customers) over (partition by profile.segmentation) as double)
+    cast(profile.customers * 1.0 / sum(profile.customers) over (partition by profile.segmentation) as {{ type_double() }})
         as customer_share,
-    cast(profile.revenue as double) as revenue,
-    cast(profile.revenue / nullif(sum(profile.revenue) over (partition by profile.segmentation), 0) as double)
+    cast(profile.revenue as {{ type_double() }}) as revenue,
+    cast(profile.revenue / nullif(sum(profile.revenue) over (partition by profile.segmentation), 0) as {{ type_double() }})
         as revenue_share,
-    cast(profile.mean_recency_days as double) as mean_recency_days,
-    cast(profile.mean_frequency as double) as mean_frequency,
-    cast(profile.mean_monetary as double) as mean_monetary,
-    cast(profile.mean_sessions_30d as double) as mean_sessions_30d,
-    cast(profile.mean_sentiment as double) as mean_sentiment,
-    cast(coalesce(complainers.customers_with_complaint, 0) * 1.0 / profile.customers as double) as complaint_rate,
-    cast(top_topics.top_topics as varchar) as top_topics,
-    cast(profile.mean_churn_probability as double) as mean_churn_probability,
+    cast(profile.mean_recency_days as {{ type_double() }}) as mean_recency_days,
+    cast(profile.mean_frequency as {{ type_double() }}) as mean_frequency,
+    cast(profile.mean_monetary as {{ type_double() }}) as mean_monetary,
+    cast(profile.mean_sessions_30d as {{ type_double() }}) as mean_sessions_30d,
+    cast(profile.mean_sentiment as {{ type_double() }}) as mean_sentiment,
+    cast(coalesce(complainers.customers_with_complaint, 0) * 1.0 / profile.customers as {{ type_double() }}) as complaint_rate,
+    cast(top_topics.top_topics as {{ dbt.type_string() }}) as top_topics,
+    cast(profile.mean_churn_probability as {{ type_double() }}) as mean_churn_probability,
     cast(profile.high_risk_customers as integer) as high_risk_customers,
-    cast(profile.revenue_at_risk as double) as revenue_at_risk,
-    cast(profile.churn_rate as double) as churn_rate,
+    cast(profile.revenue_at_risk as {{ type_double() }}) as revenue_at_risk,
+    cast(profile.churn_rate as {{ type_double() }}) as churn_rate,
     cast(profile.churn_rate_n as integer) as churn_rate_n
 from profile
 left join complainers

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 from sklearn.decomposition import PCA
 
@@ -30,9 +31,18 @@ def training_snapshots(spine: pd.DataFrame) -> np.ndarray:
 
 
 def embedding_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """FixedSizeList<float32, d> (FLOAT[d] from DuckDB) -> (n, d) float32 without a Python loop."""
+    """FixedSizeList<float32, d> (FLOAT[d] from DuckDB), or a List of equal lengths (a PostgreSQL real[]), ->
+    (n, d) float32 without a Python loop."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    d = arr.type.list_size
+    if pa.types.is_fixed_size_list(arr.type):
+        d = arr.type.list_size
+    else:
+        lengths = pc.unique(pc.list_value_length(arr)).to_pylist()
+        if len(lengths) != 1:
+            raise ValueError(
+                f"embeddings of different lengths {sorted(lengths)[:5]}: one embedding model per table"
+            )
+        d = lengths[0]
     return arr.flatten().to_numpy(zero_copy_only=False).astype(np.float32).reshape(-1, d)
 
 

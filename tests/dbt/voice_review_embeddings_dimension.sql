@@ -1,13 +1,12 @@
-{#- Every review embedding is a fixed-size FLOAT[d] array with the same d > 0 and no null or NaN element. -#}
+{#- Every review embedding has the same d > 0 elements and no NaN (on DuckDB: a fixed-size FLOAT[d] array). -#}
 with
 
 embeddings as (
     select
         review_id,
         embedding,
-        len(embedding) as dim,
-        typeof(embedding) as type_name
-    from {{ ref('review_embeddings') }}
+        {{ list_length('embedding') }} as dim
+    from {{ python_step('enrichment', 'review_embeddings') }}
 ),
 
 dims as (
@@ -16,12 +15,15 @@ dims as (
 
 select
     embeddings.review_id,
-    embeddings.dim,
-    embeddings.type_name
+    embeddings.dim
 from embeddings
 cross join dims
 where
     embeddings.dim <> dims.dim
     or embeddings.dim = 0
-    or embeddings.type_name <> 'FLOAT[' || cast(dims.dim as varchar) || ']'
-    or list_has_any(cast(embeddings.embedding as double[]), [cast('nan' as double)])
+    or {{ list_has(
+        'cast(embeddings.embedding as ' ~ portable_type('double[]') ~ ')', "cast('NaN' as " ~ type_double() ~ ")"
+    ) }}
+    {%- if target.type == 'duckdb' %}
+    or typeof(embeddings.embedding) <> 'FLOAT[' || cast(dims.dim as {{ dbt.type_string() }}) || ']'
+    {%- endif %}

@@ -14,9 +14,9 @@ compiled as (
 ),
 
 tagged as (
-    select distinct unnest(topics) as topic_key from {{ ref('review_tags') }}
+    select distinct {{ list_elements('topics') }} as topic_key from {{ python_step('enrichment', 'review_tags') }}
     union
-    select distinct unnest(topics) as topic_key from {{ ref('ticket_tags') }}
+    select distinct {{ list_elements('topics') }} as topic_key from {{ python_step('enrichment', 'ticket_tags') }}
 ),
 
 problems as (

@@ -60,7 +60,7 @@ select
     cast(scored.f_score as integer) as f_score,
     cast(scored.m_score as integer) as m_score,
     cast(scored.r_score + scored.f_score + scored.m_score as integer) as rfm_score,
-    cast(scored.r_score as varchar) || cast(scored.f_score as varchar) || cast(scored.m_score as varchar)
+    cast(scored.r_score as {{ dbt.type_string() }}) || cast(scored.f_score as {{ dbt.type_string() }}) || cast(scored.m_score as {{ dbt.type_string() }})
         as rfm_cell,
     coalesce(segments.rfm_segment, 'No Recent Purchase') as rfm_segment,
     rfm_values.inputs_fingerprint

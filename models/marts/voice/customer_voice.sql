@@ -24,7 +24,7 @@ spine as (
 ),
 
 embedding_pcs as (
-    select * from {{ ref('customer_voice_embedding_pcs') }}
+    select * from {{ python_step('marts', 'customer_voice_embedding_pcs') }}
 ),
 
 texts as (
@@ -112,7 +112,7 @@ lifetime as (
         count(sentiment) over customer_timeline as tagged_texts,
         {{ exact_avg('sentiment', over='customer_timeline') }} as mean_sentiment,
         min(sentiment) over customer_timeline as min_sentiment,
-        last_value(sentiment ignore nulls) over customer_timeline as last_sentiment,
+        {{ last_non_null('sentiment', 'customer_timeline') }} as last_sentiment,
         {{ exact_avg(
             "case when sentiment_label = 'negative' then 1.0 when sentiment_label is not null then 0.0 end",
             over='customer_timeline',
@@ -188,20 +188,20 @@ final as (
         cast(coalesce(aggregated.tickets_90d, 0) as bigint) as tickets_90d,
         cast(coalesce(aggregated.tickets_lifetime, 0) as bigint) as tickets_lifetime,
         cast(coalesce(aggregated.tagged_texts, 0) as bigint) as tagged_texts,
-        cast(aggregated.mean_sentiment as double) as mean_sentiment,
-        cast(aggregated.mean_sentiment_90d as double) as mean_sentiment_90d,
-        cast(aggregated.min_sentiment as double) as min_sentiment,
-        cast(aggregated.last_sentiment as double) as last_sentiment,
-        cast(aggregated.negative_share as double) as negative_share,
+        cast(aggregated.mean_sentiment as {{ type_double() }}) as mean_sentiment,
+        cast(aggregated.mean_sentiment_90d as {{ type_double() }}) as mean_sentiment_90d,
+        cast(aggregated.min_sentiment as {{ type_double() }}) as min_sentiment,
+        cast(aggregated.last_sentiment as {{ type_double() }}) as last_sentiment,
+        cast(aggregated.negative_share as {{ type_double() }}) as negative_share,
         cast(aggregated.days_since_last_negative as integer) as days_since_last_negative,
         coalesce(aggregated.churn_intent_lifetime, 0) = 1 as churn_intent_flag,
         coalesce(aggregated.churn_intent_90d, 0) = 1 as churn_intent_90d,
-        cast(coalesce(aggregated.max_intensity_90d, 0) as double) as max_intensity_90d,
+        cast(coalesce(aggregated.max_intensity_90d, 0) as {{ type_double() }}) as max_intensity_90d,
         {%- for topic in voice_topics() %}
             cast(coalesce(aggregated.topic_{{ topic }}_count, 0) as bigint) as topic_{{ topic }}_count,
         {%- endfor %}
         {%- for i in range(1, n_pcs + 1) %}
-            cast(embedding_pcs.voice_pc{{ i }} as double) as voice_pc{{ i }},
+            cast(embedding_pcs.voice_pc{{ i }} as {{ type_double() }}) as voice_pc{{ i }},
         {%- endfor %}
         aggregated.voice_max_event_at,
         customer_snapshots.inputs_fingerprint

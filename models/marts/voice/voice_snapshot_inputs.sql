@@ -27,7 +27,7 @@ daily as (
 ),
 
 embedding_pcs as (
-    select * from {{ ref('customer_voice_embedding_pcs') }}
+    select * from {{ python_step('marts', 'customer_voice_embedding_pcs') }}
 ),
 
 components as (

@@ -28,8 +28,8 @@ select
     first_invoices.customer_id,
     first_invoices.signup_at,
     country_counts.country,
-    cast(null as varchar) as acquisition_channel,
-    cast(null as varchar) as email_hash
+    cast(null as {{ dbt.type_string() }}) as acquisition_channel,
+    cast(null as {{ dbt.type_string() }}) as email_hash
 from first_invoices
 left join country_counts
     on

@@ -9,7 +9,7 @@ select
     row_key as order_item_id,
     invoice_no as order_id,
     stock_code as product_id,
-    cast(null as varchar) as category,
+    cast(null as {{ dbt.type_string() }}) as category,
     quantity,
     unit_price
 from lines

@@ -12,7 +12,7 @@ select
     min(invoiced_at) as ordered_at,
     'completed' as status,
     {{ exact_sum('quantity * unit_price') }} as amount,
-    cast(0 as double) as discount_amount,
+    cast(0 as {{ type_double() }}) as discount_amount,
     cast(null as timestamp) as promised_delivery_at,
     cast(null as timestamp) as delivered_at,
     cast(null as timestamp) as cancelled_at,

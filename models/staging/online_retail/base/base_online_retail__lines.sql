@@ -37,7 +37,7 @@ select
     unit_price,
     customer_id,
     country,
-    coalesce(invoice_no, '_no_invoice') || '-' || cast(line_number as varchar) as row_key,
+    coalesce(invoice_no, '_no_invoice') || '-' || cast(line_number as {{ dbt.type_string() }}) as row_key,
     _unparseable_columns as quarantine_detail,
     case
         when

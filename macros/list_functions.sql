@@ -1,0 +1,69 @@
+{#- Array (list) columns, the few operations the project needs, per engine. -#}
+
+{#- True when array `col` holds the value of SQL expression `value`. -#}
+{% macro list_has(col, value) %}
+    {{ return(adapter.dispatch('list_has')(col, value)) }}
+{% endmacro %}
+
+{% macro default__list_has(col, value) %}
+    {{ return('list_contains(' ~ col ~ ', ' ~ value ~ ')') }}
+{% endmacro %}
+
+{% macro postgres__list_has(col, value) %}
+    {{ return('(' ~ value ~ ' = any(' ~ col ~ '))') }}
+{% endmacro %}
+
+{% macro spark__list_has(col, value) %}
+    {{ return('array_contains(' ~ col ~ ', ' ~ value ~ ')') }}
+{% endmacro %}
+
+{#- The number of elements of array `col`. -#}
+{% macro list_length(col) %}
+    {{ return(adapter.dispatch('list_length')(col)) }}
+{% endmacro %}
+
+{% macro default__list_length(col) %}
+    {{ return('len(' ~ col ~ ')') }}
+{% endmacro %}
+
+{% macro postgres__list_length(col) %}
+    {{ return('coalesce(cardinality(' ~ col ~ '), 0)') }}
+{% endmacro %}
+
+{% macro spark__list_length(col) %}
+    {{ return('size(' ~ col ~ ')') }}
+{% endmacro %}
+
+{#- In a select list: one output row per element of array `col` (none for an empty or null array). -#}
+{% macro list_elements(col) %}
+    {{ return(adapter.dispatch('list_elements')(col)) }}
+{% endmacro %}
+
+{% macro default__list_elements(col) %}
+    {{ return('unnest(' ~ col ~ ')') }}
+{% endmacro %}
+
+{% macro spark__list_elements(col) %}
+    {{ return('explode(' ~ col ~ ')') }}
+{% endmacro %}
+
+{#-
+    last_value(column ignore nulls) over a named window: the last non-null value up to the current row.
+    PostgreSQL has no IGNORE NULLS: the non-null values so far, as an array, indexed by their count.
+-#}
+{% macro last_non_null(column, window) %}
+    {{ return(adapter.dispatch('last_non_null')(column, window)) }}
+{% endmacro %}
+
+{% macro default__last_non_null(column, window) %}
+    {{ return('last_value(' ~ column ~ ' ignore nulls) over ' ~ window) }}
+{% endmacro %}
+
+{% macro postgres__last_non_null(column, window) %}
+    {{ return('(array_agg(' ~ column ~ ') filter (where ' ~ column ~ ' is not null) over ' ~ window
+        ~ ')[count(' ~ column ~ ') over ' ~ window ~ ']') }}
+{% endmacro %}
+
+{% macro spark__last_non_null(column, window) %}
+    {{ return('last_value(' ~ column ~ ', true) over ' ~ window) }}
+{% endmacro %}

@@ -1,0 +1,77 @@
+"""`churn load-raw`, and `churn build` on a warehouse where dbt does not run Python models (CHURN_TARGET)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from python_jobs.engines.warehouse_io import PostgresWarehouse, Warehouse
+
+log = logging.getLogger(__name__)
+
+
+def warehouse_for(adapter_type: str) -> Warehouse:
+    if adapter_type == "postgres":
+        return PostgresWarehouse()
+    raise click.ClickException(
+        f"Target type {adapter_type!r} runs no Python models and has no Python-step warehouse here: "
+        "use a duckdb or postgres target (profiles.yml)."
+    )
+
+
+def target_name() -> str:
+    return os.environ.get("CHURN_TARGET", "dev")
+
+
+def build_on_engine(
+    extra_args: Sequence[str] = (),
+    vars: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> bool:
+    """Build on the CHURN_TARGET warehouse when dbt runs no Python models there; False when it does (DuckDB:
+    the caller builds and publishes the file as usual)."""
+    from python_jobs.engines.orchestrate import build_with_steps, parsed_manifest
+
+    manifest = parsed_manifest(vars, env)
+    adapter_type = manifest["metadata"]["adapter_type"]
+    if adapter_type == "duckdb":
+        return False
+    t0 = time.perf_counter()
+    click.echo(f"Building on target {target_name()} ({adapter_type}): dbt waves and Python steps ...")
+    build_with_steps(warehouse_for(adapter_type), manifest, extra_args, vars=vars, env=env)
+    click.echo(f"Build on {target_name()} finished in {time.perf_counter() - t0:.0f}s")
+    return True
+
+
+@click.command("load-raw")
+@click.option(
+    "--raw-path",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Folder of raw Parquet tables (e.g. from `churn generate --out DIR`).",
+)
+@click.option(
+    "--schema",
+    default=lambda: os.environ.get("CHURN_RAW_SCHEMA", "raw"),
+    show_default="raw",
+    help="Schema to load into (env CHURN_RAW_SCHEMA); the sources read it.",
+)
+def load_raw_command(raw_path: Path, schema: str) -> None:
+    """Load a folder of raw Parquet tables into the CHURN_TARGET warehouse (PostgreSQL), one table each."""
+    from python_jobs.engines.load_raw import load_raw
+    from python_jobs.engines.orchestrate import parsed_manifest
+
+    adapter_type = parsed_manifest(None, None)["metadata"]["adapter_type"]
+    if adapter_type == "duckdb":
+        raise click.ClickException(
+            "DuckDB reads the raw Parquet files directly: point CHURN_RAW_PATH at them."
+        )
+    loaded = load_raw(raw_path, warehouse_for(adapter_type), schema=schema)
+    for name, rows in loaded.items():
+        click.echo(f"{schema}.{name}: {rows:,} rows")
