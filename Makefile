@@ -10,7 +10,7 @@ RAW ?= data/raw/synthetic
 export DBT_PROFILES_DIR := $(CURDIR)
 export CHURN_RAW_PATH ?= $(CURDIR)/$(RAW)
 
-.PHONY: demo test lint fmt build generate bench report clean
+.PHONY: demo test test-engines lint fmt build generate bench report clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -40,6 +40,16 @@ fmt: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest -q
+
+# The same world built on DuckDB and on a throwaway PostgreSQL (Debian package postgresql: apt-get install -y
+# postgresql), compared table by table. Skips with a message when the server binaries are missing.
+ENGINES_STAMP := $(VENV)/.installed-engines
+$(ENGINES_STAMP): $(STAMP)
+	$(BIN)/pip install -q -c requirements.lock -e ".[dev,postgres]"
+	touch $(ENGINES_STAMP)
+
+test-engines: $(ENGINES_STAMP)
+	CHURN_TEST_ENGINES=1 $(BIN)/pytest -q -m engines
 
 # Speed and memory -> .bench/results.md + results.csv. BENCH_ARGS: --quick (small sizes), --area build (repeatable),
 # --million (build area: add 1M customers), --customers N (build area: exactly these sizes, repeatable).

@@ -54,11 +54,27 @@ def _rounded_floats(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _canonical_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers (and booleans) as float64, timestamps at ns: the same values hash the same whichever engine typed
+    them (an integer count is int32 on one warehouse and int64 on another, a ratio double or numeric)."""
+    out = frame.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+            out[c] = col.astype("float64") + 0.0  # -0.0 (a min over signed zeros) hashes as 0.0
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            out[c] = col.astype("datetime64[ns]")
+    return out
+
+
 def data_fingerprint(frame: pd.DataFrame, columns: list[str]) -> str:
     """Order-independent hash of the given columns (rows sorted by their own hash; floats hashed at ~12
-    significant digits, so last-bit noise between identical builds does not change it)."""
+    significant digits, so last-bit noise between identical builds does not change it; types canonical, so
+    the same rows on another engine give the same fingerprint)."""
     cols = sorted(c for c in columns if c in frame.columns)
-    row_hash = pd.util.hash_pandas_object(_rounded_floats(frame[cols]), index=False).to_numpy()
+    row_hash = pd.util.hash_pandas_object(
+        _rounded_floats(_canonical_types(frame[cols])), index=False
+    ).to_numpy()
     row_hash.sort()
     h = hashlib.sha256(",".join(cols).encode())
     h.update(row_hash.tobytes())

@@ -69,6 +69,6 @@ def table_differences(
         if not same.all():
             i = int(np.argmin(same))
             problems.append(
-                f"{name}: {int((~same).sum()):,} of {len(a):,} values differ (e.g. {a[i]!r} vs {b[i]!r})"
+                f"{name}: {int((~same).sum()):,} of {len(a):,} values differ (e.g. {a.tolist()[i]!r} vs {b.tolist()[i]!r})"
             )
     return problems

@@ -86,9 +86,15 @@ class PostgresWarehouse:
 
 def _without_metadata(table: pa.Table) -> pa.Table:
     """Drop the driver's per-field type metadata (POSTGRESQL:type), which would otherwise ride along into
-    every frame and table built from this one."""
-    fields = [pa.field(f.name, _plain(f.type), f.nullable) for f in table.schema]
-    return pa.Table.from_arrays(table.columns, schema=pa.schema(fields)) if fields else table
+    every frame and table built from this one. PostgreSQL numeric arrives as text (arbitrary precision): the
+    steps compute in floats, so it becomes float64."""
+    columns, fields = [], []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if (field.metadata or {}).get(b"POSTGRESQL:type") == b"numeric":
+            column = column.cast(pa.float64())
+        columns.append(column)
+        fields.append(pa.field(field.name, _plain(column.type), field.nullable))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields)) if fields else table
 
 
 def _plain(t: pa.DataType) -> pa.DataType:

@@ -199,16 +199,20 @@ select
     coalesce(session_windows.page_views_30d, 0) as page_views_30d,
     coalesce(session_windows.sessions_prior_60d, 0) as sessions_prior_60d,
     coalesce(session_windows.cart_adds_prior_60d, 0) as cart_adds_prior_60d,
-    (coalesce(session_windows.sessions_30d, 0) + 1.0)
-    / (coalesce(session_windows.sessions_prior_60d, 0) / 2.0 + 1.0) as session_trend_ratio,
-    (coalesce(session_windows.cart_adds_30d, 0) + 1.0)
-    / (coalesce(session_windows.cart_adds_prior_60d, 0) / 2.0 + 1.0) as cart_add_trend_ratio,
+    {{ ratio(
+        'coalesce(session_windows.sessions_30d, 0) + 1',
+        ratio('coalesce(session_windows.sessions_prior_60d, 0)', 2) ~ ' + 1',
+    ) }} as session_trend_ratio,
+    {{ ratio(
+        'coalesce(session_windows.cart_adds_30d, 0) + 1',
+        ratio('coalesce(session_windows.cart_adds_prior_60d, 0)', 2) ~ ' + 1',
+    ) }} as cart_add_trend_ratio,
     coalesce(session_windows.sessions_without_order_30d, 0) as sessions_without_order_30d,
     {{ dbt.datediff('last_visits.last_visit_at', 'customer_snapshots.snapshot_date', 'day') }}
         as days_since_last_visit,
     coalesce(coupon_windows.coupon_redemptions_lookback, 0) as coupon_redemptions_lookback,
-    coalesce(coupon_windows.coupon_redemptions_lookback, 0)
-    / nullif(order_windows.orders_lookback, 0) as coupon_use_rate,
+    {{ ratio('coalesce(coupon_windows.coupon_redemptions_lookback, 0)', 'order_windows.orders_lookback') }}
+        as coupon_use_rate,
     customer_snapshots.inputs_fingerprint
 from customer_snapshots
 left join session_windows

@@ -28,7 +28,7 @@ cadence as (
         {{ dbt.datediff('last_order_at', 'snapshot_date', 'day') }} as recency_days,
         case
             when lifetime_orders >= 2
-                then {{ dbt.datediff('first_order_at', 'last_order_at', 'day') }} / (lifetime_orders - 1.0)
+                then {{ ratio(dbt.datediff('first_order_at', 'last_order_at', 'day'), 'lifetime_orders - 1') }}
         end as mean_interorder_days
     from order_windows
 )
@@ -41,24 +41,24 @@ select
         as days_since_first_order,
     cadence.mean_interorder_days,
     cadence.recency_days - cadence.mean_interorder_days as days_overdue,
-    cadence.recency_days / nullif(cadence.mean_interorder_days, 0) as overdue_ratio,
+    {{ ratio('cadence.recency_days', 'cadence.mean_interorder_days') }} as overdue_ratio,
     order_windows.orders_30d,
     order_windows.orders_90d,
     order_windows.orders_prior_90d,
-    (order_windows.orders_90d + 1.0) / (order_windows.orders_prior_90d + 1.0) as order_trend_ratio,
+    {{ ratio('order_windows.orders_90d + 1', 'order_windows.orders_prior_90d + 1') }} as order_trend_ratio,
     order_windows.amount_90d,
     coalesce(breadth.distinct_categories, 0) as distinct_categories,
     coalesce(breadth.distinct_products, 0) as distinct_products,
-    order_windows.late_deliveries_lookback
-    / nullif(order_windows.due_deliveries_lookback, 0) as late_delivery_share,
-    order_windows.cancelled_orders_lookback
-    / nullif(order_windows.placed_orders_lookback, 0) as cancellation_rate,
-    order_windows.returned_orders_lookback
-    / nullif(order_windows.matured_orders_lookback, 0) as return_rate,
-    order_windows.discounted_orders_lookback
-    / nullif(order_windows.orders_lookback, 0) as discount_order_share,
-    order_windows.discount_amount_lookback
-    / nullif(order_windows.amount_lookback + order_windows.discount_amount_lookback, 0) as discount_amount_share,
+    {{ ratio('order_windows.late_deliveries_lookback', 'order_windows.due_deliveries_lookback') }}
+        as late_delivery_share,
+    {{ ratio('order_windows.cancelled_orders_lookback', 'order_windows.placed_orders_lookback') }}
+        as cancellation_rate,
+    {{ ratio('order_windows.returned_orders_lookback', 'order_windows.matured_orders_lookback') }} as return_rate,
+    {{ ratio('order_windows.discounted_orders_lookback', 'order_windows.orders_lookback') }} as discount_order_share,
+    {{ ratio(
+        'order_windows.discount_amount_lookback',
+        'order_windows.amount_lookback + order_windows.discount_amount_lookback',
+    ) }} as discount_amount_share,
     pending.inputs_fingerprint
 from order_windows
 inner join pending on order_windows.snapshot_date = pending.snapshot_date
