@@ -67,3 +67,18 @@
 {% macro spark__last_non_null(column, window) %}
     {{ return('last_value(' ~ column ~ ', true) over ' ~ window) }}
 {% endmacro %}
+
+{#- string_agg(measure, delimiter order by order_column): dbt.listagg, except on Spark, which has no ordered
+    aggregate: the (order, value) pairs are collected, sorted and joined. `delimiter` is a SQL string literal. -#}
+{% macro ordered_listagg(measure, delimiter, order_column) %}
+    {{ return(adapter.dispatch('ordered_listagg')(measure, delimiter, order_column)) }}
+{% endmacro %}
+
+{% macro default__ordered_listagg(measure, delimiter, order_column) %}
+    {{ return(dbt.listagg(measure, delimiter, 'order by ' ~ order_column)) }}
+{% endmacro %}
+
+{% macro spark__ordered_listagg(measure, delimiter, order_column) %}
+    {{ return('array_join(transform(array_sort(collect_list(struct(' ~ order_column ~ ' as k, ' ~ measure
+        ~ ' as v))), x -> x.v), ' ~ delimiter ~ ')') }}
+{% endmacro %}

@@ -30,8 +30,8 @@
             rows_attempt_failed,
             rows_without_result,
             source_rows,
-            coalesce(rows_attempt_failed / nullif(rows_attempted, 0), 0) as failure_share,
-            coalesce(rows_without_result / nullif(source_rows, 0), 0) as lost_share
+            coalesce({{ ratio('rows_attempt_failed', 'rows_attempted') }}, 0) as failure_share,
+            coalesce({{ ratio('rows_without_result', 'source_rows') }}, 0) as lost_share
         from latest
     )
 

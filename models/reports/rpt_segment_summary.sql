@@ -158,7 +158,7 @@ top_topics as (
     select
         segmentation,
         segment_id,
-        {{ dbt.listagg('topic', "', '", 'order by topic_rank') }} as top_topics
+        {{ ordered_listagg('topic', "', '", 'topic_rank') }} as top_topics
     from ranked_topics
     where topic_rank <= 3
     group by segmentation, segment_id

@@ -11,17 +11,22 @@ from typing import Any
 
 import click
 
-from python_jobs.engines.warehouse_io import PostgresWarehouse, Warehouse
+from python_jobs.engines.warehouse_io import PostgresWarehouse, SparkWarehouse, Warehouse, postgres_uri
 
 log = logging.getLogger(__name__)
 
 
-def warehouse_for(adapter_type: str) -> Warehouse:
+def warehouse_for(adapter_type: str, env: Mapping[str, str] | None = None) -> Warehouse:
     if adapter_type == "postgres":
-        return PostgresWarehouse()
+        return PostgresWarehouse(postgres_uri(env))
+    if adapter_type == "spark":
+        from python_jobs.dbt_runner import run_dbt
+
+        run_dbt(["run-operation", "churn_connect"], env=env)  # the session, with the profile's settings
+        return SparkWarehouse()
     raise click.ClickException(
         f"Target type {adapter_type!r} runs no Python models and has no Python-step warehouse here: "
-        "use a duckdb or postgres target (profiles.yml)."
+        "use a duckdb, postgres or spark target (profiles.yml)."
     )
 
 
@@ -44,7 +49,7 @@ def build_on_engine(
         return False
     t0 = time.perf_counter()
     click.echo(f"Building on target {target_name()} ({adapter_type}): dbt waves and Python steps ...")
-    build_with_steps(warehouse_for(adapter_type), manifest, extra_args, vars=vars, env=env)
+    build_with_steps(warehouse_for(adapter_type, env), manifest, extra_args, vars=vars, env=env)
     click.echo(f"Build on {target_name()} finished in {time.perf_counter() - t0:.0f}s")
     return True
 

@@ -34,7 +34,10 @@ def load_raw(
     loaded = {}
     for name, path in raw_tables(raw_dir).items():
         parquet = pq.ParquetFile(path)
-        warehouse.replace(schema, name, parquet.iter_batches(batch_size=batch_rows))
+        if hasattr(warehouse, "load_parquet"):  # an engine that reads the file itself (Spark)
+            warehouse.load_parquet(schema, name, path)
+        else:
+            warehouse.replace(schema, name, parquet.iter_batches(batch_size=batch_rows))
         loaded[name] = parquet.metadata.num_rows
         log.info("loaded %s.%s: %s rows", schema, name, f"{loaded[name]:,}")
     return loaded

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
@@ -101,3 +102,42 @@ def _plain(t: pa.DataType) -> pa.DataType:
     if pa.types.is_list(t):
         return pa.list_(_plain(t.value_type))
     return t
+
+
+class SparkWarehouse:
+    """Tables of the Spark session dbt-spark's `session` method opened in this process (getOrCreate returns it).
+
+    Steps read a table to the driver through Arrow and write one back with saveAsTable; the per-row work of the
+    big steps runs on the executors instead (python_jobs.engines.spark_steps)."""
+
+    def __init__(self) -> None:
+        from pyspark.sql import SparkSession
+
+        self.spark = SparkSession.builder.getOrCreate()
+
+    def exists(self, schema: str, table: str) -> bool:
+        return self.spark.catalog.tableExists(f"{schema}.{table}")
+
+    def read(self, schema: str, table: str) -> pa.Table:
+        return pa.Table.from_pandas(self.spark.table(f"{schema}.{table}").toPandas(), preserve_index=False)
+
+    def replace(self, schema: str, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> None:
+        """Write the new table beside the old one and swap the names: a failure leaves the old table."""
+        arrow = data if isinstance(data, pa.Table) else pa.Table.from_batches(list(data))
+        self.spark.sql(f"create database if not exists `{schema}`")
+        staging = f"`{schema}`.`{table}__churn_new`"
+        self.spark.sql(f"drop table if exists {staging}")
+        self.spark.createDataFrame(arrow.to_pandas()).write.format("parquet").saveAsTable(staging)
+        self.spark.sql(f"drop table if exists `{schema}`.`{table}`")
+        self.spark.sql(f"alter table {staging} rename to `{schema}`.`{table}`")
+
+    def load_parquet(self, schema: str, table: str, path: Path) -> None:
+        self.spark.sql(f"create database if not exists `{schema}`")
+        frame = self.spark.read.parquet(str(Path(path).resolve()))
+        frame.write.format("parquet").mode("overwrite").saveAsTable(f"`{schema}`.`{table}`")
+
+    def append(self, schema: str, table: str, data: pa.Table) -> None:
+        self.spark.sql(f"create database if not exists `{schema}`")
+        self.spark.createDataFrame(data.to_pandas()).write.format("parquet").mode("append").saveAsTable(
+            f"`{schema}`.`{table}`"
+        )

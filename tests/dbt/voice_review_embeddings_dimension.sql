@@ -1,4 +1,5 @@
 {#- Every review embedding has the same d > 0 elements and no NaN (on DuckDB: a fixed-size FLOAT[d] array). -#}
+{%- set nan = "'NaN' as " ~ type_double() %}
 with
 
 embeddings as (
@@ -21,9 +22,6 @@ cross join dims
 where
     embeddings.dim <> dims.dim
     or embeddings.dim = 0
-    or {{ list_has(
-        'cast(embeddings.embedding as ' ~ portable_type('double[]') ~ ')', "cast('NaN' as " ~ type_double() ~ ")"
-    ) }}
-    {%- if target.type == 'duckdb' %}
-    or typeof(embeddings.embedding) <> 'FLOAT[' || cast(dims.dim as {{ dbt.type_string() }}) || ']'
-    {%- endif %}
+    or {{ list_has('cast(embeddings.embedding as ' ~ portable_type('double[]') ~ ')', 'cast(' ~ nan ~ ')') }}
+    or {{ "typeof(embeddings.embedding) <> 'FLOAT[' || cast(dims.dim as varchar) || ']'"
+        if target.type == 'duckdb' else 'false' }}

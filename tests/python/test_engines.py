@@ -29,6 +29,10 @@ BOOKKEEPING = {
     "voice_fingerprint",
     "enriched_at",  # when the text was enriched
     "artifact_path",  # each build's own model_dir
+    "built_at",  # when a model run was fitted, and how long it took
+    "fit_wall_seconds",
+    "fit_cpu_seconds",
+    "fit_timings",
 }
 NOT_COMPARED = {"enrichment_runs"}  # a log of builds, one row per enrichment step run
 
