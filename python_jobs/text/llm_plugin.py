@@ -3,7 +3,8 @@
 Registered through `[project.entry-points.llm]` in pyproject.toml, so `llm.get_model("churn-local-tagger")`
 and `llm.get_embedding_model("churn-local-embed")` work everywhere `llm` does (Python API and `llm` CLI),
 and the pipeline treats them exactly like a remote model. Keep this module's imports light and safe:
-`llm` imports it while loading plugins.
+`llm` imports it while loading plugins. The optional local LLM taggers (`local_llm`, extra `local-llm`) are
+registered here too when their runtime and weights are installed.
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ class LocalEmbed(llm.EmbeddingModel):
 @llm.hookimpl
 def register_models(register: Any) -> None:
     register(LocalTagger())
+    # the optional local LLMs (extra `local-llm`): only when llama-cpp-python and their weights are installed
+    from python_jobs.text.local_llm import available_models
+
+    for model in available_models():
+        register(model)
 
 
 @llm.hookimpl

@@ -46,8 +46,11 @@ def tag_texts(
     model = without_sdk_retries(model if model is not None else registry.get_model(settings.model_id))
     version = cache_version(model)
     local = is_local(settings.model_id)
-    per_request = settings.texts_per_request or (256 if local else 10)
-    concurrency = settings.concurrency or (1 if local else 4)
+    # a model may say how it wants to be called (a local LLM: small requests, one at a time)
+    per_request = (
+        settings.texts_per_request or getattr(model, "texts_per_request", None) or (256 if local else 10)
+    )
+    concurrency = settings.concurrency or getattr(model, "concurrency", None) or (1 if local else 4)
 
     redacted = [redact(t) for t in texts]
     hashes = [content_hash(t) for t in redacted]
