@@ -73,6 +73,9 @@ def synthetic_sets(raw_path: Path) -> dict[str, pd.DataFrame]:
             frame["rating"] = pd.to_numeric(df["rating"], errors="coerce")
             frame["weak_rating"] = frame["rating"]
         sets[f"synthetic_{source}s"] = frame.reset_index(drop=True)
+    if "synthetic_tickets" in sets and "synthetic_reviews" in sets:
+        # tickets carry no stars: their weak model is the one fitted on the same shop's rated reviews
+        sets["synthetic_tickets"].attrs["weak_from"] = "synthetic_reviews"
     return sets
 
 
@@ -227,6 +230,23 @@ def weak_predictions(df: pd.DataFrame, settings: TagSettings, folds: int = 5) ->
     return pd.concat(parts).sort_index()
 
 
+def transferred_weak_predictions(
+    df: pd.DataFrame, source: pd.DataFrame, settings: TagSettings
+) -> pd.DataFrame | None:
+    """The local tagger blended with a weak-label model fitted on another set's star ratings (the shop's rated
+    reviews for its tickets, as `ticket_tags` would with `weak`). None when the source has too few ratings."""
+    from python_jobs.text.llm_plugin import LocalTagger
+    from python_jobs.text.weak_label import WeakSentiment, base_scores, enough_ratings
+
+    if "weak_rating" not in source or not enough_ratings(source["weak_rating"].to_numpy(float)):
+        return None
+    texts = source["text"].tolist()
+    weak = WeakSentiment().fit(texts, source["weak_rating"].to_numpy(float), base_scores(texts))
+    return tag_texts(df["text_id"].tolist(), df["text"].tolist(), settings, model=LocalTagger(weak=weak))[
+        0
+    ].to_pandas()
+
+
 def _languages(df: pd.DataFrame) -> pd.Series:
     """The set's language column, else the local tagger's detection: the same grouping whichever model is
     scored (a model's own language field may be wrong)."""
@@ -276,6 +296,12 @@ def evaluate(
             blended = weak_predictions(df, settings)
             if blended is not None:
                 variants.append((f"{settings.model_id}+shop-stars", blended.reset_index(drop=True), np.nan))
+            source = sets.get(df.attrs.get("weak_from", ""))
+            if blended is None and source is not None:
+                moved = transferred_weak_predictions(df, source, settings)
+                if moved is not None:
+                    tagger = f"{settings.model_id}+review-stars"
+                    variants.append((tagger, moved.reset_index(drop=True), np.nan))
         for language in sorted(lang.unique()):
             mask = (lang == language).to_numpy()
             sub = df[mask].reset_index(drop=True)

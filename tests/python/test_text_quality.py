@@ -186,3 +186,20 @@ def test_beats_classic_baselines_on_held_out_public_sets(tmp_path):
             assert _value(res, path.stem, "sentiment", ours, metric) > _value(
                 res, path.stem, "sentiment", "vader", metric
             )
+
+
+def test_eval_text_scores_tickets_with_the_review_stars_model(tmp_path):
+    """Tickets have no stars: eval-text scores them with the weak model fitted on the same world's rated reviews
+    beside the base tagger (`+review-stars`), the measurement behind ticket_tags keeping the base."""
+    from python_jobs.synth import generate_world
+    from python_jobs.text.evaluate import synthetic_sets
+
+    generate_world(1500, 3, tmp_path / "raw", progress=False)
+    sets = synthetic_sets(tmp_path / "raw")
+    assert sets["synthetic_tickets"].attrs["weak_from"] == "synthetic_reviews"
+    settings = TagSettings(cache_path=tmp_path / "c.sqlite", show_progress=False)
+    table = evaluate(sets, settings, weak=True, baselines=False, fresh_cache_dir=tmp_path)
+    tickets = table[table.dataset == "synthetic_tickets"]
+    moved = tickets[(tickets.tagger == "churn-local-tagger+review-stars") & (tickets.field == "sentiment")]
+    assert len(moved) >= 1 and moved.accuracy.between(0, 1).all()
+    assert "churn-local-tagger+shop-stars" not in set(tickets.tagger)
