@@ -41,11 +41,12 @@ fmt: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -q
 
-# The same world built on DuckDB and on a throwaway PostgreSQL (Debian package postgresql: apt-get install -y
-# postgresql), compared table by table. Skips with a message when the server binaries are missing.
+# The same world built on DuckDB, on a throwaway PostgreSQL (Debian package postgresql) and on a local Spark session
+# (Java: Debian package openjdk-17-jre-headless), compared table by table. An engine whose server binaries or Java
+# are missing is skipped with a message.
 ENGINES_STAMP := $(VENV)/.installed-engines
 $(ENGINES_STAMP): $(STAMP)
-	$(BIN)/pip install -q -c requirements.lock -e ".[dev,postgres]"
+	$(BIN)/pip install -q -c requirements.lock -e ".[dev,postgres,spark]"
 	touch $(ENGINES_STAMP)
 
 test-engines: $(ENGINES_STAMP)

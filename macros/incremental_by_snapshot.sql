@@ -15,9 +15,23 @@
     seed upstream of it, and the settings below; a change to a macro needs --full-refresh.
 -#}
 {% macro snapshot_incremental(kind) %}
+    {{ return(adapter.dispatch('snapshot_incremental')(kind)) }}
+{% endmacro %}
+
+{% macro default__snapshot_incremental(kind) %}
     {{ config(
         materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
         on_schema_change='append_new_columns', meta={'snapshot_inputs': kind},
+        post_hook="{{ drop_stale_snapshots() }}",
+    ) }}
+{% endmacro %}
+
+{#- Spark (Parquet tables) has no delete: one partition per snapshot, and a build overwrites the partitions of
+    the snapshots it computed (dynamic partition overwrite, set in profiles.yml). -#}
+{% macro spark__snapshot_incremental(kind) %}
+    {{ config(
+        materialized='incremental', incremental_strategy='insert_overwrite', partition_by=['snapshot_date'],
+        file_format='parquet', on_schema_change='append_new_columns', meta={'snapshot_inputs': kind},
         post_hook="{{ drop_stale_snapshots() }}",
     ) }}
 {% endmacro %}
@@ -102,6 +116,24 @@
 {#- post_hook: after delete+insert replaced the pending snapshots, delete rows of snapshots that left the spine
     (yesterday's as-of date) or whose recomputation returned no rows. -#}
 {% macro drop_stale_snapshots(kind=snapshot_kind()) %}
+    {{ return(adapter.dispatch('drop_stale_snapshots')(kind)) }}
+{% endmacro %}
+
+{% macro spark__drop_stale_snapshots(kind) %}
+    {#- the stale snapshots' partitions are dropped here; the hook itself runs nothing -#}
+    {%- if execute and is_incremental() -%}
+        {%- set stale = run_query(
+            "select distinct cast(snapshot_date as string) from " ~ this ~ " as built where not exists (select 1"
+            ~ " from (" ~ snapshot_fingerprints(kind) ~ ") as current_inputs where current_inputs.snapshot_date"
+            ~ " = built.snapshot_date and current_inputs.inputs_fingerprint = built.inputs_fingerprint)"
+        ).columns[0].values() -%}
+        {%- for day in stale -%}
+            {%- do run_query("alter table " ~ this ~ " drop if exists partition (snapshot_date = '" ~ day ~ "')") -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro default__drop_stale_snapshots(kind) %}
     {%- if is_incremental() %}
     delete from {{ this }}
     where not exists (

@@ -99,7 +99,8 @@ def _without_metadata(table: pa.Table) -> pa.Table:
 
 
 def _plain(t: pa.DataType) -> pa.DataType:
-    if pa.types.is_list(t):
+    """The type without field metadata; fixed-size lists (DuckDB FLOAT[d]) as plain lists."""
+    if pa.types.is_list(t) or pa.types.is_fixed_size_list(t) or pa.types.is_large_list(t):
         return pa.list_(_plain(t.value_type))
     return t
 
@@ -127,9 +128,16 @@ class SparkWarehouse:
         self.spark.sql(f"create database if not exists `{schema}`")
         staging = f"`{schema}`.`{table}__churn_new`"
         self.spark.sql(f"drop table if exists {staging}")
-        self.spark.createDataFrame(arrow.to_pandas()).write.format("parquet").saveAsTable(staging)
+        self._frame(arrow).write.format("parquet").saveAsTable(staging)
         self.spark.sql(f"drop table if exists `{schema}`.`{table}`")
         self.spark.sql(f"alter table {staging} rename to `{schema}`.`{table}`")
+
+    def _frame(self, arrow: pa.Table):
+        """A Spark DataFrame with the Arrow table's types (from pandas alone, an all-null column has no type)."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        arrow = arrow.cast(pa.schema([pa.field(f.name, _plain(f.type), f.nullable) for f in arrow.schema]))
+        return self.spark.createDataFrame(arrow.to_pandas(), schema=from_arrow_schema(arrow.schema))
 
     def load_parquet(self, schema: str, table: str, path: Path) -> None:
         self.spark.sql(f"create database if not exists `{schema}`")
@@ -138,6 +146,4 @@ class SparkWarehouse:
 
     def append(self, schema: str, table: str, data: pa.Table) -> None:
         self.spark.sql(f"create database if not exists `{schema}`")
-        self.spark.createDataFrame(data.to_pandas()).write.format("parquet").mode("append").saveAsTable(
-            f"`{schema}`.`{table}`"
-        )
+        self._frame(data).write.format("parquet").mode("append").saveAsTable(f"`{schema}`.`{table}`")

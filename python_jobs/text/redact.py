@@ -100,16 +100,35 @@ def _sql_literal(value: str) -> str:
     return " || ".join(parts)
 
 
-def _nested_sql(steps: list[Rule]) -> str:
+def _spark_literal(value: str) -> str:
+    """A Spark SQL string literal: backslashes and quotes escaped, non-ASCII as \\uXXXX (Spark's chr(n) is n mod 256)."""
+    out = []
+    for char in value:
+        if char in "\\'":
+            out.append("\\" + char)
+        elif ord(char) < 128:
+            out.append(char)
+        else:
+            out.append(f"\\u{ord(char):04X}")
+    return "'" + "".join(out) + "'"
+
+
+def _nested_sql(steps: list[Rule], spark: bool = False) -> str:
+    """Nested regexp_replace calls. DuckDB and PostgreSQL: POSIX-style flags ('g') and \\N group references;
+    Spark: Java regex, which replaces every match by default and writes group references as $N."""
     sql = "{{ expr }}"
     for rule in steps:
-        args = f"{_sql_literal(rule.pattern)}, {_sql_literal(rule.replacement)}, 'g'"
+        if spark:
+            replacement = re.sub(r"\\(\d)", r"$\1", rule.replacement)
+            args = f"{_spark_literal(rule.pattern)}, {_spark_literal(replacement)}"
+        else:
+            args = f"{_sql_literal(rule.pattern)}, {_sql_literal(rule.replacement)}, 'g'"
         sql = "regexp_replace(\n" + textwrap.indent(f"{sql},\n{args}", "    ") + "\n)"
     return sql
 
 
 def render_macro() -> str:
-    """The text of macros/redact_text.sql: nested regexp_replace calls, one per rule and pass."""
+    """The text of macros/redact_text.sql: nested regexp_replace calls, one per rule and pass, per dialect."""
     for rule in RULES:
         for jinja in ("{%", "{{", "{#"):
             assert jinja not in rule.pattern + rule.replacement, f"rule {rule.name} contains {jinja}"
@@ -123,7 +142,13 @@ def render_macro() -> str:
         f"    Rules in order: {names}.\n"
         "-#}\n"
         "{% macro redact_text(expr) -%}\n"
+        "    {{ return(adapter.dispatch('redact_text')(expr)) }}\n"
+        "{%- endmacro %}\n\n"
+        "{% macro default__redact_text(expr) -%}\n"
         + textwrap.indent(_nested_sql(steps), "    ")
+        + "\n{%- endmacro %}\n\n"
+        "{% macro spark__redact_text(expr) -%}\n"
+        + textwrap.indent(_nested_sql(steps, spark=True), "    ")
         + "\n{%- endmacro %}\n"
     )
 

@@ -1,31 +1,49 @@
--- Frequency and recency recomputed independently from fct_orders with correlated subqueries
+-- Frequency and recency recomputed independently from fct_orders with one left join per customer snapshot
 -- (only orders strictly before T and not cancelled before T; frequency within [T - lookback_days, T)).
+-- A join, not correlated subqueries: Spark does not allow an outer reference in a subquery's select list.
 -- Returns offending rows.
 with
 
 rfm as (
     select * from {{ ref('customer_rfm') }}
+),
+
+orders as (
+    select
+        customer_id,
+        ordered_at,
+        cancelled_at
+    from {{ ref('fct_orders') }}
+),
+
+recount as (
+    select
+        rfm.customer_id,
+        rfm.snapshot_date,
+        sum(
+            case
+                when orders.ordered_at >= {{ dbt.dateadd('day', -var('lookback_days'), 'rfm.snapshot_date') }}
+                    then 1
+                else 0
+            end
+        ) as frequency,
+        max(orders.ordered_at) as last_order_at
+    from rfm
+    left join orders
+        on
+            rfm.customer_id = orders.customer_id
+            and rfm.snapshot_date > orders.ordered_at
+            and (orders.cancelled_at is null or rfm.snapshot_date <= orders.cancelled_at)
+    group by rfm.customer_id, rfm.snapshot_date
 )
 
 select
     rfm.customer_id,
     rfm.snapshot_date
 from rfm
+inner join recount
+    on {{ same_customer_snapshot('rfm', 'recount') }}
 where
-    rfm.frequency != (
-        select count(*)
-        from {{ ref('fct_orders') }} as orders
-        where
-            orders.customer_id = rfm.customer_id
-            and (orders.cancelled_at is null or orders.cancelled_at >= rfm.snapshot_date)
-            and orders.ordered_at < rfm.snapshot_date
-            and orders.ordered_at >= {{ dbt.dateadd('day', -var('lookback_days'), 'rfm.snapshot_date') }}
-    )
-    or coalesce(rfm.recency_days, -1) != coalesce((
-        select {{ dbt.datediff('max(orders.ordered_at)', 'rfm.snapshot_date', 'day') }}
-        from {{ ref('fct_orders') }} as orders
-        where
-            orders.customer_id = rfm.customer_id
-            and (orders.cancelled_at is null or orders.cancelled_at >= rfm.snapshot_date)
-            and orders.ordered_at < rfm.snapshot_date
-    ), -1)
+    rfm.frequency != recount.frequency
+    or coalesce(rfm.recency_days, -1)
+    != coalesce({{ dbt.datediff('recount.last_order_at', 'recount.snapshot_date', 'day') }}, -1)

@@ -1,14 +1,18 @@
-"""The same world built on DuckDB and on PostgreSQL gives the same tables (`make test-engines`).
+"""The same world built on DuckDB, PostgreSQL and Spark gives the same tables (`make test-engines`).
 
-A throwaway PostgreSQL server (Debian's postgresql package) gets the raw world through `churn load-raw`'s loader,
-then `churn build`'s engine path: dbt waves with the Python models run as jobs. Every table of the intermediate,
+A throwaway PostgreSQL server (Debian's postgresql package) and a local Spark session (pyspark, Java) each get
+the raw world through `churn load-raw`'s loader, then `churn build`'s engine path: dbt waves with the Python
+models run as jobs. Every table of the intermediate,
 marts, enrichment, ml and reports schemas is compared with the DuckDB build: same columns, same rows, floats
 within python_jobs.engines.compare's tolerance. Skipped unless CHURN_TEST_ENGINES=1 (it takes minutes).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -38,32 +42,59 @@ NOT_COMPARED = {"enrichment_runs"}  # a log of builds, one row per enrichment st
 
 
 @pytest.fixture(scope="module")
-def postgres_and_duckdb(tmp_path_factory: pytest.TempPathFactory):
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(raw folder, DuckDB warehouse) of one world, built once for every engine compared with it."""
     if os.environ.get("CHURN_TEST_ENGINES") != "1":
         pytest.skip("engine tests run with `make test-engines` (CHURN_TEST_ENGINES=1)")
+    from python_jobs.dbt_runner import run_dbt
+    from python_jobs.synth import generate_world
+
+    root = tmp_path_factory.mktemp("engines")
+    generate_world(CUSTOMERS, 5, root / "raw", progress=False)
+    run_dbt(["build"], project_dir=REPO_ROOT, env=dbt_env(root / "duckdb", root / "raw"))
+    return root / "raw", root / "duckdb" / "churn.duckdb"
+
+
+@contextmanager
+def _postgres(work: Path, raw: Path):
     from python_jobs.engines.postgres_server import PostgresUnavailable, server_bin_dir, throwaway_postgres
+    from python_jobs.engines.warehouse_io import PostgresWarehouse, postgres_uri
 
     try:
         server_bin_dir()
     except PostgresUnavailable as e:
         pytest.skip(str(e))
-    from python_jobs.dbt_runner import run_dbt
+    with throwaway_postgres() as server:
+        env = dbt_env(work, raw) | server.env() | {"CHURN_TARGET": "postgres"}
+        warehouse = PostgresWarehouse(postgres_uri(env))
+        yield env, warehouse
+        warehouse.close()
+
+
+@contextmanager
+def _spark(work: Path, raw: Path):
+    if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
+        pytest.skip(
+            "Spark needs pyspark (pip install -e '.[spark]') and a Java runtime (openjdk-17-jre-headless)"
+        )
+    from python_jobs.engines.commands import warehouse_for
+
+    env = dbt_env(work, raw) | {"CHURN_TARGET": "spark", "CHURN_SPARK_DIR": str(work / "spark")}
+    yield env, warehouse_for("spark", env)
+
+
+@pytest.fixture(scope="module", params=["postgres", "spark"])
+def engine_build(request: pytest.FixtureRequest, world: tuple[Path, Path]):
+    """(engine, its warehouse, the DuckDB file): the same raw world loaded and built on the engine."""
     from python_jobs.engines.load_raw import load_raw
     from python_jobs.engines.orchestrate import build_with_steps, parsed_manifest
-    from python_jobs.engines.warehouse_io import PostgresWarehouse, postgres_uri
-    from python_jobs.synth import generate_world
 
-    root = tmp_path_factory.mktemp("engines")
-    raw = root / "raw"
-    generate_world(CUSTOMERS, 5, raw, progress=False)
-    run_dbt(["build"], project_dir=REPO_ROOT, env=dbt_env(root / "duckdb", raw))
-    with throwaway_postgres() as server:
-        env = dbt_env(root / "postgres", raw) | server.env() | {"CHURN_TARGET": "postgres"}
-        warehouse = PostgresWarehouse(postgres_uri(env))
+    raw, db = world
+    opened = {"postgres": _postgres, "spark": _spark}[request.param](db.parent.parent / request.param, raw)
+    with opened as (env, warehouse):
         load_raw(raw, warehouse)
         build_with_steps(warehouse, parsed_manifest(None, env), env=env)
-        yield warehouse, root / "duckdb" / "churn.duckdb"
-        warehouse.close()
+        yield request.param, warehouse, db
 
 
 def _tables(db: Path) -> list[tuple[str, str]]:
@@ -74,19 +105,21 @@ def _tables(db: Path) -> list[tuple[str, str]]:
         ).fetchall()
 
 
-def test_postgres_builds_the_same_tables_as_duckdb(postgres_and_duckdb) -> None:
-    warehouse, db = postgres_and_duckdb
+def test_engine_builds_the_same_tables_as_duckdb(engine_build) -> None:
+    engine, warehouse, db = engine_build
     tables = [(s, t) for s, t in _tables(db) if t not in NOT_COMPARED]
     assert len(tables) > 40
     problems = {}
     with duckdb.connect(str(db), read_only=True) as con:
         for schema, name in tables:
             if not warehouse.exists(schema, name):
-                problems[f"{schema}.{name}"] = ["missing on postgres"]
+                problems[f"{schema}.{name}"] = [f"missing on {engine}"]
                 continue
             left = con.sql(f'select * from "{schema}"."{name}"').to_arrow_table()
             found = table_differences(left, warehouse.read(schema, name), ignore=BOOKKEEPING)
             if found:
                 problems[f"{schema}.{name}"] = found
-    print(f"compared {len(tables)} tables (floats: rtol {RTOL}, atol {ATOL}; ignoring {sorted(BOOKKEEPING)})")
+    print(
+        f"{engine}: compared {len(tables)} tables (floats: rtol {RTOL}, atol {ATOL}; ignoring {sorted(BOOKKEEPING)})"
+    )
     assert not problems, "\n".join(f"{t}: {'; '.join(p)[:400]}" for t, p in problems.items())

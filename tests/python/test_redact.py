@@ -38,7 +38,7 @@ CORPUS = [*CASES, *_fuzz(3_000)]
 @pytest.fixture(scope="module")
 def sql_redacted() -> dict[str, str | None]:
     """The corpus redacted by DuckDB through the committed macro file, rendered by Jinja as dbt would."""
-    macro = jinja2.Environment().from_string(MACRO_PATH.read_text(encoding="utf-8")).module.redact_text
+    macro = jinja2.Environment().from_string(MACRO_PATH.read_text(encoding="utf-8")).module.default__redact_text
     con = duckdb.connect()
     con.execute("create table corpus as select * from unnest(?) as u(text)", [CORPUS])
     rows = con.execute(f"select text, {macro('text')} from corpus").fetchall()
@@ -64,3 +64,23 @@ def test_sql_and_python_give_identical_output(sql_redacted: dict[str, str | None
 def test_redaction_is_idempotent() -> None:
     # staging redacts, then the LLM path redacts again: the second pass must change nothing
     assert all(redact(redact(text)) == redact(text) for text in CORPUS)
+
+
+@pytest.mark.engines
+def test_spark_macro_matches_python() -> None:
+    """The Spark variant of the macro (Java regex, $N references) redacts the corpus exactly as Python does."""
+    import importlib.util
+    import os
+    import shutil
+
+    if os.environ.get("CHURN_TEST_ENGINES") != "1":
+        pytest.skip("engine tests run with `make test-engines` (CHURN_TEST_ENGINES=1)")
+    if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
+        pytest.skip("needs pyspark and a Java runtime")
+    from pyspark.sql import SparkSession
+
+    macro = jinja2.Environment().from_string(MACRO_PATH.read_text(encoding="utf-8")).module.spark__redact_text
+    spark = SparkSession.builder.getOrCreate()
+    spark.createDataFrame([(t,) for t in CORPUS], "text string").createOrReplaceTempView("corpus")
+    rows = spark.sql(f"select text, {macro('text')} as redacted from corpus").collect()
+    assert {r.text: r.redacted for r in rows} == {text: redact(text) for text in CORPUS}

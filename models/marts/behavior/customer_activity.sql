@@ -80,24 +80,26 @@ timeline as (
     from customer_snapshots
 ),
 
+{#- written out in each over(): Spark cannot add a frame to a named window -#}
+{%- set customer_order = 'partition by customer_id order by event_at, sort_kind, session_id' %}
+
 passed as (
     select
         *,
         -- first placed order at or after each session start
         min(order_at) over (
-            customer_order rows between current row and unbounded following
+            {{ customer_order }} rows between current row and unbounded following
         ) as next_order_at,
         -- latest visit up to this row (for a probe: strictly before T)
         max(case when sort_kind = 1 then event_at end) over (
-            customer_order rows between unbounded preceding and current row
+            {{ customer_order }} rows between unbounded preceding and current row
         ) as last_visit_at,
         -- the customer's previous logged-in session, so each day's first login is a flag, not a count distinct
         -- (snapshot windows start at midnight, so a day is wholly inside a window or outside it)
         max(case when is_login then event_at end) over (
-            customer_order rows between unbounded preceding and 1 preceding
+            {{ customer_order }} rows between unbounded preceding and 1 preceding
         ) as previous_login_at
     from timeline
-    window customer_order as (partition by customer_id order by event_at, sort_kind, session_id)
 ),
 
 sessions as (

@@ -61,9 +61,9 @@ select
     cast(scored.m_score as integer) as m_score,
     cast(scored.r_score + scored.f_score + scored.m_score as integer) as rfm_score,
     -- the scores are floor()s (doubles): as integers first, or the cell reads '4.05.03.0' instead of '453'
-    {%- for score in ['r_score', 'f_score', 'm_score'] %}
-    cast(cast(scored.{{ score }} as integer) as {{ dbt.type_string() }}){{ ' ||' if not loop.last }}
-    {%- endfor %} as rfm_cell,
+    cast(cast(scored.r_score as integer) as {{ dbt.type_string() }})
+    || cast(cast(scored.f_score as integer) as {{ dbt.type_string() }})
+    || cast(cast(scored.m_score as integer) as {{ dbt.type_string() }}) as rfm_cell,
     coalesce(segments.rfm_segment, 'No Recent Purchase') as rfm_segment,
     rfm_values.inputs_fingerprint
 from rfm_values
