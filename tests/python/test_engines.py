@@ -4,7 +4,8 @@ A throwaway PostgreSQL server (Debian's postgresql package) and a local Spark se
 the raw world through `churn load-raw`'s loader, then `churn build`'s engine path: dbt waves with the Python
 models run as jobs. Every table of the intermediate,
 marts, enrichment, ml and reports schemas is compared with the DuckDB build: same columns, same rows, floats
-within python_jobs.engines.compare's tolerance. Skipped unless CHURN_TEST_ENGINES=1 (it takes minutes).
+within python_jobs.engines.compare's tolerance. Skipped unless CHURN_TEST_ENGINES names the engines
+(`make test-engines`; it takes minutes).
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ NOT_COMPARED = {"enrichment_runs"}  # a log of builds, one row per enrichment st
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(raw folder, DuckDB warehouse) of one world, built once for every engine compared with it."""
-    if os.environ.get("CHURN_TEST_ENGINES") != "1":
-        pytest.skip("engine tests run with `make test-engines` (CHURN_TEST_ENGINES=1)")
+    if not engines_under_test():
+        pytest.skip("engine tests run with `make test-engines` (CHURN_TEST_ENGINES=postgres,spark)")
     from python_jobs.dbt_runner import run_dbt
     from python_jobs.synth import generate_world
 
@@ -53,6 +54,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     generate_world(CUSTOMERS, 5, root / "raw", progress=False)
     run_dbt(["build"], project_dir=REPO_ROOT, env=dbt_env(root / "duckdb", root / "raw"))
     return root / "raw", root / "duckdb" / "churn.duckdb"
+
+
+def engines_under_test() -> set[str]:
+    """CHURN_TEST_ENGINES: a comma list of engines to build and compare (make test-engines ENGINES=...)."""
+    return {e.strip() for e in os.environ.get("CHURN_TEST_ENGINES", "").split(",") if e.strip()}
 
 
 @contextmanager
@@ -89,6 +95,8 @@ def engine_build(request: pytest.FixtureRequest, world: tuple[Path, Path]):
     from python_jobs.engines.load_raw import load_raw
     from python_jobs.engines.orchestrate import build_with_steps, parsed_manifest
 
+    if request.param not in engines_under_test():
+        pytest.skip(f"{request.param} not in CHURN_TEST_ENGINES")
     raw, db = world
     opened = {"postgres": _postgres, "spark": _spark}[request.param](db.parent.parent / request.param, raw)
     with opened as (env, warehouse):
