@@ -28,5 +28,5 @@ select
     cast(review_mentions as integer) as review_mentions,
     cast(ticket_mentions as integer) as ticket_mentions,
     cast(customers as integer) as customers,
-    cast(mentions * 1.0 / sum(mentions) over (partition by month) as {{ type_double() }}) as share_of_month
+    {{ ratio('mentions', 'sum(mentions) over (partition by month)') }} as share_of_month
 from monthly

@@ -138,8 +138,8 @@ counts as (
 rates as (
     select
         *,
-        retained_treated * 1.0 / nullif(n_treated, 0) as retention_treated,
-        retained_control * 1.0 / nullif(n_control, 0) as retention_control
+        {{ ratio('retained_treated', 'n_treated') }} as retention_treated,
+        {{ ratio('retained_control', 'n_control') }} as retention_control
     from counts
 ),
 

@@ -124,7 +124,7 @@ topic_counts as (
         customer_complaints.segment_id,
         customer_complaints.topic,
         count(*) as customers_with_topic,
-        count(*) * 1.0 / min(segment_sizes.customers) as topic_rate
+        {{ ratio('count(*)', 'min(segment_sizes.customers)') }} as topic_rate
     from customer_complaints
     inner join segment_sizes
         on
@@ -136,11 +136,10 @@ topic_counts as (
 topic_lift as (
     select
         *,
-        topic_rate / nullif(
-            sum(customers_with_topic) over (partition by segmentation, topic) * 1.0
-            / (select count(distinct members.customer_id) from members),
-            0
-        ) as lift
+        {{ ratio('topic_rate', ratio(
+            'sum(customers_with_topic) over (partition by segmentation, topic)',
+            '(select count(distinct members.customer_id) from members)',
+        )) }} as lift
     from topic_counts
 ),
 
@@ -191,7 +190,8 @@ profile as (
         avg(churn_probability) as mean_churn_probability,
         sum(case when risk_tier = 'high' then 1 else 0 end) as high_risk_customers,
         sum(revenue_at_risk) as revenue_at_risk,
-        avg(case when churned_last_observed then 1.0 when not churned_last_observed then 0.0 end) as churn_rate,
+        avg(cast(case when churned_last_observed then 1 when not churned_last_observed then 0 end as {{ type_double() }}))
+            as churn_rate,
         count(churned_last_observed) as churn_rate_n
     from customer_facts
     group by segmentation, segment_id
@@ -205,7 +205,7 @@ select
     cast(profile.k as integer) as k,
     cast(profile.silhouette as {{ type_double() }}) as silhouette,
     cast(profile.customers as integer) as customers,
-    cast(profile.customers * 1.0 / sum(profile.customers) over (partition by profile.segmentation) as {{ type_double() }})
+    {{ ratio('profile.customers', 'sum(profile.customers) over (partition by profile.segmentation)') }}
         as customer_share,
     cast(profile.revenue as {{ type_double() }}) as revenue,
     cast(profile.revenue / nullif(sum(profile.revenue) over (partition by profile.segmentation), 0) as {{ type_double() }})
@@ -215,7 +215,7 @@ select
     cast(profile.mean_monetary as {{ type_double() }}) as mean_monetary,
     cast(profile.mean_sessions_30d as {{ type_double() }}) as mean_sessions_30d,
     cast(profile.mean_sentiment as {{ type_double() }}) as mean_sentiment,
-    cast(coalesce(complainers.customers_with_complaint, 0) * 1.0 / profile.customers as {{ type_double() }}) as complaint_rate,
+    {{ ratio('coalesce(complainers.customers_with_complaint, 0)', 'profile.customers') }} as complaint_rate,
     cast(top_topics.top_topics as {{ dbt.type_string() }}) as top_topics,
     cast(profile.mean_churn_probability as {{ type_double() }}) as mean_churn_probability,
     cast(profile.high_risk_customers as integer) as high_risk_customers,
