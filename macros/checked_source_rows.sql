@@ -25,7 +25,8 @@
     {#- The graph (and so the sources' meta) is there at run time only; parsing needs just the dependencies. -#}
     {{ return('select * from ' ~ source_or_empty(source_name, table_name)) }}
 {%- endif -%}
-{%- set spec = source_node(source_name, table_name).meta.get('staging') -%}
+{%- set node = source_node(source_name, table_name) -%}
+{%- set spec = node.meta.get('staging') -%}
 {%- if not spec -%}
     {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name ~ " has no meta.staging") }}
 {%- endif -%}
@@ -97,7 +98,7 @@ ranked as (
     union all
     select
         row_checks.*,
-        {{ duplicate_ranks(key, spec.survivor_order, source_node(source_name, table_name).columns.keys() | list) }}
+        {{ duplicate_ranks(key, spec.survivor_order, node.columns.keys() | list) }}
     from row_checks
     where exists (
         select 1 from repeated_keys

@@ -2,7 +2,7 @@
 
 On DuckDB the sources are the Parquet files themselves. On PostgreSQL (and Spark) a shop's own loader puts the raw
 tables in a schema (env CHURN_RAW_SCHEMA, default `raw`); this is that loader for the synthetic world, an export
-converted by `churn check`, and the engine tests: each table is replaced whole, streamed in Arrow batches.
+converted by `churn check`, and the engine tests: each table is replaced whole (Warehouse.load_parquet).
 """
 
 from __future__ import annotations
@@ -27,17 +27,11 @@ def raw_tables(raw_dir: Path) -> dict[str, Path]:
     return {p.stem: p for p in files}
 
 
-def load_raw(
-    raw_dir: Path, warehouse: Warehouse, schema: str = "raw", batch_rows: int = 500_000
-) -> dict[str, int]:
+def load_raw(raw_dir: Path, warehouse: Warehouse, schema: str = "raw") -> dict[str, int]:
     """Replace `schema`.<table> for every raw table; returns rows loaded per table."""
     loaded = {}
     for name, path in raw_tables(raw_dir).items():
-        parquet = pq.ParquetFile(path)
-        if hasattr(warehouse, "load_parquet"):  # an engine that reads the file itself (Spark)
-            warehouse.load_parquet(schema, name, path)
-        else:
-            warehouse.replace(schema, name, parquet.iter_batches(batch_size=batch_rows))
-        loaded[name] = parquet.metadata.num_rows
+        warehouse.load_parquet(schema, name, path)
+        loaded[name] = pq.ParquetFile(path).metadata.num_rows
         log.info("loaded %s.%s: %s rows", schema, name, f"{loaded[name]:,}")
     return loaded

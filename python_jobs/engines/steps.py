@@ -103,9 +103,8 @@ class JobDbt:
         self.step, self.warehouse, self.session, self.schemas = step, warehouse, session, schemas
         self.config = _Config(step.config)
         self.this = _This(step.schema, step.name)
-        session.execute(
-            f'create schema if not exists "{step.schema}"'
-        )  # side tables (enrichment_runs) go here
+        # side tables (enrichment_runs) go to the step's schema
+        session.execute(f'create schema if not exists "{step.schema}"')
         self.is_incremental = (
             step.incremental and not full_refresh and warehouse.exists(step.schema, step.name)
         )
@@ -114,11 +113,7 @@ class JobDbt:
 
     def _load(self, schema: str, name: str) -> duckdb.DuckDBPyRelation:
         local = f'"{schema}"."{name}"'
-        exists = self.session.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-        if not exists:
+        if not _has_table(self.session, schema, name):
             self.session.register("_incoming", self.warehouse.read(schema, name))
             self.session.execute(f'create schema if not exists "{schema}"')
             self.session.execute(f"create table {local} as select * from _incoming")
@@ -129,6 +124,13 @@ class JobDbt:
         if name not in self.schemas:
             raise KeyError(f"step {self.step.name} refs unknown model or seed {name!r}")
         return self._load(self.schemas[name], name)
+
+
+def _has_table(session: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return session.execute(
+        "select count(*) > 0 from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()[0]
 
 
 def _as_arrow(result: Any) -> pa.Table:
@@ -179,11 +181,7 @@ def run_step(step: Step, warehouse: Warehouse, schemas: dict[str, str], full_ref
 
 def _append_run_log(session: duckdb.DuckDBPyConnection, warehouse: Warehouse, schema: str) -> None:
     """Enrichment steps append their tally to <schema>.enrichment_runs (python_jobs.text.runs) in the session."""
-    found = session.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, ENRICHMENT_RUNS],
-    ).fetchone()[0]
-    if found:
+    if _has_table(session, schema, ENRICHMENT_RUNS):
         warehouse.append(
             schema, ENRICHMENT_RUNS, session.table(f'"{schema}"."{ENRICHMENT_RUNS}"').to_arrow_table()
         )

@@ -7,11 +7,11 @@ Connection settings are the ones profiles.yml's `postgres` target reads (CHURN_P
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 class Warehouse(Protocol):
@@ -19,9 +19,11 @@ class Warehouse(Protocol):
 
     def read(self, schema: str, table: str) -> pa.Table: ...
 
-    def replace(self, schema: str, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> None: ...
+    def replace(self, schema: str, table: str, data: pa.Table) -> None: ...
 
     def append(self, schema: str, table: str, data: pa.Table) -> None: ...
+
+    def load_parquet(self, schema: str, table: str, path: Path) -> None: ...
 
 
 def _quote(*parts: str) -> str:
@@ -60,20 +62,14 @@ class PostgresWarehouse:
             cur.execute(f"select * from {_quote(schema, table)}")
             return _without_metadata(cur.fetch_arrow_table())
 
-    def replace(self, schema: str, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> None:
+    def replace(self, schema: str, table: str, data: pa.Table | pa.RecordBatchReader) -> None:
         """Swap in the new table in one transaction: readers see the old table or the new one, and a failure
-        leaves the old one in place."""
+        leaves the old one in place. A RecordBatchReader streams (COPY) without holding the table."""
         staging = f"{table}__churn_new"
         with self.conn.cursor() as cur:
             cur.execute(f"create schema if not exists {_quote(schema)}")
             cur.execute(f"drop table if exists {_quote(schema, staging)}")
-            batches = data.to_batches() if isinstance(data, pa.Table) else data
-            created = False
-            for batch in batches:
-                cur.adbc_ingest(staging, batch, mode="append" if created else "create", db_schema_name=schema)
-                created = True
-            if not created:
-                cur.adbc_ingest(staging, data, mode="create", db_schema_name=schema)
+            cur.adbc_ingest(staging, data, mode="create", db_schema_name=schema)
             cur.execute(f"drop table if exists {_quote(schema, table)}")
             cur.execute(f"alter table {_quote(schema, staging)} rename to {_quote(table)}")
         self.conn.commit()
@@ -83,6 +79,11 @@ class PostgresWarehouse:
             cur.execute(f"create schema if not exists {_quote(schema)}")
             cur.adbc_ingest(table, data, mode="create_append", db_schema_name=schema)
         self.conn.commit()
+
+    def load_parquet(self, schema: str, table: str, path: Path, batch_rows: int = 500_000) -> None:
+        parquet = pq.ParquetFile(path)
+        batches = parquet.iter_batches(batch_size=batch_rows)
+        self.replace(schema, table, pa.RecordBatchReader.from_batches(parquet.schema_arrow, batches))
 
 
 def _without_metadata(table: pa.Table) -> pa.Table:
@@ -108,8 +109,8 @@ def _plain(t: pa.DataType) -> pa.DataType:
 class SparkWarehouse:
     """Tables of the Spark session dbt-spark's `session` method opened in this process (getOrCreate returns it).
 
-    Steps read a table to the driver through Arrow and write one back with saveAsTable; the per-row work of the
-    big steps runs on the executors instead (python_jobs.engines.spark_steps)."""
+    Steps read a table to the driver through Arrow and write one back with saveAsTable (the steps' per-row work
+    runs on the driver too: tagging and scoring in executor partitions is not built)."""
 
     def __init__(self) -> None:
         from pyspark.sql import SparkSession
@@ -122,13 +123,12 @@ class SparkWarehouse:
     def read(self, schema: str, table: str) -> pa.Table:
         return pa.Table.from_pandas(self.spark.table(f"{schema}.{table}").toPandas(), preserve_index=False)
 
-    def replace(self, schema: str, table: str, data: pa.Table | Iterable[pa.RecordBatch]) -> None:
+    def replace(self, schema: str, table: str, data: pa.Table) -> None:
         """Write the new table beside the old one and swap the names: a failure leaves the old table."""
-        arrow = data if isinstance(data, pa.Table) else pa.Table.from_batches(list(data))
         self.spark.sql(f"create database if not exists `{schema}`")
         staging = f"`{schema}`.`{table}__churn_new`"
         self.spark.sql(f"drop table if exists {staging}")
-        self._frame(arrow).write.format("parquet").saveAsTable(staging)
+        self._frame(data).write.format("parquet").saveAsTable(staging)
         self.spark.sql(f"drop table if exists `{schema}`.`{table}`")
         self.spark.sql(f"alter table {staging} rename to `{schema}`.`{table}`")
 
@@ -140,6 +140,7 @@ class SparkWarehouse:
         return self.spark.createDataFrame(arrow.to_pandas(), schema=from_arrow_schema(arrow.schema))
 
     def load_parquet(self, schema: str, table: str, path: Path) -> None:
+        """Spark reads the file itself (no trip through the driver)."""
         self.spark.sql(f"create database if not exists `{schema}`")
         frame = self.spark.read.parquet(str(Path(path).resolve()))
         frame.write.format("parquet").mode("overwrite").saveAsTable(f"`{schema}`.`{table}`")
