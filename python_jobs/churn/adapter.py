@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from python_jobs import config as config_paths
-from python_jobs.churn import cache, features, predict, run, run_table, scoring
+from python_jobs.churn import cache, features, run, run_table, scoring
 from python_jobs.churn.contracts import arrow_schema
 from python_jobs.warehouse import without_bookkeeping
 
@@ -133,22 +133,14 @@ def scores_table(
     fitted: run.ChurnRun, rows: Any, config: dict[str, Any], batch_rows: int = SCORE_BATCH_ROWS
 ) -> pa.Table:
     """churn_scores from the score rows: a DataFrame (its 'score' split), or a DuckDB relation of score rows,
-    read and scored in batches of batch_rows so memory holds one batch of features, not the whole set."""
+    read and scored in batches of batch_rows so memory holds one batch of features, not the whole set (a row's
+    score depends on that row alone: run.score)."""
     settings = settings_from_config(config)[0]
     schema = arrow_schema("churn_scores")
     if isinstance(rows, pd.DataFrame):
         return _table(run.score(fitted, rows[rows["split"] == "score"], settings), schema)
     ordered = without_bookkeeping(rows).order(", ".join(run.KEYS))  # run.score's order, across batches
-    n = ordered.aggregate("count(*)").fetchone()[0]
-    candidates = None
-    if n > batch_rows and fitted.champion_model.kind != "logreg":
-        p = np.concatenate(
-            [predict.probabilities(fitted, b, settings) for b in _batches(ordered, batch_rows)]
-        )
-        candidates = predict.tree_candidates(fitted, p, lambda pos: _rows_at(ordered, pos), settings)
-    parts = [
-        _table(run.score(fitted, b, settings, candidates), schema) for b in _batches(ordered, batch_rows)
-    ]
+    parts = [_table(run.score(fitted, b, settings), schema) for b in _batches(ordered, batch_rows)]
     return pa.concat_tables(parts) if parts else _table(pd.DataFrame(columns=schema.names), schema)
 
 
@@ -158,13 +150,6 @@ def _batches(relation: Any, batch_rows: int) -> Iterator[pd.DataFrame]:
     result = relation.project("*")  # a fresh result to fetch from
     while len(chunk := result.fetch_df_chunk(vectors)):
         yield chunk
-
-
-def _rows_at(relation: Any, positions: np.ndarray) -> pd.DataFrame:
-    """Rows at these 0-based positions of an ordered relation (the tree-reason sample)."""
-    picks = ",".join(str(int(i)) for i in positions)
-    numbered = relation.project(f"*, row_number() over (order by {', '.join(run.KEYS)}) - 1 as __pos")
-    return numbered.filter(f"__pos in ({picks})").order("__pos").project("* exclude (__pos)").df()
 
 
 def metrics_table(fitted: run.ChurnRun, config: dict[str, Any] | None = None) -> pa.Table:

@@ -25,6 +25,10 @@ class FittedModel:
     threshold: float
     reference: np.ndarray  # training medians, the occlusion baseline for tree reasons
     val_roc_auc: float
+    # Tree models: the features whose occlusion reasons are computed (reasons.candidate_features), chosen at fit
+    # time on training customers the model puts at risk, so a customer's reasons never depend on which other
+    # customers are scored with them (batches, Spark partitions). None for logreg (exact reasons).
+    reason_features: np.ndarray | None = None
 
     @property
     def kind(self) -> str:

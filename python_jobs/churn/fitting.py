@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from python_jobs.churn import evaluate, guards, registry, selection
 from python_jobs.churn.features import FEATURE_SETS, FeatureSelection, FeatureSpec, select_features, to_matrix
 from python_jobs.churn.fitted import ChurnRun, FittedModel
 from python_jobs.churn.pipelines import make_pipeline
+from python_jobs.churn.reasons import MAX_REASON_CANDIDATES, candidate_features
 from python_jobs.churn.settings import KEYS, LABEL, Settings
 from python_jobs.churn.splits import cap_rows, run_id_for, split_rows, training_window
 from python_jobs.churn.tables import model_rows
@@ -90,11 +92,31 @@ def fit_feature_set(
             threshold=threshold,
             reference=reference,
             val_roc_auc=sel.val_auc(kind),
+            reason_features=reason_features(cand.kind, pipeline, calibrated, X, reference, settings),
         )
     if clock is not None:
         clock.lap(f"final_fits_{feature_sel.feature_set}")
     scores = sel.scores.assign(feature_set=feature_sel.feature_set)
     return fitted, scores, sel.best_kind
+
+
+def reason_features(
+    kind: str,
+    pipeline: Pipeline,
+    calibrated: CalibratedClassifierCV,
+    X: np.ndarray,
+    reference: np.ndarray,
+    settings: Settings,
+) -> np.ndarray | None:
+    """A tree model's reason features: the MAX_REASON_CANDIDATES with the largest mean occlusion effect on the
+    training rows it calls medium or high risk, within an evenly spaced sample of 50,000 (all of the sample when
+    none are at risk)."""
+    if kind == "logreg":
+        return None
+    sample = X[np.unique(np.linspace(0, len(X) - 1, min(50_000, len(X))).astype(int))]
+    at_risk = np.flatnonzero(calibrated.predict_proba(sample)[:, 1] >= settings.risk_medium_cut)
+    rows = sample[at_risk] if len(at_risk) else sample
+    return candidate_features(pipeline, rows, reference, MAX_REASON_CANDIDATES)
 
 
 def fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings | None = None) -> ChurnRun:

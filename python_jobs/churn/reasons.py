@@ -56,6 +56,9 @@ def occlusion_contributions(
     return out
 
 
+MAX_REASON_CANDIDATES = 12  # occlusion passes per scored tree row
+
+
 def candidate_features(
     pipeline: Pipeline, X: np.ndarray, reference: np.ndarray, k: int, sample_rows: int = 2_000
 ) -> np.ndarray:
@@ -72,13 +75,13 @@ def contributions(
     kind: str,
     X: np.ndarray,
     reference: np.ndarray,
-    max_candidates: int = 12,
+    max_candidates: int = MAX_REASON_CANDIDATES,
     candidates: np.ndarray | None = None,
 ) -> np.ndarray:
     """(n, k) per-customer contributions in log-odds. For trees, occlusion is evaluated for the
     `max_candidates` features that move this model's scores most (others get 0): one prediction pass per
     candidate keeps scoring 1M customers tractable while every reported effect is the model's own.
-    `candidates` fixes that set (scoring in batches chooses it once, on a sample of all scored rows)."""
+    `candidates` fixes that set (a fitted model's reason_features, chosen once at fit time)."""
     if kind == "logreg":
         return linear_contributions(pipeline, X)[0]
     cols = candidate_features(pipeline, X, reference, max_candidates) if candidates is None else candidates

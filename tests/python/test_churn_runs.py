@@ -106,8 +106,9 @@ def test_a_missing_artifact_says_how_to_rebuild(stored, tmp_path):
         run_table.load_run(table)
 
 
-def test_scores_streamed_in_batches_equal_scores_in_one_piece(specs):
-    # A tree champion (its reasons depend on a sample of the scored rows) and more score rows than a batch.
+def test_a_customers_score_does_not_depend_on_who_else_is_scored(specs):
+    # A tree champion (its reasons are occlusion effects of features chosen at fit time) and more score rows
+    # than a batch: batches, and any subset (a Spark partition), give the same rows as scoring all at once.
     big = demo_frame.make_frame(n_customers=4_500, n_snapshots=8, seed=8)
     fitted = run.fit(big, specs, run.Settings(n_boot=20, candidates=(HGB,)))
     assert fitted.champion_model.kind == "hgb"
@@ -118,7 +119,11 @@ def test_scores_streamed_in_batches_equal_scores_in_one_piece(specs):
         con.register("training", big.sample(frac=1, random_state=2))  # the warehouse's order is arbitrary
         rel = con.sql("select * from training").filter("split = 'score'")
         streamed = adapter.scores_table(fitted, rel, config, batch_rows=2_048).to_pandas()
+        subset = adapter.scores_table(fitted, rel.filter("hash(customer_id) % 7 = 3"), config).to_pandas()
     pd.testing.assert_frame_equal(streamed, whole)
+    assert 0 < len(subset) < len(whole) and fitted.champion_model.reason_features is not None
+    expected = whole[whole["customer_id"].isin(subset["customer_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(subset, expected)
 
 
 def test_bootstrap_on_a_sample_estimates_the_full_set_ci():
