@@ -21,7 +21,9 @@ def warehouse_for(adapter_type: str, env: Mapping[str, str] | None = None) -> Wa
         return PostgresWarehouse(postgres_uri(env))
     if adapter_type == "spark":
         from python_jobs.dbt_runner import run_dbt
+        from python_jobs.engines.warehouse_io import spark_workers_use_this_python
 
+        spark_workers_use_this_python()
         run_dbt(["run-operation", "churn_connect"], env=env)  # the session, with the profile's settings
         return SparkWarehouse()
     raise click.ClickException(

@@ -125,4 +125,15 @@ def build_with_steps(
                 env=env,
             )
         for step in wave.steps:
-            run_step(step, warehouse, schemas, full_refresh=full_refresh)
+            step_runner(warehouse, step)(step, warehouse, schemas, full_refresh=full_refresh)
+
+
+def step_runner(warehouse: Warehouse, step: Step) -> Any:
+    """run_step, or Spark's executor tasks for a row-wise step (meta.row_input) on a Spark warehouse."""
+    from python_jobs.engines.warehouse_io import SparkWarehouse
+
+    if step.row_input and isinstance(warehouse, SparkWarehouse):
+        from python_jobs.engines.spark_steps import run_in_partitions
+
+        return run_in_partitions
+    return run_step

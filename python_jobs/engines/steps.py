@@ -40,6 +40,22 @@ class Step:
     def incremental(self) -> bool:
         return self.config.get("materialized") == "incremental"
 
+    @property
+    def row_input(self) -> str | None:
+        """meta.row_input: the ref whose rows this step maps one by one (each output row depends on its own
+        input row alone, so the step may run over any split of them: engines/spark_steps.py)."""
+        return (self.config.get("meta") or {}).get("row_input")
+
+    @property
+    def row_key(self) -> str:
+        """The key an output row shares with its input row: meta.row_key, else unique_key."""
+        return (self.config.get("meta") or {}).get("row_key") or self.config["unique_key"]
+
+    @property
+    def row_filter(self) -> str | None:
+        """meta.row_filter: SQL on row_input selecting the rows the model reads (it filters them itself too)."""
+        return (self.config.get("meta") or {}).get("row_filter")
+
 
 def python_steps(manifest: dict[str, Any]) -> dict[str, Step]:
     """The Python models dbt did not enable on this target (dbt_project.yml `&python_step`), by name."""
@@ -152,20 +168,49 @@ def _load_model(path: Path) -> Any:
     return module.model
 
 
+def model_rows(
+    step: Step,
+    warehouse: Warehouse,
+    session: duckdb.DuckDBPyConnection,
+    schemas: dict[str, str],
+    full_refresh: bool = False,
+) -> tuple[JobDbt, pa.Table]:
+    """The rows the step's model file returns (when incremental: only the new or changed ones)."""
+    dbt = JobDbt(step, warehouse, session, schemas, full_refresh=full_refresh)
+    return dbt, _as_arrow(_load_model(step.path)(dbt, session))
+
+
+def run_model(
+    step: Step,
+    warehouse: Warehouse,
+    session: duckdb.DuckDBPyConnection,
+    schemas: dict[str, str],
+    full_refresh: bool = False,
+) -> pa.Table:
+    """The step's rows as its model file computes them, merged into its earlier rows when incremental."""
+    dbt, result = model_rows(step, warehouse, session, schemas, full_refresh=full_refresh)
+    if not dbt.is_incremental:
+        return result
+    key = step.config["unique_key"]
+    session.register("result", result)
+    # dbt's delete+insert: earlier rows whose key came back are replaced; new columns are appended. A row-wise
+    # step also drops earlier rows whose input row is gone (the post-hook that does it on DuckDB is DuckDB SQL).
+    gone = ""
+    if step.row_input:
+        dbt.ref(step.row_input)  # loaded into the session, if the model has not
+        source = f'"{schemas[step.row_input]}"."{step.row_input}"'
+        gone = f" and cast({key} as varchar) in (select cast({key} as varchar) from {source})"
+    return session.sql(
+        f"select * from {dbt.this} where {key} not in (select {key} from result){gone}"
+        " union all by name select * from result"
+    ).to_arrow_table()
+
+
 def run_step(step: Step, warehouse: Warehouse, schemas: dict[str, str], full_refresh: bool = False) -> int:
     """Run one step and write its table; returns the rows written."""
     started = time.perf_counter()
     session = duckdb.connect()
-    dbt = JobDbt(step, warehouse, session, schemas, full_refresh=full_refresh)
-    result = _as_arrow(_load_model(step.path)(dbt, session))
-    if dbt.is_incremental:
-        key = step.config["unique_key"]
-        session.register("result", result)
-        # dbt's delete+insert: earlier rows whose key came back are replaced; new columns are appended
-        result = session.sql(
-            f"select * from {dbt.this} where {key} not in (select {key} from result)"
-            " union all by name select * from result"
-        ).to_arrow_table()
+    result = run_model(step, warehouse, session, schemas, full_refresh=full_refresh)
     warehouse.replace(step.schema, step.name, result)
     _append_run_log(session, warehouse, step.schema)
     session.close()
@@ -179,9 +224,15 @@ def run_step(step: Step, warehouse: Warehouse, schemas: dict[str, str], full_ref
     return result.num_rows
 
 
-def _append_run_log(session: duckdb.DuckDBPyConnection, warehouse: Warehouse, schema: str) -> None:
-    """Enrichment steps append their tally to <schema>.enrichment_runs (python_jobs.text.runs) in the session."""
+def run_log(session: duckdb.DuckDBPyConnection, schema: str) -> pa.Table | None:
+    """The enrichment_runs rows the step's model wrote in the session (python_jobs.text.runs), if any."""
     if _has_table(session, schema, ENRICHMENT_RUNS):
-        warehouse.append(
-            schema, ENRICHMENT_RUNS, session.table(f'"{schema}"."{ENRICHMENT_RUNS}"').to_arrow_table()
-        )
+        return session.table(f'"{schema}"."{ENRICHMENT_RUNS}"').to_arrow_table()
+    return None
+
+
+def _append_run_log(session: duckdb.DuckDBPyConnection, warehouse: Warehouse, schema: str) -> None:
+    """Enrichment steps append their tally to <schema>.enrichment_runs in the warehouse."""
+    runs = run_log(session, schema)
+    if runs is not None:
+        warehouse.append(schema, ENRICHMENT_RUNS, runs)

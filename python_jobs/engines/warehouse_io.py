@@ -7,8 +7,9 @@ Connection settings are the ones profiles.yml's `postgres` target reads (CHURN_P
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,6 +25,29 @@ class Warehouse(Protocol):
     def append(self, schema: str, table: str, data: pa.Table) -> None: ...
 
     def load_parquet(self, schema: str, table: str, path: Path) -> None: ...
+
+
+class MemoryWarehouse:
+    """The protocol over a dict of Arrow tables: a Spark task's inputs (engines/spark_steps.py), and tests."""
+
+    def __init__(self, tables: dict[tuple[str, str], pa.Table] | None = None) -> None:
+        self.tables = dict(tables or {})
+
+    def exists(self, schema: str, table: str) -> bool:
+        return (schema, table) in self.tables
+
+    def read(self, schema: str, table: str) -> pa.Table:
+        return self.tables[(schema, table)]
+
+    def replace(self, schema: str, table: str, data: pa.Table | pa.RecordBatchReader) -> None:
+        self.tables[(schema, table)] = data if isinstance(data, pa.Table) else data.read_all()
+
+    def append(self, schema: str, table: str, data: pa.Table) -> None:
+        old = self.tables.get((schema, table))
+        self.tables[(schema, table)] = data if old is None else pa.concat_tables([old, data])
+
+    def load_parquet(self, schema: str, table: str, path: Path) -> None:
+        self.replace(schema, table, pq.read_table(path))
 
 
 def _quote(*parts: str) -> str:
@@ -106,11 +130,17 @@ def _plain(t: pa.DataType) -> pa.DataType:
     return t
 
 
+def spark_workers_use_this_python() -> None:
+    """Spark's Python workers (row-wise steps' tasks) run this interpreter, with its packages, unless
+    PYSPARK_PYTHON says otherwise. Read when the session starts: call before it does."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+
 class SparkWarehouse:
     """Tables of the Spark session dbt-spark's `session` method opened in this process (getOrCreate returns it).
 
-    Steps read a table to the driver through Arrow and write one back with saveAsTable (the steps' per-row work
-    runs on the driver too: tagging and scoring in executor partitions is not built)."""
+    Steps read a table to the driver through Arrow and write one back with saveAsTable; row-wise steps (tags,
+    embeddings, scores) run in executor tasks instead (engines/spark_steps.py) and write with replace_frame."""
 
     def __init__(self) -> None:
         from pyspark.sql import SparkSession
@@ -124,13 +154,18 @@ class SparkWarehouse:
         return pa.Table.from_pandas(self.spark.table(f"{schema}.{table}").toPandas(), preserve_index=False)
 
     def replace(self, schema: str, table: str, data: pa.Table) -> None:
-        """Write the new table beside the old one and swap the names: a failure leaves the old table."""
+        self.replace_frame(schema, table, self._frame(data))
+
+    def replace_frame(self, schema: str, table: str, frame: Any) -> int:
+        """Write a Spark DataFrame beside the old table and swap the names (a failure leaves the old table);
+        returns the rows written."""
         self.spark.sql(f"create database if not exists `{schema}`")
         staging = f"`{schema}`.`{table}__churn_new`"
         self.spark.sql(f"drop table if exists {staging}")
-        self._frame(data).write.format("parquet").saveAsTable(staging)
+        frame.write.format("parquet").saveAsTable(staging)
         self.spark.sql(f"drop table if exists `{schema}`.`{table}`")
         self.spark.sql(f"alter table {staging} rename to `{schema}`.`{table}`")
+        return self.spark.table(f"`{schema}`.`{table}`").count()
 
     def _frame(self, arrow: pa.Table):
         """A Spark DataFrame with the Arrow table's types (from pandas alone, an all-null column has no type)."""

@@ -10,28 +10,7 @@ import pytest
 from python_jobs.engines.compare import table_differences
 from python_jobs.engines.orchestrate import plan_waves
 from python_jobs.engines.steps import Step, run_step
-
-
-class MemoryWarehouse:
-    """The Warehouse protocol over a dict, standing in for PostgreSQL."""
-
-    def __init__(self, tables: dict[tuple[str, str], pa.Table] | None = None) -> None:
-        self.tables = dict(tables or {})
-
-    def exists(self, schema: str, table: str) -> bool:
-        return (schema, table) in self.tables
-
-    def read(self, schema: str, table: str) -> pa.Table:
-        return self.tables[(schema, table)]
-
-    def replace(self, schema: str, table: str, data) -> None:
-        self.tables[(schema, table)] = (
-            data if isinstance(data, pa.Table) else pa.Table.from_batches(list(data))
-        )
-
-    def append(self, schema: str, table: str, data: pa.Table) -> None:
-        old = self.tables.get((schema, table))
-        self.tables[(schema, table)] = data if old is None else pa.concat_tables([old, data])
+from python_jobs.engines.warehouse_io import MemoryWarehouse
 
 
 def _node(name: str, kind: str = "model") -> dict:
@@ -84,7 +63,9 @@ def model(dbt, session):
 """
 
 
-def test_incremental_step_merges_by_unique_key_like_delete_insert(tmp_path: Path) -> None:
+def test_incremental_step_merges_by_unique_key_like_delete_insert_and_drops_rows_gone_upstream(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "tags.py").write_text(MODEL)
     step = Step(
         "model.p.tags",
@@ -92,7 +73,7 @@ def test_incremental_step_merges_by_unique_key_like_delete_insert(tmp_path: Path
         "enrichment",
         tmp_path / "tags.py",
         ("texts",),
-        {"materialized": "incremental", "unique_key": "text_id"},
+        {"materialized": "incremental", "unique_key": "text_id", "meta": {"row_input": "texts"}},
     )
     schemas = {"texts": "marts", "tags": "enrichment"}
     texts = pa.table({"text_id": ["a", "b"], "text": ["late", "broken"]})
@@ -108,6 +89,9 @@ def test_incremental_step_merges_by_unique_key_like_delete_insert(tmp_path: Path
         "text": ["late", "fixed", "new"],
         "tag": ["LATE", "FIXED", "NEW"],
     }
+    warehouse.tables[("marts", "texts")] = pa.table({"text_id": ["b", "c"], "text": ["fixed", "new"]})
+    run_step(step, warehouse, schemas)  # nothing to tag: "a" is gone upstream, so its tags go too
+    assert warehouse.read("enrichment", "tags").sort_by("text_id")["text_id"].to_pylist() == ["b", "c"]
 
 
 def test_failed_step_leaves_the_previous_table(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 from conftest import REPO_ROOT, dbt_env
 
@@ -86,7 +87,9 @@ def _spark(work: Path, raw: Path):
     from python_jobs.engines.commands import warehouse_for
 
     env = dbt_env(work, raw) | {"CHURN_TARGET": "spark", "CHURN_SPARK_DIR": str(work / "spark")}
-    yield env, warehouse_for("spark", env)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHURN_SPARK_ROWS_PER_TASK", "1000")  # several tasks per row-wise step, even here
+        yield env, warehouse_for("spark", env)
 
 
 @pytest.fixture(scope="module", params=["postgres", "spark"])
@@ -131,3 +134,73 @@ def test_engine_builds_the_same_tables_as_duckdb(engine_build) -> None:
         f"{engine}: compared {len(tables)} tables (floats: rtol {RTOL}, atol {ATOL}; ignoring {sorted(BOOKKEEPING)})"
     )
     assert not problems, "\n".join(f"{t}: {'; '.join(p)[:400]}" for t, p in problems.items())
+
+
+TAG_MODEL = """
+from python_jobs.text.runs import RunLog
+from python_jobs.text.tally import Tally
+
+
+def model(dbt, session):
+    source = dbt.ref("texts")
+    if dbt.is_incremental:  # only rows whose text changed, as the enrichment steps do
+        source = source.filter(f"text_id || text not in (select text_id || text from {dbt.this})")
+    out = source.project("text_id, text, upper(text) as tag, length(text) as n")
+    n = out.aggregate("count(*)").fetchone()[0]
+    source_rows = dbt.ref("texts").aggregate("count(*)").fetchone()[0]
+    RunLog(session, dbt.this).finish(Tally(total=n, tagged=n, attempted=n), "toy", source_rows)
+    return out
+"""
+
+
+def test_spark_runs_a_row_wise_step_in_tasks_as_the_driver_would(tmp_path: Path) -> None:
+    """Buckets of 2 rows: the Spark tasks' table equals run_step's, first build and incremental rebuild (a text
+    edited, one deleted upstream, one new), and enrichment_runs gets one summed row per build."""
+    if "spark" not in engines_under_test():
+        pytest.skip("spark not in CHURN_TEST_ENGINES")
+    from pyspark.sql import SparkSession
+
+    from python_jobs.engines.spark_steps import run_in_partitions
+    from python_jobs.engines.steps import Step, run_step
+    from python_jobs.engines.warehouse_io import (
+        MemoryWarehouse,
+        SparkWarehouse,
+        spark_workers_use_this_python,
+    )
+
+    spark_workers_use_this_python()
+    builder = SparkSession.builder.master("local[2]").config("spark.sql.session.timeZone", "UTC")
+    builder.config("spark.sql.warehouse.dir", str(tmp_path / "spark")).getOrCreate()  # or the build's session
+    spark_wh, memory = SparkWarehouse(), MemoryWarehouse()
+    (tmp_path / "toy_tags.py").write_text(TAG_MODEL)
+    step = Step(
+        "model.p.toy_tags",
+        "toy_tags",
+        "toy_enrichment",
+        tmp_path / "toy_tags.py",
+        ("texts",),
+        {"materialized": "incremental", "unique_key": "text_id", "meta": {"row_input": "texts"}},
+    )
+    schemas = {"texts": "toy_marts", "toy_tags": "toy_enrichment"}
+    worlds = [
+        {
+            "text_id": [f"t{i}" for i in range(7)],
+            "text": ["late", "broken", "ok", "refund", "slow", "fine", "x"],
+        },
+        {
+            "text_id": ["t0", "t1", "t2", "t3", "t4", "t5", "t7"],
+            "text": ["late", "fixed", "ok", "refund", "slow", "fine", "new"],
+        },
+    ]
+    os.environ["CHURN_SPARK_ROWS_PER_TASK"] = "2"
+    try:
+        for texts in worlds:
+            for wh in (spark_wh, memory):
+                wh.replace("toy_marts", "texts", pa.table(texts))
+            assert run_in_partitions(step, spark_wh, schemas) == run_step(step, memory, schemas)
+            expected = memory.read("toy_enrichment", "toy_tags")
+            assert table_differences(expected, spark_wh.read("toy_enrichment", "toy_tags")) == []
+    finally:
+        os.environ.pop("CHURN_SPARK_ROWS_PER_TASK")
+    runs = spark_wh.read("toy_enrichment", "enrichment_runs").to_pylist()
+    assert [(r["source_rows"], r["rows_ok"]) for r in runs] == [(7, 7), (7, 2)]  # t1 edited, t7 new
