@@ -19,7 +19,7 @@ import platform
 import time
 from pathlib import Path
 
-AREAS = ["synth", "text", "churn", "build"]
+AREAS = ["synth", "text", "churn", "build", "steps"]
 FIELDS = ["area", "case", "metric", "value", "unit"]
 
 

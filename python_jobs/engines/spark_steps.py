@@ -10,7 +10,7 @@ output schema and one tally per task pass through the driver.
 
 The tasks' rows are written once to a parts table; the merge (earlier rows not re-enriched and still upstream,
 then the new ones) is Spark SQL, swapped in by name as every step is. Each task's enrichment tally rides in a
-column of one extra row and is summed into the step's one enrichment_runs row. Model artifacts (the churn run,
+column of its first row and is summed into the step's one enrichment_runs row. Model artifacts (the churn run,
 the weak model) are read by path, and the response cache is a SQLite file: on a cluster, point model_dir and
 CHURN_LLM_CACHE at storage every executor can reach (local mode shares the machine's disk).
 """
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 ROWS_PER_TASK = 50_000
 BUCKET = "__churn_bucket"
-RUN_LOG = "__churn_run_log"  # a task's enrichment_runs rows (JSON) on one extra row; null on data rows
+RUN_LOG = "__churn_run_log"  # a task's enrichment_runs rows (JSON), on its first row
 
 
 def rows_per_task() -> int:
@@ -96,11 +96,14 @@ class _Task:
             result = model_rows(step, MemoryWarehouse(tables), session, self.schemas)[1]
             runs = run_log(session, step.schema)
         out = result.select(self.output_schema.names).cast(self.output_schema).to_pandas()
-        out[RUN_LOG] = None
-        if runs is None:
+        tally = json.dumps(runs.to_pylist(), default=str) if runs is not None else None
+        if len(out):  # the tally rides on the first row
+            out[RUN_LOG] = [tally] + [None] * (len(out) - 1)
             return out
-        marker = pd.DataFrame({RUN_LOG: [json.dumps(runs.to_pylist(), default=str)]})
-        return pd.concat([out, marker.reindex(columns=out.columns)], ignore_index=True)
+        # no rows: one row with only the tally (its key is null, which no data row's is)
+        return pd.DataFrame({c: [None] for c in out.columns} | {RUN_LOG: [tally]}).iloc[
+            : int(tally is not None)
+        ]
 
 
 def _output_schema(
@@ -176,7 +179,7 @@ def run_in_partitions(
     produced.write.format("parquet").saveAsTable(parts)  # the tasks run once, here
     try:
         produced = spark.table(parts)
-        new = produced.where(F.col(RUN_LOG).isNull()).drop(RUN_LOG)
+        new = produced.where(F.col(key).isNotNull()).drop(RUN_LOG)
         logs = produced.where(F.col(RUN_LOG).isNotNull()).select(RUN_LOG).collect()
         if earlier is not None:  # delete+insert on the key, and rows whose input row is gone leave
             kept = earlier.join(new.select(key), key, "left_anti").join(rows.select(key), key, "left_semi")

@@ -202,5 +202,7 @@ def test_spark_runs_a_row_wise_step_in_tasks_as_the_driver_would(tmp_path: Path)
             assert table_differences(expected, spark_wh.read("toy_enrichment", "toy_tags")) == []
     finally:
         os.environ.pop("CHURN_SPARK_ROWS_PER_TASK")
-    runs = spark_wh.read("toy_enrichment", "enrichment_runs").to_pylist()
+    runs = sorted(
+        spark_wh.read("toy_enrichment", "enrichment_runs").to_pylist(), key=lambda r: r["started_at"]
+    )
     assert [(r["source_rows"], r["rows_ok"]) for r in runs] == [(7, 7), (7, 2)]  # t1 edited, t7 new
