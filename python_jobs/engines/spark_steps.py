@@ -85,6 +85,7 @@ class _Task:
     def run(self, bucket: int, rows: pd.DataFrame, earlier: pd.DataFrame | None) -> pd.DataFrame:
         """The model's rows for one bucket (incremental: the new or changed ones) and its tally row."""
         step = self.step
+        os.environ["CHURN_TAG_PROCESSES"] = "1"  # a task is already one of Spark's parallel slots
         if self.max_texts:
             share = _budget_share(self.max_texts, self.buckets, bucket)
             step = replace(step, config={**step.config, "max_texts": str(share)})

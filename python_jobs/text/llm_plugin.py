@@ -10,6 +10,7 @@ registered here too when their runtime and weights are installed.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -35,6 +36,11 @@ class LocalTagger(llm.Model):
     def __init__(self, weak: Any = None) -> None:
         # optional `weak_label.WeakSentiment` fitted on the shop's star ratings, blended into sentiment
         self.weak = weak
+
+    @property
+    def processes(self) -> int:
+        """Processes the runner may tag in (runner._request_pool): CHURN_TAG_PROCESSES, default one per core."""
+        return int(os.environ.get("CHURN_TAG_PROCESSES") or os.cpu_count() or 1)
 
     @property
     def version(self) -> str:

@@ -15,8 +15,17 @@ attempts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
@@ -33,6 +42,39 @@ from python_jobs.text.tally import Tally
 __all__ = ["TagSettings", "Tally", "cache_version", "is_local", "tag_texts"]
 
 log = logging.getLogger(__name__)
+
+# Below this many texts a pool of processes costs more to start (each loads the model) than it saves.
+MIN_TEXTS_PER_PROCESS = 5_000
+
+_worker_model: Any = None  # the model in a pool process, set once by _hold_model
+
+
+def _hold_model(model: Any) -> None:
+    global _worker_model
+    _worker_model = model
+
+
+def _request_in_worker(batch: list[tuple[str, str]], settings: TagSettings) -> Outcome:
+    return tag_request(_worker_model, batch, settings)
+
+
+def _request_pool(model: Any, concurrency: int, n_texts: int) -> tuple[Executor, Callable[..., Future], int]:
+    """(executor, submit(batch, settings), requests in flight). Threads suit a remote model (they wait on the
+    network); a model that computes in Python here and asks for `processes` > 1 (the local tagger: one per
+    core) gets that many processes instead, each holding its own copy of the model, once there is enough
+    text to repay their start."""
+    processes = int(getattr(model, "processes", 1) or 1)
+    processes = min(processes, n_texts // MIN_TEXTS_PER_PROCESS)
+    if processes > 1:
+        pool = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("spawn"),  # never fork a process that runs threads (dbt)
+            initializer=_hold_model,
+            initargs=(model,),
+        )
+        return pool, partial(pool.submit, _request_in_worker), processes
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+    return pool, partial(pool.submit, tag_request, model), concurrency
 
 
 def tag_texts(
@@ -82,12 +124,13 @@ def tag_texts(
             )
         progress = Progress(len(todo), f"tagging ({settings.model_id})", unit="texts") if todo else None
         streak, last_error = 0, ""
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        pool, submit, in_flight = _request_pool(model, concurrency, len(todo))
+        with pool:
             queue = iter(batches)
             running: set[Future[Outcome]] = set()
             for batch in queue:
-                running.add(pool.submit(tag_request, model, batch, settings))
-                if len(running) >= concurrency * 2:
+                running.add(submit(batch, settings))
+                if len(running) >= in_flight * 2:
                     break
             while running:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
@@ -117,7 +160,7 @@ def tag_texts(
                         continue  # circuit open: submit nothing more
                     nxt = next(queue, None)
                     if nxt is not None:
-                        running.add(pool.submit(tag_request, model, nxt, settings))
+                        running.add(submit(nxt, settings))
             skipped = [h for batch in queue for h, _ in batch]
         if skipped:
             reason = scrub(f"not sent: {streak} requests in a row failed (last: {last_error})")

@@ -154,3 +154,32 @@ def test_weak_label_blend_is_valid_versioned_and_needs_enough_ratings(tmp_path):
     labels = {i["id"]: i["sentiment_label"] for i in out["items"]}
     assert labels == {"a": "positive", "b": "negative"}
     assert all(validate_tags({k: v for k, v in i.items() if k != "id"})[1] is None for i in out["items"])
+
+
+def test_local_tagger_in_processes_tags_exactly_as_in_one(tmp_path, monkeypatch):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from python_jobs.text import runner
+    from python_jobs.text.enrich import tag_settings
+    from python_jobs.text.llm_plugin import LocalTagger
+
+    banks = (
+        "great quality, love it",
+        "arrived broken and late, refund please",
+        "o pedido atrasou",
+        "质量很差",
+    )
+    texts = [f"{t} #{i}" for i in range(300) for t in banks]
+    ids = [str(i) for i in range(len(texts))]
+    monkeypatch.setattr(runner, "MIN_TEXTS_PER_PROCESS", 200)  # a pool for 1,200 texts
+    pools = []
+    choose = runner._request_pool
+    monkeypatch.setattr(runner, "_request_pool", lambda *a: pools.append(choose(*a)) or pools[-1])
+    results = {}
+    for processes in ("1", "2"):
+        monkeypatch.setenv("CHURN_TAG_PROCESSES", processes)
+        settings = tag_settings(None, cache_path=tmp_path / f"{processes}.sqlite", texts_per_request=100)
+        results[processes] = runner.tag_texts(ids, texts, settings, model=LocalTagger())
+    assert [type(p[0]) is ProcessPoolExecutor for p in pools] == [False, True]
+    assert results["2"][0].equals(results["1"][0])
+    assert results["2"][1] == results["1"][1]  # the same tally: every text sent once, in the same requests
