@@ -1,3 +1,7 @@
+{#- PostgreSQL: per-customer lookups (the RFM and label recount tests) need an index. DuckDB gets none: its
+    table swap would look indexes up in duckdb_indexes(), which races with other threads' drops (macros/drop_indexes_on_relation.sql). -#}
+{{ config(indexes=[{'columns': ['customer_id', 'ordered_at']}] if target.type == 'postgres' else []) }}
+
 with
 
 orders as (
