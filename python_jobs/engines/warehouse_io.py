@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -74,7 +75,7 @@ class PostgresWarehouse:
         self.conn.close()
 
     def exists(self, schema: str, table: str) -> bool:
-        with self.conn.cursor() as cur:
+        with self._reading() as cur:
             cur.execute(
                 "select count(*) from information_schema.tables where table_schema = $1 and table_name = $2",
                 parameters=(schema, table),
@@ -82,9 +83,19 @@ class PostgresWarehouse:
             return cur.fetchone()[0] > 0
 
     def read(self, schema: str, table: str) -> pa.Table:
-        with self.conn.cursor() as cur:
+        with self._reading() as cur:
             cur.execute(f"select * from {_quote(schema, table)}")
             return _without_metadata(cur.fetch_arrow_table())
+
+    @contextmanager
+    def _reading(self):
+        """A cursor whose transaction ends with the read: DB-API opens one implicitly, and an open one keeps
+        its locks, so dbt's next rename or drop of a table read here would wait forever."""
+        try:
+            with self.conn.cursor() as cur:
+                yield cur
+        finally:
+            self.conn.rollback()
 
     def replace(self, schema: str, table: str, data: pa.Table | pa.RecordBatchReader) -> None:
         """Swap in the new table in one transaction: readers see the old table or the new one, and a failure

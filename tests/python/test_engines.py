@@ -105,7 +105,7 @@ def engine_build(request: pytest.FixtureRequest, world: tuple[Path, Path]):
     with opened as (env, warehouse):
         load_raw(raw, warehouse)
         build_with_steps(warehouse, parsed_manifest(None, env), env=env)
-        yield request.param, warehouse, db
+        yield request.param, warehouse, db, env
 
 
 def _tables(db: Path) -> list[tuple[str, str]]:
@@ -117,7 +117,7 @@ def _tables(db: Path) -> list[tuple[str, str]]:
 
 
 def test_engine_builds_the_same_tables_as_duckdb(engine_build) -> None:
-    engine, warehouse, db = engine_build
+    engine, warehouse, db, _ = engine_build
     tables = [(s, t) for s, t in _tables(db) if t not in NOT_COMPARED]
     assert len(tables) > 40
     problems = {}
@@ -134,6 +134,32 @@ def test_engine_builds_the_same_tables_as_duckdb(engine_build) -> None:
         f"{engine}: compared {len(tables)} tables (floats: rtol {RTOL}, atol {ATOL}; ignoring {sorted(BOOKKEEPING)})"
     )
     assert not problems, "\n".join(f"{t}: {'; '.join(p)[:400]}" for t, p in problems.items())
+
+
+def _execute(warehouse, sql: str) -> None:
+    if hasattr(warehouse, "spark"):
+        warehouse.spark.sql(sql)
+        return
+    with warehouse.conn.cursor() as cur:
+        cur.execute(sql)
+    warehouse.conn.commit()
+
+
+def test_a_failing_model_leaves_its_previous_table(engine_build) -> None:
+    """dbt-spark drops a Parquet table before rebuilding it (macros/spark_table_swap.sql builds beside it)."""
+    from python_jobs.dbt_runner import DbtError, run_dbt
+
+    engine, warehouse, _, env = engine_build
+    before = warehouse.read("marts", "fct_interventions")
+    _execute(warehouse, "drop view intermediate.int_interventions")  # its only parent
+    try:
+        with pytest.raises(DbtError, match="fct_interventions"):
+            run_dbt(["run", "--select", "fct_interventions"], env=env)
+        assert warehouse.exists("marts", "fct_interventions"), f"{engine} dropped the table of a failed model"
+        assert table_differences(before, warehouse.read("marts", "fct_interventions")) == []
+    finally:
+        run_dbt(["run", "--select", "int_interventions", "fct_interventions"], env=env)
+    assert table_differences(before, warehouse.read("marts", "fct_interventions")) == []
 
 
 TAG_MODEL = """
