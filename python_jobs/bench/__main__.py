@@ -19,7 +19,7 @@ import platform
 import time
 from pathlib import Path
 
-AREAS = ["synth", "text", "churn", "build", "steps"]
+AREAS = ["synth", "text", "churn", "build", "steps", "engines"]
 FIELDS = ["area", "case", "metric", "value", "unit"]
 
 

@@ -35,6 +35,7 @@ class PostgresServer:
     user: str = USER
     password: str = PASSWORD
     dbname: str = DATABASE
+    pid: int = 0  # the postmaster's (pg_ctl detaches it from the process that started it)
 
     def env(self) -> dict[str, str]:
         """The variables profiles.yml's `postgres` target reads."""
@@ -135,7 +136,8 @@ def throwaway_postgres(startup_timeout_s: float = 60.0) -> Iterator[PostgresServ
                 ]
             )
         )
-        server = PostgresServer("127.0.0.1", port)
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+        server = PostgresServer("127.0.0.1", port, pid=pid)
         _create_database(server)
         yield server
     finally:
