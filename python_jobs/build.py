@@ -194,7 +194,7 @@ def build(
                 f"Target {target_name()} reads raw tables from the warehouse: load them "
                 "there (`churn load-raw --raw-path DIR`), then build without --raw-path."
             )
-        if build_on_engine(extra, vars=dbt_vars):
+        if build_on_engine(extra, vars=dbt_vars, report=report):
             return
     if mapping_file and raw_path is None:
         raise click.UsageError("--mapping needs --raw-path (the folder its file names resolve against).")

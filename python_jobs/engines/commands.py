@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from python_jobs import config
 from python_jobs.engines.warehouse_io import PostgresWarehouse, SparkWarehouse, Warehouse, postgres_uri
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,31 @@ def target_name() -> str:
     return os.environ.get("CHURN_TARGET", "dev")
 
 
+def engine_warehouse(env: Mapping[str, str] | None = None) -> Warehouse | None:
+    """The CHURN_TARGET warehouse when dbt runs no Python models there; None on DuckDB (the file is read)."""
+    from python_jobs.engines.orchestrate import parsed_manifest
+
+    adapter_type = parsed_manifest(None, env)["metadata"]["adapter_type"]
+    return None if adapter_type == "duckdb" else warehouse_for(adapter_type, env)
+
+
+def engine_report_path() -> Path:
+    """Each target its own report: env CHURN_REPORT_PATH, else warehouse/<target>_report.html."""
+    return (
+        config.report_path()
+        if os.environ.get("CHURN_REPORT_PATH")
+        else Path(f"warehouse/{target_name()}_report.html")
+    )
+
+
 def build_on_engine(
     extra_args: Sequence[str] = (),
     vars: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
+    report: bool = True,
 ) -> bool:
-    """Build on the CHURN_TARGET warehouse when dbt runs no Python models there; False when it does (DuckDB:
-    the caller builds and publishes the file as usual)."""
+    """Build on the CHURN_TARGET warehouse when dbt runs no Python models there, then render its report; False
+    when dbt does run them (DuckDB: the caller builds and publishes the file as usual)."""
     from python_jobs.engines.orchestrate import build_with_steps, parsed_manifest
 
     manifest = parsed_manifest(vars, env)
@@ -51,8 +70,13 @@ def build_on_engine(
         return False
     t0 = time.perf_counter()
     click.echo(f"Building on target {target_name()} ({adapter_type}): dbt waves and Python steps ...")
-    build_with_steps(warehouse_for(adapter_type, env), manifest, extra_args, vars=vars, env=env)
+    warehouse = warehouse_for(adapter_type, env)
+    build_with_steps(warehouse, manifest, extra_args, vars=vars, env=env)
     click.echo(f"Build on {target_name()} finished in {time.perf_counter() - t0:.0f}s")
+    if report:
+        from python_jobs.report.commands import render_report
+
+        click.echo(f"Report: {render_report(out=engine_report_path(), engine=warehouse)}")
     return True
 
 

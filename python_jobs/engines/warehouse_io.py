@@ -21,6 +21,8 @@ class Warehouse(Protocol):
 
     def read(self, schema: str, table: str) -> pa.Table: ...
 
+    def row_count(self, schema: str, table: str) -> int: ...
+
     def replace(self, schema: str, table: str, data: pa.Table) -> None: ...
 
     def append(self, schema: str, table: str, data: pa.Table) -> None: ...
@@ -39,6 +41,9 @@ class MemoryWarehouse:
 
     def read(self, schema: str, table: str) -> pa.Table:
         return self.tables[(schema, table)]
+
+    def row_count(self, schema: str, table: str) -> int:
+        return self.tables[(schema, table)].num_rows
 
     def replace(self, schema: str, table: str, data: pa.Table | pa.RecordBatchReader) -> None:
         self.tables[(schema, table)] = data if isinstance(data, pa.Table) else data.read_all()
@@ -86,6 +91,11 @@ class PostgresWarehouse:
         with self._reading() as cur:
             cur.execute(f"select * from {_quote(schema, table)}")
             return _without_metadata(cur.fetch_arrow_table())
+
+    def row_count(self, schema: str, table: str) -> int:
+        with self._reading() as cur:
+            cur.execute(f"select count(*) from {_quote(schema, table)}")
+            return int(cur.fetchone()[0])
 
     @contextmanager
     def _reading(self):
@@ -163,6 +173,9 @@ class SparkWarehouse:
 
     def read(self, schema: str, table: str) -> pa.Table:
         return pa.Table.from_pandas(self.spark.table(f"{schema}.{table}").toPandas(), preserve_index=False)
+
+    def row_count(self, schema: str, table: str) -> int:
+        return self.spark.table(f"`{schema}`.`{table}`").count()
 
     def replace(self, schema: str, table: str, data: pa.Table) -> None:
         self.replace_frame(schema, table, self._frame(data))

@@ -12,7 +12,10 @@ import pandas as pd
 
 from python_jobs import config, warehouse
 from python_jobs.cli_options import path_option
+from python_jobs.engines.commands import target_name
+from python_jobs.engines.warehouse_io import Warehouse
 from python_jobs.report.data import load_report_data
+from python_jobs.report.engine_tables import report_tables
 from python_jobs.report.render import render_html
 
 log = logging.getLogger(__name__)
@@ -31,12 +34,23 @@ def load_truth_campaigns(raw_path: Path | None = None) -> pd.DataFrame | None:
         return None
 
 
-def render_report(db: Path | None = None, out: Path | None = None, raw_path: Path | None = None) -> Path:
-    """Read the warehouse at `db` and write the HTML report to `out`; returns the path written."""
+def render_report(
+    db: Path | None = None,
+    out: Path | None = None,
+    raw_path: Path | None = None,
+    engine: Warehouse | None = None,
+) -> Path:
+    """Read the DuckDB warehouse at `db`, or the report's tables of another `engine`'s warehouse, and write the
+    HTML report to `out`; returns the path written."""
     t0 = time.perf_counter()
     out = Path(out) if out else config.report_path()
-    with warehouse.connect(db) as con:
-        data = load_report_data(con)
+    if engine is None:
+        with warehouse.connect(db) as con:
+            data = load_report_data(con)
+    else:
+        con, source_rows = report_tables(engine)
+        with con:
+            data = load_report_data(con, source_rows)
     html = render_html(data, truth=load_truth_campaigns(raw_path))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".html.tmp")
@@ -57,6 +71,13 @@ def render_report(db: Path | None = None, out: Path | None = None, raw_path: Pat
 @path_option("--out", help="HTML file (default: CHURN_REPORT_PATH).")
 @path_option("--raw-path", help="Raw folder with truth_* tables.")
 def report(db: Path | None, out: Path | None, raw_path: Path | None) -> None:
-    """Render the churn report (one self-contained HTML file that opens offline)."""
-    path = render_report(db=db, out=out, raw_path=raw_path)
+    """Render the churn report (one self-contained HTML file that opens offline). On a PostgreSQL or Spark
+    target (CHURN_TARGET) it reads that warehouse's report tables."""
+    engine = None
+    if target_name() != "dev":
+        from python_jobs.engines.commands import engine_report_path, engine_warehouse
+
+        engine = engine_warehouse()
+        out = out or (engine_report_path() if engine is not None else None)
+    path = render_report(db=db, out=out, raw_path=raw_path, engine=engine)
     click.echo(f"Report: {path} ({path.stat().st_size / 1024:.0f} kB)")

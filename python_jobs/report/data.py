@@ -272,7 +272,9 @@ def _queue(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     )
 
 
-def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
+def load_report_data(con: duckdb.DuckDBPyConnection, source_rows: dict[str, int] | None = None) -> ReportData:
+    """The report's frames from `con`; `source_rows` are the source tables' row counts when they were counted
+    elsewhere (another engine: report/engine_tables.py), else they are counted in `con`."""
     data = ReportData()
     data.metrics = _metrics(con, data.notes)
     data.model_caveats = _model_caveats(con, data.notes)
@@ -313,7 +315,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         _queue(con, data)
     try:
         data.context = _context(con)
-        data.source_rows = _source_rows(con)
+        data.source_rows = _source_rows(con) if source_rows is None else source_rows
     except duckdb.Error as exc:  # a warehouse built before these columns existed: say so, render the rest
         data.notes.append(f"report context: could not be read ({type(exc).__name__})")
     try:

@@ -160,7 +160,8 @@ def section_interventions(data: ReportData, truth: pd.DataFrame | None = None) -
     elif not len(e):
         parts.append(absent(_no_effects(data)))
     else:
-        view = e[e["subgroup_type"] == "all"]
+        # best measured uplift first; ties and unmeasured actions by name, so every engine draws the same chart
+        view = e[e["subgroup_type"] == "all"].sort_values(["effect", "action"], ascending=[False, True])
         labels = [f"{r.action} (n={int(r.n_treated) + int(r.n_control):,})" for r in view.itertuples()]
         truth_vals = None
         if truth is not None and len(truth):

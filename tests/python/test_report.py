@@ -487,3 +487,25 @@ def test_report_says_when_the_models_cannot_be_trusted(tmp_path: Path) -> None:
     assert "baseline (logreg) has a higher ROC-AUC on the test snapshot" in page
     assert "ties with the best single-column peer" in page
     assert "Text does not measurably add to behaviour" in page
+
+
+def test_report_of_another_engine_equals_the_duckdb_report(full_warehouse: Path, tmp_path: Path) -> None:
+    """PostgreSQL and Spark: the report's tables are copied into DuckDB (report/engine_tables.py) and the page
+    is the one the same tables give on DuckDB; source tables are counted where they live, not copied."""
+    from python_jobs.engines.warehouse_io import MemoryWarehouse
+    from python_jobs.report.engine_tables import report_tables
+
+    with duckdb.connect(str(full_warehouse)) as con:
+        con.execute("create schema marts; create table marts.fct_reviews as select range as id from range(3)")
+        names = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        engine = MemoryWarehouse(
+            {(s, t): con.sql(f'select * from "{s}"."{t}"').to_arrow_table() for s, t in names}
+        )
+    copy, counts = report_tables(engine)
+    assert counts == {"reviews": 3}
+    assert ("marts",) not in copy.execute(
+        "select distinct table_schema from information_schema.tables"
+    ).fetchall()
+    on_duckdb = render_report(db=full_warehouse, out=tmp_path / "duckdb.html", raw_path=tmp_path).read_text()
+    on_engine = render_report(out=tmp_path / "engine.html", raw_path=tmp_path, engine=engine).read_text()
+    assert on_engine == on_duckdb
