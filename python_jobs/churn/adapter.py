@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from python_jobs import config as config_paths
-from python_jobs.churn import cache, features, run, run_table, scoring
+from python_jobs.churn import cache, features, registry, run, run_table, scoring
 from python_jobs.churn.contracts import arrow_schema
 from python_jobs.warehouse import without_bookkeeping
 
@@ -130,18 +131,73 @@ SCORE_BATCH_ROWS = 100_000
 
 
 def scores_table(
-    fitted: run.ChurnRun, rows: Any, config: dict[str, Any], batch_rows: int = SCORE_BATCH_ROWS
+    fitted: run.ChurnRun,
+    rows: Any,
+    config: dict[str, Any],
+    batch_rows: int = SCORE_BATCH_ROWS,
+    previous: pd.DataFrame | None = None,
 ) -> pa.Table:
     """churn_scores from the score rows: a DataFrame (its 'score' split), or a DuckDB relation of score rows,
     read and scored in batches of batch_rows so memory holds one batch of features, not the whole set (a row's
-    score depends on that row alone: run.score)."""
+    score depends on that row alone: run.score).
+
+    A score row whose fingerprint (score_fingerprints) is that of a row of `previous`, the last build's
+    churn_scores, would be scored to that same row: it is taken from there, so a rebuild without new data
+    scores nothing."""
     settings = settings_from_config(config)[0]
     schema = arrow_schema("churn_scores")
     if isinstance(rows, pd.DataFrame):
-        return _table(run.score(fitted, rows[rows["split"] == "score"], settings), schema)
-    ordered = without_bookkeeping(rows).order(", ".join(run.KEYS))  # run.score's order, across batches
-    parts = [_table(run.score(fitted, b, settings), schema) for b in _batches(ordered, batch_rows)]
+        batches: Iterator[pd.DataFrame] = iter([rows[rows["split"] == "score"]])
+    else:  # run.score's order, across batches
+        batches = _batches(without_bookkeeping(rows).order(", ".join(run.KEYS)), batch_rows)
+    known = (
+        None
+        if previous is None
+        else previous.drop_duplicates("inputs_fingerprint").set_index("inputs_fingerprint")
+    )
+    parts, reused = [], 0
+    for batch in batches:
+        batch = batch.drop(columns=["inputs_fingerprint"], errors="ignore").reset_index(drop=True)
+        fingerprints = score_fingerprints(fitted, batch, settings)
+        again = fingerprints.isin(known.index) if known is not None else np.zeros(len(batch), dtype=bool)
+        if again.any():
+            parts.append(_table(known.loc[fingerprints[again]].reset_index(), schema))
+            reused += int(again.sum())
+        if not again.all():
+            scored = run.score(fitted, batch[~again], settings)
+            by_customer = pd.Series(fingerprints.to_numpy(), index=batch["customer_id"].astype(str))
+            parts.append(
+                _table(scored.assign(inputs_fingerprint=scored["customer_id"].map(by_customer)), schema)
+            )
+    if previous is not None:
+        total = sum(p.num_rows for p in parts)
+        _announce(
+            f"churn_scores: {reused:,} of {total:,} rows unchanged since the last build (taken from it), "
+            f"{total - reused:,} scored"
+        )
     return pa.concat_tables(parts) if parts else _table(pd.DataFrame(columns=schema.names), schema)
+
+
+def score_fingerprints(fitted: run.ChurnRun, rows: pd.DataFrame, settings: run.Settings) -> pd.Series:
+    """Per score row, a hash of all it is scored from: its columns (floats at ~12 significant digits), the run
+    (training data, models and the churn package's code: run_id) and the tier cuts."""
+    salt = registry.stable_hash(
+        {"run_id": fitted.run_id, "high": settings.risk_high_cut, "medium": settings.risk_medium_cut}
+    )
+    columns = [c for c in rows.columns if c not in ("split", run.LABEL)]
+    hashed = registry.row_hashes(rows, columns) ^ np.uint64(int(salt, 16))
+    hex_digits = np.frombuffer(hashed.astype(">u8").tobytes().hex().encode(), dtype="S16")
+    return pd.Series(hex_digits.astype(str), index=rows.index)
+
+
+def previous_scores(session: Any, this: Any) -> pd.DataFrame | None:
+    """The last build's churn_scores when this session holds them with row fingerprints (DuckDB; a job on
+    another engine holds no earlier table and scores every row)."""
+    try:
+        relation = session.sql(f"select * from {this}")
+    except duckdb.CatalogException:
+        return None
+    return relation.df() if "inputs_fingerprint" in relation.columns else None
 
 
 def _batches(relation: Any, batch_rows: int) -> Iterator[pd.DataFrame]:

@@ -67,14 +67,18 @@ def _canonical_types(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def data_fingerprint(frame: pd.DataFrame, columns: list[str]) -> str:
-    """Order-independent hash of the given columns (rows sorted by their own hash; floats hashed at ~12
-    significant digits, so last-bit noise between identical builds does not change it; types canonical, so
-    the same rows on another engine give the same fingerprint)."""
+def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One uint64 per row over the given columns (in name order): floats at ~12 significant digits, so
+    last-bit noise between identical builds does not change it; types canonical, so the same row on another
+    engine hashes the same."""
     cols = sorted(c for c in columns if c in frame.columns)
-    row_hash = pd.util.hash_pandas_object(
-        _rounded_floats(_canonical_types(frame[cols])), index=False
-    ).to_numpy()
+    return pd.util.hash_pandas_object(_rounded_floats(_canonical_types(frame[cols])), index=False).to_numpy()
+
+
+def data_fingerprint(frame: pd.DataFrame, columns: list[str]) -> str:
+    """Order-independent hash of the given columns (rows sorted by their row_hashes)."""
+    cols = sorted(c for c in columns if c in frame.columns)
+    row_hash = row_hashes(frame, cols)
     row_hash.sort()
     h = hashlib.sha256(",".join(cols).encode())
     h.update(row_hash.tobytes())

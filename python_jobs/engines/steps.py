@@ -199,7 +199,8 @@ def run_model(
     if step.row_input:
         dbt.ref(step.row_input)  # loaded into the session, if the model has not
         source = f'"{schemas[step.row_input]}"."{step.row_input}"'
-        gone = f" and cast({key} as varchar) in (select cast({key} as varchar) from {source})"
+        kept = f" where {step.row_filter}" if step.row_filter else ""
+        gone = f" and cast({key} as varchar) in (select cast({key} as varchar) from {source}{kept})"
     return session.sql(
         f"select * from {dbt.this} where {key} not in (select {key} from result){gone}"
         " union all by name select * from result"

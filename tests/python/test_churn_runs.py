@@ -126,6 +126,42 @@ def test_a_customers_score_does_not_depend_on_who_else_is_scored(specs):
     pd.testing.assert_frame_equal(subset, expected)
 
 
+def _scored_rows(monkeypatch) -> list[int]:
+    """Rows run.score is asked to score, per call, from here on."""
+    calls, real = [], run.score
+    monkeypatch.setattr(
+        run,
+        "score",
+        lambda fitted, rows, settings=None: calls.append(len(rows)) or real(fitted, rows, settings),
+    )
+    return calls
+
+
+def _by_customer(table) -> pd.DataFrame:
+    return table.to_pandas().sort_values("customer_id").reset_index(drop=True)
+
+
+def test_a_rebuild_scores_only_the_rows_whose_inputs_changed(stored, frame, monkeypatch):
+    fitted = stored[0]
+    last = adapter.scores_table(fitted, frame, {}).to_pandas()
+    assert last["inputs_fingerprint"].notna().all() and last["inputs_fingerprint"].is_unique
+    calls = _scored_rows(monkeypatch)
+    again = adapter.scores_table(fitted, frame, {}, previous=last)
+    assert calls == []  # nothing new: every row is the last build's
+    pd.testing.assert_frame_equal(_by_customer(again), last.sort_values("customer_id").reset_index(drop=True))
+
+    changed = frame.copy()
+    one = changed.index[changed["split"] == "score"][3]
+    changed.loc[one, "recency_days"] += 40  # one customer's features move
+    out = adapter.scores_table(fitted, changed, {}, previous=last)
+    assert calls == [1]
+    pd.testing.assert_frame_equal(_by_customer(out), _by_customer(adapter.scores_table(fitted, changed, {})))
+
+    calls.clear()  # new tier cuts (or a new run) change every row's fingerprint
+    adapter.scores_table(fitted, frame, {"risk_high_cut": "0.9"}, previous=last)
+    assert calls == [len(last)]
+
+
 def test_bootstrap_on_a_sample_estimates_the_full_set_ci():
     rng = np.random.default_rng(0)
     n = 12_000

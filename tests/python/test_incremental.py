@@ -102,3 +102,30 @@ def test_unchanged_snapshots_are_kept_and_full_refresh_recomputes(warehouses: tu
         env=dbt_env(work, raw),
     )
     assert _planted(incremental) == 0
+
+
+def _planted_scores(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "select count(*) from ml.churn_scores where churn_probability = ?", [PLANTED_P]
+        ).fetchone()[0]
+
+
+PLANTED_P = 0.123456789
+
+
+def test_unchanged_scores_are_kept_and_full_refresh_rescores(warehouses: tuple[Path, Path]) -> None:
+    """churn_scores takes a row whose inputs_fingerprint did not change from the last build (no rescoring)."""
+    incremental, _ = warehouses
+    work, raw = incremental.parent, incremental.parent.parent / "today"
+    with duckdb.connect(str(incremental)) as con:
+        con.execute(
+            "update ml.churn_scores set churn_probability = ? where customer_id = (select min(customer_id) "
+            "from ml.churn_scores)",
+            [PLANTED_P],
+        )
+    scores = ["--select", "churn_scores"]
+    run_dbt(["run", *scores], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    assert _planted_scores(incremental) == 1, "a score whose inputs did not change was recomputed"
+    run_dbt(["run", *scores, "--full-refresh"], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    assert _planted_scores(incremental) == 0
