@@ -13,5 +13,7 @@ def model(dbt, session):
     config = dict(dbt.config.get("churn_run"))
     fitted = adapter.run_from_registry(dbt.ref("churn_model_runs"))
     rows = dbt.ref("churn_training_set").filter("split = 'score'")
-    previous = adapter.previous_scores(session, dbt.this) if dbt.is_incremental else None  # not on --full-refresh
+    previous = (
+        adapter.previous_scores(session, dbt.this) if dbt.is_incremental else None
+    )  # not on --full-refresh
     return adapter.scores_table(fitted, rows, config, previous=previous)
