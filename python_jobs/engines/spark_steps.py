@@ -30,8 +30,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from python_jobs.engines.steps import Step, _append_run_log, _This, model_rows, run_log
-from python_jobs.engines.warehouse_io import MemoryWarehouse, SparkWarehouse, _plain
+from python_jobs.engines.steps import Step, ThisRelation, append_run_log, model_rows, run_log
+from python_jobs.engines.warehouse_io import MemoryWarehouse, SparkWarehouse, plain_type
 from python_jobs.text.enrich import tag_settings
 from python_jobs.text.runs import COLUMNS, RunLog
 from python_jobs.text.tally import Tally
@@ -115,7 +115,7 @@ def _output_schema(
     tables[(schemas[step.row_input], step.row_input)] = rows.empty_table()
     with duckdb.connect() as session:
         result = model_rows(step, MemoryWarehouse(tables), session, schemas, full_refresh=True)[1]
-    return pa.schema(pa.field(f.name, _plain(f.type)) for f in result.schema)
+    return pa.schema(pa.field(f.name, plain_type(f.type)) for f in result.schema)
 
 
 def _name(schema: str, table: str) -> str:
@@ -206,7 +206,7 @@ def _log_run(step: Step, warehouse: SparkWarehouse, runs: list[dict[str, Any]]) 
     tally = Tally(**{attr: sum(int(r[c] or 0) for r in runs) for c, _, attr in COLUMNS if attr})
     with duckdb.connect() as session:
         session.execute(f'create schema "{step.schema}"')
-        run = RunLog(session, _This(step.schema, step.name))
+        run = RunLog(session, ThisRelation(step.schema, step.name))
         run.started_at = min(datetime.fromisoformat(r["started_at"]) for r in runs)
         run.finish(tally, runs[0]["llm_model"], sum(int(r["source_rows"]) for r in runs))
-        _append_run_log(session, warehouse, step.schema)
+        append_run_log(session, warehouse, step.schema)

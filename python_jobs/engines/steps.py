@@ -94,7 +94,7 @@ class _Config:
 
 
 @dataclass(frozen=True)
-class _This:
+class ThisRelation:
     """dbt.this for a step: the table in the local session (no database part: the session's own catalog)."""
 
     schema: str
@@ -118,7 +118,7 @@ class JobDbt:
     ) -> None:
         self.step, self.warehouse, self.session, self.schemas = step, warehouse, session, schemas
         self.config = _Config(step.config)
-        self.this = _This(step.schema, step.name)
+        self.this = ThisRelation(step.schema, step.name)
         # side tables (enrichment_runs) go to the step's schema
         session.execute(f'create schema if not exists "{step.schema}"')
         self.is_incremental = (
@@ -213,7 +213,7 @@ def run_step(step: Step, warehouse: Warehouse, schemas: dict[str, str], full_ref
     session = duckdb.connect()
     result = run_model(step, warehouse, session, schemas, full_refresh=full_refresh)
     warehouse.replace(step.schema, step.name, result)
-    _append_run_log(session, warehouse, step.schema)
+    append_run_log(session, warehouse, step.schema)
     session.close()
     log.info(
         "python step %s.%s: %s rows in %.1fs",
@@ -232,7 +232,7 @@ def run_log(session: duckdb.DuckDBPyConnection, schema: str) -> pa.Table | None:
     return None
 
 
-def _append_run_log(session: duckdb.DuckDBPyConnection, warehouse: Warehouse, schema: str) -> None:
+def append_run_log(session: duckdb.DuckDBPyConnection, warehouse: Warehouse, schema: str) -> None:
     """Enrichment steps append their tally to <schema>.enrichment_runs in the warehouse."""
     runs = run_log(session, schema)
     if runs is not None:

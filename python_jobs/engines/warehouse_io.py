@@ -140,14 +140,14 @@ def _without_metadata(table: pa.Table) -> pa.Table:
         if (field.metadata or {}).get(b"POSTGRESQL:type") == b"numeric":
             column = column.cast(pa.float64())
         columns.append(column)
-        fields.append(pa.field(field.name, _plain(column.type), field.nullable))
+        fields.append(pa.field(field.name, plain_type(column.type), field.nullable))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields)) if fields else table
 
 
-def _plain(t: pa.DataType) -> pa.DataType:
+def plain_type(t: pa.DataType) -> pa.DataType:
     """The type without field metadata; fixed-size lists (DuckDB FLOAT[d]) as plain lists."""
     if pa.types.is_list(t) or pa.types.is_fixed_size_list(t) or pa.types.is_large_list(t):
-        return pa.list_(_plain(t.value_type))
+        return pa.list_(plain_type(t.value_type))
     return t
 
 
@@ -195,7 +195,9 @@ class SparkWarehouse:
         """A Spark DataFrame with the Arrow table's types (from pandas alone, an all-null column has no type)."""
         from pyspark.sql.pandas.types import from_arrow_schema
 
-        arrow = arrow.cast(pa.schema([pa.field(f.name, _plain(f.type), f.nullable) for f in arrow.schema]))
+        arrow = arrow.cast(
+            pa.schema([pa.field(f.name, plain_type(f.type), f.nullable) for f in arrow.schema])
+        )
         return self.spark.createDataFrame(arrow.to_pandas(), schema=from_arrow_schema(arrow.schema))
 
     def load_parquet(self, schema: str, table: str, path: Path) -> None:
