@@ -128,18 +128,22 @@ class JobDbt:
             self._load(step.schema, step.name)
 
     def _load(self, schema: str, name: str) -> duckdb.DuckDBPyRelation:
-        local = f'"{schema}"."{name}"'
         if not _has_table(self.session, schema, name):
-            self.session.register("_incoming", self.warehouse.read(schema, name))
-            self.session.execute(f'create schema if not exists "{schema}"')
-            self.session.execute(f"create table {local} as select * from _incoming")
-            self.session.unregister("_incoming")
-        return self.session.table(local)
+            copy_to_session(self.session, schema, name, self.warehouse.read(schema, name))
+        return self.session.table(f'"{schema}"."{name}"')
 
     def ref(self, name: str) -> duckdb.DuckDBPyRelation:
         if name not in self.schemas:
             raise KeyError(f"step {self.step.name} refs unknown model or seed {name!r}")
         return self._load(self.schemas[name], name)
+
+
+def copy_to_session(session: duckdb.DuckDBPyConnection, schema: str, name: str, data: pa.Table) -> None:
+    """`data` as table <schema>.<name> of a local DuckDB session."""
+    session.register("_incoming", data)
+    session.execute(f'create schema if not exists "{schema}"')
+    session.execute(f'create table "{schema}"."{name}" as select * from _incoming')
+    session.unregister("_incoming")
 
 
 def _has_table(session: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from python_jobs.engines.steps import copy_to_session
 from python_jobs.engines.warehouse_io import Warehouse
 from python_jobs.report.data import SOURCE_TABLES
 
@@ -36,10 +37,7 @@ def report_tables(warehouse: Warehouse) -> tuple[duckdb.DuckDBPyConnection, dict
     if ("reports", "rpt_churn_risk") not in present and warehouse.exists(*FALLBACK_RISK):
         present.append(FALLBACK_RISK)
     for schema, table in present:
-        con.register("incoming", warehouse.read(schema, table))
-        con.execute(f'create schema if not exists "{schema}"')
-        con.execute(f'create table "{schema}"."{table}" as select * from incoming')
-        con.unregister("incoming")
+        copy_to_session(con, schema, table, warehouse.read(schema, table))
     counts = {
         what: warehouse.row_count("marts", table)
         for what, table in SOURCE_TABLES.items()
