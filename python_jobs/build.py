@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from python_jobs import config, warehouse
+from python_jobs import build_state, config, warehouse
 from python_jobs.dbt_runner import run_dbt
 from python_jobs.engines.commands import target_name
 from python_jobs.mapping.commands import check_export, export_options
@@ -26,21 +26,41 @@ from python_jobs.publish import build_and_publish
 log = logging.getLogger(__name__)
 
 
+PARTIAL_ARGS = ("--select", "-s", "--exclude", "--selector")
+
+
 def build_warehouse(
     db: Path | None = None,
     vars: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     extra_args: tuple[str, ...] = (),
-) -> float:
-    """Build and publish; returns the dbt build time in seconds. The published file is untouched on failure."""
+    force: bool = False,
+) -> float | None:
+    """Build and publish; returns the dbt build time in seconds, or None when the build was skipped because
+    nothing it reads changed since the published warehouse was built (build_state). The published file is
+    untouched on failure."""
     published = db or config.duckdb_path()
+    vars, settings = dict(vars or {}), {**os.environ, **(env or {})}
+    partial = any(a in PARTIAL_ARGS for a in extra_args)
+    decision, parts = build_state.decide(published, vars, settings)
+    if not (force or extra_args):
+        click.echo(f"{'Skipping' if decision.skip else 'Building'}: {decision.why}.")
+        if decision.skip:
+            return None
 
     def build(work: Path) -> float:
         t0 = time.perf_counter()
         run_dbt(["build", *extra_args], vars=vars, env={**(env or {}), "CHURN_DUCKDB_PATH": str(work)})
+        build_state.record(work, None if partial else parts, vars)
         return time.perf_counter() - t0
 
     return build_and_publish(published, build)
+
+
+def built_line(seconds: float | None, db: Path) -> str:
+    if seconds is None:
+        return f"No dbt run: {db} is current (--force builds anyway)."
+    return f"dbt build finished in {seconds:.0f}s; published {db}"
 
 
 def source_system(vars: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> str:
@@ -125,10 +145,14 @@ def report_path_for(db: Path) -> Path:
     return db.with_name(f"{db.stem}_report.html")
 
 
-def finish_build(db: Path, source: str, report: bool = True, raw_path: Path | None = None) -> None:
-    """After a published build: quarantine summary, the report (named), then the headline numbers."""
+def finish_build(
+    db: Path, source: str, report: bool = True, raw_path: Path | None = None, skipped: bool = False
+) -> None:
+    """After a published (or skipped) build: quarantine summary, the report (named), then the headline numbers."""
     click.echo(format_quarantine_summary(quarantine_summary(db, source), source))
-    if report:
+    if report and skipped and report_path_for(db).exists():
+        click.echo(f"Report (unchanged): {report_path_for(db)}")
+    elif report:
         from python_jobs.report.commands import render_report
 
         click.echo(f"Report: {render_report(db=db, out=report_path_for(db), raw_path=raw_path)}")
@@ -141,6 +165,7 @@ def build_from_export(
     cli_vars: Mapping[str, Any] | None = None,
     extra_args: tuple[str, ...] = (),
     report: bool = True,
+    force: bool = False,
 ) -> Path:
     """`churn check` the export through the mapping, stop on errors, build and publish; returns the warehouse.
 
@@ -160,9 +185,9 @@ def build_from_export(
         "CHURN_MODEL_DIR": str(config.env_path("CHURN_MODEL_DIR", str(work / "models"))),
     }
     click.echo(f"Running dbt build into {db} ...")
-    seconds = build_warehouse(db, vars=dbt_vars, env=env, extra_args=extra_args)
-    click.echo(f"dbt build finished in {seconds:.0f}s; published {db}")
-    finish_build(db, mapping.source_system, report=report)
+    seconds = build_warehouse(db, vars=dbt_vars, env=env, extra_args=extra_args, force=force)
+    click.echo(built_line(seconds, db))
+    finish_build(db, mapping.source_system, report=report, skipped=seconds is None)
     return db
 
 
@@ -172,6 +197,9 @@ def build_from_export(
     "--full-refresh", is_flag=True, help="Rebuild incremental models (the LLM cache still applies)."
 )
 @click.option("--select", "select", default=None, help="dbt node selection.")
+@click.option(
+    "--force", is_flag=True, help="Run dbt even when nothing changed since the published build (see README)."
+)
 @click.option("--report/--no-report", default=True, show_default=True, help="Render the HTML report.")
 def build(
     mapping_file: Path | None,
@@ -179,6 +207,7 @@ def build(
     vars_json: str,
     full_refresh: bool,
     select: str | None,
+    force: bool,
     report: bool,
 ) -> None:
     """Check the export, run `dbt build` and publish the warehouse atomically (readers never see a half-built one)."""
@@ -199,8 +228,8 @@ def build(
     if mapping_file and raw_path is None:
         raise click.UsageError("--mapping needs --raw-path (the folder its file names resolve against).")
     if raw_path is not None:
-        build_from_export(mapping_file, raw_path, dbt_vars, extra, report=report)
+        build_from_export(mapping_file, raw_path, dbt_vars, extra, report=report, force=force)
         return
-    seconds = build_warehouse(vars=dbt_vars, extra_args=extra)
-    click.echo(f"dbt build finished in {seconds:.0f}s; published {config.duckdb_path()}")
-    finish_build(config.duckdb_path(), source_system(dbt_vars), report=report)
+    seconds = build_warehouse(vars=dbt_vars, extra_args=extra, force=force)
+    click.echo(built_line(seconds, config.duckdb_path()))
+    finish_build(config.duckdb_path(), source_system(dbt_vars), report=report, skipped=seconds is None)

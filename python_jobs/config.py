@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RAW_PATH = "data/raw/synthetic"  # dbt_project.yml var raw_path
 
 
 def env_path(name: str, default: str) -> Path:
     """A path from the environment, relative paths resolved against the current directory."""
     return Path(os.environ.get(name, default)).expanduser().resolve()
+
+
+def raw_path(vars: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """The raw shop files a DuckDB build reads: env CHURN_RAW_PATH, else the raw_path dbt var, else the default
+    in dbt_project.yml (the same order as the sources' external_location)."""
+    found = (env if env is not None else os.environ).get("CHURN_RAW_PATH") or (vars or {}).get("raw_path")
+    return Path(found or DEFAULT_RAW_PATH).expanduser().resolve()
 
 
 def duckdb_path() -> Path:

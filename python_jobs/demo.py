@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from python_jobs import config
-from python_jobs.build import build_from_export, build_warehouse, finish_build
+from python_jobs.build import build_from_export, build_warehouse, built_line, finish_build
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def demo(
         build_from_export(ONLINE_RETAIL_MAPPING, raw_path, report=report)
         click.echo(f"Demo finished in {time.perf_counter() - t0:.0f}s")
         return
-    raw = (raw_path or Path("data/raw/synthetic")).resolve()
+    raw = (raw_path or Path(config.DEFAULT_RAW_PATH)).resolve()
     if regenerate or not (raw / "customers.parquet").exists():
         from python_jobs.synth import generate_world
 
@@ -52,6 +52,6 @@ def demo(
     db = config.duckdb_path()
     click.echo("Running dbt build (staging -> marts -> enrichment -> models -> reports, with every test) ...")
     seconds = build_warehouse(db, env={"CHURN_RAW_PATH": str(raw)})
-    click.echo(f"dbt build finished in {seconds:.0f}s")
-    finish_build(db, "synthetic", report=report, raw_path=raw)
+    click.echo(built_line(seconds, db))
+    finish_build(db, "synthetic", report=report, raw_path=raw, skipped=seconds is None)
     click.echo(f"Demo finished in {time.perf_counter() - t0:.0f}s")

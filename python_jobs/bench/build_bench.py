@@ -7,7 +7,8 @@ For each size N (default 100k; `--million` adds 1M; `--quick` runs 20k; `--custo
 2. cut        `python -m python_jobs.synth.cutoff world yesterday D`: the export as of midnight of D
 3. full build `churn build` on yesterday/ into a fresh warehouse (its own target, logs, models, LLM cache)
 4. nightly    `churn build` again, same warehouse, raw = world/ (one more day of data)
-5. no-change  `churn build` again, same warehouse and data
+5. no-change  `churn build` again, same warehouse and data: it finds nothing changed and runs no dbt (build_state)
+6. forced     `churn build --force` again: dbt runs every node on unchanged inputs (incremental no-ops, tests)
 
 Each stage is one subprocess; os.wait4 gives its rusage, i.e. wall, CPU user+sys and peak RSS of that
 process tree (ru_maxrss: the largest single process; dbt and its Python models run in one process). Rows per
@@ -169,7 +170,7 @@ def _rows(size: int, stage: str, values: dict, slowest: list[tuple[str, float]])
 
 
 def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
-    """All five stages at one size; stops after a failed stage (later stages would measure nothing useful)."""
+    """All six stages at one size; stops after a failed stage (later stages would measure nothing useful)."""
     scratch = root / str(size)
     world, yesterday, work, logs = (scratch / d for d in ("world", "yesterday", "warehouse", "logs"))
     shutil.rmtree(scratch, ignore_errors=True)
@@ -194,6 +195,15 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
             slowest = dbt.pop("slowest")
             values |= {k: dbt[k] for k in ("dbt_s", "sql_model_s", "nodes")}
             values |= texts_sent(work / "churn.duckdb", dbt["invocation_id"]) if ok else {}
+        elif build and ok:  # `churn build` found nothing changed (build_state): dbt did not run
+            values |= {
+                "dbt_s": 0.0,
+                "sql_model_s": 0.0,
+                "nodes": 0.0,
+                "texts_sent_tag": 0.0,
+                "texts_sent_embed": 0.0,
+            }
+        if build:
             after = model_files(work / "models")
             values |= {MODEL_FILES[sub][0]: len(after[sub] - before[sub]) for sub in MODEL_FILES}
         rows.extend(_rows(size, name, values, slowest))
@@ -215,8 +225,13 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
     if not stage("cut", cut, env, world):
         return rows
     build = [*_churn(), "build"]
-    for name, raw in (("full build", yesterday), ("nightly rebuild", world), ("no-change rebuild", world)):
-        if not stage(name, build, build_env(work, raw), raw, build=True):
+    for name, raw, args in (
+        ("full build", yesterday, []),
+        ("nightly rebuild", world, []),
+        ("no-change rebuild", world, []),
+        ("forced no-change rebuild", world, ["--force"]),
+    ):
+        if not stage(name, [*build, *args], build_env(work, raw), raw, build=True):
             break
     return rows
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 MILLION = 1_000_000
 GROWTH_SIZES = (300_000, MILLION)
-STAGES = ("generate", "cut", "full build", "nightly rebuild", "no-change rebuild")
+STAGES = ("generate", "cut", "full build", "nightly rebuild", "no-change rebuild", "forced no-change rebuild")
 NOTES = """\
 wall and CPU (user+sys) and peak RSS are those of the stage's process tree (os.wait4 rusage; peak RSS is the
 largest single process, which runs dbt and its Python models). raw rows/s = raw-contract rows the stage reads
 (truth tables excluded) / wall. Slowest nodes: dbt's own execution_time per node from run_results.json (two
 dbt threads run in parallel, so node times add up to more than dbt's elapsed time). texts sent: the
 enrichment_runs rows of that dbt invocation, tag models / embedding model. model fits: new files in the model
-dir (churn runs, churn models, weak sentiment models), written only when something is trained. Scratch, logs
-and run_results.json of each stage: .bench/build/<customers>/."""
+dir (churn runs, churn models, weak sentiment models), written only when something is trained. The no-change
+rebuild is a plain `churn build`: it compares content hashes of the raw files, the project, library versions,
+vars and settings with those the last complete build stored (python_jobs/build_state.py) and runs no dbt when
+all match; the forced no-change rebuild (`churn build --force`) runs dbt on the same unchanged inputs. Scratch,
+logs and run_results.json of each stage: .bench/build/<customers>/."""
 
 
 def size_label(n: int) -> str:

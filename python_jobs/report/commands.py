@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def load_truth_campaigns(raw_path: Path | None = None) -> pd.DataFrame | None:
     """Planted campaign effects (evaluation only): shown beside the measured ones when the file exists."""
-    raw = raw_path or Path(os.environ.get("CHURN_RAW_PATH", "data/raw/synthetic"))
+    raw = raw_path or config.raw_path()
     path = raw / "truth_campaigns.parquet"
     if not path.exists():
         return None

@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from python_jobs import config
 from python_jobs.synth.dirty import DEFAULT_SHARE
 from python_jobs.synth.generate import DEFAULT_CHUNK, generate_world
 
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 @click.option("--customers", "n_customers", type=click.IntRange(min=1), default=20_000, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False), default="data/raw/synthetic", show_default=True
+    "--out", "out_dir", type=click.Path(file_okay=False), default=config.DEFAULT_RAW_PATH, show_default=True
 )
 @click.option("--start", default="2024-01-01", show_default=True, help="First day of the world (UTC).")
 @click.option("--days", type=click.IntRange(min=30), default=730, show_default=True)

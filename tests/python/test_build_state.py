@@ -1,0 +1,111 @@
+"""State-aware builds: a plain `churn build` runs nothing when nothing it reads changed, and runs whenever
+anything did (a raw row, a setting, today's date while rows wait in quarantine as future-dated, a text left
+untagged by a failing model). Uses a copy of the shared end-to-end build."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import dbt_env
+
+from python_jobs import build, build_state
+
+
+@pytest.fixture
+def built(e2e_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the e2e warehouse and its raw files, recorded as built from them; returns the warehouse."""
+    shutil.copytree(e2e_world / "raw", tmp_path / "raw")
+    shutil.copyfile(e2e_world / "churn.duckdb", tmp_path / "churn.duckdb")
+    for key, value in dbt_env(tmp_path, tmp_path / "raw").items():
+        monkeypatch.setenv(key, value)
+    db = tmp_path / "churn.duckdb"
+    decision, parts = build_state.decide(db, {}, os.environ)
+    assert not decision.skip and "no complete build" in decision.why
+    build_state.record(db, parts, {})
+    return db
+
+
+def decision(db: Path, vars: dict | None = None) -> build_state.Decision:
+    return build_state.decide(db, vars or {}, os.environ)[0]
+
+
+def test_an_unchanged_build_runs_nothing_and_leaves_the_warehouse_alone(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_dbt(*args: object, **kwargs: object) -> None:
+        raise AssertionError("dbt ran although nothing changed")
+
+    monkeypatch.setattr(build, "run_dbt", no_dbt)
+    before = built.stat().st_mtime_ns
+    assert build.build_warehouse(built) is None
+    assert built.stat().st_mtime_ns == before
+    assert "is current" in build.built_line(None, built)
+
+
+def test_raw_files_count_by_content_not_by_timestamp(built: Path) -> None:
+    raw = built.parent / "raw"
+    orders = raw / "orders.parquet"
+    orders.write_bytes(orders.read_bytes())  # same rows, new timestamp
+    assert decision(built).skip
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * replace (amount + 0.01 as amount) from '{orders}') to '{raw / 'changed.parquet'}'"
+        )
+    (raw / "changed.parquet").replace(orders)
+    why = decision(built)
+    assert not why.skip and "raw files orders.parquet" in why.why
+    (raw / "extra.parquet").write_bytes(b"new")
+    assert "extra.parquet" in decision(built).why
+
+
+def test_settings_that_change_results_rebuild_and_others_do_not(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHURN_DUCKDB_MEMORY", "3GB")
+    monkeypatch.setenv("CHURN_LLM_CACHE", str(built.parent / "elsewhere.sqlite"))
+    assert decision(built).skip
+    monkeypatch.setenv("CHURN_TAG_MODEL", "some-other-model")
+    assert "CHURN_TAG_MODEL" in decision(built).why
+    monkeypatch.delenv("CHURN_TAG_MODEL")
+    assert "vars" in decision(built, {"horizon_days": 30}).why
+
+
+def test_texts_left_untagged_are_retried(built: Path) -> None:
+    with duckdb.connect(str(built)) as con:
+        schema = con.execute(
+            "select table_schema from information_schema.tables where table_name = 'enrichment_runs'"
+        ).fetchone()[0]
+        con.execute(
+            f"""insert into {schema}.enrichment_runs by name
+                select 'r' as run_id, 'review_tags' as model_name, now()::timestamp as finished_at,
+                       3 as rows_failed, 2 as rows_over_budget"""
+        )
+    why = decision(built)
+    assert not why.skip and "5 text rows untagged" in why.why
+
+
+def test_today_matters_only_while_rows_wait_as_future_dated(built: Path) -> None:
+    with duckdb.connect(str(built), read_only=True) as con:
+        waiting = build_state.future_dated_rows(con)
+    assert waiting > 0, "the e2e world plants future-dated rows (synth.dirty)"
+    parts = json.loads(duckdb.connect(str(built), read_only=True).execute(
+        f"select parts from main.{build_state.TABLE}").fetchone()[0])  # fmt: skip
+    assert build_state.TODAY in parts
+    parts[build_state.TODAY] = "2000-01-01"
+    build_state.record(built, parts, {"max_valid_date": "2000-01-01"})  # a fixed date: today not recorded
+    assert build_state.TODAY in build_state.stored(built)[0]  # kept as given
+    assert "today" in decision(built).why
+    del parts[build_state.TODAY]
+    build_state.record(built, parts, {"max_valid_date": "2030-01-01"})
+    assert build_state.TODAY not in build_state.stored(built)[0]
+
+
+def test_a_partial_build_clears_the_record(built: Path) -> None:
+    build.build_warehouse(built, extra_args=("--select", "topic_taxonomy"))
+    assert build_state.stored(built) is None
+    assert not decision(built).skip
