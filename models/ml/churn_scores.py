@@ -14,6 +14,6 @@ def model(dbt, session):
     fitted = adapter.run_from_registry(dbt.ref("churn_model_runs"))
     rows = dbt.ref("churn_training_set").filter("split = 'score'")
     previous = (
-        adapter.previous_scores(session, dbt.this) if dbt.is_incremental else None
+        adapter.previous_scores(session, dbt.this, rows) if dbt.is_incremental else None
     )  # not on --full-refresh
     return adapter.scores_table(fitted, rows, config, previous=previous)

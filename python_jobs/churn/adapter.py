@@ -190,14 +190,21 @@ def score_fingerprints(fitted: run.ChurnRun, rows: pd.DataFrame, settings: run.S
     return pd.Series(hex_digits.astype(str), index=rows.index)
 
 
-def previous_scores(session: Any, this: Any) -> pd.DataFrame | None:
-    """The last build's churn_scores when this session holds them with row fingerprints (DuckDB; a job on
-    another engine holds no earlier table and scores every row)."""
+def previous_scores(session: Any, this: Any, rows: Any) -> pd.DataFrame | None:
+    """The last build's churn_scores of the snapshots in `rows` (the score rows) when this session holds them
+    with row fingerprints (DuckDB; a job on another engine holds no earlier table and scores every row). Rows
+    of another snapshot are not read: the snapshot is hashed into the fingerprint, so none of them could match
+    (a nightly build moves the snapshot and rescores everyone)."""
     try:
         relation = session.sql(f"select * from {this}")
     except duckdb.CatalogException:
         return None
-    return relation.df() if "inputs_fingerprint" in relation.columns else None
+    if "inputs_fingerprint" not in relation.columns:
+        return None
+    low, high = rows.aggregate("min(snapshot_date), max(snapshot_date)").fetchone()
+    if low is None:
+        return relation.limit(0).df()
+    return relation.filter(f"snapshot_date between date '{low}' and date '{high}'").df()
 
 
 def _batches(relation: Any, batch_rows: int) -> Iterator[pd.DataFrame]:
