@@ -51,7 +51,8 @@ def build_warehouse(
     def build(work: Path) -> float:
         t0 = time.perf_counter()
         run_dbt(["build", *extra_args], vars=vars, env={**(env or {}), "CHURN_DUCKDB_PATH": str(work)})
-        build_state.record(work, None if partial else parts, vars)
+        if not partial:  # dbt's on-run-start dropped the old record (macros/forget_build_state.sql)
+            build_state.record(work, parts, vars)
         return time.perf_counter() - t0
 
     return build_and_publish(published, build)

@@ -162,13 +162,11 @@ def decide(db: Path, vars: Mapping[str, Any], env: Mapping[str, str]) -> tuple[D
                     "(raw files, project, libraries, vars and settings identical)"), now  # fmt: skip
 
 
-def record(db: Path, parts: Mapping[str, str] | None, vars: Mapping[str, Any]) -> None:
-    """Store the fingerprint a complete build used in its (not yet published) warehouse; None clears it, for a
-    partial build whose tables no longer match any one set of inputs."""
+def record(db: Path, parts: Mapping[str, str], vars: Mapping[str, Any]) -> None:
+    """Store the fingerprint a complete build used in its (not yet published) warehouse. Every dbt run that
+    writes tables drops it first (macros/forget_build_state.sql), so a partial one leaves none."""
     with warehouse.connect(db, read_only=False) as con:
         con.execute(f"drop table if exists main.{TABLE}")
-        if parts is None:
-            return
         parts = dict(parts)
         if not vars.get("max_valid_date") and future_dated_rows(con):
             parts[TODAY] = str(con.execute("select current_date").fetchone()[0])

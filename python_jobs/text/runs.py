@@ -9,15 +9,17 @@ The generic test `enrichment_failure_share` (macros/tests) reads the latest row 
 from __future__ import annotations
 
 import logging
-import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
+
 from python_jobs.text.tally import Tally
 
 log = logging.getLogger(__name__)
-_LOCK = threading.Lock()  # dbt threads share the process: one writer creates the table, then each appends
+WRITE_ATTEMPTS = 5
 
 TABLE = "enrichment_runs"
 # (column, DuckDB type, Tally attribute or None for the ones filled here)
@@ -115,28 +117,42 @@ class RunLog:
         return row
 
     def _write(self, row: dict[str, Any]) -> None:
+        """Append the row, creating or widening the table first. No Python lock is held around these statements:
+        a commit can checkpoint, which waits for other threads' open transactions, and a thread waiting for a
+        Python lock held by that commit never ends its transaction (a deadlock seen in a 1M build). Two
+        threads creating the table at once conflict instead, and the loser retries."""
         if self.session is None:
             return
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                self._ensure_table()
+                break
+            except duckdb.Error as exc:  # a write-write conflict with the other model creating the table
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+                log.debug("enrichment_runs: %s; retrying", exc)
+                time.sleep(0.05 * attempt)
         names = [c for c, _, _ in COLUMNS]
-        marks = ", ".join("?" for _ in names)
-        with _LOCK:  # the model's cursor autocommits each statement
-            ddl = ", ".join(f"{_ident(c)} {t}" for c, t, _ in COLUMNS)
-            self.session.execute(f"create table if not exists {self.table} ({ddl})").fetchall()
-            have = {
-                r[0]
-                for r in self.session.execute(
-                    "select column_name from information_schema.columns where table_name = ?"
-                    " and table_schema = coalesce(?, current_schema())"
-                    " and table_catalog = coalesce(?, current_database())",
-                    [TABLE, self.schema, self.database],
-                ).fetchall()
-            }
-            for column, kind, _ in COLUMNS:  # a table written by an older version gains the new columns
-                if column not in have:
-                    self.session.execute(
-                        f"alter table {self.table} add column {_ident(column)} {kind}"
-                    ).fetchall()
-            self.session.execute(
-                f"insert into {self.table} ({', '.join(_ident(c) for c in names)}) values ({marks})",
-                [row[c] for c in names],
+        self.session.execute(
+            f"insert into {self.table} ({', '.join(_ident(c) for c in names)}) "
+            f"values ({', '.join('?' for _ in names)})",
+            [row[c] for c in names],
+        ).fetchall()
+
+    def _ensure_table(self) -> None:
+        ddl = ", ".join(f"{_ident(c)} {t}" for c, t, _ in COLUMNS)
+        self.session.execute(f"create table if not exists {self.table} ({ddl})").fetchall()
+        have = {
+            r[0]
+            for r in self.session.execute(
+                "select column_name from information_schema.columns where table_name = ?"
+                " and table_schema = coalesce(?, current_schema())"
+                " and table_catalog = coalesce(?, current_database())",
+                [TABLE, self.schema, self.database],
             ).fetchall()
+        }
+        for column, kind, _ in COLUMNS:  # a table written by an older version gains the new columns
+            if column not in have:
+                self.session.execute(
+                    f"alter table {self.table} add column {_ident(column)} {kind}"
+                ).fetchall()

@@ -14,6 +14,7 @@ import pytest
 from conftest import dbt_env
 
 from python_jobs import build, build_state
+from python_jobs.dbt_runner import run_dbt
 
 
 @pytest.fixture
@@ -105,7 +106,12 @@ def test_today_matters_only_while_rows_wait_as_future_dated(built: Path) -> None
     assert build_state.TODAY not in build_state.stored(built)[0]
 
 
-def test_a_partial_build_clears_the_record(built: Path) -> None:
+def test_any_dbt_run_that_writes_tables_voids_the_record(built: Path) -> None:
+    """A `churn build --select`, or plain dbt with other vars, leaves tables no single set of inputs built."""
     build.build_warehouse(built, extra_args=("--select", "topic_taxonomy"))
+    assert build_state.stored(built) is None and not decision(built).skip
+    build_state.record(built, build_state.decide(built, {}, os.environ)[1], {})
+    run_dbt(["test", "--select", "topic_taxonomy"])  # reads only: the record stays
+    assert build_state.stored(built) is not None
+    run_dbt(["seed", "--select", "topic_taxonomy"], vars={"horizon_days": 30})
     assert build_state.stored(built) is None
-    assert not decision(built).skip
