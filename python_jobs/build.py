@@ -42,8 +42,10 @@ def build_warehouse(
     published = db or config.duckdb_path()
     vars, settings = dict(vars or {}), {**os.environ, **(env or {})}
     partial = any(a in PARTIAL_ARGS for a in extra_args)
-    decision, parts = build_state.decide(published, vars, settings)
-    if not (force or extra_args):
+    if force or extra_args:  # runs whatever changed; a partial build records nothing, so needs no fingerprint
+        parts = None if partial else build_state.current_parts(vars, settings, dated=False)
+    else:
+        decision, parts = build_state.decide(published, vars, settings)
         click.echo(f"{'Skipping' if decision.skip else 'Building'}: {decision.why}.")
         if decision.skip:
             return None
@@ -51,7 +53,7 @@ def build_warehouse(
     def build(work: Path) -> float:
         t0 = time.perf_counter()
         run_dbt(["build", *extra_args], vars=vars, env={**(env or {}), "CHURN_DUCKDB_PATH": str(work)})
-        if not partial:  # dbt's on-run-start dropped the old record (macros/forget_build_state.sql)
+        if parts is not None:  # dbt's on-run-start dropped the old record (macros/forget_build_state.sql)
             build_state.record(work, parts, vars)
         return time.perf_counter() - t0
 

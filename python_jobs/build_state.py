@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from python_jobs import config, warehouse
+from python_jobs.text.runs import TABLE as RUNS_TABLE
 
 TABLE = "churn_build_state"  # in schema main of the DuckDB warehouse
 PROJECT_PATHS = ("models", "macros", "seeds", "tests/dbt", "python_jobs", "dbt_project.yml", "profiles.yml")
@@ -122,14 +123,12 @@ def stored(db: Path) -> tuple[dict[str, str], datetime] | None:
 def texts_to_retry(db: Path) -> int:
     """Rows the last build's enrichment left untagged for a reason a new run can fix (errors, the budget)."""
     with warehouse.connect(db) as con:
-        found = con.execute(
-            "select table_schema from information_schema.tables where table_name = 'enrichment_runs'"
-        ).fetchone()
-        if found is None:
+        schema = warehouse.schema_of(con, RUNS_TABLE)
+        if schema is None:
             return 0
         row = con.execute(
             f"""select coalesce(sum(coalesce(rows_failed, 0) + coalesce(rows_over_budget, 0)), 0) from (
-                    select * from "{found[0]}".enrichment_runs
+                    select * from "{schema}".{RUNS_TABLE}
                     qualify row_number() over (partition by model_name order by finished_at desc) = 1)"""
         ).fetchone()
     return int(row[0]) if row else 0
@@ -167,7 +166,7 @@ def record(db: Path, parts: Mapping[str, str], vars: Mapping[str, Any]) -> None:
     writes tables drops it first (macros/forget_build_state.sql), so a partial one leaves none."""
     with warehouse.connect(db, read_only=False) as con:
         con.execute(f"drop table if exists main.{TABLE}")
-        parts = dict(parts)
+        parts = {k: v for k, v in parts.items() if k != TODAY}  # decided here, from this build's quarantine
         if not vars.get("max_valid_date") and future_dated_rows(con):
             parts[TODAY] = str(con.execute("select current_date").fetchone()[0])
         con.execute(f"create table main.{TABLE} (parts json, built_at timestamp)")

@@ -38,6 +38,14 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool
     return bool(row and row[0])
 
 
+def schema_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The schema holding table `name` (tables written outside dbt, e.g. enrichment_runs), or None."""
+    row = con.execute(
+        "select table_schema from information_schema.tables where table_name = ? limit 1", [name]
+    ).fetchone()
+    return row[0] if row else None
+
+
 def without_bookkeeping(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """The relation without the incremental marts' `inputs_fingerprint` (how a row was built, not what it holds):
     it must not enter a model's data fingerprint, so a code change upstream alone does not retrain or recluster."""

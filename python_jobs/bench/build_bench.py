@@ -36,6 +36,8 @@ from python_jobs.bench.build_results import markdown, size_label
 from python_jobs.config import REPO_ROOT, isolated_build_env
 from python_jobs.synth.cutoff import last_order_day
 from python_jobs.synth.writer import RAW_TABLES
+from python_jobs.text.runs import TABLE as RUNS_TABLE
+from python_jobs.warehouse import schema_of
 
 __all__ = ["markdown", "run"]
 log = logging.getLogger(__name__)
@@ -133,15 +135,13 @@ def texts_sent(db: Path, invocation_id: str | None) -> dict[str, float]:
     if not db.exists() or not invocation_id:
         return {}
     with duckdb.connect(str(db), read_only=True) as con:
-        found = con.execute(
-            "select table_schema from information_schema.tables where table_name = 'enrichment_runs'"
-        ).fetchone()
-        if found is None:
+        schema = schema_of(con, RUNS_TABLE)
+        if schema is None:
             return {}
         sent = con.execute(
             f"""select coalesce(sum(texts_sent) filter (where model_name not like '%embed%'), 0),
                        coalesce(sum(texts_sent) filter (where model_name like '%embed%'), 0)
-                from "{found[0]}".enrichment_runs where invocation_id = ?""",
+                from "{schema}".{RUNS_TABLE} where invocation_id = ?""",
             [invocation_id],
         ).fetchone()
     return {"texts_sent_tag": float(sent[0]), "texts_sent_embed": float(sent[1])}
