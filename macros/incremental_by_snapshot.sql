@@ -22,6 +22,7 @@
     {{ config(
         materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
         on_schema_change='append_new_columns', meta={'snapshot_inputs': kind},
+        pre_hook=["{{ forget_pending_snapshots() }}", "{{ record_pending_snapshots() }}"],
         post_hook="{{ drop_stale_snapshots() }}",
     ) }}
 {% endmacro %}

@@ -7,7 +7,7 @@
 with
 
 labels as (
-    select * from {{ ref('churn_labels') }}
+    select * from {{ built_snapshots(ref('churn_labels')) }}
 ),
 
 orders as (

@@ -5,7 +5,7 @@
 with
 
 rfm as (
-    select * from {{ ref('customer_rfm') }}
+    select * from {{ built_snapshots(ref('customer_rfm')) }}
 ),
 
 orders as (

@@ -7,7 +7,7 @@
 with
 
 voice as (
-    select * from {{ ref('customer_voice') }}
+    select * from {{ built_snapshots(ref('customer_voice')) }}
 ),
 
 texts as (

@@ -41,7 +41,10 @@ BOOKKEEPING = {
     "fit_cpu_seconds",
     "fit_timings",
 }
-NOT_COMPARED = {"enrichment_runs"}  # a log of builds, one row per enrichment step run
+NOT_COMPARED = {
+    "enrichment_runs",
+    "churn_snapshot_builds",
+}  # logs of builds: enrichment steps, snapshots tested
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@
 A warehouse is built from the export of a month ago, then rebuilt incrementally from today's export, which has
 a month more data *and* late corrections dated long before (a session that arrived late, an order whose amount
 was corrected, a customer's country fixed, a customer who signed up long ago arriving late). Every table must equal a fresh build of today's export. Then a
-no-change rebuild must leave past snapshots alone (a planted value survives it) and `--full-refresh` must
-recompute them.
+no-change rebuild must leave past snapshots alone (a planted value survives it, and its data tests, which a build
+runs on the snapshots it computed only) and `--full-refresh` must recompute them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from conftest import dbt_env
 from warehouse_tables import assert_same_tables
 
-from python_jobs.dbt_runner import run_dbt
+from python_jobs.dbt_runner import DbtError, run_dbt
 from python_jobs.synth import generate_world
 from python_jobs.synth.cutoff import cut_world
 
@@ -92,9 +92,20 @@ def test_unchanged_snapshots_are_kept_and_full_refresh_recomputes(warehouses: tu
         )
     planted = _planted(incremental)
     assert planted > 0
-    behaviour_marts = ["--select", "customer_rfm"]  # run, not build: the planted value fails its test
-    run_dbt(["run", *behaviour_marts], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    behaviour_marts = ["--select", "customer_rfm"]
+    # a build tests only the snapshots it computed (none here), so the planted value passes it unseen ...
+    run_dbt(["build", *behaviour_marts], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
     assert _planted(incremental) == planted, "a snapshot whose inputs did not change was recomputed"
+    # ... while `dbt test`, and a build with test_all_snapshots, test every row and fail on it
+    with pytest.raises(DbtError, match="accepted_range_customer_rfm_monetary"):
+        run_dbt(["test", *behaviour_marts], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    with pytest.raises(DbtError, match="accepted_range_customer_rfm_monetary"):
+        run_dbt(
+            ["build", *behaviour_marts],
+            vars=VARS | {"test_all_snapshots": True},
+            project_dir=PROJECT_DIR,
+            env=dbt_env(work, raw),
+        )
     run_dbt(
         ["run", *behaviour_marts, "--full-refresh"],
         vars=VARS,
