@@ -15,6 +15,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ REASON_OPS = {
 }
 
 
+@cache  # called per scored customer and candidate reason
 def parse_reason_if(rule: str) -> tuple[str, float] | None:
     """'' (always a reason), 'never', or 'value <op> number' -> (op, number); None means always."""
     rule = (rule or "").strip()
@@ -55,11 +57,12 @@ ONE_PLURAL = re.compile(r"(?<![\d.,])\b1 ([a-z]+[a-rt-z])s\b")
 
 def singular(text: str) -> str:
     """'1 orders in the last 90 days' -> '1 order in the last 90 days' (templates are written for n != 1)."""
-    return ONE_PLURAL.sub(r"1 \1", text)
+    return ONE_PLURAL.sub(r"1 \1", text) if "1 " in text else text
 
 
-def template_fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+@cache
+def template_fields(template: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
 
 @dataclass(frozen=True)
