@@ -3,6 +3,8 @@
 Thin adapter over python_jobs.churn: fits the run on churn_training_set's labelled rows, or reuses the stored run
 when its content hash (training rows, features, settings, code version) is unchanged (0 fits), and records the
 artifact (content-addressed under var model_dir) that churn_scores, churn_model_metrics and churn_model_curves load.
+When the labelled snapshots' inputs_fingerprints are those of the last build, its run is reused without reading
+the rows.
 """
 
 from python_jobs.churn import adapter
@@ -12,4 +14,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     # One config key for the whole run: dbt passes only keys named in literal dbt.config.get("...") calls.
     config = dict(dbt.config.get("churn_run"))
-    return adapter.fit_runs_table(dbt.ref("churn_training_set"), dbt.ref("churn_features").df(), config)
+    previous = adapter.previous_table(session, dbt.this)  # its run is reused when the inputs are unchanged
+    return adapter.fit_runs_table(
+        dbt.ref("churn_training_set"), dbt.ref("churn_features").df(), config, previous=previous
+    )

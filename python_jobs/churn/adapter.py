@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pyarrow as pa
 from python_jobs import config as config_paths
 from python_jobs.churn import cache, features, registry, run, run_table, scoring
 from python_jobs.churn.contracts import arrow_schema
+from python_jobs.churn.settings import training_settings
 from python_jobs.warehouse import without_bookkeeping
 
 log = logging.getLogger(__name__)
@@ -61,9 +63,27 @@ def fit_or_reuse(
     return cache.fit_or_reuse(training, features.specs_from_frame(feature_seed), settings, model_dir)
 
 
-def fit_runs_table(relation: Any, feature_seed: pd.DataFrame, config: dict[str, Any]) -> pa.Table:
+def fit_runs_table(
+    relation: Any, feature_seed: pd.DataFrame, config: dict[str, Any], previous: Any = None
+) -> pa.Table:
     """churn_model_runs: fit the run on the labelled rows of churn_training_set (or reuse it), one row per model.
-    Score rows are not read: the as-of snapshot moves every day and plays no part in the run."""
+    Score rows are not read: the as-of snapshot moves every day and plays no part in the run.
+
+    `previous` (the last build's churn_model_runs relation, if any): when its inputs_fingerprint equals this
+    build's (labelled_inputs_fingerprint), its run is reused without reading a training row; otherwise the
+    rows are read and their content hash (run_id) decides, so a code change upstream that leaves the rows
+    unchanged still reuses the run."""
+    settings, model_dir = settings_from_config(config)
+    specs = features.specs_from_frame(feature_seed)
+    inputs = labelled_inputs_fingerprint(relation, specs, settings)
+    unchanged = last_run_if_unchanged(previous, inputs, model_dir)
+    if unchanged is not None:
+        fitted, path = unchanged
+        _announce(
+            f"churn_model_runs: reused run {fitted.run_id} (the labelled snapshots' inputs, features, settings and "
+            f"code are those of the last build): 0 model fits, 0 training rows read"
+        )
+        return run_table.runs_table(fitted, False, path, inputs)
     labelled = training_frame(relation.filter("split in ('train', 'test')"), config)
     fitted, fitted_now, path = fit_or_reuse(labelled, feature_seed, config)
     if fitted_now:
@@ -77,7 +97,53 @@ def fit_runs_table(relation: Any, feature_seed: pd.DataFrame, config: dict[str, 
             f"churn_model_runs: reused run {fitted.run_id} (data fingerprint {fitted.fingerprint}, training rows, "
             f"settings and code unchanged): 0 model fits"
         )
-    return run_table.runs_table(fitted, fitted_now, path)
+    return run_table.runs_table(fitted, fitted_now, path, inputs)
+
+
+def labelled_inputs_fingerprint(
+    relation: Any, specs: list[features.FeatureSpec], settings: run.Settings
+) -> str | None:
+    """A hash of what the labelled rows were computed from: each train/test snapshot's inputs_fingerprint
+    (incremental marts, macros/incremental_by_snapshot.sql), the features, training settings and code. None
+    when the table carries no fingerprints."""
+    if "inputs_fingerprint" not in relation.columns:
+        return None
+    snapshots = (
+        relation.filter("split in ('train', 'test')")
+        .project("split, cast(snapshot_date as varchar) as snapshot_date, inputs_fingerprint")
+        .distinct()
+        .order("snapshot_date, split, inputs_fingerprint")
+        .fetchall()
+    )
+    return registry.stable_hash(
+        {
+            "snapshots": [list(row) for row in snapshots],
+            "specs": [asdict(s) for s in specs],
+            "settings": training_settings(settings),
+            "code": registry.code_version(),
+        }
+    )
+
+
+def last_run_if_unchanged(
+    previous: Any, inputs: str | None, model_dir: Path
+) -> tuple[run.ChurnRun, Path] | None:
+    """The last build's run when it recorded these inputs and is still stored under model_dir."""
+    if previous is None or inputs is None or "inputs_fingerprint" not in previous.columns:
+        return None
+    recorded = previous.project("inputs_fingerprint, run_id").distinct().fetchall()
+    if len(recorded) != 1 or recorded[0][0] != inputs:
+        return None
+    stored = registry.load_run(model_dir, recorded[0][1])
+    return None if stored is None else (stored, registry.run_path(model_dir, recorded[0][1]))
+
+
+def previous_table(session: Any, this: Any) -> Any:
+    """The last build's version of this model as a relation (DuckDB), or None (first build, other engines)."""
+    try:
+        return session.sql(f"select * from {this}")
+    except duckdb.CatalogException:
+        return None
 
 
 def _announce(message: str) -> None:
@@ -195,11 +261,8 @@ def previous_scores(session: Any, this: Any, rows: Any) -> pd.DataFrame | None:
     with row fingerprints (DuckDB; a job on another engine holds no earlier table and scores every row). Rows
     of another snapshot are not read: the snapshot is hashed into the fingerprint, so none of them could match
     (a nightly build moves the snapshot and rescores everyone)."""
-    try:
-        relation = session.sql(f"select * from {this}")
-    except duckdb.CatalogException:
-        return None
-    if "inputs_fingerprint" not in relation.columns:
+    relation = previous_table(session, this)
+    if relation is None or "inputs_fingerprint" not in relation.columns:
         return None
     low, high = rows.aggregate("min(snapshot_date), max(snapshot_date)").fetchone()
     if low is None:

@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 MODEL = "churn_model_runs"
 
 
-def runs_table(run: ChurnRun, fitted_now: bool, path: Path) -> pa.Table:
+def runs_table(
+    run: ChurnRun, fitted_now: bool, path: Path, inputs_fingerprint: str | None = None
+) -> pa.Table:
     """One row per fitted model of the run: what it learned from, with which settings and code, where it is
     stored, and whether this build fitted it or reused it."""
     built_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -54,6 +56,7 @@ def runs_table(run: ChurnRun, fitted_now: bool, path: Path) -> pa.Table:
                 "fit_wall_seconds": run.timings.get("total_wall_s"),
                 "fit_cpu_seconds": run.timings.get("total_cpu_s"),
                 "fit_timings": json.dumps(run.timings, sort_keys=True),
+                "inputs_fingerprint": inputs_fingerprint,
                 "built_at": built_at,
             }
         )

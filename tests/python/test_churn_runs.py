@@ -179,3 +179,34 @@ def test_bootstrap_on_a_sample_estimates_the_full_set_ci():
     d_full, d_sampled = full["b"] - full["a"], sampled["b"] - sampled["a"]
     assert np.std(d_sampled) == pytest.approx(np.std(d_full), rel=0.25)
     assert np.quantile(d_sampled, 0.025) == pytest.approx(np.quantile(d_full, 0.025), abs=0.004)
+
+
+def test_unchanged_snapshot_inputs_reuse_the_last_run_without_reading_rows(stored, frame, specs, tmp_path):
+    """churn_model_runs compares the labelled snapshots' inputs_fingerprints with the last build's: equal means
+    the same run, found without reading a training row; a changed train snapshot, setting or model dir does not."""
+    fitted, path, model_dir = stored
+    con = duckdb.connect()
+
+    def inputs(f: pd.DataFrame, settings: run.Settings = FAST) -> str | None:
+        return adapter.labelled_inputs_fingerprint(con.from_df(f), specs, settings)
+
+    marked = frame.assign(inputs_fingerprint="fp-" + frame["snapshot_date"].astype(str))
+    key = inputs(marked)
+    previous = con.from_arrow(run_table.runs_table(fitted, True, path, key))
+    reused = adapter.last_run_if_unchanged(previous, key, model_dir)
+    assert reused is not None and reused[0].run_id == fitted.run_id and reused[1] == path
+
+    next_day = _next_day_scores(marked)
+    next_day.loc[next_day["split"] == "score", "inputs_fingerprint"] = "fp-tomorrow"
+    assert inputs(next_day) == key  # the as-of snapshot plays no part in the run
+
+    late = marked.copy()
+    late.loc[
+        late["snapshot_date"] == late.loc[late["split"] == "train", "snapshot_date"].min(),
+        "inputs_fingerprint",
+    ] = "fp-corrected"
+    assert inputs(late) != key
+    assert inputs(marked, run.Settings(n_boot=41, candidates=FAST_CANDIDATES)) != key
+    assert adapter.last_run_if_unchanged(previous, inputs(late), model_dir) is None
+    assert adapter.last_run_if_unchanged(previous, key, tmp_path) is None  # not stored under this model dir
+    assert inputs(frame) is None  # no fingerprints: the content hash decides
