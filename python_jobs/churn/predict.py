@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
@@ -29,10 +33,28 @@ def score(run: ChurnRun, rows: pd.DataFrame, settings: Settings | None = None) -
         return _score(run, rows.reset_index(drop=True), settings)
 
 
+def churn_probability(
+    calibrated: Any, X: np.ndarray, workers: int | None = None, min_rows_per_worker: int = 10_000
+) -> np.ndarray:
+    """P(churn) of each row, the rows split over a thread pool (a row's probability depends on that row alone,
+    so the result is the same). Each worker limits its own OpenMP threads to one: a fresh thread does not
+    inherit the caller's limit, and two OpenMP teams on two cores stall each other when a core is busy."""
+    workers = min(workers or os.cpu_count() or 1, max(1, len(X) // min_rows_per_worker))
+
+    def predict(part: np.ndarray) -> np.ndarray:
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return calibrated.predict_proba(part)[:, 1]
+
+    if workers == 1:
+        return calibrated.predict_proba(X)[:, 1]
+    with ThreadPoolExecutor(workers) as pool:
+        return np.concatenate(list(pool.map(predict, np.array_split(X, workers))))
+
+
 def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     m = run.champion_model
     X = to_matrix(rows, m.columns)
-    p = m.calibrated.predict_proba(X)[:, 1]
+    p = churn_probability(m.calibrated, X)
     spend = (
         rows[SPEND_RATE].to_numpy(dtype="float64", na_value=np.nan)
         if SPEND_RATE in rows

@@ -262,6 +262,16 @@ def test_tier_settings_do_not_change_the_run(fitted, frame, specs):
     assert (s.loc[s["risk_tier"] == "low", "churn_probability"] < 0.4).all()
 
 
+def test_probabilities_split_over_threads_are_the_same_numbers(fitted, frame):
+    from python_jobs.churn.predict import churn_probability
+
+    for model in fitted.models.values():
+        X = features.to_matrix(frame[frame["split"] == "score"], model.columns)
+        whole = model.calibrated.predict_proba(X)[:, 1]
+        split = churn_probability(model.calibrated, X, workers=3, min_rows_per_worker=1)
+        assert np.array_equal(whole, split), model.kind
+
+
 def test_tree_contributions_are_occlusion_on_the_strongest_candidates(fitted, frame):
     from python_jobs.churn.reasons import contributions
 
