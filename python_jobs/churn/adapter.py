@@ -56,13 +56,6 @@ def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
     return settings, Path(model_dir).expanduser().resolve()
 
 
-def fit_or_reuse(
-    training: pd.DataFrame, feature_seed: pd.DataFrame, config: dict[str, Any]
-) -> tuple[run.ChurnRun, bool, Path]:
-    settings, model_dir = settings_from_config(config)
-    return cache.fit_or_reuse(training, features.specs_from_frame(feature_seed), settings, model_dir)
-
-
 def fit_runs_table(
     relation: Any, feature_seed: pd.DataFrame, config: dict[str, Any], previous: Any = None
 ) -> pa.Table:
@@ -85,7 +78,7 @@ def fit_runs_table(
         )
         return run_table.runs_table(fitted, False, path, inputs)
     labelled = training_frame(relation.filter("split in ('train', 'test')"), config)
-    fitted, fitted_now, path = fit_or_reuse(labelled, feature_seed, config)
+    fitted, fitted_now, path = cache.fit_or_reuse(labelled, specs, settings, model_dir)
     if fitted_now:
         t = fitted.timings
         _announce(
