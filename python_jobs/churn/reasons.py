@@ -77,6 +77,7 @@ class BoostedTrees:
 
     def __init__(self, model: HistGradientBoostingClassifier, workers: int) -> None:
         self.trees = [of_iteration[0] for of_iteration in model._predictors]
+        self.split_features = [set(_split_features(tree)) for tree in self.trees]
         self.bitsets = model._bin_mapper.make_known_categories_bitsets()
         self.workers = workers
 
@@ -94,7 +95,7 @@ class BoostedTrees:
 
     def occlusion(self, X: np.ndarray, reference: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
         def occlude(i: int, j: int) -> None:
-            using = [t for t, tree in enumerate(self.trees) if _splits_on(tree, j)]
+            using = [t for t, features in enumerate(self.split_features) if j in features]
             occluded = X.copy()
             occluded[:, j] = reference[j]
             after = sum((self._predict(self.trees[t], occluded) for t in using), np.zeros(len(X)))
@@ -105,9 +106,10 @@ class BoostedTrees:
             list(pool.map(occlude, range(len(cols)), cols))
 
 
-def _splits_on(tree: object, feature: int) -> bool:
+def _split_features(tree: object) -> list[int]:
+    """The features a fitted tree splits on (its inner nodes' feature_idx)."""
     nodes = tree.nodes
-    return bool((nodes["feature_idx"][nodes["is_leaf"] == 0] == feature).any())
+    return nodes["feature_idx"][nodes["is_leaf"] == 0].tolist()
 
 
 MAX_REASON_CANDIDATES = 12  # occlusion passes per scored tree row
