@@ -13,10 +13,15 @@
     {{- return(target.schema ~ '.churn_snapshot_builds') -}}
 {% endmacro %}
 
+{#- The engines that keep the record (Spark's Parquet tables have no delete). -#}
+{% macro keeps_snapshot_builds() %}
+    {{- return(target.type in ('duckdb', 'postgres')) -}}
+{% endmacro %}
+
 {#- on-run-start: the record table exists before any model's pre-hook writes to it (two threads creating it at
     once would conflict). -#}
 {% macro create_snapshot_builds() %}
-    {%- if target.type in ('duckdb', 'postgres') -%}
+    {%- if keeps_snapshot_builds() -%}
         create table if not exists {{ snapshot_builds_table() }} (
             model_id {{ dbt.type_string() }},
             invocation_id {{ dbt.type_string() }},
@@ -29,7 +34,7 @@
 
 {#- pre-hooks of snapshot_incremental: forget this model's last record, write this invocation's. -#}
 {% macro forget_pending_snapshots() %}
-    {%- if target.type in ('duckdb', 'postgres') -%}
+    {%- if keeps_snapshot_builds() -%}
         delete from {{ snapshot_builds_table() }} where model_id = '{{ model.unique_id }}'
     {%- else -%}
         select 1
@@ -37,7 +42,7 @@
 {% endmacro %}
 
 {% macro record_pending_snapshots() %}
-    {%- if target.type in ('duckdb', 'postgres') -%}
+    {%- if keeps_snapshot_builds() -%}
         insert into {{ snapshot_builds_table() }} (model_id, invocation_id, snapshot_date)
         select '{{ model.unique_id }}', '{{ invocation_id }}', cast(null as date)
         union all
@@ -53,7 +58,7 @@
     {%- set node = graph.nodes.get(model_id) if execute and model_id else none -%}
     {%- set meta = node.config.meta if node else {} -%}
     {%- if not node or 'snapshot_inputs' not in (meta or {}) or flags.WHICH != 'build'
-        or var('test_all_snapshots', false) or target.type not in ('duckdb', 'postgres') -%}
+        or var('test_all_snapshots', false) or not keeps_snapshot_builds() -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set recorded = run_query(
