@@ -31,7 +31,7 @@
 {% macro fingerprint_of(parts) %}
     {%- set texts = [] -%}
     {%- for part in parts -%}
-        {%- do texts.append("cast(coalesce(" ~ part ~ ", 0) as " ~ dbt.type_string() ~ ")") -%}
+        {%- do texts.append("coalesce(cast(" ~ part ~ " as " ~ dbt.type_string() ~ "), '0')") -%}
     {%- endfor -%}
     {{ dbt.hash("concat(" ~ (texts | join(", ':', ")) ~ ")") }}
 {% endmacro %}

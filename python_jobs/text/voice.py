@@ -3,15 +3,23 @@
 For every (customer, snapshot T) with at least one text created before T: the mean of those texts'
 embeddings, projected on principal components fitted ONLY on training snapshots (horizon fully observed
 and before the evaluation snapshot), so no information from evaluation or scoring periods shapes the axes.
-Vectorised: texts are sorted by (customer, time), each text is projected once (the projection is linear, so
-mean-then-project == project-then-mean), and per-pair means are one sparse averaging product over the pair's
-own texts, so a pair's value never depends on other texts, not even in its rounding.
+Vectorised: texts are sorted by (customer, time, id), each text is projected once (the projection is linear, so
+mean-then-project == project-then-mean), and per-pair means are one sparse product over the pair's own texts in
+that order, so a pair's value never depends on other texts, not even in its rounding.
+
+Incremental by snapshot: each snapshot's rows carry `inputs_fingerprint`, a hash of the texts created before T
+(their ids, customers, times, content hashes and embedding models) and of the basis (the training snapshots'
+texts, the settings and this code). A build computes only the snapshots whose fingerprint the table does not
+hold, and reads no embedding at all when there are none.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +30,11 @@ from scipy import sparse
 from sklearn.decomposition import PCA
 
 log = logging.getLogger(__name__)
+
+# what identifies a text's embedding: the embedding is a function of the content and the model
+TEXT_KEY_COLUMNS = ("review_id", "customer_id", "created_at", "content_hash", "embedding_model")
+PROJECTION_ROWS = 65_536  # rows projected per block: bounds the float64 copy of the embeddings
+CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 def training_snapshots(spine: pd.DataFrame) -> np.ndarray:
@@ -43,16 +56,37 @@ def embedding_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
                 f"embeddings of different lengths {sorted(lengths)[:5]}: one embedding model per table"
             )
         d = lengths[0]
-    return arr.flatten().to_numpy(zero_copy_only=False).astype(np.float32).reshape(-1, d)
+    return arr.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(-1, d)
 
 
-def _pairs(
-    cust: np.ndarray, ts: np.ndarray, snapshots: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Texts:
+    """The embedded texts in canonical order (customer, created_at, text id): customer codes and times."""
+
+    codes: np.ndarray
+    customers: np.ndarray  # code -> customer_id
+    ts: np.ndarray  # datetime64[ns]
+    order: np.ndarray  # position in canonical order -> row of the input
+
+    @classmethod
+    def sort(
+        cls, customer_id: np.ndarray, created_at: np.ndarray, text_id: np.ndarray | None = None
+    ) -> Texts:
+        codes, customers = pd.factorize(pd.Series(customer_id).astype(str), sort=True)
+        ts = pd.to_datetime(pd.Series(created_at)).to_numpy(dtype="datetime64[ns]")
+        keys = (ts, codes)
+        if text_id is not None:  # ties in time are broken by id, so the order never depends on row order
+            keys = (pd.factorize(pd.Series(text_id).astype(str), sort=True)[0], *keys)
+        order = np.lexsort(keys)
+        return cls(codes[order], np.asarray(customers), ts[order], order)
+
+
+def _pairs(texts: Texts, snapshots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For every customer x snapshot with >= 1 text before it: customer code, snapshot idx, start, end (exclusive)."""
-    n_cust = int(cust.max()) + 1
+    cust, ts = texts.codes, texts.ts
+    n_cust = int(cust.max()) + 1 if len(cust) else 0
     starts = np.searchsorted(cust, np.arange(n_cust), side="left")
-    c_out, s_out, lo_out, hi_out = [], [], [], []
+    c_out, s_out, lo_out, hi_out = ([np.zeros(0, np.int64)] for _ in range(4))
     for s_idx, snap in enumerate(snapshots):
         # texts are sorted by (customer, time), so a customer's texts before T are its first `before` ones
         before = np.bincount(cust[ts < snap], minlength=n_cust)
@@ -64,16 +98,54 @@ def _pairs(
     return tuple(np.concatenate(a) for a in (c_out, s_out, lo_out, hi_out))  # type: ignore[return-value]
 
 
-def _range_means(emb: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Mean of emb[lo[i]:hi[i]] for each i, as one sparse averaging matrix product."""
+def _range_means(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows_of: np.ndarray) -> np.ndarray:
+    """Mean of the rows values[rows_of[lo[i]:hi[i]]] for each i: a sparse product that sums each range in order,
+    then divides. Only the rows in some range are gathered and converted to float64."""
     lengths = hi - lo
+    positions = np.repeat(lo - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    used, cols = np.unique(positions, return_inverse=True)
     rows = np.repeat(np.arange(len(lo)), lengths)
-    cols = (
-        np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(lo, lengths)
+    summing = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(lo), len(used)))
+    return np.asarray(summing @ values[rows_of[used]].astype(np.float64)) / lengths[:, None]
+
+
+def _project(emb: np.ndarray, pca: PCA) -> np.ndarray:
+    """(emb - mean) @ components.T in blocks of rows, so the float64 copy is one block, not the whole matrix."""
+    out = np.empty((len(emb), pca.components_.shape[0]))
+    offset = pca.mean_ @ pca.components_.T
+    for start in range(0, len(emb), PROJECTION_ROWS):
+        out[start : start + PROJECTION_ROWS] = (
+            emb[start : start + PROJECTION_ROWS] @ pca.components_.T - offset
+        )
+    return out
+
+
+def output_columns(n_components: int) -> list[str]:
+    return ["customer_id", "snapshot_date", "embedded_texts"] + [
+        f"voice_pc{i + 1}" for i in range(n_components)
+    ]
+
+
+def fit_basis(
+    texts: Texts, emb: np.ndarray, train_snaps: np.ndarray, n_components: int, max_fit_rows: int, seed: int
+) -> PCA | None:
+    """PCA of the mean embeddings of a sample of the training snapshots' (customer, T) pairs; None when too few."""
+    _, _, lo, hi = _pairs(texts, np.sort(train_snaps))
+    if len(lo) < max(n_components + 1, 10):
+        log.warning("too few training rows (%d) to fit voice PCs; leaving them null", len(lo))
+        return None
+    rng = np.random.default_rng(seed)
+    fit_rows = np.sort(rng.choice(len(lo), size=min(max_fit_rows, len(lo)), replace=False))
+    fit_means = _range_means(emb, lo[fit_rows], hi[fit_rows], texts.order)
+    k = min(n_components, fit_means.shape[1], len(fit_rows) - 1)
+    pca = PCA(n_components=k, random_state=seed).fit(fit_means)
+    log.info(
+        "voice PCs fitted on %d rows from %d training snapshots; explained variance %s",
+        len(fit_rows),
+        len(train_snaps),
+        np.round(pca.explained_variance_ratio_, 3).tolist(),
     )
-    weights = np.repeat(1.0 / lengths, lengths)
-    averaging = sparse.csr_matrix((weights, (rows, cols)), shape=(len(lo), emb.shape[0]))
-    return np.asarray(averaging @ emb.astype(np.float64))
+    return pca
 
 
 def embedding_components(
@@ -84,50 +156,36 @@ def embedding_components(
     n_components: int = 5,
     max_fit_rows: int = 50_000,
     seed: int = 42,
+    text_id: np.ndarray | None = None,
+    snapshots: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """customer_id, snapshot_date, embedded_texts, voice_pc1..voice_pc{k} for pairs with texts before T."""
-    cols = ["customer_id", "snapshot_date", "embedded_texts"] + [
-        f"voice_pc{i + 1}" for i in range(n_components)
-    ]
+    """customer_id, snapshot_date, embedded_texts, voice_pc1..voice_pc{k} for pairs with texts before T, at the
+    given `snapshots` (default: every spine snapshot). The basis is the same whichever snapshots are asked for."""
+    cols = output_columns(n_components)
     empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).astype(
         {"customer_id": "string", "snapshot_date": "datetime64[ns]", "embedded_texts": "int64"}
     )
-    if len(customer_id) == 0 or len(spine) == 0:
+    if snapshots is None:
+        snapshots = pd.to_datetime(spine["snapshot_date"]).to_numpy(dtype="datetime64[ns]")
+    snapshots = np.sort(np.unique(np.asarray(snapshots, dtype="datetime64[ns]")))
+    if len(customer_id) == 0 or len(spine) == 0 or len(snapshots) == 0:
         return empty
-    codes, uniques = pd.factorize(pd.Series(customer_id).astype(str), sort=True)
-    ts = pd.to_datetime(pd.Series(created_at)).to_numpy(dtype="datetime64[ns]")
-    order = np.lexsort((ts, codes))
-    codes, ts, emb = codes[order], ts[order], np.asarray(embeddings, dtype=np.float32)[order]
-    snapshots = np.sort(pd.to_datetime(spine["snapshot_date"]).unique().to_numpy(dtype="datetime64[ns]"))
-    cust, snap_idx, lo, hi = _pairs(codes, ts, snapshots)
+    texts = Texts.sort(customer_id, created_at, text_id)
+    emb = np.asarray(
+        embeddings, dtype=np.float32
+    )  # input order: texts.order maps canonical positions to rows
+    cust, snap_idx, lo, hi = _pairs(texts, snapshots)
     if len(cust) == 0:
         return empty
-
-    train_snaps = training_snapshots(spine)
-    train_rows = np.nonzero(np.isin(snapshots[snap_idx], train_snaps))[0]
-    if len(train_rows) < max(n_components + 1, 10):
-        log.warning("too few training rows (%d) to fit voice PCs; leaving them null", len(train_rows))
-        pcs = np.full((len(cust), n_components), np.nan)
-    else:
-        rng = np.random.default_rng(seed)
-        fit_rows = rng.choice(train_rows, size=min(max_fit_rows, len(train_rows)), replace=False)
-        fit_means = _range_means(emb, lo[fit_rows], hi[fit_rows])
-        k = min(n_components, fit_means.shape[1], len(fit_rows) - 1)
-        pca = PCA(n_components=k, random_state=seed).fit(fit_means)
+    pca = fit_basis(texts, emb, training_snapshots(spine), n_components, max_fit_rows, seed)
+    pcs = np.full((len(cust), n_components), np.nan)
+    if pca is not None:
         # project texts once, then the mean of each pair's own projected texts. Not a difference of global
         # prefix sums: their rounding would depend on every earlier text, including texts written after T.
-        proj = (emb - pca.mean_) @ pca.components_.T
-        pcs = np.full((len(cust), n_components), np.nan)
-        pcs[:, :k] = _range_means(proj, lo, hi)
-        log.info(
-            "voice PCs fitted on %d rows from %d training snapshots; explained variance %s",
-            len(fit_rows),
-            len(train_snaps),
-            np.round(pca.explained_variance_ratio_, 3).tolist(),
-        )
+        pcs[:, : pca.n_components_] = _range_means(_project(emb, pca), lo, hi, texts.order)
     out = pd.DataFrame(
         {
-            "customer_id": pd.Series(np.asarray(uniques)[cust], dtype="string"),
+            "customer_id": pd.Series(texts.customers[cust], dtype="string"),
             "snapshot_date": snapshots[snap_idx],
             "embedded_texts": (hi - lo).astype(np.int64),
         }
@@ -137,27 +195,85 @@ def embedding_components(
     return out
 
 
+def snapshot_fingerprints(keys: pa.Table, spine: pd.DataFrame, settings: dict[str, Any]) -> pd.Series:
+    """snapshot_date -> fingerprint of what its rows are computed from: the texts created before T (the
+    TEXT_KEY_COLUMNS the table has) and the basis (the training snapshots' texts, the settings, this code)."""
+    present = [c for c in TEXT_KEY_COLUMNS if c in keys.column_names]
+    frame = keys.select(present).to_pandas()
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64)
+    ts = pd.to_datetime(frame["created_at"]).to_numpy("datetime64[ns]")
+    order = np.argsort(ts, kind="stable")
+    cumulative = np.concatenate([[np.uint64(0)], np.cumsum(hashes[order], dtype=np.uint64)])  # wraps mod 2^64
+    snaps = pd.to_datetime(spine["snapshot_date"]).to_numpy("datetime64[ns]")
+    before = np.searchsorted(ts[order], snaps, side="left")
+    texts = {str(s)[:10]: f"{n}:{cumulative[n]}" for s, n in zip(snaps, before, strict=True)}
+    train = sorted(str(s)[:10] for s in training_snapshots(spine))
+    basis = {"train": [[d, texts[d]] for d in train], "settings": settings, "code": CODE_VERSION}
+    basis_hash = hashlib.sha256(repr(sorted(basis.items())).encode()).hexdigest()[:16]
+    return pd.Series(
+        {d: hashlib.sha256(f"{basis_hash}|{d}|{t}".encode()).hexdigest()[:32] for d, t in texts.items()},
+        name="inputs_fingerprint",
+    )
+
+
+def built_fingerprints(session: Any, this: Any) -> set[str] | None:
+    """The inputs_fingerprints the last build's table holds (None: no table, or one without fingerprints)."""
+    try:
+        relation = session.sql(f"select * from {this}")
+    except Exception:  # noqa: BLE001 - no table yet (the catalog error's class differs by session)
+        return None
+    if "inputs_fingerprint" not in relation.columns:
+        return None
+    return {row[0] for row in relation.project("inputs_fingerprint").distinct().fetchall()}
+
+
+def outdated_rows(rows: pa.Table, current: list[str]) -> str:
+    """SQL condition on the table: rows whose fingerprint is not current, of snapshots `rows` does not replace."""
+    condition = "inputs_fingerprint not in ({})".format(", ".join(f"'{f}'" for f in current) or "''")
+    replaced = ", ".join(f"date '{d}'" for d in pc.unique(rows["snapshot_date"]).to_pylist())
+    return f"{condition} and snapshot_date not in ({replaced})" if replaced else condition
+
+
 def voice_pcs_from_relations(
-    embeddings: pa.Table, spine: pd.DataFrame, get: Callable[[str], Any]
-) -> pa.Table:
-    """The dbt adapter's work: unpack review_embeddings, read vars, return a typed Arrow table."""
+    embeddings: Any, spine: pd.DataFrame, get: Callable[[str], Any], built: set[str] | None = None
+) -> tuple[pa.Table, list[str]]:
+    """The dbt adapter's work: the rows of the snapshots whose fingerprint is not in `built` (every snapshot when
+    None), as a typed Arrow table, and the current fingerprints (rows with any other are stale)."""
 
     def var(name: str) -> Any:
         value = get(name)
         return None if value in (None, "", "None", "none", "null") else value
 
     n = int(var("voice_pc_components") or 5)
+    seed = int(var("random_seed") or 42)
+    keys = [c for c in TEXT_KEY_COLUMNS if c in embeddings.columns]
+    table = embeddings.project(", ".join(keys)).to_arrow_table() if built is not None else None
+    if table is None:
+        table = embeddings.project(", ".join([*keys, "embedding"])).to_arrow_table()
+    fingerprints = snapshot_fingerprints(table, spine, {"n_components": n, "seed": seed})
+    pending = fingerprints[~fingerprints.isin(built or set())]
+    log.info("voice PCs: %d of %d snapshots to compute", len(pending), len(fingerprints))
+    if len(pending) and "embedding" not in table.column_names:
+        table = embeddings.project(", ".join([*keys, "embedding"])).to_arrow_table()
     out = embedding_components(
-        embeddings["customer_id"].to_numpy(zero_copy_only=False),
-        embeddings["created_at"].to_numpy(zero_copy_only=False),
-        embedding_matrix(embeddings["embedding"]) if embeddings.num_rows else np.zeros((0, 1), np.float32),
+        table["customer_id"].to_numpy(zero_copy_only=False),
+        table["created_at"].to_numpy(zero_copy_only=False),
+        embedding_matrix(table["embedding"])
+        if len(pending) and table.num_rows
+        else np.zeros((0, 1), np.float32),
         spine,
         n_components=n,
-        seed=int(var("random_seed") or 42),
+        seed=seed,
+        text_id=table["review_id"].to_numpy(zero_copy_only=False) if "review_id" in keys else None,
+        snapshots=pd.to_datetime(pending.index).to_numpy("datetime64[ns]"),
+    )
+    out["inputs_fingerprint"] = (
+        out["snapshot_date"].dt.strftime("%Y-%m-%d").map(fingerprints).astype("string")
     )
     schema = pa.schema(
         [("customer_id", pa.string()), ("snapshot_date", pa.date32()), ("embedded_texts", pa.int64())]
         + [(f"voice_pc{i + 1}", pa.float64()) for i in range(n)]
+        + [("inputs_fingerprint", pa.string())]
     )
     out["snapshot_date"] = pd.to_datetime(out["snapshot_date"]).dt.date
-    return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
+    return pa.Table.from_pandas(out, schema=schema, preserve_index=False), list(fingerprints)

@@ -140,3 +140,35 @@ def test_unchanged_scores_are_kept_and_full_refresh_rescores(warehouses: tuple[P
     assert _planted_scores(incremental) == 1, "a score whose inputs did not change was recomputed"
     run_dbt(["run", *scores, "--full-refresh"], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
     assert _planted_scores(incremental) == 0
+
+
+def _voice_pcs(db: Path, where: str) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            f"select count(*) from marts.customer_voice_embedding_pcs where {where}"
+        ).fetchone()[0]
+
+
+def test_voice_components_compute_only_changed_snapshots_and_drop_outdated_ones(
+    warehouses: tuple[Path, Path],
+) -> None:
+    """customer_voice_embedding_pcs keeps a snapshot whose inputs_fingerprint is current, deletes rows of a
+    snapshot that left the spine, and --full-refresh recomputes everything."""
+    incremental, _ = warehouses
+    work, raw = incremental.parent, incremental.parent.parent / "today"
+    planted = f"voice_pc1 = {PLANTED}"
+    with duckdb.connect(str(incremental)) as con:
+        table = "marts.customer_voice_embedding_pcs"
+        first = con.execute(f"select min(snapshot_date) from {table}").fetchone()[0]
+        con.execute(f"update {table} set voice_pc1 = ? where snapshot_date = ?", [PLANTED, first])
+        con.execute(
+            f"insert into {table} by name select * replace (date '2019-01-01' as snapshot_date, 'gone' as "
+            f"inputs_fingerprint) from {table} limit 3"
+        )
+    assert _voice_pcs(incremental, planted) > 0
+    pcs = ["--select", "customer_voice_embedding_pcs"]
+    run_dbt(["run", *pcs], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    assert _voice_pcs(incremental, planted) > 0, "a snapshot whose inputs did not change was recomputed"
+    assert _voice_pcs(incremental, "snapshot_date = '2019-01-01'") == 0, "a snapshot off the spine was kept"
+    run_dbt(["run", *pcs, "--full-refresh"], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    assert _voice_pcs(incremental, planted) == 0

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from python_jobs.text.voice import embedding_components, training_snapshots
+from python_jobs.text.voice import (
+    embedding_components,
+    snapshot_fingerprints,
+    training_snapshots,
+    voice_pcs_from_relations,
+)
 
 
 @pytest.fixture
@@ -84,3 +91,67 @@ def test_empty_input_gives_empty_frame(world):
     *_, spine = world
     out = embedding_components(np.array([]), np.array([], dtype="datetime64[ns]"), np.zeros((0, 4)), spine)
     assert out.empty and "voice_pc1" in out.columns
+
+
+def _keys(cust, ts, text_id):
+    return pa.table({"review_id": text_id, "customer_id": cust, "created_at": pd.to_datetime(ts)})
+
+
+def test_any_subset_of_snapshots_and_any_row_order_give_the_same_values(world):
+    cust, ts, emb, spine = world
+    text_id = np.array([f"r{i}" for i in range(len(cust))])
+    full = embedding_components(cust, ts, emb, spine, n_components=3, text_id=text_id)
+    late = spine["snapshot_date"].to_numpy()[-2:]
+    shuffle = np.random.default_rng(3).permutation(len(cust))
+    part = embedding_components(
+        cust[shuffle],
+        ts[shuffle],
+        emb[shuffle],
+        spine,
+        n_components=3,
+        text_id=text_id[shuffle],
+        snapshots=late,
+    )
+    expected = full[full["snapshot_date"].isin(late)]
+    key = ["snapshot_date", "customer_id"]
+    pd.testing.assert_frame_equal(  # exact: a pair's mean sums its own texts in (customer, time, id) order
+        expected.sort_values(key).reset_index(drop=True),
+        part.sort_values(key).reset_index(drop=True),
+        check_exact=True,
+    )
+
+
+def test_fingerprints_change_exactly_where_the_rows_can(world):
+    cust, ts, _, spine = world
+    text_id = np.array([f"r{i}" for i in range(len(cust))])
+    settings = {"n_components": 3, "seed": 42}
+    base = snapshot_fingerprints(_keys(cust, ts, text_id), spine, settings)
+    assert base.is_unique and len(base) == len(spine)
+    # a text written between the last two snapshots (after every training snapshot): only the last one changes
+    t_last = pd.Timestamp(spine["snapshot_date"].max())
+    added = snapshot_fingerprints(
+        _keys(
+            np.append(cust, "new"),
+            np.append(ts, np.datetime64(t_last - pd.Timedelta(days=3))),
+            [*text_id, "x"],
+        ),
+        spine,
+        settings,
+    )
+    assert list(base.index[base != added]) == [str(t_last.date())]
+    # a text before the first training snapshot moves the basis: every snapshot changes
+    early = np.append(ts, np.datetime64("2024-01-02"))
+    moved = snapshot_fingerprints(_keys(np.append(cust, "new"), early, [*text_id, "x"]), spine, settings)
+    assert (base != moved).all()
+    assert (snapshot_fingerprints(_keys(cust, ts, text_id), spine, settings | {"seed": 1}) != base).all()
+
+
+def test_a_build_with_every_fingerprint_built_reads_no_embedding(world):
+    cust, ts, emb, spine = world
+    with duckdb.connect() as con:
+        con.register("texts", _keys(cust, ts, [f"r{i}" for i in range(len(cust))]))
+        keys_only = con.sql("select * from texts")  # no embedding column: reading one would fail
+        settings = {"voice_pc_components": 3}.get
+        current = snapshot_fingerprints(keys_only.to_arrow_table(), spine, {"n_components": 3, "seed": 42})
+        rows, fingerprints = voice_pcs_from_relations(keys_only, spine, settings, built=set(current))
+    assert rows.num_rows == 0 and fingerprints == list(current)

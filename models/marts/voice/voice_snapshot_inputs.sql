@@ -2,8 +2,8 @@
     What each snapshot's customer_voice rows were computed from (the voice counterpart of int_snapshot_inputs,
     read by macros/incremental_by_snapshot.sql with kind 'voice'): the customers signed up before T, every review
     and ticket created before T with its current tags (a re-tag after a new tagger or weak model changes them),
-    and the snapshot's embedding components (refitted when the training window moves). Facts are hashed and
-    summed per day, then accumulated up to each snapshot.
+    and the fingerprint of the snapshot's embedding components (it changes when the training window moves).
+    Facts are hashed and summed per day, then accumulated up to each snapshot.
 -#}
 with
 
@@ -31,10 +31,11 @@ embedding_pcs as (
 ),
 
 components as (
+    -- a snapshot's components are a function of their inputs_fingerprint (python_jobs/text/voice.py)
     select
         snapshot_date,
         count(*) as n_rows,
-        sum(cast({{ row_hash('embedding_pcs') }} as decimal(38, 0))) as hash_sum
+        max(inputs_fingerprint) as components_fingerprint
     from embedding_pcs
     group by snapshot_date
 ),
@@ -56,7 +57,7 @@ cumulative as (
 select
     spine.snapshot_date,
     {{ fingerprint_of([
-        'cumulative.n_before', 'cumulative.hash_before', 'components.n_rows', 'components.hash_sum',
+        'cumulative.n_before', 'cumulative.hash_before', 'components.n_rows', 'components.components_fingerprint',
     ]) }} as voice_fingerprint
 from spine
 left join cumulative on spine.snapshot_date = cumulative.snapshot_date

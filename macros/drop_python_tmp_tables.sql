@@ -1,10 +1,10 @@
 {#-
     Incremental Python models on dbt-duckdb 1.11 write their new rows to a real table named
     <model>__dbt_tmp<timestamp> in the main schema and never drop it (the materialization thinks it is a
-    TEMP table). Used as a post-hook by models/enrichment: returns the drop statements for every such leftover
+    TEMP table). Used as a post-hook by every incremental Python model: returns the drop statements for every such leftover
     of `relation` (nothing at parse time).
 -#}
-{% macro enrichment_drop_tmp_tables(relation) %}
+{% macro drop_python_tmp_tables(relation) %}
     {%- if execute -%}
         {%- set leftovers = run_query(
             "select table_schema, table_name from information_schema.tables"
