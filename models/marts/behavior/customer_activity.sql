@@ -6,6 +6,9 @@
     its later status: a cancellation after T must not change T's features). The first order at/after each
     session, the last visit before each snapshot and each day's first login all come from one sorted pass per
     customer over sessions, orders and snapshot probes (no session x order join, no join back on session_id).
+    The pass starts where the earliest pending snapshot's 90-day window starts (midnight, so no login day and no
+    24-hour conversion is cut at its edge); a nightly build sorts 90 days, not the whole history. The last visit
+    before that start comes from a plain aggregate.
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
 {{ snapshot_incremental('behaviour') }}
@@ -25,10 +28,25 @@ pending_customers as (
     select distinct customer_id from customer_snapshots
 ),
 
+pass_start as (
+    select min(start_90d_at) as start_at from spine
+),
+
 source_sessions as (
     select sessions.*
     from {{ ref('int_sessions') }} as sessions
     inner join pending_customers on sessions.customer_id = pending_customers.customer_id
+    where sessions.started_at >= (select pass_start.start_at from pass_start)
+),
+
+earlier_visits as (
+    select
+        sessions.customer_id,
+        max(sessions.started_at) as last_visit_at
+    from {{ ref('int_sessions') }} as sessions
+    inner join pending_customers on sessions.customer_id = pending_customers.customer_id
+    where sessions.started_at < (select pass_start.start_at from pass_start)
+    group by sessions.customer_id
 ),
 
 placed_orders as (
@@ -37,6 +55,7 @@ placed_orders as (
         orders.ordered_at
     from {{ ref('int_orders') }} as orders
     inner join pending_customers on orders.customer_id = pending_customers.customer_id
+    where orders.ordered_at >= (select pass_start.start_at from pass_start)
 ),
 
 timeline as (
@@ -163,11 +182,12 @@ session_windows as (
 
 last_visits as (
     select
-        customer_id,
-        cast(event_at as date) as snapshot_date,
-        last_visit_at
+        passed.customer_id,
+        cast(passed.event_at as date) as snapshot_date,
+        coalesce(passed.last_visit_at, earlier_visits.last_visit_at) as last_visit_at
     from passed
-    where sort_kind = 0
+    left join earlier_visits on passed.customer_id = earlier_visits.customer_id
+    where passed.sort_kind = 0
 ),
 
 coupon_windows as (
