@@ -80,3 +80,15 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def announce(message: str, logger: logging.Logger = log) -> None:
+    """One line in the logger and, inside dbt, in dbt's log and console (dbt shows no Python logging from Python
+    models)."""
+    logger.info(message)
+    try:
+        from dbt_common.events.functions import fire_event
+        from dbt_common.events.types import Note
+    except ImportError:  # not running under dbt
+        return
+    fire_event(Note(msg=message))

@@ -24,6 +24,7 @@ from python_jobs import config as config_paths
 from python_jobs.churn import cache, features, registry, run, run_table, scoring
 from python_jobs.churn.contracts import arrow_schema
 from python_jobs.churn.settings import training_settings
+from python_jobs.progress import announce
 from python_jobs.warehouse import without_bookkeeping
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def fit_runs_table(
     unchanged = last_run_if_unchanged(previous, inputs, model_dir)
     if unchanged is not None:
         fitted, path = unchanged
-        _announce(
+        announce(
             f"churn_model_runs: reused run {fitted.run_id} (the labelled snapshots' inputs, features, settings and "
             f"code are those of the last build): 0 model fits, 0 training rows read"
         )
@@ -81,12 +82,12 @@ def fit_runs_table(
     fitted, fitted_now, path = cache.fit_or_reuse(labelled, specs, settings, model_dir)
     if fitted_now:
         t = fitted.timings
-        _announce(
+        announce(
             f"churn_model_runs: fitted run {fitted.run_id} on {fitted.n_rows['train']} training rows in "
             f"{t['total_wall_s']:.1f} s wall, {t['total_cpu_s']:.1f} s CPU -> {path}"
         )
     else:
-        _announce(
+        announce(
             f"churn_model_runs: reused run {fitted.run_id} (data fingerprint {fitted.fingerprint}, training rows, "
             f"settings and code unchanged): 0 model fits"
         )
@@ -137,17 +138,6 @@ def previous_table(session: Any, this: Any) -> Any:
         return session.sql(f"select * from {this}")
     except duckdb.CatalogException:
         return None
-
-
-def _announce(message: str) -> None:
-    """One line in the dbt log and console (dbt shows no Python logging from Python models)."""
-    log.info(message)
-    try:
-        from dbt_common.events.functions import fire_event
-        from dbt_common.events.types import Note
-    except ImportError:  # not running under dbt
-        return
-    fire_event(Note(msg=message))
 
 
 def run_from_registry(runs: Any) -> run.ChurnRun:
@@ -230,7 +220,7 @@ def scores_table(
             )
     if previous is not None:
         total = sum(p.num_rows for p in parts)
-        _announce(
+        announce(
             f"churn_scores: {reused:,} of {total:,} rows unchanged since the last build (taken from it), "
             f"{total - reused:,} scored"
         )

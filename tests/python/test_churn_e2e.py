@@ -23,6 +23,7 @@ ML_MODELS = [
     "churn_model_metrics",
     "churn_model_curves",
     "rpt_model_comparison",
+    "customer_segments",
 ]
 
 
@@ -49,7 +50,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pd.
     generate_world(N_CUSTOMERS, 5, root / "raw", progress=False)
     # build = run + every test on these models (contracts, point-in-time guard, test-split-only metrics).
     run_dbt(
-        ["build", "--select", "+rpt_model_comparison", "+churn_scores", "--indirect-selection", "cautious"],
+        [
+            "build",
+            "--select",
+            "+rpt_model_comparison",
+            "+churn_scores",
+            "+customer_segments",
+            "--indirect-selection",
+            "cautious",
+        ],
         env=_env(root, root / "models"),
         project_dir=PROJECT_DIR,
     )
@@ -101,6 +110,7 @@ def test_a_rebuild_with_no_new_data_reuses_the_run(world) -> None:
     log = (root / "logs" / "dbt.log").read_text()
     assert f"reused run {again['runs']['run_id'].iloc[0]}" in log
     assert "0 training rows read" in log  # the labelled snapshots' inputs_fingerprints were unchanged
+    assert "customer_segments: inputs unchanged" in log  # no K-Means fit, no input row read
     assert sorted(p.name for p in (root / "models").rglob("*") if p.is_file()) == before
     for name in ("scores", "metrics", "comparison"):
         pd.testing.assert_frame_equal(first[name], again[name])

@@ -165,9 +165,10 @@ def test_no_varying_activity_or_text_leaves_out_the_fused_copy_of_rfm() -> None:
 
 
 def test_segmentation_is_reused_only_while_its_inputs_are_unchanged(tmp_path):
+    import duckdb
     import pandas as pd
 
-    from python_jobs.segments.cache import cached, segmentation_key
+    from python_jobs.segments.cache import cached, input_fingerprint, segmentation_key
 
     calls = []
 
@@ -175,12 +176,19 @@ def test_segmentation_is_reused_only_while_its_inputs_are_unchanged(tmp_path):
         calls.append(1)
         return pd.DataFrame({"customer_id": ["a", "b"], "rfm_segment_id": pd.array([1, 2], dtype="int32")})
 
+    con = duckdb.connect()
     rfm = pd.DataFrame({"customer_id": ["a", "b"], "monetary": [10.0, 20.0]})
-    key = segmentation_key({"rfm": rfm, "voice": None}, {"k_min": 3})
-    first = cached(tmp_path, key, compute)
-    again = cached(tmp_path, segmentation_key({"rfm": rfm.iloc[::-1], "voice": None}, {"k_min": 3}), compute)
+    marts = rfm.assign(inputs_fingerprint=["f1", "f1"])
+
+    def key(frame: pd.DataFrame, k_min: int = 3) -> str:
+        return segmentation_key({"rfm": input_fingerprint(con.from_df(frame))}, {"k_min": k_min})
+
+    first = cached(tmp_path, key(rfm), compute)
+    again = cached(tmp_path, key(rfm.iloc[::-1].reset_index(drop=True)), compute)
     pd.testing.assert_frame_equal(first, again)
     assert len(calls) == 1  # same rows in another order: same key, no refit
-    changed = rfm.assign(monetary=[10.0, 21.0])
-    assert segmentation_key({"rfm": changed, "voice": None}, {"k_min": 3}) != key
-    assert segmentation_key({"rfm": rfm, "voice": None}, {"k_min": 4}) != key
+    assert key(rfm.assign(monetary=[10.0, 21.0])) != key(rfm)
+    assert key(rfm, k_min=4) != key(rfm)
+    # an input with inputs_fingerprint is known by those values alone: its rows are not read
+    assert key(marts.assign(monetary=[10.0, 21.0])) == key(marts.iloc[::-1].reset_index(drop=True))
+    assert key(marts.assign(inputs_fingerprint=["f1", "f2"])) != key(marts)
