@@ -52,3 +52,11 @@ def without_bookkeeping(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRel
     if "inputs_fingerprint" not in relation.columns:
         return relation
     return relation.project("* exclude (inputs_fingerprint)")
+
+
+def only_row(relation: duckdb.DuckDBPyRelation) -> tuple:
+    """The one row of an aggregate relation, read to the end. Never `fetchone()` a relation inside a dbt
+    session: its result stays open, and a later commit that checkpoints the database waits for it forever
+    (DuckDB 1.x; a forced rebuild at 1M customers hung there)."""
+    (row,) = relation.fetchall()
+    return row

@@ -25,7 +25,7 @@ from python_jobs.churn import cache, features, registry, run, run_table, scoring
 from python_jobs.churn.contracts import arrow_schema
 from python_jobs.churn.settings import training_settings
 from python_jobs.progress import announce
-from python_jobs.warehouse import without_bookkeeping
+from python_jobs.warehouse import only_row, without_bookkeeping
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def training_frame(relation: Any, config: dict[str, Any]) -> pd.DataFrame:
     """
     settings, _ = settings_from_config(config)
     relation = without_bookkeeping(relation)
-    n_train = relation.filter("split = 'train'").aggregate("count(*)").fetchone()[0]
+    (n_train,) = only_row(relation.filter("split = 'train'").aggregate("count(*)"))
     if n_train <= settings.max_train_rows:
         return relation.df()
     keep = int(settings.max_train_rows / n_train * 1_000_003)
@@ -247,7 +247,7 @@ def previous_scores(session: Any, this: Any, rows: Any) -> pd.DataFrame | None:
     relation = previous_table(session, this)
     if relation is None or "inputs_fingerprint" not in relation.columns:
         return None
-    low, high = rows.aggregate("min(snapshot_date), max(snapshot_date)").fetchone()
+    low, high = only_row(rows.aggregate("min(snapshot_date), max(snapshot_date)"))
     if low is None:
         return relation.limit(0).df()
     return relation.filter(f"snapshot_date between date '{low}' and date '{high}'").df()

@@ -23,6 +23,7 @@ import pandas as pd
 
 from python_jobs.churn.registry import data_fingerprint, stable_hash
 from python_jobs.progress import announce
+from python_jobs.warehouse import only_row
 
 log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -31,9 +32,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def input_fingerprint(relation: Any) -> str:
     """A DuckDB relation's fingerprint: a hash of its distinct inputs_fingerprint values, else of its content."""
     if "inputs_fingerprint" in relation.columns:
-        (value,) = relation.aggregate(
-            "md5(coalesce(string_agg(distinct inputs_fingerprint, ',' order by inputs_fingerprint), ''))"
-        ).fetchone()
+        (value,) = only_row(
+            relation.aggregate(
+                "md5(coalesce(string_agg(distinct inputs_fingerprint, ',' order by inputs_fingerprint), ''))"
+            )
+        )
         return f"inputs:{value}"
     frame = relation.df()
     return f"content:{data_fingerprint(frame, list(frame.columns))}"

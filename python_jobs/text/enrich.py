@@ -31,6 +31,7 @@ from python_jobs.text.request import TagSettings, cache_version
 from python_jobs.text.runner import tag_texts
 from python_jobs.text.runs import RunLog
 from python_jobs.text.tally import Tally
+from python_jobs.warehouse import only_row
 
 DEFAULT_TAG_MODEL = "churn-local-tagger"
 DEFAULT_EMBED_MODEL = "churn-local-embed"
@@ -127,7 +128,7 @@ def _count_rows(rows: Any) -> int:
     if isinstance(rows, pa.Table):
         return rows.num_rows
     if hasattr(rows, "aggregate"):  # a DuckDB relation: count without materialising it
-        return int(rows.aggregate("count(*)").fetchone()[0])
+        return int(only_row(rows.aggregate("count(*)"))[0])
     return len(rows)
 
 

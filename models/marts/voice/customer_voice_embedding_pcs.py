@@ -18,5 +18,5 @@ def model(dbt, session):
         dbt.ref("review_embeddings"), dbt.ref("int_snapshot_spine").df(), dbt.config.get, built
     )
     if built is not None and not built.issubset(current):
-        session.execute(f"delete from {dbt.this} where {outdated_rows(rows, current)}")
+        session.execute(f"delete from {dbt.this} where {outdated_rows(rows, current)}").fetchall()
     return rows
