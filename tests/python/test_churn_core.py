@@ -411,3 +411,21 @@ def test_reasons_skip_unsayable_drivers_and_cite_only_sayable_context():
         "orders down 50%",
         "usually every 20 days",
     ]
+
+
+def test_reason_texts_per_distinct_input_equal_one_call_per_row() -> None:
+    from python_jobs.churn.reasons import _texts_by_distinct_input
+
+    spec = _spec(
+        "recency_days",
+        "{value:.0f} days since the last order, usually every {mean_interorder_days:.0f}||{value:.1f} days",
+        missing_text="no order yet",
+    )
+    rng = np.random.default_rng(0)
+    values = rng.choice([0.0, -0.0, 3.0, 7.5, np.nan], size=400)
+    usual = rng.choice([10.0, np.nan, 12.25], size=400)
+    keys = np.column_stack([values, usual])
+    texts = _texts_by_distinct_input(spec, keys, ["mean_interorder_days"])
+    expected = [spec.reason(v, {"mean_interorder_days": u}) for v, u in keys.tolist()]
+    assert texts.tolist() == expected
+    assert "-0 days since the last order, usually every 10" in expected  # -0.0 is not merged with 0.0
