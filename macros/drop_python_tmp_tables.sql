@@ -1,8 +1,8 @@
 {#-
     Incremental Python models on dbt-duckdb 1.11 write their new rows to a real table named
     <model>__dbt_tmp<timestamp> in the main schema and never drop it (the materialization thinks it is a
-    TEMP table). Used as a post-hook by every incremental Python model: returns the drop statements for every such leftover
-    of `relation` (nothing at parse time).
+    TEMP table). Used as a post-hook by every incremental Python model: returns the drop statements for every
+    such leftover of `relation` (nothing at parse time).
 -#}
 {% macro drop_python_tmp_tables(relation) %}
     {%- if execute -%}

@@ -54,6 +54,15 @@ def without_bookkeeping(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRel
     return relation.project("* exclude (inputs_fingerprint)")
 
 
+def previous_table(session: duckdb.DuckDBPyConnection, this: object) -> duckdb.DuckDBPyRelation | None:
+    """The last build's version of the model `this` names, as a relation of the model's session, or None on its
+    first build. dbt-duckdb's session and the engine jobs' local session (engines/steps.py) are both DuckDB."""
+    try:
+        return session.sql(f"select * from {this}")
+    except duckdb.CatalogException:
+        return None
+
+
 def only_row(relation: duckdb.DuckDBPyRelation) -> tuple:
     """The one row of an aggregate relation, read to the end. Never `fetchone()` a relation inside a dbt
     session: its result stays open, and a later commit that checkpoints the database waits for it forever

@@ -8,13 +8,14 @@ the rows.
 """
 
 from python_jobs.churn import adapter
+from python_jobs.warehouse import previous_table
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     # One config key for the whole run: dbt passes only keys named in literal dbt.config.get("...") calls.
     config = dict(dbt.config.get("churn_run"))
-    previous = adapter.previous_table(session, dbt.this)  # its run is reused when the inputs are unchanged
+    previous = previous_table(session, dbt.this)  # its run is reused when the inputs are unchanged
     return adapter.fit_runs_table(
         dbt.ref("churn_training_set"), dbt.ref("churn_features").df(), config, previous=previous
     )

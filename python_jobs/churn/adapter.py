@@ -15,7 +15,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -25,7 +24,7 @@ from python_jobs.churn import cache, features, registry, run, run_table, scoring
 from python_jobs.churn.contracts import arrow_schema
 from python_jobs.churn.settings import training_settings
 from python_jobs.progress import announce
-from python_jobs.warehouse import only_row, without_bookkeeping
+from python_jobs.warehouse import only_row, previous_table, without_bookkeeping
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +129,6 @@ def last_run_if_unchanged(
         return None
     stored = registry.load_run(model_dir, recorded[0][1])
     return None if stored is None else (stored, registry.run_path(model_dir, recorded[0][1]))
-
-
-def previous_table(session: Any, this: Any) -> Any:
-    """The last build's version of this model as a relation (DuckDB), or None (first build, other engines)."""
-    try:
-        return session.sql(f"select * from {this}")
-    except duckdb.CatalogException:
-        return None
 
 
 def run_from_registry(runs: Any) -> run.ChurnRun:

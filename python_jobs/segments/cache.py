@@ -42,7 +42,7 @@ def input_fingerprint(relation: Any) -> str:
     return f"content:{data_fingerprint(frame, list(frame.columns))}"
 
 
-def segmentation_key(inputs: Mapping[str, str | None], settings: Mapping[str, Any]) -> str:
+def segmentation_key(inputs: Mapping[str, str], settings: Mapping[str, Any]) -> str:
     """The cache key of a segmentation: each input's fingerprint (input_fingerprint), the settings, the code."""
     code = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.glob("*.py")):

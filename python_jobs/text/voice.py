@@ -29,6 +29,8 @@ import pyarrow.compute as pc
 from scipy import sparse
 from sklearn.decomposition import PCA
 
+from python_jobs.warehouse import previous_table
+
 log = logging.getLogger(__name__)
 
 # what identifies a text's embedding: the embedding is a function of the content and the model
@@ -171,9 +173,8 @@ def embedding_components(
     if len(customer_id) == 0 or len(spine) == 0 or len(snapshots) == 0:
         return empty
     texts = Texts.sort(customer_id, created_at, text_id)
-    emb = np.asarray(
-        embeddings, dtype=np.float32
-    )  # input order: texts.order maps canonical positions to rows
+    # kept in input order: texts.order maps canonical positions to its rows
+    emb = np.asarray(embeddings, dtype=np.float32)
     cust, snap_idx, lo, hi = _pairs(texts, snapshots)
     if len(cust) == 0:
         return empty
@@ -218,11 +219,8 @@ def snapshot_fingerprints(keys: pa.Table, spine: pd.DataFrame, settings: dict[st
 
 def built_fingerprints(session: Any, this: Any) -> set[str] | None:
     """The inputs_fingerprints the last build's table holds (None: no table, or one without fingerprints)."""
-    try:
-        relation = session.sql(f"select * from {this}")
-    except Exception:  # noqa: BLE001 - no table yet (the catalog error's class differs by session)
-        return None
-    if "inputs_fingerprint" not in relation.columns:
+    relation = previous_table(session, this)
+    if relation is None or "inputs_fingerprint" not in relation.columns:
         return None
     return {row[0] for row in relation.project("inputs_fingerprint").distinct().fetchall()}
 
@@ -247,14 +245,14 @@ def voice_pcs_from_relations(
     n = int(var("voice_pc_components") or 5)
     seed = int(var("random_seed") or 42)
     keys = [c for c in TEXT_KEY_COLUMNS if c in embeddings.columns]
-    table = embeddings.project(", ".join(keys)).to_arrow_table() if built is not None else None
-    if table is None:
-        table = embeddings.project(", ".join([*keys, "embedding"])).to_arrow_table()
+    with_embeddings = ", ".join([*keys, "embedding"])
+    # an incremental build reads the keys first: with nothing pending, no embedding is read
+    table = embeddings.project(", ".join(keys) if built is not None else with_embeddings).to_arrow_table()
     fingerprints = snapshot_fingerprints(table, spine, {"n_components": n, "seed": seed})
     pending = fingerprints[~fingerprints.isin(built or set())]
     log.info("voice PCs: %d of %d snapshots to compute", len(pending), len(fingerprints))
     if len(pending) and "embedding" not in table.column_names:
-        table = embeddings.project(", ".join([*keys, "embedding"])).to_arrow_table()
+        table = embeddings.project(with_embeddings).to_arrow_table()
     out = embedding_components(
         table["customer_id"].to_numpy(zero_copy_only=False),
         table["created_at"].to_numpy(zero_copy_only=False),
