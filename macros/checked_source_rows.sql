@@ -19,8 +19,11 @@
 
     Reasons in order: unparseable_value, the row_checks, duplicate_row, duplicate_id, the parent's reason.
     Usage, a whole base model: {{ checked_source_rows('synthetic', 'orders', ref('stg_synthetic__customers')) }}
+    The model is incremental by key group (macros/staging_incremental.sql): each row keeps its raw row hash and
+    staging version, and a build restages only the key groups whose raw rows, parent or version changed.
 -#}
 {% macro checked_source_rows(source_name, table_name, parent=none) %}
+{{- staging_incremental_config() -}}
 {%- if not execute -%}
     {#- The graph (and so the sources' meta) is there at run time only; parsing needs just the dependencies. -#}
     {{ return('select * from ' ~ source_or_empty(source_name, table_name)) }}
@@ -37,15 +40,89 @@
 {%- set key = spec.key -%}
 {%- set text_columns = spec.get('text_columns', []) -%}
 {%- set parent_check = spec.get('parent') -%}
+{%- if parent_check and parent_check.column not in spec.columns -%}
+    {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name ~ ": meta.staging.columns must "
+        ~ "stage the parent column '" ~ parent_check.column ~ "' as it is (incremental staging rechecks it)") }}
+{%- endif -%}
 {%- set row_checks = [] -%}
+{%- set dated_reasons = [] -%}
 {%- for check in spec.row_checks -%}
     {%- do row_checks.append([render(check[0] | replace('{max_valid_date}', max_valid_date())), check[1]]) -%}
+    {%- if '{max_valid_date}' in check[0] -%}{%- do dated_reasons.append(check[1]) -%}{%- endif -%}
 {%- endfor -%}
 {%- set max_chars = var('max_text_chars', 8000) -%}
+{%- set version = staging_version(spec) -%}
+{%- set incremental = is_incremental() -%}
+{%- set versioned = incremental and 'staging_version' in built_column_names() -%}
+{%- set typed_key = typed_source_columns(source_name, table_name, 'source', only=[key]) -%}
 with
 
+{%- if incremental %}
+
+raw_groups as (
+    -- every raw row's hash and key group (the key typed as staging types it)
+    select
+        {{ row_hash('source') }} as _row_hash,
+        {{ staging_key_group(typed_key) }} as _key_group
+    from {{ source_or_empty(source_name, table_name) }} as source
+),
+
+built as (
+    select
+        {{ 'raw_row_hash' if versioned else 'cast(null as bigint)' }} as _row_hash,
+        {{ staging_key_group('row_key') }} as _key_group,
+        {{ 'staging_version' if versioned else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as _version,
+        {%- if parent %}
+        {{ parent_check.column }} as _parent_value,
+        {%- endif %}
+        quarantine_reason
+    from {{ this }}
+),
+
+changed_groups as (
+    -- groups whose multiset of raw rows changed: a (row hash, group) counted differently in raw and stored
+    select coalesce(raw_counts._key_group, built_counts._key_group) as _key_group
+    from (
+        select _row_hash, _key_group, count(*) as n from raw_groups group by _row_hash, _key_group
+    ) as raw_counts
+    full outer join (
+        select _row_hash, _key_group, count(*) as n from built group by _row_hash, _key_group
+    ) as built_counts
+        on raw_counts._row_hash = built_counts._row_hash and raw_counts._key_group = built_counts._key_group
+    where raw_counts.n is distinct from built_counts.n
+),
+
+rechecked_groups as (
+    -- groups with an unchanged raw row whose outcome may differ now
+    select built._key_group
+    from built
+    {%- if parent %}
+    left join {{ parent }} as parent on built._parent_value = parent.{{ parent_check.column }}
+    {%- endif %}
+    where
+        built._version is distinct from '{{ version }}'
+        {%- if parent %}
+        or (built.quarantine_reason is null and parent.{{ parent_check.column }} is null)
+        or (built.quarantine_reason = '{{ parent_check.reason }}' and parent.{{ parent_check.column }} is not null)
+        {%- endif %}
+        {%- if dated_reasons and var('max_valid_date', none) is none %}
+        or built.quarantine_reason in ('{{ dated_reasons | join("', '") }}')
+        {%- endif %}
+),
+
+pending_groups as (
+    select _key_group from changed_groups
+    union
+    select _key_group from rechecked_groups
+),
+
+{%- endif %}
+
 source as (
-    select * from {{ source_or_empty(source_name, table_name) }}
+    select * from {{ source_or_empty(source_name, table_name) }} as source
+    {%- if incremental %}
+    where {{ staging_key_group(typed_key) }} in (select _key_group from pending_groups)
+    {%- endif %}
 ),
 
 typed as (
@@ -53,6 +130,25 @@ typed as (
         {{ typed_source_columns(source_name, table_name, 'source') }},
         {{ row_hash('source') }} as _row_hash
     from source
+    {%- if incremental %}
+    union all
+    -- a pending group with no raw row left: one marker row (no row hash) deletes its stored rows
+    select
+        {%- for col in node.columns.values() %}
+        {%- if col.name == key %}
+        cast(nullif(pending_groups._key_group, '_row:') as {{ portable_type(col.data_type) }}) as {{ col.name }},
+        {%- else %}
+        cast(null as {{ portable_type(col.data_type) }}) as {{ col.name }},
+        {%- endif %}
+        {%- endfor %}
+        cast(null as {{ dbt.type_string() }}) as _unparseable_columns,
+        cast(null as bigint) as _row_hash
+    from pending_groups
+    where not exists (
+        select 1 from source
+        where {{ staging_key_group(typed_key) }} = pending_groups._key_group
+    )
+    {%- endif %}
 ),
 
 redacted as (
@@ -150,6 +246,8 @@ select
     {%- endif %}
     coalesce({{ key }}, '_row:' || cast(_row_hash as {{ dbt.type_string() }})) as row_key,
     _unparseable_columns as quarantine_detail,
-    _quarantine_reason as quarantine_reason
+    _quarantine_reason as quarantine_reason,
+    _row_hash as raw_row_hash,
+    '{{ version }}' as staging_version
 from checked
 {% endmacro %}

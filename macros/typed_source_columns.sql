@@ -5,8 +5,9 @@
     `relation_alias` is the alias of the raw relation in the FROM clause.
     A contract column missing from the file becomes a typed null (logged), so shops map only what they have;
     unless it is listed in the table's meta.required_columns, which stops the run with a clear message.
+    `only`: type just these columns and return their bare expressions (no alias, no `_unparseable_columns`).
 -#}
-{% macro typed_source_columns(source_name, table_name, relation_alias) %}
+{% macro typed_source_columns(source_name, table_name, relation_alias, only=none) %}
     {%- if not execute -%}
         {{ return(relation_alias ~ '.*, cast(null as ' ~ dbt.type_string() ~ ') as _unparseable_columns') }}
     {%- endif -%}
@@ -14,7 +15,8 @@
     {%- set present = source_columns(source_name, table_name) -%}
     {%- set select_list = [] -%}
     {%- set checks = [] -%}
-    {%- for col in node.columns.values() -%}
+    {%- set expressions = [] -%}
+    {%- for col in node.columns.values() if only is none or col.name in only -%}
         {%- set raw = relation_alias ~ '.' ~ col.name -%}
         {%- if present is not none and col.name | lower not in present -%}
             {%- if col.name in node.meta.get('required_columns', []) -%}
@@ -26,14 +28,18 @@
             {%- set raw = 'cast(null as ' ~ portable_type(col.data_type) ~ ')' -%}
         {%- endif -%}
         {%- if col.data_type | lower == 'varchar' -%}
-            {%- do select_list.append("nullif(trim(cast(" ~ raw ~ " as " ~ dbt.type_string() ~ ")), '') as " ~ col.name) -%}
+            {%- set typed = "nullif(trim(cast(" ~ raw ~ " as " ~ dbt.type_string() ~ ")), '')" -%}
         {%- else -%}
             {%- set typed = try_cast_sql(raw, portable_type(col.data_type)) -%}
-            {%- do select_list.append(typed ~ ' as ' ~ col.name) -%}
             {%- do checks.append("coalesce(case when " ~ raw ~ " is not null and " ~ typed ~ " is null then '"
                 ~ col.name ~ " ' end, '')") -%}
         {%- endif -%}
+        {%- do expressions.append(typed) -%}
+        {%- do select_list.append(typed ~ ' as ' ~ col.name) -%}
     {%- endfor -%}
+    {%- if only is not none -%}
+        {{ return(expressions | join(', ')) }}
+    {%- endif -%}
     {%- if checks -%}
         {%- do select_list.append("nullif(trim(" ~ checks | join(' || ') ~ "), '') as _unparseable_columns") -%}
     {%- else -%}

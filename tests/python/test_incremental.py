@@ -2,7 +2,9 @@
 
 A warehouse is built from the export of a month ago, then rebuilt incrementally from today's export, which has
 a month more data *and* late corrections dated long before (a session that arrived late, an order whose amount
-was corrected, a customer's country fixed, a customer who signed up long ago arriving late). Every table must equal a fresh build of today's export. Then a
+was corrected, a customer's country fixed, a customer who signed up long ago arriving late with an order that was
+an orphan a month ago, a customer deleted with their orders now orphans, a session deleted, an order line sent
+twice). Every table, staging included, must equal a fresh build of today's export. Then a
 no-change rebuild must leave past snapshots alone (a planted value survives it, and its data tests, which a build
 runs on the snapshots it computed only) and `--full-refresh` must recompute them.
 """
@@ -55,6 +57,30 @@ def _correct_the_past(raw: Path) -> None:
             " from c limit 1"
         )
         con.execute(f"copy c to '{raw}/customers.parquet' (format parquet)")
+        con.execute(f"create table i as select * from '{raw}/order_items.parquet'")
+        con.execute("insert into i select * from i where order_item_id = (select min(order_item_id) from i)")
+        con.execute(f"copy i to '{raw}/order_items.parquet' (format parquet)")
+
+
+def _change_staging(month_ago: Path, today: Path) -> None:
+    """Raw changes whose staging outcome moves rows of other raw rows too (incremental staging by key group)."""
+    with duckdb.connect() as con:
+        for raw in (month_ago, today):  # an orphan a month ago; its customer arrives late (_correct_the_past)
+            con.execute(f"create or replace table o as select * from '{raw}/orders.parquet'")
+            con.execute(
+                "insert into o select * replace ('O-late-parent' as order_id, 'C-late-1' as customer_id, "
+                "timestamp '2024-06-01 12:00:00' as ordered_at) from o where status = 'completed' limit 1"
+            )
+            con.execute(f"copy o to '{raw}/orders.parquet' (format parquet)")
+        con.execute(f"create table c as select * from '{today}/customers.parquet'")
+        con.execute(  # a customer with orders deleted: their orders and sessions become orphans
+            f"delete from c where customer_id = (select max(customer_id) from '{today}/orders.parquet' "
+            "where ordered_at < '2025-01-01')"
+        )
+        con.execute(f"copy c to '{today}/customers.parquet' (format parquet)")
+        con.execute(f"create table s as select * from '{today}/sessions.parquet'")
+        con.execute("delete from s where session_id = (select min(session_id) from s)")
+        con.execute(f"copy s to '{today}/sessions.parquet' (format parquet)")
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +90,7 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     generate_world(500, 7, root / "today", progress=False)
     cut_world(root / "today", root / "month_ago", MONTH_AGO)
     _correct_the_past(root / "today")
+    _change_staging(root / "month_ago", root / "today")
     _build(root / "month_ago", root / "incremental")
     incremental = _build(root / "today", root / "incremental")
     return incremental, _build(root / "today", root / "full")
@@ -71,9 +98,14 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_incremental_build_after_a_month_equals_a_full_refresh(warehouses: tuple[Path, Path]) -> None:
     compared = assert_same_tables(*warehouses)
-    assert {"marts.customer_rfm", "marts.customer_activity", "marts.churn_labels", "ml.churn_scores"} <= set(
-        compared
-    )
+    assert {
+        "staging.base_synthetic__orders",
+        "staging.base_synthetic__sessions",
+        "marts.customer_rfm",
+        "marts.customer_activity",
+        "marts.churn_labels",
+        "ml.churn_scores",
+    } <= set(compared)
 
 
 def _planted(db: Path) -> int:
