@@ -59,18 +59,15 @@ with
 
 {%- if incremental %}
 
-raw_groups as (
-    -- every raw row's hash and key group (the key typed as staging types it)
-    select
-        {{ row_hash('source') }} as _row_hash,
-        {{ staging_key_group(typed_key) }} as _key_group
+raw_hashes as (
+    select {{ row_hash('source') }} as _row_hash
     from {{ source_or_empty(source_name, table_name) }} as source
 ),
 
 built as (
     select
         {{ 'raw_row_hash' if versioned else 'cast(null as bigint)' }} as _row_hash,
-        {{ staging_key_group('row_key') }} as _key_group,
+        row_key,
         {{ 'staging_version' if versioned else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as _version,
         {%- if parent %}
         {{ parent_check.column }} as _parent_value,
@@ -79,22 +76,21 @@ built as (
     from {{ this }}
 ),
 
+{{ changed_row_hashes('raw_hashes', 'built') }},
+
 changed_groups as (
-    -- groups whose multiset of raw rows changed: a (row hash, group) counted differently in raw and stored
-    select coalesce(raw_counts._key_group, built_counts._key_group) as _key_group
-    from (
-        select _row_hash, _key_group, count(*) as n from raw_groups group by _row_hash, _key_group
-    ) as raw_counts
-    full outer join (
-        select _row_hash, _key_group, count(*) as n from built group by _row_hash, _key_group
-    ) as built_counts
-        on raw_counts._row_hash = built_counts._row_hash and raw_counts._key_group = built_counts._key_group
-    where raw_counts.n is distinct from built_counts.n
+    -- the groups of every raw row added, removed or corrected
+    select {{ staging_key_group(typed_key) }} as _key_group
+    from {{ source_or_empty(source_name, table_name) }} as source
+    where {{ row_hash('source') }} in (select _row_hash from changed_hashes)
+    union
+    select {{ staging_row_group('row_key', '_row_hash') }} from built
+    where _row_hash in (select _row_hash from changed_hashes)
 ),
 
 rechecked_groups as (
     -- groups with an unchanged raw row whose outcome may differ now
-    select built._key_group
+    select {{ staging_row_group('built.row_key', 'built._row_hash') }} as _key_group
     from built
     {%- if parent %}
     left join {{ parent }} as parent on built._parent_value = parent.{{ parent_check.column }}
