@@ -11,13 +11,17 @@ Incremental by snapshot: each snapshot's rows carry `inputs_fingerprint`, a hash
 (their ids, customers, times, content hashes and embedding models) and of the basis (the training snapshots'
 texts, the settings and this code). A build computes only the snapshots whose fingerprint the table does not
 hold, and reads no embedding at all when there are none.
+
+Memory: the embeddings (1.3M x 384 float32 = 2 GB at 1M customers) are never held whole. They are streamed from
+the warehouse twice in Arrow batches (StreamedEmbeddings): once to gather the rows the basis is fitted on, once
+to project every row on it; only the (n, k) projections stay.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 # what identifies a text's embedding: the embedding is a function of the content and the model
 TEXT_KEY_COLUMNS = ("review_id", "customer_id", "created_at", "content_hash", "embedding_model")
 PROJECTION_ROWS = 65_536  # rows projected per block: bounds the float64 copy of the embeddings
+STREAM_ROWS = 65_536  # rows per Arrow batch streamed from the warehouse
 CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
@@ -100,26 +105,78 @@ def _pairs(texts: Texts, snapshots: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return tuple(np.concatenate(a) for a in (c_out, s_out, lo_out, hi_out))  # type: ignore[return-value]
 
 
-def _range_means(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows_of: np.ndarray) -> np.ndarray:
-    """Mean of the rows values[rows_of[lo[i]:hi[i]]] for each i: a sparse product that sums each range in order,
-    then divides. Only the rows in some range are gathered and converted to float64."""
+def _range_means(
+    take: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray, rows_of: np.ndarray
+) -> np.ndarray:
+    """Mean of the rows take(rows_of[lo[i]:hi[i]]) for each i: a sparse product that sums each range in order,
+    then divides. Only the rows in some range are taken (once each) and converted to float64."""
     lengths = hi - lo
     positions = np.repeat(lo - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
     used, cols = np.unique(positions, return_inverse=True)
     rows = np.repeat(np.arange(len(lo)), lengths)
     summing = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(lo), len(used)))
-    return np.asarray(summing @ values[rows_of[used]].astype(np.float64)) / lengths[:, None]
+    return np.asarray(summing @ take(rows_of[used]).astype(np.float64)) / lengths[:, None]
 
 
-def _project(emb: np.ndarray, pca: PCA) -> np.ndarray:
-    """(emb - mean) @ components.T in blocks of rows, so the float64 copy is one block, not the whole matrix."""
-    out = np.empty((len(emb), pca.components_.shape[0]))
+def _project(block: np.ndarray, pca: PCA) -> np.ndarray:
+    """(block - mean) @ components.T, row by row: einsum's own loops, so a row's value does not depend on which
+    rows share its block (BLAS may round differently by block shape, and streamed blocks vary)."""
     offset = pca.mean_ @ pca.components_.T
-    for start in range(0, len(emb), PROJECTION_ROWS):
-        out[start : start + PROJECTION_ROWS] = (
-            emb[start : start + PROJECTION_ROWS] @ pca.components_.T - offset
-        )
-    return out
+    return np.einsum("ij,kj->ik", block.astype(np.float64), pca.components_, optimize=False) - offset
+
+
+class InMemoryEmbeddings:
+    """Embeddings held as an (n, d) array, in input row order."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self.matrix = np.asarray(matrix, dtype=np.float32)
+
+    def rows(self, positions: np.ndarray) -> np.ndarray:
+        return self.matrix[positions]
+
+    def projected(self, pca: PCA) -> np.ndarray:
+        out = np.empty((len(self.matrix), pca.components_.shape[0]))
+        for start in range(0, len(self.matrix), PROJECTION_ROWS):
+            out[start : start + PROJECTION_ROWS] = _project(self.matrix[start : start + PROJECTION_ROWS], pca)
+        return out
+
+
+class StreamedEmbeddings:
+    """Embeddings read from a relation in Arrow batches, each pass to its end; rows are matched to the input rows
+    (`ids`, in input order) by the unique `id_column`, since a scan's row order is not fixed."""
+
+    def __init__(self, relation: Any, id_column: str, ids: np.ndarray) -> None:
+        self.relation, self.id_column = relation, id_column
+        self.index = pd.Index(ids)
+
+    def _batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        reader = self.relation.project(f"{self.id_column}, embedding").fetch_arrow_reader(STREAM_ROWS)
+        try:  # an unfinished read would keep its query open, and a later checkpoint would wait for it
+            for batch in reader:
+                positions = self.index.get_indexer(batch.column(0).to_numpy(zero_copy_only=False))
+                if (positions < 0).any():
+                    raise ValueError(
+                        f"embeddings changed while read: unknown {self.id_column} in a later read"
+                    )
+                yield positions, embedding_matrix(batch.column(1))
+        finally:
+            reader.close()
+
+    def rows(self, positions: np.ndarray) -> np.ndarray:
+        slot = np.full(len(self.index), -1)
+        slot[positions] = np.arange(len(positions))
+        out: np.ndarray | None = None
+        for where, block in self._batches():
+            out = np.empty((len(positions), block.shape[1]), np.float32) if out is None else out
+            keep = slot[where] >= 0
+            out[slot[where][keep]] = block[keep]
+        return out if out is not None else np.zeros((0, 1), np.float32)
+
+    def projected(self, pca: PCA) -> np.ndarray:
+        out = np.empty((len(self.index), pca.components_.shape[0]))
+        for where, block in self._batches():
+            out[where] = _project(block, pca)
+        return out
 
 
 def output_columns(n_components: int) -> list[str]:
@@ -129,7 +186,12 @@ def output_columns(n_components: int) -> list[str]:
 
 
 def fit_basis(
-    texts: Texts, emb: np.ndarray, train_snaps: np.ndarray, n_components: int, max_fit_rows: int, seed: int
+    texts: Texts,
+    emb: InMemoryEmbeddings | StreamedEmbeddings,
+    train_snaps: np.ndarray,
+    n_components: int,
+    max_fit_rows: int,
+    seed: int,
 ) -> PCA | None:
     """PCA of the mean embeddings of a sample of the training snapshots' (customer, T) pairs; None when too few."""
     _, _, lo, hi = _pairs(texts, np.sort(train_snaps))
@@ -138,7 +200,7 @@ def fit_basis(
         return None
     rng = np.random.default_rng(seed)
     fit_rows = np.sort(rng.choice(len(lo), size=min(max_fit_rows, len(lo)), replace=False))
-    fit_means = _range_means(emb, lo[fit_rows], hi[fit_rows], texts.order)
+    fit_means = _range_means(emb.rows, lo[fit_rows], hi[fit_rows], texts.order)
     k = min(n_components, fit_means.shape[1], len(fit_rows) - 1)
     pca = PCA(n_components=k, random_state=seed).fit(fit_means)
     log.info(
@@ -153,7 +215,7 @@ def fit_basis(
 def embedding_components(
     customer_id: np.ndarray,
     created_at: np.ndarray,
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | InMemoryEmbeddings | StreamedEmbeddings,
     spine: pd.DataFrame,
     n_components: int = 5,
     max_fit_rows: int = 50_000,
@@ -174,7 +236,7 @@ def embedding_components(
         return empty
     texts = Texts.sort(customer_id, created_at, text_id)
     # kept in input order: texts.order maps canonical positions to its rows
-    emb = np.asarray(embeddings, dtype=np.float32)
+    emb = embeddings if hasattr(embeddings, "projected") else InMemoryEmbeddings(embeddings)
     cust, snap_idx, lo, hi = _pairs(texts, snapshots)
     if len(cust) == 0:
         return empty
@@ -183,7 +245,8 @@ def embedding_components(
     if pca is not None:
         # project texts once, then the mean of each pair's own projected texts. Not a difference of global
         # prefix sums: their rounding would depend on every earlier text, including texts written after T.
-        pcs[:, : pca.n_components_] = _range_means(_project(emb, pca), lo, hi, texts.order)
+        projected = emb.projected(pca)
+        pcs[:, : pca.n_components_] = _range_means(projected.__getitem__, lo, hi, texts.order)
     out = pd.DataFrame(
         {
             "customer_id": pd.Series(texts.customers[cust], dtype="string"),
@@ -245,20 +308,24 @@ def voice_pcs_from_relations(
     n = int(var("voice_pc_components") or 5)
     seed = int(var("random_seed") or 42)
     keys = [c for c in TEXT_KEY_COLUMNS if c in embeddings.columns]
-    with_embeddings = ", ".join([*keys, "embedding"])
-    # an incremental build reads the keys first: with nothing pending, no embedding is read
-    table = embeddings.project(", ".join(keys) if built is not None else with_embeddings).to_arrow_table()
+    table = embeddings.project(", ".join(keys)).to_arrow_table()  # nothing pending: no embedding is read
     fingerprints = snapshot_fingerprints(table, spine, {"n_components": n, "seed": seed})
     pending = fingerprints[~fingerprints.isin(built or set())]
     log.info("voice PCs: %d of %d snapshots to compute", len(pending), len(fingerprints))
-    if len(pending) and "embedding" not in table.column_names:
-        table = embeddings.project(with_embeddings).to_arrow_table()
+    emb: Any = np.zeros((0, 1), np.float32)
+    if (
+        len(pending)
+        and "review_id" in keys
+        and pc.count_distinct(table["review_id"]).as_py() == table.num_rows
+    ):
+        emb = StreamedEmbeddings(embeddings, "review_id", table["review_id"].to_numpy(zero_copy_only=False))
+    elif len(pending):  # no unique id to match rows by: keys and embeddings in one read
+        table = embeddings.project(", ".join([*keys, "embedding"])).to_arrow_table()
+        emb = embedding_matrix(table["embedding"])
     out = embedding_components(
         table["customer_id"].to_numpy(zero_copy_only=False),
         table["created_at"].to_numpy(zero_copy_only=False),
-        embedding_matrix(table["embedding"])
-        if len(pending) and table.num_rows
-        else np.zeros((0, 1), np.float32),
+        emb,
         spine,
         n_components=n,
         seed=seed,

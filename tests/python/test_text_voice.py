@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from python_jobs.text import voice
 from python_jobs.text.voice import (
     embedding_components,
     snapshot_fingerprints,
@@ -155,3 +156,30 @@ def test_a_build_with_every_fingerprint_built_reads_no_embedding(world):
         current = snapshot_fingerprints(keys_only.to_arrow_table(), spine, {"n_components": 3, "seed": 42})
         rows, fingerprints = voice_pcs_from_relations(keys_only, spine, settings, built=set(current))
     assert rows.num_rows == 0 and fingerprints == list(current)
+
+
+def test_streamed_embeddings_give_the_in_memory_values(world, monkeypatch):
+    """The adapter streams embeddings in batches (never the whole matrix) and matches rows by review id: with
+    batches of 7 rows and a shuffled table, every value equals the in-memory computation exactly."""
+    cust, ts, emb, spine = world
+    text_id = np.array([f"r{i:04d}" for i in range(len(cust))])
+    expected = embedding_components(cust, ts, emb, spine, n_components=3, text_id=text_id)
+    monkeypatch.setattr(voice, "STREAM_ROWS", 7)
+    shuffled = np.random.default_rng(3).permutation(len(cust))
+    table = _keys(cust[shuffled], ts[shuffled], text_id[shuffled]).append_column(
+        "embedding", pa.FixedSizeListArray.from_arrays(pa.array(emb[shuffled].ravel()), emb.shape[1])
+    )
+    with duckdb.connect() as con:
+        con.register("texts", table)
+        rows, _ = voice_pcs_from_relations(
+            con.sql("select * from texts"), spine, {"voice_pc_components": 3}.get
+        )
+    got = rows.to_pandas().drop(columns="inputs_fingerprint")
+    got["snapshot_date"] = pd.to_datetime(got["snapshot_date"])
+    keys = ["customer_id", "snapshot_date"]
+    pd.testing.assert_frame_equal(
+        got.sort_values(keys).reset_index(drop=True),
+        expected.sort_values(keys).reset_index(drop=True),
+        check_dtype=False,
+        check_exact=True,
+    )
