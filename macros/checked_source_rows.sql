@@ -66,7 +66,7 @@ raw_hashes as (
 
 built as (
     select
-        {{ 'raw_row_hash' if versioned else 'cast(null as bigint)' }} as _row_hash,
+        {{ 'raw_row_hash' if versioned else 'cast(null as ' ~ row_hash_type() ~ ')' }} as _row_hash,
         row_key,
         {{ 'staging_version' if versioned else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as _version,
         {%- if parent %}
@@ -138,7 +138,7 @@ typed as (
         {%- endif %}
         {%- endfor %}
         cast(null as {{ dbt.type_string() }}) as _unparseable_columns,
-        cast(null as bigint) as _row_hash
+        cast(null as {{ row_hash_type() }}) as _row_hash
     from pending_groups
     where not exists (
         select 1 from source

@@ -20,3 +20,16 @@
 {% macro spark__row_hash(relation_alias) %}
     {{ return('xxhash64(struct(' ~ relation_alias ~ '.*))') }}
 {% endmacro %}
+
+{#- The type row_hash returns (a typed null of it marks rows that have no raw row). -#}
+{% macro row_hash_type() %}
+    {{ return(adapter.dispatch('row_hash_type')()) }}
+{% endmacro %}
+
+{% macro default__row_hash_type() %}
+    {{ return('bigint') }}
+{% endmacro %}
+
+{% macro duckdb__row_hash_type() %}
+    {{ return('ubigint') }}
+{% endmacro %}

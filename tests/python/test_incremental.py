@@ -15,9 +15,10 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from conftest import dbt_env
-from warehouse_tables import assert_same_tables
+from warehouse_tables import assert_same_tables, canonical
 
 from python_jobs.dbt_runner import DbtError, run_dbt
 from python_jobs.synth import generate_world
@@ -204,3 +205,24 @@ def test_voice_components_compute_only_changed_snapshots_and_drop_outdated_ones(
     assert _voice_pcs(incremental, "snapshot_date = '2019-01-01'") == 0, "a snapshot off the spine was kept"
     run_dbt(["run", *pcs, "--full-refresh"], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
     assert _voice_pcs(incremental, planted) == 0
+
+
+def _staged(db: Path, table: str) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(f"select * from staging.{table}").df()
+
+
+def test_staging_built_before_incremental_staging_is_replaced_whole(warehouses: tuple[Path, Path]) -> None:
+    """A base table from before incremental staging (no raw_row_hash, staging_version) is restaged whole on the
+    next build, stale rows included, and equals a fresh build."""
+    incremental, full = warehouses
+    work, raw = incremental.parent, incremental.parent.parent / "today"
+    table = "base_synthetic__orders"
+    with duckdb.connect(str(incremental)) as con:
+        con.execute(f"alter table staging.{table} drop column staging_version")
+        con.execute(f"alter table staging.{table} drop column raw_row_hash")
+        con.execute(
+            f"insert into staging.{table} select * replace ('stale' as row_key) from staging.{table} limit 2"
+        )
+    run_dbt(["run", "--select", table], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    pd.testing.assert_frame_equal(canonical(_staged(incremental, table)), canonical(_staged(full, table)))
