@@ -2,8 +2,6 @@
 
 Thin adapter: all logic is in python_jobs.segments (unit-tested without dbt). The result is reused from var
 model_dir when every input and setting is unchanged (python_jobs.segments.cache); then no input row is read.
-Segments describe behaviour and voice; they do not read churn_scores (each segment's mean risk is in
-rpt_segment_summary), so a build segments customers while the churn model scores them.
 """
 
 from python_jobs.segments import segment_customers
@@ -21,6 +19,7 @@ def model(dbt, session):
         "rfm": dbt.ref("customer_rfm").filter(at),
         "activity": dbt.ref("customer_activity").filter(at),
         "voice": dbt.ref("customer_voice").filter(at),
+        "scores": dbt.ref("churn_scores"),
     }
     settings = {
         # dbt passes only config keys it sees as literal dbt.config.get("...") calls
@@ -31,11 +30,12 @@ def model(dbt, session):
 
     def segment():
         eligible = inputs["labels"].filter("is_eligible").project("customer_id")
-        frames = {name: without_bookkeeping(inputs[name]) for name in ("rfm", "activity", "voice")}
+        frames = {name: without_bookkeeping(inputs[name]) for name in ("rfm", "activity", "voice", "scores")}
         return segment_customers(
             frames["rfm"].join(eligible, "customer_id").df(),
             frames["activity"].df(),
             frames["voice"].df(),
+            frames["scores"].df(),
             **settings,
         ).assignments
 
