@@ -55,13 +55,15 @@
 {%- set incremental = is_incremental() -%}
 {%- set versioned = incremental and 'staging_version' in built_column_names() -%}
 {%- set typed_key = typed_source_columns(source_name, table_name, 'source', only=[key]) -%}
+{#- resolved once: it looks for the file (and logs a missing optional one) each time it is called -#}
+{%- set raw_relation = source_or_empty(source_name, table_name) -%}
 with
 
 {%- if incremental %}
 
 raw_hashes as (
     select {{ row_hash('source') }} as _row_hash
-    from {{ source_or_empty(source_name, table_name) }} as source
+    from {{ raw_relation }} as source
 ),
 
 built as (
@@ -81,7 +83,7 @@ built as (
 changed_groups as (
     -- the groups of every raw row added, removed or corrected
     select {{ staging_key_group(typed_key) }} as _key_group
-    from {{ source_or_empty(source_name, table_name) }} as source
+    from {{ raw_relation }} as source
     where {{ row_hash('source') }} in (select _row_hash from changed_hashes)
     union
     select {{ staging_row_group('row_key', '_row_hash') }} from built
@@ -115,7 +117,7 @@ pending_groups as (
 {%- endif %}
 
 source as (
-    select * from {{ source_or_empty(source_name, table_name) }} as source
+    select * from {{ raw_relation }} as source
     {%- if incremental %}
     where {{ staging_key_group(typed_key) }} in (select _key_group from pending_groups)
     {%- endif %}
