@@ -11,7 +11,7 @@
     before that start comes from a plain aggregate.
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
-{{ snapshot_incremental('behaviour') }}
+{{ snapshot_incremental('behaviour', customer_buckets=true) }}
 
 with
 
@@ -20,7 +20,8 @@ spine as (
 ),
 
 customer_snapshots as (
-    {{ pending_customer_snapshots(pending='spine') }}
+    select * from ({{ pending_customer_snapshots(pending='spine') }}) as pending_rows
+    where {{ in_customer_bucket('customer_id') }}
 ),
 
 pending_customers as (
@@ -36,7 +37,9 @@ source_sessions as (
     select sessions.*
     from {{ ref('int_sessions') }} as sessions
     inner join pending_customers on sessions.customer_id = pending_customers.customer_id
-    where sessions.started_at >= (select pass_start.start_at from pass_start)
+    where
+        sessions.started_at >= (select pass_start.start_at from pass_start)
+        and {{ in_customer_bucket('sessions.customer_id') }}
 ),
 
 earlier_visits as (
@@ -45,7 +48,9 @@ earlier_visits as (
         max(sessions.started_at) as last_visit_at
     from {{ ref('int_sessions') }} as sessions
     inner join pending_customers on sessions.customer_id = pending_customers.customer_id
-    where sessions.started_at < (select pass_start.start_at from pass_start)
+    where
+        sessions.started_at < (select pass_start.start_at from pass_start)
+        and {{ in_customer_bucket('sessions.customer_id') }}
     group by sessions.customer_id
 ),
 
@@ -55,7 +60,9 @@ placed_orders as (
         orders.ordered_at
     from {{ ref('int_orders') }} as orders
     inner join pending_customers on orders.customer_id = pending_customers.customer_id
-    where orders.ordered_at >= (select pass_start.start_at from pass_start)
+    where
+        orders.ordered_at >= (select pass_start.start_at from pass_start)
+        and {{ in_customer_bucket('orders.customer_id') }}
 ),
 
 timeline as (
@@ -200,6 +207,7 @@ coupon_windows as (
         on
             coupons.redeemed_at < spine.snapshot_date
             and coupons.redeemed_at >= spine.lookback_start_at
+    where {{ in_customer_bucket('coupons.customer_id') }}
     group by coupons.customer_id, spine.snapshot_date
 ),
 
@@ -210,6 +218,7 @@ order_windows as (
         orders_lookback,
         orders_30d
     from {{ ref('int_customer_order_windows') }}
+    where {{ in_customer_bucket('customer_id') }}
 )
 
 select

@@ -5,8 +5,9 @@
     A complaint is a negative review or any support ticket (as in the reports). voice_max_event_at is the
     latest text used: tests require it to be before snapshot_date.
 -#}
-{{ snapshot_incremental('voice') }}
+{{ snapshot_incremental('voice', customer_buckets=true) }}
 -- depends_on: {{ ref('topic_taxonomy') }}
+-- depends_on: {{ ref('int_customer_snapshots') }} (counted to choose its customer buckets)
 {%- set window_days = var('voice_window_days', 90) %}
 {%- set n_pcs = var('voice_pc_components', 5) %}
 
@@ -17,6 +18,7 @@ customers as (
         customer_id,
         signup_at
     from {{ ref('dim_customers') }}
+    where {{ in_customer_bucket('customer_id') }}
 ),
 
 spine as (
@@ -25,6 +27,7 @@ spine as (
 
 embedding_pcs as (
     select * from {{ python_step('marts', 'customer_voice_embedding_pcs') }}
+    where {{ in_customer_bucket('customer_id') }}
 ),
 
 texts as (
@@ -143,7 +146,7 @@ recent as (
         max(case when texts.churn_intent then 1 else 0 end) as churn_intent_90d,
         max(texts.intensity) as max_intensity_90d
     from customer_snapshots
-    inner join texts
+    inner join pending_texts as texts
         on
             customer_snapshots.customer_id = texts.customer_id
             and customer_snapshots.snapshot_date > texts.created_at
