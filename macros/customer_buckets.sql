@@ -30,7 +30,7 @@
 
 {#- The number of statements for this run: pending customer snapshots / customer_bucket_rows, rounded up. -#}
 {% macro customer_bucket_count(kind) %}
-    {%- set per_bucket = var('customer_bucket_rows', 4000000) | int -%}
+    {%- set per_bucket = var('customer_bucket_rows') | int -%}
     {%- if per_bucket < 1 -%}
         {%- do exceptions.raise_compiler_error(
             "var customer_bucket_rows must be a whole number of at least 1 (got " ~ var('customer_bucket_rows')

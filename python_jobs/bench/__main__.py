@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         writer.writerows(rows)
     header = (
         f"Benchmarks on {platform.node()} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores), "
-        f"quick={args.quick}, DuckDB memory_limit {os.environ.get('CHURN_DUCKDB_MEMORY', '8GB')} "
+        f"quick={args.quick}, DuckDB memory_limit {os.environ.get('CHURN_DUCKDB_MEMORY', '5GB')} "
         f"(CHURN_DUCKDB_MEMORY), run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
     )
     table_rows = [r for r in rows if r["area"] not in own]
