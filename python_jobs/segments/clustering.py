@@ -7,7 +7,7 @@ import logging
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances, silhouette_score
 from threadpoolctl import threadpool_limits
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         sil_n = min(self.silhouette_sample, n_fit)
         sil_idx = np.sort(rng.choice(n_fit, sil_n, replace=False))
         X_sel = X_fit[sil_idx]
+        # every candidate K is scored on the same sample: its distances once, not once per silhouette
+        sel_distances = pairwise_distances(X_sel)
         k_hi = min(self.k_max, sil_n - 1)
         k_lo = min(self.k_min, k_hi)
         if k_lo < 2:
@@ -78,7 +80,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             labels = self._kmeans(k, sil_n).fit_predict(X_sel)
             if len(np.unique(labels)) < 2:
                 continue
-            scores[k] = float(silhouette_score(X_sel, labels))
+            scores[k] = float(silhouette_score(sel_distances, labels, metric="precomputed"))
             log.debug("k=%d silhouette=%.4f", k, scores[k])
         if not scores:
             raise ValueError("K-Means found fewer than two clusters for every K")
@@ -97,7 +99,11 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         self.k_ = best
         # silhouette of the final assignment, on the same sample
         self.silhouette_ = float(
-            silhouette_score(X_sel, raw[fit_idx][sil_idx] if fit_idx is not None else raw[sil_idx])
+            silhouette_score(
+                sel_distances,
+                raw[fit_idx][sil_idx] if fit_idx is not None else raw[sil_idx],
+                metric="precomputed",
+            )
         )
         self.silhouette_by_k_ = scores
         self.cluster_centers_ = centres[order]
