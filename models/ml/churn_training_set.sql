@@ -37,33 +37,22 @@ spine as (
     inner join pending on spine.snapshot_date = pending.snapshot_date
 ),
 
--- the feature marts: each seed row names one of these CTEs as its source
-customer_rfm as (
-    select * from {{ ref('customer_rfm') }}
-),
-
-customer_order_features as (
-    select * from {{ ref('customer_order_features') }}
-),
-
-customer_activity as (
-    select * from {{ ref('customer_activity') }}
-),
-
-customer_voice as (
-    select * from {{ ref('customer_voice') }}
-),
-
-customer_intervention_exposure as (
-    select * from {{ ref('customer_intervention_exposure') }}
-),
-
+-- the feature marts: each seed row names one of these CTEs as its source. Each reads the pending snapshots
+-- only: the planner cannot tell how few they are, and a nightly build (one snapshot) built hash tables of
+-- every snapshot of each mart (1M customers: 11.5 s -> 2.0 s)
+{%- for mart in ['customer_rfm'] + optional_marts %}
+    {{ mart }} as (
+        select * from {{ ref(mart) }}
+        where snapshot_date in (select spine.snapshot_date from spine)
+    ),
+{% endfor %}
 order_windows as (
     select
         customer_id,
         snapshot_date,
         last_order_at
     from {{ ref('int_customer_order_windows') }}
+    where snapshot_date in (select spine.snapshot_date from spine)
 ),
 
 eligible as (
