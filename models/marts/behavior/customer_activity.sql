@@ -37,9 +37,7 @@ source_sessions as (
     select sessions.*
     from {{ ref('int_sessions') }} as sessions
     inner join pending_customers on sessions.customer_id = pending_customers.customer_id
-    where
-        sessions.started_at >= (select pass_start.start_at from pass_start)
-        and {{ in_customer_bucket('sessions.customer_id') }}
+    where sessions.started_at >= (select pass_start.start_at from pass_start)
 ),
 
 earlier_visits as (
@@ -48,9 +46,7 @@ earlier_visits as (
         max(sessions.started_at) as last_visit_at
     from {{ ref('int_sessions') }} as sessions
     inner join pending_customers on sessions.customer_id = pending_customers.customer_id
-    where
-        sessions.started_at < (select pass_start.start_at from pass_start)
-        and {{ in_customer_bucket('sessions.customer_id') }}
+    where sessions.started_at < (select pass_start.start_at from pass_start)
     group by sessions.customer_id
 ),
 
@@ -60,9 +56,7 @@ placed_orders as (
         orders.ordered_at
     from {{ ref('int_orders') }} as orders
     inner join pending_customers on orders.customer_id = pending_customers.customer_id
-    where
-        orders.ordered_at >= (select pass_start.start_at from pass_start)
-        and {{ in_customer_bucket('orders.customer_id') }}
+    where orders.ordered_at >= (select pass_start.start_at from pass_start)
 ),
 
 timeline as (
