@@ -86,7 +86,8 @@ def _embedding_matrix(frame: pd.DataFrame, column: str) -> np.ndarray | None:
 
 def _left_join(frame: pd.DataFrame, other: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """frame with `columns` of `other` (one row per customer_id) added, null where a customer has no row: a
-    left merge without copying the growing frame once per input (at 1M customers, 3.5 s of merges -> ~1 s)."""
+    left merge without copying the growing frame once per input (the merges took 3.5 s at 1M customers, mostly
+    copies; the whole job went 15.0 s -> 10.4 s with this and the shared silhouette distances)."""
     if not columns:
         return frame
     aligned = other.set_index("customer_id")[list(columns)].reindex(frame["customer_id"].to_numpy())
