@@ -55,15 +55,11 @@ playbook as (
     select * from {{ ref('playbook_actions') }}
 ),
 
-last_complaint as (
+complaints_before as (
     select
         complaints.customer_id,
         complaints.topic,
-        complaints.created_at,
-        row_number() over (
-            partition by complaints.customer_id
-            order by complaints.created_at desc, complaints.topic asc
-        ) as recency_rank
+        complaints.created_at
     from complaints
     inner join scores
         on
@@ -71,71 +67,86 @@ last_complaint as (
             and complaints.created_at < scores.snapshot_date
 ),
 
-triggers as (
-    select
-        scores.customer_id,
-        'topic' as trigger_type,
-        last_complaint.topic as trigger_value,
-        0 as precedence
-    from scores
-    inner join last_complaint
-        on
-            scores.customer_id = last_complaint.customer_id
-            and last_complaint.recency_rank = 1
-            and last_complaint.created_at >= {{ dbt.dateadd('day', -recent_days, 'scores.snapshot_date') }}
-    union all
+last_complaint_at as (
     select
         customer_id,
-        'driver' as trigger_type,
-        reason_1_feature as trigger_value,
-        1 as precedence
-    from scores
-    where reason_1_feature is not null
-    union all
-    select
-        customer_id,
-        'driver' as trigger_type,
-        reason_2_feature as trigger_value,
-        2 as precedence
-    from scores
-    where reason_2_feature is not null
-    union all
-    select
-        customer_id,
-        'driver' as trigger_type,
-        reason_3_feature as trigger_value,
-        3 as precedence
-    from scores
-    where reason_3_feature is not null
-    union all
-    select
-        customer_id,
-        'default' as trigger_type,
-        '' as trigger_value,
-        9 as precedence
-    from scores
+        max(created_at) as created_at
+    from complaints_before
+    group by customer_id
 ),
 
-matched as (
+last_complaint as (
+    -- the customer's latest complaint before the snapshot (of several topics then, the first by name):
+    -- two aggregates instead of ranking every complaint
     select
-        triggers.customer_id,
+        complaints_before.customer_id,
+        complaints_before.created_at,
+        min(complaints_before.topic) as topic
+    from complaints_before
+    inner join last_complaint_at
+        on
+            complaints_before.customer_id = last_complaint_at.customer_id
+            and complaints_before.created_at = last_complaint_at.created_at
+    group by complaints_before.customer_id, complaints_before.created_at
+),
+
+trigger_values as (
+    -- every value a playbook rule may be matched against: few distinct ones, however many customers
+    select
+        'topic' as trigger_type,
+        topic as trigger_value
+    from last_complaint
+    union
+    select
+        'driver' as trigger_type,
+        reason_1_feature as trigger_value
+    from scores
+    where reason_1_feature is not null
+    union
+    select
+        'driver' as trigger_type,
+        reason_2_feature as trigger_value
+    from scores
+    where reason_2_feature is not null
+    union
+    select
+        'driver' as trigger_type,
+        reason_3_feature as trigger_value
+    from scores
+    where reason_3_feature is not null
+    union
+    select
+        'default' as trigger_type,
+        '' as trigger_value
+),
+
+value_rules as (
+    select
+        trigger_values.trigger_type,
+        trigger_values.trigger_value,
         playbook.rule_id,
-        playbook.action,
-        playbook.channel,
-        playbook.unit_cost,
-        playbook.assumed_effect,
         row_number() over (
-            partition by triggers.customer_id
-            order by triggers.precedence asc, playbook.priority asc, playbook.rule_id asc
-        ) as match_rank
-    from triggers
+            partition by trigger_values.trigger_type, trigger_values.trigger_value
+            order by playbook.priority asc, playbook.rule_id asc
+        ) as rule_rank
+    from trigger_values
     inner join playbook
         on
-            triggers.trigger_type = playbook.trigger_type
+            trigger_values.trigger_type = playbook.trigger_type
             and (
-                (playbook.trigger_type = 'topic' and triggers.trigger_value = playbook.trigger_pattern)
-                or (playbook.trigger_type <> 'topic' and triggers.trigger_value like playbook.trigger_pattern)
+                (playbook.trigger_type = 'topic' and trigger_values.trigger_value = playbook.trigger_pattern)
+                or (playbook.trigger_type <> 'topic' and trigger_values.trigger_value like playbook.trigger_pattern)
             )
+),
+
+first_rules as (
+    -- the rule a trigger value gets: its first matching rule by priority, then rule_id
+    select
+        trigger_type,
+        trigger_value,
+        rule_id
+    from value_rules
+    where rule_rank = 1
 )
 
 select
@@ -190,10 +201,22 @@ left join segments
 left join rfm
     on {{ same_customer_snapshot('scores', 'rfm') }}
 left join last_complaint
+    on scores.customer_id = last_complaint.customer_id
+-- the action: the first trigger that has a rule, in precedence order (recent complaint topic, reasons 1-3, default)
+left join first_rules as topic_rule
     on
-        scores.customer_id = last_complaint.customer_id
-        and last_complaint.recency_rank = 1
-left join matched
-    on
-        scores.customer_id = matched.customer_id
-        and matched.match_rank = 1
+        topic_rule.trigger_type = 'topic'
+        and last_complaint.topic = topic_rule.trigger_value
+        and last_complaint.created_at >= {{ dbt.dateadd('day', -recent_days, 'scores.snapshot_date') }}
+left join first_rules as reason_1_rule
+    on reason_1_rule.trigger_type = 'driver' and scores.reason_1_feature = reason_1_rule.trigger_value
+left join first_rules as reason_2_rule
+    on reason_2_rule.trigger_type = 'driver' and scores.reason_2_feature = reason_2_rule.trigger_value
+left join first_rules as reason_3_rule
+    on reason_3_rule.trigger_type = 'driver' and scores.reason_3_feature = reason_3_rule.trigger_value
+left join first_rules as default_rule
+    on default_rule.trigger_type = 'default'
+left join playbook as matched
+    on matched.rule_id = coalesce(
+        topic_rule.rule_id, reason_1_rule.rule_id, reason_2_rule.rule_id, reason_3_rule.rule_id, default_rule.rule_id
+    )

@@ -28,18 +28,22 @@ scores as (
     select * from {{ python_step('ml', 'churn_scores') }}
 ),
 
-labels as (
-    select * from {{ ref('churn_labels') }}
-),
-
 complaints as (
     select * from {{ ref('complaint_mentions') }}
 ),
 
-last_observed as (
-    select max(snapshot_date) as snapshot_date
-    from labels
-    where horizon_observed
+last_observed_labels as (
+    -- read on their own (not a CTE shared with last_observed, which the engine would materialize whole)
+    select
+        customer_id,
+        churned
+    from {{ ref('churn_labels') }}
+    where
+        is_eligible
+        and snapshot_date = (
+            select max(observed.snapshot_date) from {{ ref('churn_labels') }} as observed
+            where observed.horizon_observed
+        )
 ),
 
 members as (
@@ -67,9 +71,11 @@ members as (
     where fused_segment_id is not null  -- left out when it would equal the RFM segmentation
 ),
 
-customer_facts as (
+as_of_facts as (
+    -- each segmented customer's facts, joined once for both segmentations
     select
-        members.*,
+        segments.customer_id,
+        segments.snapshot_date,
         rfm.recency_days,
         rfm.frequency,
         rfm.monetary,
@@ -78,21 +84,35 @@ customer_facts as (
         scores.churn_probability,
         scores.risk_tier,
         scores.revenue_at_risk,
-        recent_labels.churned as churned_last_observed
-    from members
+        last_observed_labels.churned as churned_last_observed
+    from segments
     left join rfm
-        on members.customer_id = rfm.customer_id and members.snapshot_date = rfm.snapshot_date
+        on segments.customer_id = rfm.customer_id and segments.snapshot_date = rfm.snapshot_date
     left join activity
-        on members.customer_id = activity.customer_id and members.snapshot_date = activity.snapshot_date
+        on segments.customer_id = activity.customer_id and segments.snapshot_date = activity.snapshot_date
     left join voice
-        on members.customer_id = voice.customer_id and members.snapshot_date = voice.snapshot_date
+        on segments.customer_id = voice.customer_id and segments.snapshot_date = voice.snapshot_date
     left join scores
-        on members.customer_id = scores.customer_id
-    left join labels as recent_labels
-        on
-            members.customer_id = recent_labels.customer_id
-            and recent_labels.snapshot_date = (select last_observed.snapshot_date from last_observed)
-            and recent_labels.is_eligible
+        on segments.customer_id = scores.customer_id
+    left join last_observed_labels
+        on segments.customer_id = last_observed_labels.customer_id
+),
+
+customer_facts as (
+    select
+        members.*,
+        as_of_facts.recency_days,
+        as_of_facts.frequency,
+        as_of_facts.monetary,
+        as_of_facts.sessions_30d,
+        as_of_facts.sentiment,
+        as_of_facts.churn_probability,
+        as_of_facts.risk_tier,
+        as_of_facts.revenue_at_risk,
+        as_of_facts.churned_last_observed
+    from members
+    left join as_of_facts
+        on members.customer_id = as_of_facts.customer_id and members.snapshot_date = as_of_facts.snapshot_date
 ),
 
 customer_complaints as (
