@@ -163,6 +163,29 @@ def test_tree_reasons_come_from_the_tree_model(fitted, frame):
     assert np.abs(contrib[:, model.columns.index("mean_sentiment")]).max() > 0
 
 
+def test_binned_occlusion_equals_full_predictions_on_missing_infinite_and_unseen_values():
+    # occlusion walks the trees on binned values; a value's bin must send it down the same branch as the raw value
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3_000, 4))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, 1]) ** 2 + rng.normal(size=3_000) > 1).astype(int)
+    pipeline = Pipeline([("model", HistGradientBoostingClassifier(max_iter=40, random_state=0))]).fit(X, y)
+    test = rng.normal(scale=3, size=(500, 4))  # beyond the training range too
+    test[::7, 1] = np.nan
+    test[::11, 0], test[::13, 2] = np.inf, -np.inf
+    test[::5, 3] = pipeline[-1]._bin_mapper.bin_thresholds_[3][10]  # exactly on a threshold
+    reference = np.nanmedian(X, axis=0)
+    contrib = occlusion_contributions(pipeline, test, reference)
+    for j in range(test.shape[1]):
+        occluded = test.copy()
+        occluded[:, j] = reference[j]
+        expected = pipeline.decision_function(test) - pipeline.decision_function(occluded)
+        np.testing.assert_allclose(contrib[:, j], expected, rtol=1e-9, atol=1e-12)
+
+
 def test_scores_carry_tiers_reasons_and_revenue(fitted, frame):
     rows = frame[frame["split"] == "score"]
     s = run.score(fitted, rows)
