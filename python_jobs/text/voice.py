@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -33,6 +34,7 @@ import pyarrow.compute as pc
 from scipy import sparse
 from sklearn.decomposition import PCA
 
+from python_jobs.text.voice_cache import VoiceCache
 from python_jobs.warehouse import previous_table
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 TEXT_KEY_COLUMNS = ("review_id", "customer_id", "created_at", "content_hash", "embedding_model")
 PROJECTION_ROWS = 65_536  # rows projected per block: bounds the float64 copy of the embeddings
 STREAM_ROWS = 65_536  # rows per Arrow batch streamed from the warehouse
+FILTERED_READ_MAX = 50_000  # up to this many texts to project are read by id; more, in one pass over all
 CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
@@ -135,9 +138,13 @@ class InMemoryEmbeddings:
         return self.matrix[positions]
 
     def projected(self, pca: PCA) -> np.ndarray:
-        out = np.empty((len(self.matrix), pca.components_.shape[0]))
-        for start in range(0, len(self.matrix), PROJECTION_ROWS):
-            out[start : start + PROJECTION_ROWS] = _project(self.matrix[start : start + PROJECTION_ROWS], pca)
+        return self.projected_rows(pca, np.arange(len(self.matrix)))
+
+    def projected_rows(self, pca: PCA, positions: np.ndarray) -> np.ndarray:
+        out = np.empty((len(positions), pca.components_.shape[0]))
+        for start in range(0, len(positions), PROJECTION_ROWS):
+            block = self.matrix[positions[start : start + PROJECTION_ROWS]]
+            out[start : start + PROJECTION_ROWS] = _project(block, pca)
         return out
 
 
@@ -149,8 +156,12 @@ class StreamedEmbeddings:
         self.relation, self.id_column = relation, id_column
         self.index = pd.Index(ids)
 
-    def _batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        reader = self.relation.project(f"{self.id_column}, embedding").fetch_arrow_reader(STREAM_ROWS)
+    def _batches(self, ids: pd.Index | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        relation = self.relation
+        if ids is not None:  # only these rows: an IN list of literals (a few thousand on a nightly build)
+            listed = ", ".join("'" + str(i).replace("'", "''") + "'" for i in ids)
+            relation = relation.filter(f"cast({self.id_column} as varchar) in ({listed or 'null'})")
+        reader = relation.project(f"{self.id_column}, embedding").fetch_arrow_reader(STREAM_ROWS)
         try:  # an unfinished read would keep its query open, and a later checkpoint would wait for it
             for batch in reader:
                 positions = self.index.get_indexer(batch.column(0).to_numpy(zero_copy_only=False))
@@ -176,6 +187,17 @@ class StreamedEmbeddings:
         out = np.empty((len(self.index), pca.components_.shape[0]))
         for where, block in self._batches():
             out[where] = _project(block, pca)
+        return out
+
+    def projected_rows(self, pca: PCA, positions: np.ndarray) -> np.ndarray:
+        """Projections of the rows at `positions` only: read by id when they are few, else in one pass."""
+        slot = np.full(len(self.index), -1)
+        slot[positions] = np.arange(len(positions))
+        out = np.empty((len(positions), pca.components_.shape[0]))
+        ids = self.index[positions] if len(positions) <= FILTERED_READ_MAX else None
+        for where, block in self._batches(ids):
+            keep = slot[where] >= 0
+            out[slot[where][keep]] = _project(block[keep], pca)
         return out
 
 
@@ -222,9 +244,12 @@ def embedding_components(
     seed: int = 42,
     text_id: np.ndarray | None = None,
     snapshots: np.ndarray | None = None,
+    cache: VoiceCache | None = None,
 ) -> pd.DataFrame:
     """customer_id, snapshot_date, embedded_texts, voice_pc1..voice_pc{k} for pairs with texts before T, at the
-    given `snapshots` (default: every spine snapshot). The basis is the same whichever snapshots are asked for."""
+    given `snapshots` (default: every spine snapshot). The basis is the same whichever snapshots are asked for.
+    `cache` (the basis and projections of earlier builds, same basis_hash) replaces the fit and the projection
+    of every text already projected; the values are the same."""
     cols = output_columns(n_components)
     empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).astype(
         {"customer_id": "string", "snapshot_date": "datetime64[ns]", "embedded_texts": "int64"}
@@ -240,12 +265,19 @@ def embedding_components(
     cust, snap_idx, lo, hi = _pairs(texts, snapshots)
     if len(cust) == 0:
         return empty
-    pca = fit_basis(texts, emb, training_snapshots(spine), n_components, max_fit_rows, seed)
+    pca = cache.basis() if cache is not None else None
+    if pca is None:
+        pca = fit_basis(texts, emb, training_snapshots(spine), n_components, max_fit_rows, seed)
+        if pca is not None and cache is not None:
+            cache.store_basis(pca)
     pcs = np.full((len(cust), n_components), np.nan)
     if pca is not None:
         # project texts once, then the mean of each pair's own projected texts. Not a difference of global
         # prefix sums: their rounding would depend on every earlier text, including texts written after T.
-        projected = emb.projected(pca)
+        if cache is not None:
+            projected = cache.projected(pca, lambda rows: emb.projected_rows(pca, rows))
+        else:
+            projected = emb.projected(pca)
         pcs[:, : pca.n_components_] = _range_means(projected.__getitem__, lo, hi, texts.order)
     out = pd.DataFrame(
         {
@@ -259,13 +291,23 @@ def embedding_components(
     return out
 
 
-def snapshot_fingerprints(keys: pa.Table, spine: pd.DataFrame, settings: dict[str, Any]) -> pd.Series:
-    """snapshot_date -> fingerprint of what its rows are computed from: the texts created before T (the
-    TEXT_KEY_COLUMNS the table has) and the basis (the training snapshots' texts, the settings, this code)."""
+def text_hashes(keys: pa.Table) -> np.ndarray:
+    """uint64 per text, in input order: DuckDB's hash of its TEXT_KEY_COLUMNS (the strings never become Python
+    objects; pandas' hash of the same columns cost 8 s for 1.3M texts, most of it converting them)."""
     present = [c for c in TEXT_KEY_COLUMNS if c in keys.column_names]
-    frame = keys.select(present).to_pandas()
-    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64)
-    ts = pd.to_datetime(frame["created_at"]).to_numpy("datetime64[ns]")
+    with duckdb.connect() as con:
+        hashed = con.from_arrow(keys.select(present)).project(f"hash({', '.join(present)})").to_arrow_table()
+    return hashed.column(0).to_numpy()
+
+
+def fingerprints_and_basis(
+    keys: pa.Table, spine: pd.DataFrame, settings: dict[str, Any], hashes: np.ndarray | None = None
+) -> tuple[pd.Series, str]:
+    """snapshot_date -> fingerprint of what its rows are computed from: the texts created before T (the
+    TEXT_KEY_COLUMNS the table has; `hashes` = text_hashes(keys)) and the basis (the training snapshots' texts,
+    the settings, this code); and basis_hash, the fingerprint of the basis alone."""
+    hashes = text_hashes(keys) if hashes is None else hashes
+    ts = pd.to_datetime(keys["created_at"].to_pandas()).to_numpy("datetime64[ns]")
     order = np.argsort(ts, kind="stable")
     cumulative = np.concatenate([[np.uint64(0)], np.cumsum(hashes[order], dtype=np.uint64)])  # wraps mod 2^64
     snaps = pd.to_datetime(spine["snapshot_date"]).to_numpy("datetime64[ns]")
@@ -274,10 +316,16 @@ def snapshot_fingerprints(keys: pa.Table, spine: pd.DataFrame, settings: dict[st
     train = sorted(str(s)[:10] for s in training_snapshots(spine))
     basis = {"train": [[d, texts[d]] for d in train], "settings": settings, "code": CODE_VERSION}
     basis_hash = hashlib.sha256(repr(sorted(basis.items())).encode()).hexdigest()[:16]
-    return pd.Series(
+    fingerprints = pd.Series(
         {d: hashlib.sha256(f"{basis_hash}|{d}|{t}".encode()).hexdigest()[:32] for d, t in texts.items()},
         name="inputs_fingerprint",
     )
+    return fingerprints, basis_hash
+
+
+def snapshot_fingerprints(keys: pa.Table, spine: pd.DataFrame, settings: dict[str, Any]) -> pd.Series:
+    """snapshot_date -> inputs_fingerprint (fingerprints_and_basis)."""
+    return fingerprints_and_basis(keys, spine, settings)[0]
 
 
 def built_fingerprints(session: Any, this: Any) -> set[str] | None:
@@ -309,7 +357,10 @@ def voice_pcs_from_relations(
     seed = int(var("random_seed") or 42)
     keys = [c for c in TEXT_KEY_COLUMNS if c in embeddings.columns]
     table = embeddings.project(", ".join(keys)).to_arrow_table()  # nothing pending: no embedding is read
-    fingerprints = snapshot_fingerprints(table, spine, {"n_components": n, "seed": seed})
+    hashes = text_hashes(table)
+    fingerprints, basis_hash = fingerprints_and_basis(table, spine, {"n_components": n, "seed": seed}, hashes)
+    model_dir = var("model_dir")
+    cache = VoiceCache(model_dir, basis_hash, hashes) if model_dir and "review_id" in keys else None
     pending = fingerprints[~fingerprints.isin(built or set())]
     log.info("voice PCs: %d of %d snapshots to compute", len(pending), len(fingerprints))
     emb: Any = np.zeros((0, 1), np.float32)
@@ -331,6 +382,7 @@ def voice_pcs_from_relations(
         seed=seed,
         text_id=table["review_id"].to_numpy(zero_copy_only=False) if "review_id" in keys else None,
         snapshots=pd.to_datetime(pending.index).to_numpy("datetime64[ns]"),
+        cache=cache,
     )
     out["inputs_fingerprint"] = (
         out["snapshot_date"].dt.strftime("%Y-%m-%d").map(fingerprints).astype("string")

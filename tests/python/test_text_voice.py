@@ -183,3 +183,43 @@ def test_streamed_embeddings_give_the_in_memory_values(world, monkeypatch):
         check_dtype=False,
         check_exact=True,
     )
+
+
+def test_a_nightly_build_reuses_the_basis_and_projects_only_new_texts(world, tmp_path, monkeypatch):
+    """With var model_dir, the second build (one text added after every training snapshot) fits nothing, streams
+    only the new text's embedding, and gives exactly the values of a build without the cache."""
+    cust, ts, emb, spine = world
+    text_id = np.array([f"r{i:04d}" for i in range(len(cust))])
+    t_last = pd.Timestamp(spine["snapshot_date"].max())
+    new_cust, new_ts, new_id = "c-new's", np.datetime64(t_last - pd.Timedelta(days=3)), "r-new's"
+
+    def table(n_new: int) -> pa.Table:
+        ids = np.append(text_id, [new_id] * n_new)
+        times = np.append(ts, np.array([new_ts] * n_new, dtype=ts.dtype))
+        keys = _keys(np.append(cust, [new_cust] * n_new), times, ids)
+        vectors = np.vstack([emb, np.full((n_new, emb.shape[1]), 0.5, np.float32)])
+        return keys.append_column(
+            "embedding", pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), emb.shape[1])
+        )
+
+    def build(n_new: int, model_dir: str | None) -> pd.DataFrame:
+        with duckdb.connect() as con:
+            con.register("texts", table(n_new))
+            get = {"voice_pc_components": 3, "model_dir": model_dir}.get
+            rows, _ = voice_pcs_from_relations(con.sql("select * from texts"), spine, get)
+        return rows.to_pandas().sort_values(["customer_id", "snapshot_date"]).reset_index(drop=True)
+
+    build(0, str(tmp_path))  # last night: fits the basis, projects every text, stores both
+    streamed: list[int] = []
+    original = voice.StreamedEmbeddings.projected_rows
+    monkeypatch.setattr(voice, "fit_basis", lambda *a, **k: pytest.fail("the basis was fitted again"))
+    monkeypatch.setattr(
+        voice.StreamedEmbeddings,
+        "projected_rows",
+        lambda self, pca, rows: streamed.append(len(rows)) or original(self, pca, rows),
+    )
+    tonight = build(1, str(tmp_path))
+    assert streamed == [1]
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(tonight, build(1, None), check_exact=True)
+    assert new_cust in set(tonight["customer_id"])
