@@ -10,7 +10,7 @@ from python_jobs.text.weak_registry import fit_registry
 def model(dbt, session):
     dbt.config(materialized="table")
     return fit_registry(
-        dbt.ref("fct_reviews").to_arrow_table(),
+        dbt.ref("fct_reviews"),  # a relation: unchanged training reviews are recognised without reading them
         dbt.ref("int_snapshot_spine").df(),
         model_dir=dbt.config.get("model_dir"),
         tag_model=dbt.config.get("tag_model"),

@@ -6,10 +6,19 @@ snapshot never see a later rating. The artifact is content-addressed (`<model_di
 version = hash of the training pairs and hyperparameters), so identical inputs give the identical model and
 nothing depends on build history. One registry row per build says what was fitted on what; review_tags
 loads the model from it.
+
+Naming the version needs every redacted training text, sorted (weak_label.fingerprint): 6 s per build at 1M
+customers although the training reviews (all before the evaluation snapshot) rarely change. So a build that
+reads the reviews from the warehouse first asks DuckDB for an order-free digest of them (count and summed row
+hashes of title, body and rating before the cutoff) and looks it up in `<model_dir>/weak_sentiment/inputs/`;
+the text is read only when the digest is new. The digest also names this code, the redaction and the base
+model, so a change there reads the texts again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,7 +30,8 @@ import pyarrow.compute as pc
 from python_jobs.text.calls import is_local
 from python_jobs.text.joined import joined_text
 from python_jobs.text.redact import redact
-from python_jobs.text.weak_label import WeakSentiment, fit_or_load, star_classes
+from python_jobs.text.weak_label import WEAK_VERSION, WeakSentiment, fit_or_load, star_classes
+from python_jobs.warehouse import only_row
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +74,32 @@ def _row(
     )
 
 
+def _inputs_digest(reviews: Any, until: Any, seed: int) -> str | None:
+    """Order-free digest of the training reviews of a DuckDB relation (None for an Arrow table)."""
+    if isinstance(reviews, pa.Table):
+        return None
+    from python_jobs.text.public_model import base_version
+
+    hashed = ", ".join(c for c in ("title", "body", "rating") if c in reviews.columns)
+    n, total = only_row(
+        reviews.filter(f"created_at < timestamp '{until}'").aggregate(
+            f"count(*), cast(coalesce(sum(hash({hashed})), 0) as varchar)"
+        )
+    )
+    code = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for name in ("weak_registry.py", "weak_label.py", "redact.py", "joined.py"):
+        code.update((package / name).read_bytes())
+    key = f"{WEAK_VERSION}|{base_version()}|{code.hexdigest()}|{until}|{seed}|{n}|{total}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
 def fit_registry(
-    reviews: pa.Table, spine: pd.DataFrame, model_dir: str | Path, tag_model: str, enabled: Any, seed: Any
+    reviews: Any, spine: pd.DataFrame, model_dir: str | Path, tag_model: str, enabled: Any, seed: Any
 ) -> pa.Table:
-    """Fit (or reuse) the weak model on reviews created before the cutoff; one registry row either way.
-    status: fitted | too_few_ratings | disabled (var weak_sentiment off, or a tag model other than the local
-    one, which does not blend) | no_snapshots."""
+    """Fit (or reuse) the weak model on reviews (an Arrow table or a DuckDB relation) created before the cutoff;
+    one registry row either way. status: fitted | too_few_ratings | disabled (var weak_sentiment off, or a tag
+    model other than the local one, which does not blend) | no_snapshots."""
     enabled = str(enabled).lower() in ("true", "1", "yes") and is_local(str(tag_model))
     seed = int(seed or 0)
     until = cutoff_date(spine)
@@ -77,19 +107,34 @@ def fit_registry(
         return _row("disabled", until)
     if until is None:
         return _row("no_snapshots", None)
-    before = pc.less(
-        reviews["created_at"], pa.scalar(pd.Timestamp(until).to_pydatetime(), pa.timestamp("us"))
-    )
-    rows = reviews.filter(pc.fill_null(before, False))
+    folder = Path(model_dir) / "weak_sentiment"
+    digest = _inputs_digest(reviews, until, seed)
+    known = folder / "inputs" / f"{digest}.json" if digest else None
+    if known is not None and known.exists():
+        stored = json.loads(known.read_text())
+        path = folder / f"{stored['version']}.pkl"
+        if path.exists():
+            model = WeakSentiment.load(path)
+            log.info(
+                "weak sentiment model %s: training reviews unchanged, reused (no text read)", model.version
+            )
+            return _row("fitted", until, int(stored["n_rated"]), model, str(path))
+    table = reviews if isinstance(reviews, pa.Table) else reviews.to_arrow_table()
+    before = pc.less(table["created_at"], pa.scalar(pd.Timestamp(until).to_pydatetime(), pa.timestamp("us")))
+    rows = table.filter(pc.fill_null(before, False))
     ratings = rows["rating"].cast(pa.float64()).to_numpy(zero_copy_only=False)
     texts = [redact(t) for t in joined_text(rows, "title", "body")]
     n_rated = int((star_classes(ratings) >= 0).sum())
-    folder = Path(model_dir) / "weak_sentiment"
     model = fit_or_load(texts, ratings, folder, seed=seed)
     if model is None:
         log.info("weak sentiment model: %d rated reviews before %s, too few; lexicon alone", n_rated, until)
         return _row("too_few_ratings", until, n_rated)
     path = folder / f"{model.version}.pkl"
+    if known is not None:
+        known.parent.mkdir(parents=True, exist_ok=True)
+        tmp = known.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"version": model.version, "n_rated": n_rated}))
+        tmp.replace(known)
     log.info("weak sentiment model %s: %d rated reviews before %s", model.version, n_rated, until)
     return _row("fitted", until, n_rated, model, str(path))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from python_jobs.text.enrich import embed_reviews, embed_settings, tag_reviews, tag_settings, tag_tickets
 from python_jobs.text.weak_registry import fit_registry
@@ -86,3 +87,27 @@ def test_review_embeddings_are_fixed_size_and_keyed(tmp_path):
     ]
     assert out.schema.field("embedding").type == pa.list_(pa.float32(), 256)
     assert out.column("review_id").to_pylist() == [f"r{i}" for i in range(10)]
+
+
+def test_unchanged_training_reviews_reuse_the_weak_model_without_reading_a_text(tmp_path, monkeypatch):
+    import duckdb
+
+    from python_jobs.text import weak_registry
+
+    reviews = reviews_frame()
+    spine = pd.DataFrame({"snapshot_date": [pd.Timestamp("2026-01-01")], "split": ["test"]})
+    with duckdb.connect() as con:
+        con.register("reviews", reviews)
+        first = fit_registry(con.sql("select * from reviews"), spine, tmp_path, "churn-local-tagger", "true", 0)
+        monkeypatch.setattr(weak_registry, "redact", lambda text: pytest.fail("a text was read"))
+        again = fit_registry(con.sql("select * from reviews"), spine, tmp_path, "churn-local-tagger", "true", 0)
+        assert again.equals(first) and first["status"].to_pylist() == ["fitted"]
+        # one training review edited: its digest is new, so the texts are read (and redacted) again
+        monkeypatch.undo()
+        edited = reviews.assign(body=reviews["body"].where(reviews.index != 0, "edited text"))
+        con.register("edited", edited)
+        read: list[str] = []
+        original = weak_registry.redact
+        monkeypatch.setattr(weak_registry, "redact", lambda text: read.append(text) or original(text))
+        fit_registry(con.sql("select * from edited"), spine, tmp_path, "churn-local-tagger", "true", 0)
+        assert len(read) == len(edited)
