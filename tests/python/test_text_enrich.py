@@ -98,9 +98,13 @@ def test_unchanged_training_reviews_reuse_the_weak_model_without_reading_a_text(
     spine = pd.DataFrame({"snapshot_date": [pd.Timestamp("2026-01-01")], "split": ["test"]})
     with duckdb.connect() as con:
         con.register("reviews", reviews)
-        first = fit_registry(con.sql("select * from reviews"), spine, tmp_path, "churn-local-tagger", "true", 0)
+        first = fit_registry(
+            con.sql("select * from reviews"), spine, tmp_path, "churn-local-tagger", "true", 0
+        )
         monkeypatch.setattr(weak_registry, "redact", lambda text: pytest.fail("a text was read"))
-        again = fit_registry(con.sql("select * from reviews"), spine, tmp_path, "churn-local-tagger", "true", 0)
+        again = fit_registry(
+            con.sql("select * from reviews"), spine, tmp_path, "churn-local-tagger", "true", 0
+        )
         assert again.equals(first) and first["status"].to_pylist() == ["fitted"]
         # one training review edited: its digest is new, so the texts are read (and redacted) again
         monkeypatch.undo()
