@@ -30,12 +30,13 @@ def model(dbt, session):
 
     def segment():
         eligible = inputs["labels"].filter("is_eligible").project("customer_id")
-        frames = {name: without_bookkeeping(inputs[name]) for name in ("rfm", "activity", "voice", "scores")}
+        frames = {name: without_bookkeeping(inputs[name]) for name in ("rfm", "activity", "voice")}
+        scores = inputs["scores"].project("customer_id, churn_probability")  # only the profiles read them
         return segment_customers(
             frames["rfm"].join(eligible, "customer_id").df(),
             frames["activity"].df(),
             frames["voice"].df(),
-            frames["scores"].df(),
+            scores.df(),
             **settings,
         ).assignments
 
