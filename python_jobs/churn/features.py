@@ -78,12 +78,15 @@ class FeatureSpec:
     def can_be_reason(self) -> bool:
         return self.reason_if.strip() != "never"
 
-    def sayable(self, value: float | None) -> bool:
-        """A known value on the side reason_if allows (used when another reason cites this feature)."""
-        if value is None or not np.isfinite(value):
-            return False
+    def sayable_values(self, values: np.ndarray) -> np.ndarray:
+        """`values` with NaN where a value could not be said (used when another reason cites this feature): not
+        finite, or not on the side reason_if allows."""
+        values = np.asarray(values, dtype="float64")
+        keep = np.isfinite(values)
         rule = parse_reason_if(self.reason_if)
-        return rule is None or rule[0] == "never" or REASON_OPS[rule[0]](value, rule[1])
+        if rule is not None and rule[0] != "never":
+            keep &= REASON_OPS[rule[0]](np.where(keep, values, 0.0), rule[1])
+        return np.where(keep, values, np.nan)
 
     def context_fields(self) -> set[str]:
         """Other features a template phrases this one against (e.g. the customer's usual order gap)."""

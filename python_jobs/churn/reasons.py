@@ -211,7 +211,7 @@ def top_reasons(
             ctx = ctx[rows[at]]
             for j, c in enumerate(needed):  # a context value is cited only where it could be said itself
                 if c in specs:
-                    ctx[:, j] = [v if specs[c].sayable(v) else np.nan for v in ctx[:, j].tolist()]
+                    ctx[:, j] = specs[c].sayable_values(ctx[:, j])
             keys = np.column_stack([keys, ctx])
         text[at] = _texts_by_distinct_input(spec, keys, needed)
     said = np.array([t is not None for t in text], dtype=bool)

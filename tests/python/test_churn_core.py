@@ -365,6 +365,18 @@ def _spec(name: str, template: str, reason_if: str = "", missing_text: str = "")
 REGISTRY = {s.name: s for s in features.load_specs()}
 
 
+def test_a_context_value_is_sayable_only_when_finite_and_on_the_allowed_side():
+    values = np.array([0.5, 0.9, 1.2, np.nan, np.inf, -np.inf])
+    np.testing.assert_array_equal(
+        _spec("t", "{value}", "value < 0.9").sayable_values(values),
+        [0.5, np.nan, np.nan, np.nan, np.nan, np.nan],
+    )
+    for always in ("", "never"):
+        np.testing.assert_array_equal(
+            _spec("t", "{value}", always).sayable_values(values), [0.5, 0.9, 1.2, np.nan, np.nan, np.nan]
+        )
+
+
 def test_registry_reasons_are_true_and_phrased_against_the_customers_own_history():
     """The shipped templates: no "up 0%" when nothing changed, no "every 0 days", no exposure as a reason."""
     trend = REGISTRY["order_trend_ratio"]
