@@ -1,5 +1,9 @@
 {#- Every review embedding has the same d > 0 elements and no NaN (on DuckDB: a fixed-size FLOAT[d] array). -#}
 {%- set nan = "'NaN' as " ~ type_double() %}
+{#- DuckDB: NaN in x <=> x . x is NaN (squares are never negative, so no inf - inf), without copying every vector to
+    double[] (1.3M x 256 at 1M customers: 4 s) -#}
+{%- set has_nan = "isnan(list_inner_product(embeddings.embedding, embeddings.embedding))" if target.type == 'duckdb'
+    else list_has('cast(embeddings.embedding as ' ~ portable_type('double[]') ~ ')', 'cast(' ~ nan ~ ')') %}
 with
 
 embeddings as (
@@ -22,6 +26,6 @@ cross join dims
 where
     embeddings.dim <> dims.dim
     or embeddings.dim = 0
-    or {{ list_has('cast(embeddings.embedding as ' ~ portable_type('double[]') ~ ')', 'cast(' ~ nan ~ ')') }}
+    or {{ has_nan }}
     or {{ "typeof(embeddings.embedding) <> 'FLOAT[' || cast(dims.dim as varchar) || ']'"
         if target.type == 'duckdb' else 'false' }}
