@@ -13,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import pickle
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from python_jobs.files import source_digest, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def code_version() -> str:
     """Hash of this package's source: a code change yields new model ids."""
-    h = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.glob("*.py")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:12]
+    return source_digest(sorted(PACKAGE_DIR.glob("*.py")))[:12]
 
 
 FINGERPRINT_MANTISSA_BITS = 40
@@ -91,32 +87,21 @@ def stable_hash(payload: dict[str, Any], n: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; registry files are for every reader
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run_path(model_dir: Path, run_id: str) -> Path:
     return Path(model_dir) / "runs" / f"{run_id}.pkl"
 
 
 def save_run(model_dir: Path, run_id: str, run: Any, records: list[dict[str, Any]]) -> Path:
     path = run_path(model_dir, run_id)
-    _atomic_write(path, pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL))
+    data = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
+    write_atomically(path, lambda tmp: Path(tmp).write_bytes(data))
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     for rec in records:
         body = {**rec, "run_id": run_id, "artifact_path": str(path), "created_at": created_at}
-        _atomic_write(
+        text = json.dumps(body, indent=2, sort_keys=True, default=str)
+        write_atomically(
             Path(model_dir) / "registry" / f"{rec['model_id']}.json",
-            json.dumps(body, indent=2, sort_keys=True, default=str).encode(),
+            lambda tmp, text=text: Path(tmp).write_text(text),
         )
     log.info("saved run %s (%d models) to %s", run_id, len(records), path)
     return path

@@ -11,10 +11,7 @@ floats at ~12 significant digits).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from python_jobs.churn.registry import data_fingerprint, stable_hash
+from python_jobs.files import source_digest, write_atomically
 from python_jobs.progress import announce
 from python_jobs.warehouse import only_row
 
@@ -44,10 +42,8 @@ def input_fingerprint(relation: Any) -> str:
 
 def segmentation_key(inputs: Mapping[str, str], settings: Mapping[str, Any]) -> str:
     """The cache key of a segmentation: each input's fingerprint (input_fingerprint), the settings, the code."""
-    code = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.glob("*.py")):
-        code.update(path.name.encode() + path.read_bytes())
-    return stable_hash({"inputs": dict(inputs), "settings": dict(settings), "code": code.hexdigest()[:12]})
+    code = source_digest(sorted(PACKAGE_DIR.glob("*.py")))[:12]
+    return stable_hash({"inputs": dict(inputs), "settings": dict(settings), "code": code})
 
 
 def cached(model_dir: str | Path, key: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -57,14 +53,6 @@ def cached(model_dir: str | Path, key: str, compute: Callable[[], pd.DataFrame])
         announce(f"customer_segments: inputs unchanged, reusing {path} (no K-Means fit)", log)
         return pd.read_parquet(path)
     result = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".parquet")
-    os.close(fd)
-    try:
-        result.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda tmp: result.to_parquet(tmp, index=False))
     announce(f"customer_segments: fitted and stored {path}", log)
     return result

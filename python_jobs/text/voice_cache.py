@@ -2,7 +2,7 @@
 
 A nightly build adds one snapshot, but its means read every text written before it: without this, each build
 streamed all embeddings twice (fit the basis, project every text; 2 GB at 1M customers). The basis is a function
-of the training snapshots' texts, the settings and the code, all in its `basis_hash` (voice.snapshot_fingerprints),
+of the training snapshots' texts, the settings and the code, all in its `basis_hash` (voice.fingerprints_and_basis),
 and a text's projection is a function of its embedding and the basis, row by row (voice._project). So both are
 stored under `<model_dir>/voice/<basis_hash>/`, and a build reads the stored projections and streams only the
 embeddings of texts it has not projected yet: O(new texts). A text is known by the hash of its key columns
@@ -13,8 +13,6 @@ projected again. The files are a cache: deleting them costs one full pass, never
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,19 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.decomposition import PCA
 
+from python_jobs.files import write_atomically
+
 log = logging.getLogger(__name__)
-
-
-def _write_atomically(path: Path, write: Callable[[str], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class VoiceCache:
@@ -60,15 +48,16 @@ class VoiceCache:
         return pca
 
     def store_basis(self, pca: PCA) -> None:
-        _write_atomically(
-            self.folder / "basis.npz",
-            lambda tmp: np.savez(
-                tmp,
-                mean=pca.mean_,
-                components=pca.components_,
-                explained_variance_ratio=pca.explained_variance_ratio_,
-            ),
-        )
+        def save(tmp: str) -> None:
+            with open(tmp, "wb") as fh:  # a file object: given a name without .npz, savez would append it
+                np.savez(
+                    fh,
+                    mean=pca.mean_,
+                    components=pca.components_,
+                    explained_variance_ratio=pca.explained_variance_ratio_,
+                )
+
+        write_atomically(self.folder / "basis.npz", save)
 
     def projected(self, pca: PCA, project_rows: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """(n, k) projections of the current texts: stored ones, and project_rows(positions) for the others.
@@ -92,5 +81,5 @@ class VoiceCache:
             columns = {"text_hash": pa.array(self.text_hashes)} | {
                 f"pc{i + 1}": pa.array(out[:, i]) for i in range(k)
             }
-            _write_atomically(path, lambda tmp: pq.write_table(pa.table(columns), tmp))
+            write_atomically(path, lambda tmp: pq.write_table(pa.table(columns), tmp))
         return out

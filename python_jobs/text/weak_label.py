@@ -22,6 +22,8 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 
+from python_jobs.files import write_atomically
+
 log = logging.getLogger(__name__)
 
 WEAK_VERSION = "weak-v1"
@@ -96,10 +98,8 @@ class WeakSentiment(BaseEstimator):
         return f"{WEAK_VERSION}-{self.fingerprint_}"
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(self))
-        tmp.replace(path)
+        data = pickle.dumps(self)
+        write_atomically(Path(path), lambda tmp: Path(tmp).write_bytes(data))
 
     @staticmethod
     def load(path: Path) -> WeakSentiment:

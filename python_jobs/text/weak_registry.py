@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from python_jobs.files import source_digest, write_atomically
 from python_jobs.text.calls import is_local
 from python_jobs.text.joined import joined_text
 from python_jobs.text.redact import redact
@@ -86,11 +87,11 @@ def _inputs_digest(reviews: Any, until: Any, seed: int) -> str | None:
             f"count(*), cast(coalesce(sum(hash({hashed})), 0) as varchar)"
         )
     )
-    code = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    for name in ("weak_registry.py", "weak_label.py", "redact.py", "joined.py"):
-        code.update((package / name).read_bytes())
-    key = f"{WEAK_VERSION}|{base_version()}|{code.hexdigest()}|{until}|{seed}|{n}|{total}"
+    code = source_digest(
+        package / name for name in ("weak_registry.py", "weak_label.py", "redact.py", "joined.py")
+    )
+    key = f"{WEAK_VERSION}|{base_version()}|{code}|{until}|{seed}|{n}|{total}"
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
@@ -131,10 +132,8 @@ def fit_registry(
         return _row("too_few_ratings", until, n_rated)
     path = folder / f"{model.version}.pkl"
     if known is not None:
-        known.parent.mkdir(parents=True, exist_ok=True)
-        tmp = known.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": model.version, "n_rated": n_rated}))
-        tmp.replace(known)
+        record = json.dumps({"version": model.version, "n_rated": n_rated})
+        write_atomically(known, lambda tmp: Path(tmp).write_text(record))
     log.info("weak sentiment model %s: %d rated reviews before %s", model.version, n_rated, until)
     return _row("fitted", until, n_rated, model, str(path))
 

@@ -18,9 +18,8 @@ def model(dbt, session):
     settings = {
         "voice_pc_components": dbt.config.get("voice_pc_components"),
         "random_seed": dbt.config.get("random_seed"),
-        "model_dir": dbt.config.get(
-            "model_dir"
-        ),  # the stored basis and projections (python_jobs.text.voice_cache)
+        # the stored basis and projections (python_jobs.text.voice_cache)
+        "model_dir": dbt.config.get("model_dir"),
     }
     built = built_fingerprints(session, dbt.this) if dbt.is_incremental else None
     rows, current = voice_pcs_from_relations(
