@@ -2,6 +2,7 @@
 
 Thin adapter: all logic is in python_jobs.segments (unit-tested without dbt). The result is reused from var
 model_dir when every input and setting is unchanged (python_jobs.segments.cache); then no input row is read.
+Churn scores are no input (rpt_segment_summary joins them), so segmenting runs beside scoring, not after it.
 """
 
 from python_jobs.segments import segment_customers
@@ -19,7 +20,6 @@ def model(dbt, session):
         "rfm": dbt.ref("customer_rfm").filter(at),
         "activity": dbt.ref("customer_activity").filter(at),
         "voice": dbt.ref("customer_voice").filter(at),
-        "scores": dbt.ref("churn_scores"),
     }
     settings = {
         # dbt passes only config keys it sees as literal dbt.config.get("...") calls
@@ -31,12 +31,10 @@ def model(dbt, session):
     def segment():
         eligible = inputs["labels"].filter("is_eligible").project("customer_id")
         frames = {name: without_bookkeeping(inputs[name]) for name in ("rfm", "activity", "voice")}
-        scores = inputs["scores"].project("customer_id, churn_probability")  # only the profiles read them
         return segment_customers(
             frames["rfm"].join(eligible, "customer_id").df(),
             frames["activity"].df(),
             frames["voice"].df(),
-            scores.df(),
             **settings,
         ).assignments
 

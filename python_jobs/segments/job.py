@@ -110,8 +110,6 @@ def _segmentation(
         "segment",
         mean_cols=[c for c in PROFILE_MEANS if c in frame.columns],
         topic_cols=topics,
-        churn_col="churned" if "churned" in frame else None,
-        risk_col="churn_probability" if "churn_probability" in frame else None,
         value_col="monetary" if "monetary" in frame else None,
     )
     if "mean_sentiment" not in prof or "mean_mean_sentiment" in prof:
@@ -134,7 +132,6 @@ def segment_customers(
     rfm: pd.DataFrame,
     activity: pd.DataFrame | None = None,
     voice: pd.DataFrame | None = None,
-    outcomes: pd.DataFrame | None = None,
     *,
     embedding_column: str | None = "embedding",
     n_embedding_components: int = 5,
@@ -147,7 +144,8 @@ def segment_customers(
 
     `activity` and `voice` are per-customer feature frames (joined on customer_id; missing customers get
     imputed values); `voice` may hold an embedding column (array per customer) that enters as PCA components.
-    `outcomes` (customer_id + optional churned / churn_probability) only feeds the profiles, never the features.
+    Churn risk and outcomes are not read: they are joined to the segments downstream (rpt_segment_summary), so
+    segmenting does not wait for scoring and a segment's risk is stated in one place.
     """
     # Row order decides K-Means' seeding, and warehouse reads come back in no fixed order: sort first.
     base = rfm.drop_duplicates("customer_id").sort_values("customer_id", kind="stable").reset_index(drop=True)
@@ -178,12 +176,6 @@ def segment_customers(
         if emb_cols:
             blocks["embedding"] = emb_cols
         topics = topic_columns(cols)
-    if outcomes is not None and len(outcomes):
-        keep = [c for c in ("churned", "churn_probability") if c in outcomes and c not in frame]
-        if keep:
-            frame = _left_join(frame, outcomes.drop_duplicates("customer_id"), keep)
-            if "churned" in keep:
-                frame["churned"] = frame["churned"].astype("float")
 
     def model() -> SegmentModel:
         return SegmentModel(k_min=k_min, k_max=k_max, seed=seed, silhouette_sample=silhouette_sample)

@@ -45,7 +45,7 @@ def _rel(value: float, values: pd.Series, log_scale: bool = False) -> float:
 
 
 def rule_name(profile: Mapping[str, Any], population: pd.DataFrame) -> tuple[str, str]:
-    """Name and a two-sentence persona from one profile row, relative to the other segments."""
+    """Name and a persona (one or two sentences) from one profile row, relative to the other segments."""
 
     def col(name: str) -> float | None:
         v = profile.get(name)

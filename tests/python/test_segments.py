@@ -94,8 +94,8 @@ def _world(n: int = 900, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 
 
 def test_segment_customers_end_to_end_on_frames() -> None:
-    rfm, activity, voice, outcomes = _world()
-    res = segment_customers(rfm, activity, voice, outcomes, k_min=2, k_max=6, seed=5)
+    rfm, activity, voice, _ = _world()
+    res = segment_customers(rfm, activity, voice, k_min=2, k_max=6, seed=5)
     a = res.assignments
     assert len(a) == len(rfm) and a["customer_id"].is_unique
     assert {"rfm_segment_id", "fused_segment_id", "rfm_segment_name", "fused_k", "fused_silhouette"} <= set(a)
@@ -108,7 +108,7 @@ def test_segment_customers_end_to_end_on_frames() -> None:
     assert fused["customers"].sum() == len(rfm)
     assert "embedding" not in fused.loc[1, "features"] and "emb_pc1" in fused.loc[1, "features"]
     # rerun on the same rows in another order (warehouse reads have none): identical assignments
-    shuffled = [f.sample(frac=1.0, random_state=3) for f in (rfm, activity, voice, outcomes)]
+    shuffled = [f.sample(frac=1.0, random_state=3) for f in (rfm, activity, voice)]
     again = segment_customers(*shuffled, k_min=2, k_max=6, seed=5)
     pd.testing.assert_frame_equal(a, again.assignments)
 
@@ -156,9 +156,9 @@ def test_topic_columns_detection() -> None:
 
 def test_no_varying_activity_or_text_leaves_out_the_fused_copy_of_rfm() -> None:
     """A shop with orders only: 'fused' would be the RFM segmentation again, so it is not published."""
-    rfm, activity, _, outcomes = _world()
+    rfm, activity, _, _ = _world()
     flat = activity.assign(**{c: 0 for c in activity.columns if c not in ("customer_id", "snapshot_date")})
-    result = segment_customers(rfm, flat, None, outcomes, k_min=2, k_max=4, seed=1)
+    result = segment_customers(rfm, flat, None, k_min=2, k_max=4, seed=1)
     assert result.assignments["fused_segment_id"].isna().all()
     assert result.assignments["rfm_segment_id"].notna().all()
     assert set(result.profiles["segmentation"]) == {"rfm"}
