@@ -82,3 +82,22 @@
     {{ return('array_join(transform(array_sort(collect_list(struct(' ~ order_column ~ ' as k, ' ~ measure
         ~ ' as v))), x -> x.v), ' ~ delimiter ~ ')') }}
 {% endmacro %}
+
+{#- As an aggregate: the last non-null `value` in the ascending order of `keys` (SQL expressions; later keys break
+    ties of earlier ones), null when every value is null. The aggregate twin of last_non_null over a window. -#}
+{% macro last_by(value, keys) %}
+    {{ return(adapter.dispatch('last_by')(value, keys)) }}
+{% endmacro %}
+
+{% macro default__last_by(value, keys) %}
+    {{ return('arg_max(' ~ value ~ ', (' ~ value ~ ' is not null, ' ~ keys | join(', ') ~ '))') }}
+{% endmacro %}
+
+{% macro postgres__last_by(value, keys) %}
+    {{ return('(array_agg(' ~ value ~ ' order by ' ~ value ~ ' is not null desc, ' ~ keys | join(' desc, ')
+        ~ ' desc))[1]') }}
+{% endmacro %}
+
+{% macro spark__last_by(value, keys) %}
+    {{ return('max_by(' ~ value ~ ', struct(' ~ value ~ ' is not null, ' ~ keys | join(', ') ~ '))') }}
+{% endmacro %}

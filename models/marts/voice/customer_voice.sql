@@ -64,6 +64,12 @@ first_texts as (
     group by customer_id
 ),
 
+pending_count as (
+    -- one pending snapshot (a nightly build's new as-of date) takes the lifetime features as plain aggregates
+    -- (one_snapshot_lifetime); several (a full build) take one sorted pass per customer (timeline, lifetime)
+    select count(*) as n_snapshots from spine
+),
+
 probes as (
     -- a snapshot with no text before it has no lifetime voice (zeros and nulls in final): it is not probed, so
     -- the sorted pass holds the customers' texts and their later snapshots only, not every customer snapshot
@@ -72,7 +78,9 @@ probes as (
         customer_snapshots.snapshot_date
     from customer_snapshots
     inner join first_texts on customer_snapshots.customer_id = first_texts.customer_id
-    where first_texts.first_text_at < customer_snapshots.snapshot_date
+    where
+        first_texts.first_text_at < customer_snapshots.snapshot_date
+        and (select pending_count.n_snapshots from pending_count) > 1
 ),
 
 timeline as (
@@ -91,6 +99,7 @@ timeline as (
         churn_intent,
         is_complaint
     from pending_texts
+    where (select pending_count.n_snapshots from pending_count) > 1
     union all
     select
         customer_id,
@@ -135,6 +144,47 @@ lifetime as (
     )
 ),
 
+one_snapshot_lifetime as (
+    -- the columns of lifetime's probe rows, as aggregates of each customer's texts before the one pending T
+    -- (last_sentiment: the last tagged text in lifetime's order)
+    select
+        customer_snapshots.customer_id,
+        customer_snapshots.snapshot_date,
+        0 as sort_kind,
+        sum(case when texts.source = 'review' then 1 else 0 end) as reviews_lifetime,
+        sum(case when texts.source = 'ticket' then 1 else 0 end) as tickets_lifetime,
+        count(texts.sentiment) as tagged_texts,
+        {{ exact_avg('texts.sentiment') }} as mean_sentiment,
+        min(texts.sentiment) as min_sentiment,
+        {{ last_by('texts.sentiment', [
+            'texts.created_at', "case when texts.source = 'review' then 1 else 0 end", '-texts.sentiment',
+        ]) }} as last_sentiment,
+        {{ exact_avg(
+            "case when texts.sentiment_label = 'negative' then 1.0 when texts.sentiment_label is not null then 0.0 end"
+        ) }} as negative_share,
+        max(case when texts.sentiment_label = 'negative' then texts.created_at end) as last_negative_at,
+        max(case when texts.churn_intent then 1 else 0 end) as churn_intent_lifetime,
+        {%- for topic in voice_topics() %}
+            sum(case when texts.is_complaint and {{ voice_has_topic('texts.topics', topic) }} then 1 else 0 end)
+                as topic_{{ topic }}_count,
+        {%- endfor %}
+        max(texts.created_at) as voice_max_event_at
+    from customer_snapshots
+    inner join pending_texts as texts
+        on
+            customer_snapshots.customer_id = texts.customer_id
+            and texts.created_at < cast(customer_snapshots.snapshot_date as timestamp)
+    where (select pending_count.n_snapshots from pending_count) = 1
+    group by customer_snapshots.customer_id, customer_snapshots.snapshot_date
+),
+
+lifetime_at_snapshots as (
+    select * from lifetime
+    where sort_kind = 0
+    union all
+    select * from one_snapshot_lifetime
+),
+
 recent as (
     -- 90-day features: each text joins only the snapshots whose window holds it (a bounded range join).
     select
@@ -176,10 +226,9 @@ aggregated as (
             lifetime.topic_{{ topic }}_count,
         {%- endfor %}
         lifetime.voice_max_event_at
-    from lifetime
+    from lifetime_at_snapshots as lifetime
     left join recent
         on {{ same_customer_snapshot('lifetime', 'recent') }}
-    where lifetime.sort_kind = 0
 ),
 
 final as (
