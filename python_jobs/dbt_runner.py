@@ -35,6 +35,22 @@ PYTHON_MODEL_IMPORTS = (
 def preimport_python_models() -> None:
     for name in PYTHON_MODEL_IMPORTS:
         importlib.import_module(name)
+    single_threaded_numerics()
+
+
+def single_threaded_numerics() -> None:
+    """One BLAS and OpenMP thread for the whole process, as every Python model asks for by default.
+
+    The models cap those threads with threadpoolctl contexts, and the caps are process-wide: when one model's
+    context closed in one dbt thread, it restored the process default under a fit running in the other. The
+    churn logistic regressions then ran on two BLAS threads whenever customer_segments finished beside
+    churn_model_runs, and their coefficients moved in the 8th digit (caught by the engines test: DuckDB and
+    Postgres/Spark builds of the same data must agree). With one thread as the default, closing a context
+    changes nothing; settings that ask for more threads (var n_threads) get them inside their own contexts.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
 
 
 def run_dbt(

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 from sklearn.decomposition import PCA
+from threadpoolctl import threadpool_limits
 
 from python_jobs.text.voice_cache import VoiceCache
 from python_jobs.warehouse import previous_table
@@ -224,7 +225,10 @@ def fit_basis(
     fit_rows = np.sort(rng.choice(len(lo), size=min(max_fit_rows, len(lo)), replace=False))
     fit_means = _range_means(emb.rows, lo[fit_rows], hi[fit_rows], texts.order)
     k = min(n_components, fit_means.shape[1], len(fit_rows) - 1)
-    pca = PCA(n_components=k, random_state=seed).fit(fit_means)
+    # One BLAS thread: a multi-threaded SVD rounds differently with the thread count (1e-15 in the components
+    # between a dbt-duckdb build and a Postgres/Spark steps run), which moved every PC and the churn run's id.
+    with threadpool_limits(limits=1):
+        pca = PCA(n_components=k, random_state=seed).fit(fit_means)
     log.info(
         "voice PCs fitted on %d rows from %d training snapshots; explained variance %s",
         len(fit_rows),
