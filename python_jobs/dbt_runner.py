@@ -35,7 +35,6 @@ PYTHON_MODEL_IMPORTS = (
 def preimport_python_models() -> None:
     for name in PYTHON_MODEL_IMPORTS:
         importlib.import_module(name)
-    single_threaded_numerics()
 
 
 def single_threaded_numerics() -> None:
@@ -66,6 +65,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
 
     preimport_python_models()
+    single_threaded_numerics()  # after the imports: threadpoolctl caps the libraries already loaded
     cli = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     if vars:
         cli += ["--vars", json.dumps(dict(vars))]
