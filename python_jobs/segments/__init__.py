@@ -3,7 +3,7 @@
 Public API:
 - `SegmentModel`: fit K-Means on a feature frame, choosing K by silhouette; stable ids and reproducible labels.
 - `build_feature_matrix`: standardised (and block-weighted) features from named column blocks.
-- `profile_segments`: one row per segment (size, means, top topics, churn rate, mean risk).
+- `profile_segments`: one row per segment (size, means, top topics, complaint rate, value share).
 - `name_segments`: offline rule-based names and personas.
 - `segment_customers`: the whole job for the dbt model `customer_segments` (RFM and fused segmentations).
 """

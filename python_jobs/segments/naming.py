@@ -109,26 +109,13 @@ def rule_name(profile: Mapping[str, Any], population: pd.DataFrame) -> tuple[str
     name = ", ".join([parts[0], *descriptors])
 
     size = int(profile.get("customers", 0) or 0)
-    risk = col("mean_churn_probability")
-    churn = col("churn_rate")
-    risk_txt = (
-        f" Their mean churn risk is {risk:.0%}."
-        if risk is not None
-        else f" {churn:.0%} of them churned last period."
-        if churn is not None
-        else ""
-    )
     orders_txt = f"{freq:.1f} orders a year" if freq is not None else "some orders"
     spend_txt = f", spending about {value:,.0f}" if value is not None else ""
     days_txt = f"; last order about {recency:.0f} days ago" if recency is not None else ""
-    persona = (
-        f"{size:,} customers with {orders_txt}{spend_txt}{days_txt}."
-        + (
-            f" They mostly talk about {', '.join(str(t).replace('_', ' ') for t in topics[:2])}."
-            if topics
-            else ""
-        )
-        + risk_txt
+    persona = f"{size:,} customers with {orders_txt}{spend_txt}{days_txt}." + (
+        f" They mostly talk about {', '.join(str(t).replace('_', ' ') for t in topics[:2])}."
+        if topics
+        else ""
     )
     return name, persona
 

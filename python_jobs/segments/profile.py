@@ -13,12 +13,11 @@ def profile_segments(
     segment_col: str,
     mean_cols: Sequence[str] = (),
     topic_cols: Mapping[str, str] | None = None,
-    churn_col: str | None = None,
-    risk_col: str | None = None,
     value_col: str | None = None,
     n_topics: int = 3,
 ) -> pd.DataFrame:
-    """One row per segment: size, share, means of `mean_cols`, top topics, churn rate, mean risk, value share.
+    """One row per segment: size, share, means of `mean_cols`, top topics, complaint rate, value share. Churn
+    rates and risk are not profiled here: rpt_segment_summary joins them to the segments, one fact in one place.
 
     `topic_cols` maps a per-customer topic column (count or 0/1) to a topic name; a segment's top topics are
     those with the highest lift over the population mean (ties by absolute rate), listed when above zero.
@@ -30,10 +29,6 @@ def profile_segments(
     out["customer_share"] = out["customers"] / out["customers"].sum()
     if present:
         out = out.join(g[present].mean().add_prefix("mean_"))
-    if churn_col and churn_col in frame.columns:
-        out["churn_rate"] = g[churn_col].mean()
-    if risk_col and risk_col in frame.columns:
-        out["mean_churn_probability"] = g[risk_col].mean()
     if value_col and value_col in frame.columns:
         total = frame[value_col].sum()
         out["value_share"] = g[value_col].sum() / total if total else np.nan

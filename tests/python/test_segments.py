@@ -87,14 +87,11 @@ def _world(n: int = 900, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.
             "embedding": list(emb.astype("float32")),
         }
     )
-    outcomes = pd.DataFrame(
-        {"customer_id": ids, "churned": kind != 0, "churn_probability": np.choose(kind, [0.05, 0.7, 0.4])}
-    )
-    return rfm, activity, voice, outcomes
+    return rfm, activity, voice
 
 
 def test_segment_customers_end_to_end_on_frames() -> None:
-    rfm, activity, voice, _ = _world()
+    rfm, activity, voice = _world()
     res = segment_customers(rfm, activity, voice, k_min=2, k_max=6, seed=5)
     a = res.assignments
     assert len(a) == len(rfm) and a["customer_id"].is_unique
@@ -114,28 +111,41 @@ def test_segment_customers_end_to_end_on_frames() -> None:
 
 
 def test_profiles_and_rule_names() -> None:
-    rfm, activity, voice, outcomes = _world()
-    frame = rfm.merge(voice.drop(columns="embedding")).merge(outcomes)
+    rfm, _, voice = _world()
+    frame = rfm.merge(voice.drop(columns="embedding"))
     frame["segment"] = np.repeat([1, 3, 2], len(frame) // 3)
+    # outcomes beside the features are not profiled: rpt_segment_summary states a segment's churn and risk
+    frame["churned"] = frame["segment"] != 1
+    frame["churn_probability"] = frame["segment"] / 4
     prof = profile_segments(
         frame,
         "segment",
         mean_cols=["recency_days", "frequency", "monetary", "mean_sentiment"],
         topic_cols={"topic_delivery_count": "delivery", "topic_price_count": "price"},
-        churn_col="churned",
-        risk_col="churn_probability",
         value_col="monetary",
     )
     assert list(prof["segment_id"]) == [1, 2, 3]
     assert prof["value_share"].sum() == pytest.approx(1.0)
     assert prof.loc[prof.segment_id == 2, "top_topics"].iloc[0][0] == "delivery"
+    assert not {"churn_rate", "mean_churn_probability"} & set(prof.columns)
     named = name_segments(prof)
-    by_id = named.set_index("segment_id")["segment_name"]
-    assert by_id[1].startswith("High-value")
-    assert by_id[2] == "Mid-value, unhappy with delivery"
-    assert by_id[3] == "Low-value, lapsing"
+    by_id = named.set_index("segment_id")
+    assert by_id.loc[1, "segment_name"].startswith("High-value")
+    assert by_id.loc[2, "segment_name"] == "Mid-value, unhappy with delivery"
+    assert by_id.loc[3, "segment_name"] == "Low-value, lapsing"
     assert named["segment_name"].is_unique
-    assert all(p.count(".") >= 2 for p in named["segment_persona"])
+    # each persona states the segment's own size, orders, spend and recency, then what its customers talk about
+    for sid, row in by_id.iterrows():
+        facts = (
+            f"{row['customers']:,} customers with {row['mean_frequency']:.1f} orders a year, spending about "
+            f"{row['mean_monetary']:,.0f}; last order about {row['mean_recency_days']:.0f} days ago."
+        )
+        assert row["segment_persona"].startswith(facts), (sid, row["segment_persona"])
+        talk = row["segment_persona"][len(facts) :]
+        assert talk == (
+            f" They mostly talk about {', '.join(row['top_topics'][:2])}." if row["top_topics"] else ""
+        )
+        assert "churn" not in row["segment_persona"] and "risk" not in row["segment_persona"]
 
 
 def test_topic_columns_detection() -> None:
@@ -156,7 +166,7 @@ def test_topic_columns_detection() -> None:
 
 def test_no_varying_activity_or_text_leaves_out_the_fused_copy_of_rfm() -> None:
     """A shop with orders only: 'fused' would be the RFM segmentation again, so it is not published."""
-    rfm, activity, _, _ = _world()
+    rfm, activity, _ = _world()
     flat = activity.assign(**{c: 0 for c in activity.columns if c not in ("customer_id", "snapshot_date")})
     result = segment_customers(rfm, flat, None, k_min=2, k_max=4, seed=1)
     assert result.assignments["fused_segment_id"].isna().all()
