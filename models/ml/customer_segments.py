@@ -2,7 +2,7 @@
 
 Thin adapter: all logic is in python_jobs.segments (unit-tested without dbt). The result is reused from var
 model_dir when every input and setting is unchanged (python_jobs.segments.cache); then no input row is read.
-Churn scores are no input (rpt_segment_summary joins them); the model only runs after churn_scores.
+Churn scores are no input (rpt_segment_summary joins them).
 """
 
 from python_jobs.segments import segment_customers

@@ -144,8 +144,8 @@ def segment_customers(
 
     `activity` and `voice` are per-customer feature frames (joined on customer_id; missing customers get
     imputed values); `voice` may hold an embedding column (array per customer) that enters as PCA components.
-    Churn risk and outcomes are not read: they are joined to the segments downstream (rpt_segment_summary), so
-    segmenting does not wait for scoring and a segment's risk is stated in one place.
+    Churn risk and outcomes are not read: they are joined to the segments downstream (rpt_segment_summary), so a
+    segment's risk is stated in one place.
     """
     # Row order decides K-Means' seeding, and warehouse reads come back in no fixed order: sort first.
     base = rfm.drop_duplicates("customer_id").sort_values("customer_id", kind="stable").reset_index(drop=True)
