@@ -10,8 +10,9 @@ row per (dataset, language, field, tagger) with accuracy, macro-F1, coverage, n 
 - churn_intent: accuracy and macro-F1 of the flag; coverage is the share of texts tagged at all;
 - complaint (Portuguese-style satisfied / delivery problem / quality problem): derived from sentiment and
   topics (`complaint_class`).
-Beside the tagger: VADER on English texts and SnowNLP on Chinese texts (sentiment), and the naive baseline
-(the star rating where the set has one that is not the label itself, else the majority class).
+Beside the tagger: the classic baselines (`classic_baselines`: VADER on English texts, SnowNLP on Chinese texts;
+sentiment) and the naive baseline (the star rating where the set has one that is not the label itself, else the
+majority class).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from python_jobs.text.calls import runs_here
+from python_jobs.text.classic_baselines import CLASSIC, RETRAINED
 from python_jobs.text.public_sets import STAR_LABELS
 from python_jobs.text.runner import TagSettings, tag_texts
 from python_jobs.text.schema import TOPICS
@@ -158,29 +160,6 @@ def field_rows(df: pd.DataFrame, pred: pd.DataFrame) -> list[dict]:
     return [dict(zip(["field", "accuracy", "macro_f1", "coverage"], r, strict=True)) for r in rows]
 
 
-def vader_predictions(texts: list[str]) -> pd.DataFrame:
-    """VADER's standard reading: compound >= 0.05 positive, <= -0.05 negative, else neutral."""
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    analyzer = SentimentIntensityAnalyzer()
-    compound = np.array([analyzer.polarity_scores(t)["compound"] for t in texts])
-    label = np.where(compound >= 0.05, "positive", np.where(compound <= -0.05, "negative", "neutral"))
-    return pd.DataFrame({"sentiment": compound, "sentiment_label": label})
-
-
-def snownlp_predictions(texts: list[str]) -> pd.DataFrame:
-    """SnowNLP's shopping-review model: P(positive) >= 0.5 positive, else negative."""
-    from snownlp import SnowNLP
-
-    p = np.array([SnowNLP(t).sentiments if t.strip() else 0.5 for t in texts])
-    return pd.DataFrame(
-        {"sentiment": 2 * p - 1, "sentiment_label": np.where(p >= 0.5, "positive", "negative")}
-    )
-
-
-CLASSIC = {"en": ("vader", vader_predictions), "zh": ("snownlp", snownlp_predictions)}
-
-
 def naive_predictions(df: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     """Star rating alone where the set has one (and it is not the label itself); majority class otherwise."""
     majority = df["label"].mode().iloc[0]
@@ -270,8 +249,8 @@ def evaluate(
     tagger cross-fitted with the set's star ratings), every model id in `compare` (e.g. a local LLM) on the
     same texts, the classic baseline of the language and the naive one. With `fresh_cache_dir`, every set is
     tagged by each model into an empty cache of its own there, so that texts/s measures tagging, not cache hits
-    of a set tagged before. Sets named in `in_sample` were the classic baseline's own training data: no classic
-    row for them."""
+    of a set tagged before. Sets named in `in_sample` were the classic baseline's own training data: there the
+    classic row is the baseline's method retrained without them (`RETRAINED`), or none."""
     rows = []
     models = [settings.model_id, *(m for m in compare if m != settings.model_id)]
     for model_id in models:
@@ -306,8 +285,10 @@ def evaluate(
             mask = (lang == language).to_numpy()
             sub = df[mask].reset_index(drop=True)
             preds = [(t, p[mask].reset_index(drop=True), s) for t, p, s in variants]
-            if baselines and language in CLASSIC and name not in in_sample:
-                tagger, fn = CLASSIC[language]
+            baseline = (RETRAINED if name in in_sample else CLASSIC).get(language)
+            if baselines and baseline is not None:
+                tagger, fn = baseline
+                fn([])  # load (or fit) the baseline's model before the clock starts
                 start = time.perf_counter()
                 classic = fn(sub["text"].tolist())
                 preds.append((tagger, classic, len(sub) / max(time.perf_counter() - start, 1e-9)))

