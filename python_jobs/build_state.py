@@ -39,6 +39,7 @@ NEUTRAL_SETTINGS = frozenset(
         "CHURN_LLM_CACHE",
         "CHURN_RAW_PATH",
         "CHURN_REPORT_PATH",
+        "CHURN_SCORE_PROCESSES",
         "CHURN_TAG_PROCESSES",
         "CHURN_TARGET",
     }

@@ -10,7 +10,9 @@ test checks the built types against the same YAML).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from python_jobs.churn.contracts import arrow_schema
 from python_jobs.churn.settings import training_settings
 from python_jobs.progress import announce
 from python_jobs.warehouse import only_row, previous_table, without_bookkeeping
+from python_jobs.worker_pool import holding_pool, submit_with_held
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +173,13 @@ def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 SCORE_BATCH_ROWS = 100_000
 
 
+def score_processes(n_rows: int, batch_rows: int) -> int:
+    """Processes that score batches side by side: CHURN_SCORE_PROCESSES, default one per core, but only with
+    at least two batches per process (a process costs ~2 s to start: imports and the run)."""
+    wanted = int(os.environ.get("CHURN_SCORE_PROCESSES") or os.cpu_count() or 1)
+    return max(1, min(wanted, n_rows // (2 * batch_rows)))
+
+
 def scores_table(
     fitted: run.ChurnRun,
     rows: Any,
@@ -178,8 +188,9 @@ def scores_table(
     previous: pd.DataFrame | None = None,
 ) -> pa.Table:
     """churn_scores from the score rows: a DataFrame (its 'score' split), or a DuckDB relation of score rows,
-    read and scored in batches of batch_rows so memory holds one batch of features, not the whole set (a row's
-    score depends on that row alone: run.score).
+    read and scored in batches of batch_rows so memory holds a few batches of features, not the whole set (a
+    row's score depends on that row alone: run.score). With enough rows (score_processes) the batches are
+    scored in worker processes while this one reads the next; the parts keep the batches' order.
 
     A score row whose fingerprint (score_fingerprints) is that of a row of `previous`, the last build's
     churn_scores, would be scored to that same row: it is taken from there, so a rebuild without new data
@@ -188,27 +199,42 @@ def scores_table(
     schema = arrow_schema("churn_scores")
     if isinstance(rows, pd.DataFrame):
         batches: Iterator[pd.DataFrame] = iter([rows[rows["split"] == "score"]])
+        processes = 1
     else:  # run.score's order, across batches
         batches = _batches(without_bookkeeping(rows).order(", ".join(run.KEYS)), batch_rows)
+        processes = score_processes(only_row(rows.aggregate("count(*)"))[0], batch_rows)
     known = (
         None
         if previous is None
         else previous.drop_duplicates("inputs_fingerprint").set_index("inputs_fingerprint")
     )
-    parts, reused = [], 0
-    for batch in batches:
-        batch = batch.drop(columns=["inputs_fingerprint"], errors="ignore").reset_index(drop=True)
-        fingerprints = score_fingerprints(fitted, batch, settings)
-        again = fingerprints.isin(known.index) if known is not None else np.zeros(len(batch), dtype=bool)
-        if again.any():
-            parts.append(_table(known.loc[fingerprints[again]].reset_index(), schema))
-            reused += int(again.sum())
-        if not again.all():
-            scored = run.score(fitted, batch[~again], settings)
-            by_customer = pd.Series(fingerprints.to_numpy(), index=batch["customer_id"].astype(str))
-            parts.append(
-                _table(scored.assign(inputs_fingerprint=scored["customer_id"].map(by_customer)), schema)
-            )
+    pool = None
+    parts: list[pa.Table | Future] = []
+    reused = 0
+    try:
+        for batch in batches:
+            batch = batch.drop(columns=["inputs_fingerprint"], errors="ignore").reset_index(drop=True)
+            fingerprints = score_fingerprints(fitted, batch, settings)
+            again = fingerprints.isin(known.index) if known is not None else np.zeros(len(batch), dtype=bool)
+            if again.any():
+                parts.append(_table(known.loc[fingerprints[again]].reset_index(), schema))
+                reused += int(again.sum())
+            if again.all():
+                continue
+            todo = (batch[~again], settings, fingerprints[~again])
+            # a few changed rows per batch (an incremental rebuild) do not repay starting the processes
+            if pool is None and (processes == 1 or len(todo[0]) < batch_rows // 2):
+                parts.append(scored_batch(fitted, *todo))
+                continue
+            pool = pool or holding_pool(fitted, processes)
+            in_flight = [p for p in parts if isinstance(p, Future) and not p.done()]
+            if len(in_flight) > processes:  # bound the batches waiting in memory
+                wait(in_flight, return_when=FIRST_COMPLETED)
+            parts.append(submit_with_held(pool, scored_batch, *todo, 1))
+        parts = [p.result() if isinstance(p, Future) else p for p in parts]
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     if previous is not None:
         total = sum(p.num_rows for p in parts)
         announce(
@@ -216,6 +242,20 @@ def scores_table(
             f"{total - reused:,} scored"
         )
     return pa.concat_tables(parts) if parts else _table(pd.DataFrame(columns=schema.names), schema)
+
+
+def scored_batch(
+    fitted: run.ChurnRun,
+    rows: pd.DataFrame,
+    settings: run.Settings,
+    fingerprints: pd.Series,
+    workers: int | None = None,
+) -> pa.Table:
+    """churn_scores rows of one batch, each with the fingerprint of the row it was scored from."""
+    scored = run.score(fitted, rows, settings, workers=workers)
+    by_customer = pd.Series(fingerprints.to_numpy(), index=rows["customer_id"].astype(str))
+    scored["inputs_fingerprint"] = scored["customer_id"].map(by_customer)
+    return _table(scored, arrow_schema("churn_scores"))
 
 
 def score_fingerprints(fitted: run.ChurnRun, rows: pd.DataFrame, settings: run.Settings) -> pd.Series:

@@ -18,19 +18,22 @@ from python_jobs.churn.scoring import revenue_at_risk, risk_tiers, tier_rules
 from python_jobs.churn.settings import KEYS, LABEL, SPEND_RATE, Settings
 
 
-def score(run: ChurnRun, rows: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+def score(
+    run: ChurnRun, rows: pd.DataFrame, settings: Settings | None = None, workers: int | None = None
+) -> pd.DataFrame:
     """One row per customer: calibrated probability, tier, revenue at risk and reasons from the champion.
 
     Labels are dropped before anything is computed: as_of scores cannot depend on them. Tier settings and
     threads come from `settings` (default: the run's), so changing tiers never needs a retrain. Rows are checked
     point-in-time (no feature event on or after the snapshot) before they are scored. Each row's output depends
     on that row alone, so scoring in batches or partitions gives the same rows as scoring all at once.
+    `workers`: threads for the probabilities (churn_probability; 1 in a process that is one of several).
     """
     settings = settings or run.settings
     guards.check_point_in_time(rows, require=False)
     with threadpool_limits(limits=settings.n_threads):
         rows = rows.drop(columns=[LABEL], errors="ignore").sort_values(KEYS, kind="stable")
-        return _score(run, rows.reset_index(drop=True), settings)
+        return _score(run, rows.reset_index(drop=True), settings, workers)
 
 
 def churn_probability(
@@ -51,10 +54,10 @@ def churn_probability(
         return np.concatenate(list(pool.map(predict, np.array_split(X, workers))))
 
 
-def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings, workers: int | None) -> pd.DataFrame:
     m = run.champion_model
     X = to_matrix(rows, m.columns)
-    p = churn_probability(m.calibrated, X)
+    p = churn_probability(m.calibrated, X, workers)
     spend = (
         rows[SPEND_RATE].to_numpy(dtype="float64", na_value=np.nan)
         if SPEND_RATE in rows

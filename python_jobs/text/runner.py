@@ -15,13 +15,11 @@ attempts.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
@@ -38,6 +36,7 @@ from python_jobs.text.redact import redact
 from python_jobs.text.request import Outcome, TagSettings, cache_version, tag_request
 from python_jobs.text.schema import TAG_FIELDS
 from python_jobs.text.tally import Tally
+from python_jobs.worker_pool import holding_pool, submit_with_held
 
 __all__ = ["TagSettings", "Tally", "cache_version", "is_local", "tag_texts"]
 
@@ -45,17 +44,6 @@ log = logging.getLogger(__name__)
 
 # Below this many texts a pool of processes costs more to start (each loads the model) than it saves.
 MIN_TEXTS_PER_PROCESS = 5_000
-
-_worker_model: Any = None  # the model in a pool process, set once by _hold_model
-
-
-def _hold_model(model: Any) -> None:
-    global _worker_model
-    _worker_model = model
-
-
-def _request_in_worker(batch: list[tuple[str, str]], settings: TagSettings) -> Outcome:
-    return tag_request(_worker_model, batch, settings)
 
 
 def _request_pool(model: Any, concurrency: int, n_texts: int) -> tuple[Executor, Callable[..., Future], int]:
@@ -66,13 +54,8 @@ def _request_pool(model: Any, concurrency: int, n_texts: int) -> tuple[Executor,
     processes = int(getattr(model, "processes", 1) or 1)
     processes = min(processes, n_texts // MIN_TEXTS_PER_PROCESS)
     if processes > 1:
-        pool = ProcessPoolExecutor(
-            processes,
-            mp_context=multiprocessing.get_context("spawn"),  # never fork a process that runs threads (dbt)
-            initializer=_hold_model,
-            initargs=(model,),
-        )
-        return pool, partial(pool.submit, _request_in_worker), processes
+        pool = holding_pool(model, processes)
+        return pool, partial(submit_with_held, pool, tag_request), processes
     pool = ThreadPoolExecutor(max_workers=concurrency)
     return pool, partial(pool.submit, tag_request, model), concurrency
 

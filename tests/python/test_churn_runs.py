@@ -106,9 +106,10 @@ def test_a_missing_artifact_says_how_to_rebuild(stored, tmp_path):
         run_table.load_run(table)
 
 
-def test_a_customers_score_does_not_depend_on_who_else_is_scored(specs):
+def test_a_customers_score_does_not_depend_on_who_else_is_scored(specs, monkeypatch):
     # A tree champion (its reasons are occlusion effects of features chosen at fit time) and more score rows
-    # than a batch: batches, and any subset (a Spark partition), give the same rows as scoring all at once.
+    # than a batch: batches, batches scored in worker processes, and any subset (a Spark partition), give the
+    # same rows as scoring all at once.
     big = demo_frame.make_frame(n_customers=4_500, n_snapshots=8, seed=8)
     fitted = run.fit(big, specs, run.Settings(n_boot=20, candidates=(HGB,)))
     assert fitted.champion_model.kind == "hgb"
@@ -120,7 +121,13 @@ def test_a_customers_score_does_not_depend_on_who_else_is_scored(specs):
         rel = con.sql("select * from training").filter("split = 'score'")
         streamed = adapter.scores_table(fitted, rel, config, batch_rows=2_048).to_pandas()
         subset = adapter.scores_table(fitted, rel.filter("hash(customer_id) % 7 = 3"), config).to_pandas()
+        monkeypatch.setenv("CHURN_SCORE_PROCESSES", "2")
+        pools, start_pool = [], adapter.holding_pool
+        monkeypatch.setattr(adapter, "holding_pool", lambda obj, n: pools.append(n) or start_pool(obj, n))
+        in_processes = adapter.scores_table(fitted, rel, config, batch_rows=500).to_pandas()
+        assert pools == [2]
     pd.testing.assert_frame_equal(streamed, whole)
+    pd.testing.assert_frame_equal(in_processes, whole)
     assert 0 < len(subset) < len(whole) and fitted.champion_model.reason_features is not None
     expected = whole[whole["customer_id"].isin(subset["customer_id"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(subset, expected)
@@ -132,7 +139,9 @@ def _scored_rows(monkeypatch) -> list[int]:
     monkeypatch.setattr(
         run,
         "score",
-        lambda fitted, rows, settings=None: calls.append(len(rows)) or real(fitted, rows, settings),
+        lambda fitted, rows, settings=None, **kw: (
+            calls.append(len(rows)) or real(fitted, rows, settings, **kw)
+        ),
     )
     return calls
 

@@ -1,0 +1,37 @@
+"""Process pools whose workers each hold one large object (a fitted model), sent once when the worker starts
+instead of with every task. Used where the work is Python that a second thread cannot speed up (the local
+tagger, churn scoring) and there is enough of it to repay starting a process."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+_held: Any = None  # the object of this worker process, set once by _hold
+
+
+def _hold(obj: Any) -> None:
+    global _held
+    _held = obj
+
+
+def _call_with_held(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    return fn(_held, *args)
+
+
+def holding_pool(obj: Any, processes: int) -> ProcessPoolExecutor:
+    """`processes` spawned workers, each holding a copy of `obj`. Spawned, never forked: the parent may be dbt,
+    which runs threads."""
+    return ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_hold,
+        initargs=(obj,),
+    )
+
+
+def submit_with_held(pool: ProcessPoolExecutor, fn: Callable[..., Any], *args: Any) -> Future:
+    """Run `fn(held object, *args)` in a worker of `pool` (fn: a module-level function, so it pickles)."""
+    return pool.submit(_call_with_held, fn, args)
