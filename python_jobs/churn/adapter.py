@@ -170,14 +170,18 @@ def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
-SCORE_BATCH_ROWS = 100_000
+# Measured on the 1M world's 625k score rows (session 15): one process 21.6 s with batches of 100k, 21.0 s with
+# 25k; two processes 17.4-18.1 s with 25k, 18.3-18.5 s with 50k, 20.1-20.5 s with 100k (the last round of
+# batches leaves a worker idle), 19.8 s with 10k.
+SCORE_BATCH_ROWS = 25_000
+MIN_ROWS_PER_SCORE_PROCESS = 100_000  # a process costs ~2 s to start (imports and the run)
 
 
-def score_processes(n_rows: int, batch_rows: int) -> int:
-    """Processes that score batches side by side: CHURN_SCORE_PROCESSES, default one per core, but only with
-    at least two batches per process (a process costs ~2 s to start: imports and the run)."""
+def score_processes(n_rows: int) -> int:
+    """Processes that score batches side by side: CHURN_SCORE_PROCESSES, default one per core, each with at
+    least MIN_ROWS_PER_SCORE_PROCESS rows."""
     wanted = int(os.environ.get("CHURN_SCORE_PROCESSES") or os.cpu_count() or 1)
-    return max(1, min(wanted, n_rows // (2 * batch_rows)))
+    return max(1, min(wanted, n_rows // MIN_ROWS_PER_SCORE_PROCESS))
 
 
 def scores_table(
@@ -202,7 +206,7 @@ def scores_table(
         processes = 1
     else:  # run.score's order, across batches
         batches = _batches(without_bookkeeping(rows).order(", ".join(run.KEYS)), batch_rows)
-        processes = score_processes(only_row(rows.aggregate("count(*)"))[0], batch_rows)
+        processes = score_processes(only_row(rows.aggregate("count(*)"))[0])
     known = (
         None
         if previous is None

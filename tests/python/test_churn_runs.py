@@ -122,6 +122,7 @@ def test_a_customers_score_does_not_depend_on_who_else_is_scored(specs, monkeypa
         streamed = adapter.scores_table(fitted, rel, config, batch_rows=2_048).to_pandas()
         subset = adapter.scores_table(fitted, rel.filter("hash(customer_id) % 7 = 3"), config).to_pandas()
         monkeypatch.setenv("CHURN_SCORE_PROCESSES", "2")
+        monkeypatch.setattr(adapter, "MIN_ROWS_PER_SCORE_PROCESS", 1_000)
         pools, start_pool = [], adapter.holding_pool
         monkeypatch.setattr(adapter, "holding_pool", lambda obj, n: pools.append(n) or start_pool(obj, n))
         in_processes = adapter.scores_table(fitted, rel, config, batch_rows=500).to_pandas()
