@@ -11,7 +11,8 @@ For each size N (default 100k; `--million` adds 1M; `--quick` runs 20k; `--custo
 6. forced     `churn build --force` again: dbt runs every node on unchanged inputs (incremental no-ops, tests)
 
 Each stage is one subprocess; os.wait4 gives its rusage, i.e. wall, CPU user+sys and peak RSS of that
-process tree (ru_maxrss: the largest single process; dbt and its Python models run in one process). Rows per
+process tree (ru_maxrss: the largest single process; dbt and its Python models run in one process), and a /proc
+sampler the peak of the tree's summed RSS (the tagging and scoring worker processes beside dbt). Rows per
 second = raw-contract rows of the world the stage reads / wall. After each build, `<target>/run_results.json`
 gives dbt's elapsed time, the slowest nodes and the summed time of SQL models (manifest `language`);
 `enrichment_runs` gives the texts sent to the tag models and to the embedding model in that dbt invocation; new files under the model dir
@@ -33,6 +34,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from python_jobs.bench.build_results import markdown, size_label
+from python_jobs.bench.proc_tree import TreeSampler
 from python_jobs.config import REPO_ROOT, isolated_build_env
 from python_jobs.synth.cutoff import last_order_day
 from python_jobs.synth.writer import RAW_TABLES
@@ -63,13 +65,16 @@ def _churn() -> list[str]:
 
 
 def measure(cmd: list[str], env: dict[str, str], log_path: Path) -> dict[str, float]:
-    """Run `cmd` (output to log_path); wall, CPU user+sys and peak RSS of its process tree, and its exit code."""
+    """Run `cmd` (output to log_path); wall, CPU user+sys and peak RSS of its process tree (the largest single
+    process, and the whole tree's sum sampled from /proc: worker processes of tagging and scoring hold memory
+    beside dbt's), and its exit code."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
         try:
-            _, status, ru = os.wait4(proc.pid, 0)
+            with TreeSampler(root=proc.pid) as tree:
+                _, status, ru = os.wait4(proc.pid, 0)
         except BaseException:
             proc.kill()
             proc.wait()
@@ -80,6 +85,7 @@ def measure(cmd: list[str], env: dict[str, str], log_path: Path) -> dict[str, fl
         "wall_s": wall,
         "cpu_s": ru.ru_utime + ru.ru_stime,
         "peak_rss_mb": ru.ru_maxrss / 1024,
+        "peak_tree_rss_mb": tree.peak["tree"] / 2**20,
         "exit_code": float(proc.returncode),
     }
 
@@ -149,7 +155,14 @@ def texts_sent(db: Path, invocation_id: str | None) -> dict[str, float]:
 
 def _rows(size: int, stage: str, values: dict, slowest: list[tuple[str, float]]) -> list[dict]:
     case = f"{size_label(size)} {stage}"
-    units = {"wall_s": "s", "cpu_s": "s", "dbt_s": "s", "sql_model_s": "s", "peak_rss_mb": "MB"}
+    units = {
+        "wall_s": "s",
+        "cpu_s": "s",
+        "dbt_s": "s",
+        "sql_model_s": "s",
+        "peak_rss_mb": "MB",
+        "peak_tree_rss_mb": "MB",
+    }
     units |= {
         "raw_rows": "rows",
         "rows_per_s": "rows/s",

@@ -10,7 +10,9 @@ GROWTH_SIZES = (300_000, MILLION)
 STAGES = ("generate", "cut", "full build", "nightly rebuild", "no-change rebuild", "forced no-change rebuild")
 NOTES = """\
 wall and CPU (user+sys) and peak RSS are those of the stage's process tree (os.wait4 rusage; peak RSS is the
-largest single process, which runs dbt and its Python models). raw rows/s = raw-contract rows the stage reads
+largest single process, which runs dbt and its Python models; "tree" is the peak of the summed RSS of every
+process of the tree, sampled from /proc every 0.5 s, with the tagging and scoring worker processes: the memory
+goal is judged on it). raw rows/s = raw-contract rows the stage reads
 (truth tables excluded) / wall. Slowest nodes: dbt's own execution_time per node from run_results.json (two
 dbt threads run in parallel, so node times add up to more than dbt's elapsed time). texts sent: the
 enrichment_runs rows of that dbt invocation, tag models / embedding model. model fits: new files in the model
@@ -66,6 +68,17 @@ def _texts(rec: dict) -> str:
     return f"{int(rec['texts_sent_tag']):,} / {int(rec['texts_sent_embed']):,}"
 
 
+def _peaks(rec: dict) -> str:
+    """The largest process, and the whole tree's sum where it was sampled."""
+    tree = rec.get("peak_tree_rss_mb")
+    return memory(rec["peak_rss_mb"]) + (f" (tree {memory(tree)})" if tree else "")
+
+
+def _peak(rec: dict) -> float:
+    """What the memory goal is judged on: the tree's sum where sampled (worker processes count too)."""
+    return rec.get("peak_tree_rss_mb") or rec["peak_rss_mb"]
+
+
 def stage_table(recs: dict[tuple[int, str], dict]) -> str:
     head = (
         "| size | stage | wall | CPU user+sys | peak RSS | raw rows/s | slowest nodes | dbt elapsed | texts sent (tag / embed) "
@@ -81,7 +94,7 @@ def stage_table(recs: dict[tuple[int, str], dict]) -> str:
         fits = _fits(rec) if "dbt_s" in rec else "-"
         lines.append(
             f"| {size_label(size)} | {stage}{failed} | {duration(rec['wall_s'])} | {duration(rec['cpu_s'])} "
-            f"| {memory(rec['peak_rss_mb'])} | {rate} | {slowest} | {dbt} | {texts} | {fits} |"
+            f"| {_peaks(rec)} | {rate} | {slowest} | {dbt} | {texts} | {fits} |"
         )
     return head + "\n".join(lines)
 
@@ -105,9 +118,11 @@ def _goal_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
     for size in sorted({s for s, _ in recs}):
         full, nightly, still = (recs.get((size, s)) for s in STAGES[2:5])
         if full:
-            wall, rss = full["wall_s"], full["peak_rss_mb"]
+            wall, rss = full["wall_s"], _peak(full)
             check("full build wall < 15 min", size, full, duration(wall), wall < 15 * 60)
-            check("full build peak RSS < 8 GiB", size, full, memory(rss), rss < 8 * 1024)
+            check(
+                "full build peak RSS < 8 GiB (whole process tree)", size, full, _peaks(full), rss < 8 * 1024
+            )
         if nightly:
             wall = nightly["wall_s"]
             check("nightly rebuild wall < 2 min", size, nightly, duration(wall), wall < 120)
