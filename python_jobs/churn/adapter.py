@@ -170,9 +170,9 @@ def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
-# Measured on the 1M world's 625k score rows (session 15): one process 21.6 s with batches of 100k, 21.0 s with
-# 25k; two processes 17.4-18.1 s with 25k, 18.3-18.5 s with 50k, 20.1-20.5 s with 100k (the last round of
-# batches leaves a worker idle), 19.8 s with 10k.
+# Measured on the 1M world's 625k score rows (2026-12-02, nothing else running): one process 21.6 s with
+# batches of 100k, 21.0 s with 25k; two processes 17.4-18.1 s with 25k, 18.3-18.5 s with 50k, 20.1-20.5 s with
+# 100k (the last round of batches leaves a worker idle), 19.8 s with 10k.
 SCORE_BATCH_ROWS = 25_000
 MIN_ROWS_PER_SCORE_PROCESS = 100_000  # a process costs ~2 s to start (imports and the run)
 
