@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 _held: Any = None  # the object of this worker process, set once by _hold
@@ -35,3 +36,15 @@ def holding_pool(obj: Any, processes: int) -> ProcessPoolExecutor:
 def submit_with_held(pool: ProcessPoolExecutor, fn: Callable[..., Any], *args: Any) -> Future:
     """Run `fn(held object, *args)` in a worker of `pool` (fn: a module-level function, so it pickles)."""
     return pool.submit(_call_with_held, fn, args)
+
+
+def worker_result(future: Future, setting: str) -> Any:
+    """The future's result; a worker process that died (the system killed it, most often for lack of memory)
+    is reported with what to do, naming `setting`, the variable that sets the number of processes."""
+    try:
+        return future.result()
+    except BrokenProcessPool as err:
+        raise RuntimeError(
+            f"a worker process died before it finished (most often the system stopped it for lack of memory): "
+            f"set {setting}=1 to work in this one process, or lower CHURN_DUCKDB_MEMORY to leave the workers room"
+        ) from err

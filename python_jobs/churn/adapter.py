@@ -27,7 +27,7 @@ from python_jobs.churn.contracts import arrow_schema
 from python_jobs.churn.settings import training_settings
 from python_jobs.progress import announce
 from python_jobs.warehouse import only_row, previous_table, without_bookkeeping
-from python_jobs.worker_pool import holding_pool, submit_with_held
+from python_jobs.worker_pool import holding_pool, submit_with_held, worker_result
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ def scores_table(
             if len(in_flight) > processes:  # bound the batches waiting in memory
                 wait(in_flight, return_when=FIRST_COMPLETED)
             parts.append(submit_with_held(pool, scored_batch, *todo, 1))
-        parts = [p.result() if isinstance(p, Future) else p for p in parts]
+        parts = [worker_result(p, "CHURN_SCORE_PROCESSES") if isinstance(p, Future) else p for p in parts]
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

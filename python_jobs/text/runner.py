@@ -36,7 +36,7 @@ from python_jobs.text.redact import redact
 from python_jobs.text.request import Outcome, TagSettings, cache_version, tag_request
 from python_jobs.text.schema import TAG_FIELDS
 from python_jobs.text.tally import Tally
-from python_jobs.worker_pool import holding_pool, submit_with_held
+from python_jobs.worker_pool import holding_pool, submit_with_held, worker_result
 
 __all__ = ["TagSettings", "Tally", "cache_version", "is_local", "tag_texts"]
 
@@ -118,7 +118,7 @@ def tag_texts(
             while running:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    outcome = fut.result()
+                    outcome = worker_result(fut, "CHURN_TAG_PROCESSES")  # what is done is in the cache
                     cache.put_tags(outcome.ok.items(), settings.model_id, version)
                     cache.put_quarantine(
                         [(h, r, raw) for h, (r, raw) in outcome.invalid.items()], settings.model_id, version
