@@ -3,7 +3,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from python_jobs.publish import COMPACT_FREE_SHARE, build_and_publish, free_share
+from python_jobs import publish
+from python_jobs.publish import COMPACT_FREE_SHARE, build_and_publish, clone_or_copy, free_share
 
 
 def _build(value: int):
@@ -66,3 +67,19 @@ def test_a_mostly_free_file_is_compacted_and_keeps_its_data(tmp_path: Path):
     assert _read(db) == 5
     assert db.stat().st_size < before / 2
     assert free_share(db) < COMPACT_FREE_SHARE
+
+
+def test_the_working_copy_is_a_clone_or_a_copy_with_the_same_bytes(tmp_path: Path, monkeypatch):
+    src = tmp_path / "published.duckdb"
+    src.write_bytes(bytes(range(256)) * 4096)
+    # this filesystem decides: a clone on Btrfs/XFS, a copy on ext4 or tmpfs; the bytes are the same either way
+    assert clone_or_copy(src, tmp_path / "a.duckdb") in {"cloned", "copied"}
+    assert (tmp_path / "a.duckdb").read_bytes() == src.read_bytes()
+    if publish.fcntl is not None:  # a filesystem that refuses the clone ioctl gets a byte copy
+
+        def refuse(*_):
+            raise OSError(95, "Operation not supported")
+
+        monkeypatch.setattr(publish.fcntl, "ioctl", refuse)
+    assert clone_or_copy(src, tmp_path / "b.duckdb") == "copied"
+    assert (tmp_path / "b.duckdb").read_bytes() == src.read_bytes()
