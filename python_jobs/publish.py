@@ -3,9 +3,10 @@
 BI readers open `warehouse/churn.duckdb`; while dbt builds they keep seeing the last complete build, and
 they never see a half-built or failed one. The working copy starts from the published file so incremental
 models keep their state; it is a copy-on-write clone where the filesystem makes them (`clone_or_copy`; the 1M
-warehouse, 9.5 GB: 0.04 s on Btrfs against 10.1 s for a byte copy on ext4, measured 2026-12-02). A DuckDB file never shrinks (blocks freed by replaced tables are reused, not
-returned), so when more than COMPACT_FREE_SHARE of it is free the working copy is written compacted
-(`COPY FROM DATABASE`, slower than a file copy but only then) and the published file stops growing.
+warehouse, 9.5 GB: 0.04 s on Btrfs against 10.1 s for a byte copy on ext4, measured 2026-12-02). A DuckDB file
+never shrinks (blocks freed by replaced tables are reused, not returned), so when more than COMPACT_FREE_SHARE
+of it is free the working copy is written compacted (`COPY FROM DATABASE`, slower than a file copy but only
+then) and the published file stops growing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None
+# the clone ioctl of linux/fs.h (fcntl names it from Python 3.12); other systems copy
+FICLONE = getattr(fcntl, "FICLONE", 0x40049409) if fcntl and sys.platform.startswith("linux") else None
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -81,10 +84,6 @@ def start_working_copy(published: Path, work: Path) -> None:
         published.stat().st_size / 1e6,
         work.stat().st_size / 1e6,
     )
-
-
-# the clone ioctl of linux/fs.h (fcntl names it from Python 3.12); other systems copy
-FICLONE = getattr(fcntl, "FICLONE", 0x40049409) if fcntl and sys.platform.startswith("linux") else None
 
 
 def clone_or_copy(src: Path, dst: Path) -> str:
