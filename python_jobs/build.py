@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from python_jobs import build_state, config, warehouse
-from python_jobs.dbt_runner import run_dbt
+from python_jobs.dbt_runner import PRODUCTION_BUILD_ARGS, run_dbt
 from python_jobs.engines.commands import target_name
 from python_jobs.mapping.commands import check_export, export_options
 from python_jobs.publish import build_and_publish
@@ -52,7 +52,11 @@ def build_warehouse(
 
     def build(work: Path) -> float:
         t0 = time.perf_counter()
-        run_dbt(["build", *extra_args], vars=vars, env={**(env or {}), "CHURN_DUCKDB_PATH": str(work)})
+        run_dbt(
+            ["build", *PRODUCTION_BUILD_ARGS, *extra_args],
+            vars=vars,
+            env={**(env or {}), "CHURN_DUCKDB_PATH": str(work)},
+        )
         if parts is not None:  # dbt's on-run-start dropped the old record (macros/forget_build_state.sql)
             build_state.record(work, parts, vars)
         return time.perf_counter() - t0

@@ -19,6 +19,12 @@ class DbtError(RuntimeError):
     pass
 
 
+# What `churn build` adds to `dbt build`. Unit tests check model logic on fixed fixtures, so a production build
+# learns nothing from them (dbt's docs advise leaving them out there); `make test` runs them in every full
+# `dbt build` of its test worlds.
+PRODUCTION_BUILD_ARGS = ("--exclude-resource-type", "unit_test")
+
+
 # What the dbt Python models import. dbt runs models in threads, and two threads importing scikit-learn at once
 # can see a partially initialised module ("cannot import name 'clone' from partially initialized module
 # 'sklearn.base'", seen on an Online Retail build): import them once, before dbt's threads start.
