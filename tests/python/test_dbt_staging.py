@@ -189,3 +189,44 @@ def test_missing_required_table_names_the_file(tmp_path: Path) -> None:
 def test_missing_required_column_names_it(tmp_path: Path) -> None:
     with pytest.raises(DbtError, match=r"lacks required column 'status'"):
         _stage_orders(tmp_path, _orders().drop_columns(["status"]))
+
+
+def test_a_build_tests_only_the_rows_it_staged(tmp_path: Path) -> None:
+    """A build's row-level tests on staging see the key groups it restaged; rows staged earlier are not retested
+    (macros/test_staged_rows.sql), while `dbt test` and var test_all_rows check every row."""
+    raw, select = tmp_path / "raw", ["--select", "+stg_synthetic__orders", "--indirect-selection", "cautious"]
+    raw.mkdir()
+    pq.write_table(_customers(), raw / "customers.parquet")
+    orders = _orders()
+    pq.write_table(orders, raw / "orders.parquet")
+    env, db = _env(raw, tmp_path), tmp_path / "churn.duckdb"
+    run_dbt(["build", *select], vars=VARS, project_dir=PROJECT_DIR, env=env)
+    with duckdb.connect(str(db)) as con:  # staged earlier, then broken in place: a duplicate order 9
+        con.execute(
+            "update staging.base_synthetic__orders set quarantine_reason = null "
+            "where row_key = '9' and quarantine_reason = 'duplicate_row'"
+        )
+    status = orders.column("status").to_pylist()
+    status[7] = "completed"  # order 8 is corrected: its key group is restaged
+    pq.write_table(orders.set_column(3, "status", pa.array(status)), raw / "orders.parquet")
+    run_dbt(
+        ["build", *select], vars=VARS, project_dir=PROJECT_DIR, env=env
+    )  # passes: order 9 is not retested
+
+    unique_test = next((tmp_path / "target" / "compiled").rglob("unique_stg_synthetic__orders_order_id.sql"))
+    with duckdb.connect(str(db)) as con:
+        staged = dict(
+            con.execute(
+                "select row_key, max(staged_at) from staging.base_synthetic__orders group by 1"
+            ).fetchall()
+        )
+        assert staged["8"] > staged["9"]
+        # the build's unique test saw the restaged group: a duplicate there is caught, the one of order 9 is not
+        con.execute(
+            "insert into staging.base_synthetic__orders select * from staging.base_synthetic__orders "
+            "where row_key = '8'"
+        )
+        assert con.execute(unique_test.read_text()).fetchall() == [("8", 2)]
+    for command, more_vars in (("test", {}), ("build", {"test_all_rows": True})):
+        with pytest.raises(DbtError, match="unique_stg_synthetic__orders_order_id"):
+            run_dbt([command, *select], vars=VARS | more_vars, project_dir=PROJECT_DIR, env=env)
