@@ -7,8 +7,11 @@
     session, the last visit before each snapshot and each day's first login all come from one sorted pass per
     customer over sessions, orders and snapshot probes (no session x order join, no join back on session_id).
     The pass starts where the earliest pending snapshot's 90-day window starts (midnight, so no login day and no
-    24-hour conversion is cut at its edge); a nightly build sorts 90 days, not the whole history. The last visit
-    before that start comes from a plain aggregate.
+    24-hour conversion is cut at its edge). The last visit before that start comes from a plain aggregate.
+    A customer with one pending snapshot (a nightly build: the new as-of date) needs no pass: login days are a
+    count distinct of login dates, a session converts when an order of the customer falls in [start, start + 24 h)
+    and before T, and the last visit is the latest session before T; the same numbers without sorting anyone's
+    sessions. Customers with several pending snapshots (a full build) take the pass.
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
 {{ snapshot_incremental('behaviour', customer_buckets=true) }}
@@ -24,9 +27,19 @@ customer_snapshots as (
     where {{ in_customer_bucket('customer_id') }}
 ),
 
+pending_counts as (
+    -- customers with a snapshot to compute (none on a rebuild without new data: then nothing is read)
+    select
+        customer_id,
+        count(*) as pending_snapshots
+    from customer_snapshots
+    group by customer_id
+),
+
 pending_customers as (
-    -- only customers with a snapshot to compute (none on a rebuild without new data: then nothing is sorted)
-    select distinct customer_id from customer_snapshots
+    -- the customers of the sorted pass: several pending snapshots
+    select customer_id from pending_counts
+    where pending_snapshots > 1
 ),
 
 pass_start as (
@@ -88,16 +101,17 @@ timeline as (
     from placed_orders
     union all
     select
-        customer_id,
-        cast(snapshot_date as timestamp) as event_at,
+        customer_snapshots.customer_id,
+        cast(customer_snapshots.snapshot_date as timestamp) as event_at,
         0 as sort_kind,
         null as session_id,
         null as is_login,
         null as cart_adds,
         null as page_views,
         null as order_at,
-        inputs_fingerprint
+        customer_snapshots.inputs_fingerprint
     from customer_snapshots
+    inner join pending_customers on customer_snapshots.customer_id = pending_customers.customer_id
 ),
 
 {#- written out in each over(): Spark cannot add a frame to a named window -#}
@@ -161,7 +175,7 @@ recent_sessions as (
             and sessions.started_at >= spine.start_90d_at
 ),
 
-session_windows as (
+pass_session_windows as (
     select
         recent_sessions.customer_id,
         recent_sessions.snapshot_date,
@@ -181,7 +195,7 @@ session_windows as (
     group by recent_sessions.customer_id, recent_sessions.snapshot_date
 ),
 
-last_visits as (
+pass_last_visits as (
     select
         passed.customer_id,
         cast(passed.event_at as date) as snapshot_date,
@@ -189,6 +203,96 @@ last_visits as (
     from passed
     left join earlier_visits on passed.customer_id = earlier_visits.customer_id
     where passed.sort_kind = 0
+),
+
+one_snapshot as (
+    select
+        customer_snapshots.customer_id,
+        customer_snapshots.snapshot_date,
+        spine.start_30d_at,
+        spine.start_90d_at
+    from customer_snapshots
+    inner join pending_counts on customer_snapshots.customer_id = pending_counts.customer_id
+    inner join spine on customer_snapshots.snapshot_date = spine.snapshot_date
+    where pending_counts.pending_snapshots = 1
+),
+
+one_sessions as (
+    select
+        sessions.session_id,
+        sessions.customer_id,
+        one_snapshot.snapshot_date,
+        sessions.started_at,
+        sessions.is_login,
+        sessions.cart_adds,
+        sessions.page_views,
+        sessions.started_at >= one_snapshot.start_30d_at as in_30d
+    from {{ ref('int_sessions') }} as sessions
+    inner join one_snapshot
+        on
+            sessions.customer_id = one_snapshot.customer_id
+            and sessions.started_at >= one_snapshot.start_90d_at
+            and sessions.started_at < one_snapshot.snapshot_date
+),
+
+one_converted as (
+    -- sessions in the last 30 days with a placed order in [start, start + 24 hours) and before T
+    select distinct one_sessions.session_id
+    from one_sessions
+    inner join {{ ref('int_orders') }} as orders
+        on
+            one_sessions.customer_id = orders.customer_id
+            and one_sessions.started_at <= orders.ordered_at
+            and {{ dbt.dateadd('day', 1, 'one_sessions.started_at') }} > orders.ordered_at
+            and one_sessions.snapshot_date > orders.ordered_at
+    where one_sessions.in_30d
+),
+
+one_session_windows as (
+    select
+        one_sessions.customer_id,
+        one_sessions.snapshot_date,
+        count(case when one_sessions.in_30d then 1 end) as sessions_30d,
+        count(case when not one_sessions.in_30d then 1 end) as sessions_prior_60d,
+        count(
+            distinct case when one_sessions.in_30d and one_sessions.is_login then cast(one_sessions.started_at as date) end
+        ) as login_days_30d,
+        cast(coalesce(sum(case when one_sessions.in_30d then one_sessions.cart_adds end), 0) as bigint)
+            as cart_adds_30d,
+        cast(coalesce(sum(case when not one_sessions.in_30d then one_sessions.cart_adds end), 0) as bigint)
+            as cart_adds_prior_60d,
+        cast(coalesce(sum(case when one_sessions.in_30d then one_sessions.page_views end), 0) as bigint)
+            as page_views_30d,
+        count(case when one_sessions.in_30d and one_converted.session_id is null then 1 end)
+            as sessions_without_order_30d
+    from one_sessions
+    left join one_converted on one_sessions.session_id = one_converted.session_id
+    group by one_sessions.customer_id, one_sessions.snapshot_date
+),
+
+one_last_visits as (
+    select
+        one_snapshot.customer_id,
+        one_snapshot.snapshot_date,
+        max(sessions.started_at) as last_visit_at
+    from {{ ref('int_sessions') }} as sessions
+    inner join one_snapshot
+        on
+            sessions.customer_id = one_snapshot.customer_id
+            and sessions.started_at < one_snapshot.snapshot_date
+    group by one_snapshot.customer_id, one_snapshot.snapshot_date
+),
+
+session_windows as (
+    select * from pass_session_windows
+    union all
+    select * from one_session_windows
+),
+
+last_visits as (
+    select * from pass_last_visits
+    union all
+    select * from one_last_visits
 ),
 
 coupon_windows as (
