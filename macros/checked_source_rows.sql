@@ -19,9 +19,8 @@
 
     Reasons in order: unparseable_value, the row_checks, duplicate_row, duplicate_id, the parent's reason.
     Usage, a whole base model: {{ checked_source_rows('synthetic', 'orders', ref('stg_synthetic__customers')) }}
-    The model is incremental by key group (macros/staging_incremental.sql): each row keeps its raw row hash,
-    staging version and when it was staged (staged_at: the start of that dbt invocation), and a build restages
-    only the key groups whose raw rows, parent or version changed.
+    The model is incremental by key group (macros/staging_incremental.sql): each row keeps its raw row hash and
+    staging version, and a build restages only the key groups whose raw rows, parent or version changed.
 -#}
 {% macro checked_source_rows(source_name, table_name, parent=none) %}
 {{- staging_incremental_config() -}}
@@ -247,7 +246,6 @@ select
     _unparseable_columns as quarantine_detail,
     _quarantine_reason as quarantine_reason,
     _row_hash as raw_row_hash,
-    '{{ version }}' as staging_version,
-    {{ staged_at_value() }} as staged_at
+    '{{ version }}' as staging_version
 from checked
 {% endmacro %}

@@ -3,7 +3,7 @@
     this invocation computed. The rows of every other snapshot were tested by the build that wrote them and have
     not changed since: a snapshot whose inputs change is recomputed, so it is one of this build's. A nightly build
     at 1M customers otherwise spent minutes re-testing ~10M unchanged rows. `dbt test`, a model not run in this
-    invocation, engines that keep no record (Spark), and var test_all_rows: true check every row.
+    invocation, engines that keep no record (Spark), and var test_all_snapshots: true check every row.
 
     The record: each incremental snapshot mart's pre-hook writes the snapshots it is about to compute (the same
     pending_snapshots() its query reads, against the same table) to churn_snapshot_builds, plus a null-date row
@@ -58,7 +58,7 @@
     {%- set node = graph.nodes.get(model_id) if execute and model_id else none -%}
     {%- set meta = node.config.meta if node else {} -%}
     {%- if not node or 'snapshot_inputs' not in (meta or {}) or flags.WHICH != 'build'
-        or var('test_all_rows', false) or not keeps_snapshot_builds() -%}
+        or var('test_all_snapshots', false) or not keeps_snapshot_builds() -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set recorded = run_query(
@@ -81,3 +81,13 @@
     {%- set predicate = built_snapshots_predicate('model.' ~ project_name ~ '.' ~ relation.identifier) -%}
     {{- return('(select * from ' ~ relation ~ ' where ' ~ predicate ~ ') as built_rows' if predicate else relation) -}}
 {% endmacro %}
+
+{#- dbt's wrapper around the model a generic test checks (global get_where_subquery), plus the scope above. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set filters = [config.get('where', ''), built_snapshots_predicate(model.get('attached_node'))] -%}
+    {%- set filters = filters | select | list -%}
+    {%- if not filters -%}
+        {{- return(relation) -}}
+    {%- endif -%}
+    {{- return('(select * from ' ~ relation ~ ' where (' ~ filters | join(') and (') ~ ')) dbt_subquery') -}}
+{%- endmacro %}

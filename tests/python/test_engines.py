@@ -36,7 +36,6 @@ BOOKKEEPING = {
     "voice_fingerprint",
     "enriched_at",  # when the text was enriched
     "artifact_path",  # each build's own model_dir
-    "staged_at",  # when a raw row was staged
     "built_at",  # when a model run was fitted, and how long it took
     "fit_wall_seconds",
     "fit_cpu_seconds",

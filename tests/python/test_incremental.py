@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 from conftest import dbt_env
-from warehouse_tables import BUILD_TIME_COLUMNS, assert_same_tables, canonical
+from warehouse_tables import assert_same_tables, canonical
 
 from python_jobs.dbt_runner import DbtError, run_dbt
 from python_jobs.synth import generate_world
@@ -132,13 +132,13 @@ def test_unchanged_snapshots_are_kept_and_full_refresh_recomputes(warehouses: tu
     # a build tests only the snapshots it computed (none here), so the planted value passes it unseen ...
     run_dbt(["build", *behaviour_marts], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
     assert _planted(incremental) == planted, "a snapshot whose inputs did not change was recomputed"
-    # ... while `dbt test`, and a build with test_all_rows, test every row and fail on it
+    # ... while `dbt test`, and a build with test_all_snapshots, test every row and fail on it
     with pytest.raises(DbtError, match="accepted_range_customer_rfm_monetary"):
         run_dbt(["test", *behaviour_marts], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
     with pytest.raises(DbtError, match="accepted_range_customer_rfm_monetary"):
         run_dbt(
             ["build", *behaviour_marts],
-            vars=VARS | {"test_all_rows": True},
+            vars=VARS | {"test_all_snapshots": True},
             project_dir=PROJECT_DIR,
             env=dbt_env(work, raw),
         )
@@ -212,8 +212,7 @@ def test_voice_components_compute_only_changed_snapshots_and_drop_outdated_ones(
 
 def _staged(db: Path, table: str) -> pd.DataFrame:
     with duckdb.connect(str(db), read_only=True) as con:
-        df = con.execute(f"select * from staging.{table}").df()
-    return df.drop(columns=[c for c in df if c in BUILD_TIME_COLUMNS])
+        return con.execute(f"select * from staging.{table}").df()
 
 
 def test_staging_built_before_incremental_staging_is_replaced_whole(warehouses: tuple[Path, Path]) -> None:

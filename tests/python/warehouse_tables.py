@@ -18,7 +18,6 @@ BUILD_TIME_COLUMNS = {
     "fit_cpu_seconds",
     "fit_timings",
     "built_at",
-    "staged_at",  # staging: when a row was (re)staged
 }
 BUILD_LOG_TABLES = {"enrichment_runs", "churn_snapshot_builds"}
 
