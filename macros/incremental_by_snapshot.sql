@@ -173,3 +173,13 @@
     inner join {{ pending if pending else '(' ~ pending_snapshots(kind) ~ ')' }} as pending
         on customer_snapshots.snapshot_date = pending.snapshot_date
 {% endmacro %}
+
+{#- How many snapshots each customer of `customer_snapshots` (a CTE of pending_customer_snapshots rows) has to
+    compute: a model takes a cheaper path for customers with one (a nightly's new as-of date). -#}
+{% macro pending_snapshot_counts(customer_snapshots) %}
+    select
+        customer_id,
+        count(*) as pending_snapshots
+    from {{ customer_snapshots }}
+    group by customer_id
+{% endmacro %}

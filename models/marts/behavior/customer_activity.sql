@@ -29,11 +29,7 @@ customer_snapshots as (
 
 pending_counts as (
     -- customers with a snapshot to compute (none on a rebuild without new data: then nothing is read)
-    select
-        customer_id,
-        count(*) as pending_snapshots
-    from customer_snapshots
-    group by customer_id
+    {{ pending_snapshot_counts('customer_snapshots') }}
 ),
 
 pending_customers as (
