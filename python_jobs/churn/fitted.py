@@ -10,7 +10,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 
 from python_jobs.churn.features import FeatureSelection, FeatureSpec, to_matrix
-from python_jobs.churn.pipelines import Candidate, raw_logit
+from python_jobs.churn.pipelines import Candidate, churn_probability, raw_logit
 from python_jobs.churn.settings import Settings
 
 
@@ -38,7 +38,7 @@ class FittedModel:
         return raw_logit(self.pipeline, to_matrix(frame, self.columns))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.calibrated.predict_proba(to_matrix(frame, self.columns))[:, 1]
+        return churn_probability(self.calibrated, to_matrix(frame, self.columns))
 
     @property
     def calibration(self) -> dict[str, float]:

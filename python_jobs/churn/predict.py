@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
@@ -13,6 +9,7 @@ from threadpoolctl import threadpool_limits
 from python_jobs.churn import guards
 from python_jobs.churn.features import to_matrix
 from python_jobs.churn.fitted import ChurnRun
+from python_jobs.churn.pipelines import churn_probability
 from python_jobs.churn.reasons import REASON_COLUMNS, contributions, top_reasons
 from python_jobs.churn.scoring import revenue_at_risk, risk_tiers, tier_rules
 from python_jobs.churn.settings import KEYS, LABEL, SPEND_RATE, Settings
@@ -34,24 +31,6 @@ def score(
     with threadpool_limits(limits=settings.n_threads):
         rows = rows.drop(columns=[LABEL], errors="ignore").sort_values(KEYS, kind="stable")
         return _score(run, rows.reset_index(drop=True), settings, workers)
-
-
-def churn_probability(
-    calibrated: Any, X: np.ndarray, workers: int | None = None, min_rows_per_worker: int = 10_000
-) -> np.ndarray:
-    """P(churn) of each row, the rows split over a thread pool (a row's probability depends on that row alone,
-    so the result is the same). Each worker limits its own OpenMP threads to one: a fresh thread does not
-    inherit the caller's limit, and two OpenMP teams on two cores stall each other when a core is busy."""
-    workers = min(workers or os.cpu_count() or 1, max(1, len(X) // min_rows_per_worker))
-
-    def predict(part: np.ndarray) -> np.ndarray:
-        with threadpool_limits(limits=1, user_api="openmp"):
-            return calibrated.predict_proba(part)[:, 1]
-
-    if workers == 1:
-        return calibrated.predict_proba(X)[:, 1]
-    with ThreadPoolExecutor(workers) as pool:
-        return np.concatenate(list(pool.map(predict, np.array_split(X, workers))))
 
 
 def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings, workers: int | None) -> pd.DataFrame:

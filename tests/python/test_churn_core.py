@@ -285,14 +285,18 @@ def test_tier_settings_do_not_change_the_run(fitted, frame, specs):
     assert (s.loc[s["risk_tier"] == "low", "churn_probability"] < 0.4).all()
 
 
-def test_probabilities_split_over_threads_are_the_same_numbers(fitted, frame):
-    from python_jobs.churn.predict import churn_probability
+def test_probabilities_split_over_threads_and_blocks_are_the_same_numbers(fitted, frame, monkeypatch):
+    from python_jobs.churn import pipelines
 
+    monkeypatch.setattr(pipelines, "PREDICT_BLOCK_ROWS", 7)  # many blocks, the last one short
     for model in fitted.models.values():
         X = features.to_matrix(frame[frame["split"] == "score"], model.columns)
+        assert len(X) > 7 * 3 and len(X) % 7
         whole = model.calibrated.predict_proba(X)[:, 1]
-        split = churn_probability(model.calibrated, X, workers=3, min_rows_per_worker=1)
-        assert np.array_equal(whole, split), model.kind
+        for workers in (1, 3):
+            split = pipelines.churn_probability(model.calibrated, X, workers=workers, min_rows_per_worker=1)
+            assert np.array_equal(whole, split), (model.kind, workers)
+    assert pipelines.churn_probability(model.calibrated, X[:0]).shape == (0,)
 
 
 def test_tree_contributions_are_occlusion_on_the_strongest_candidates(fitted, frame):
