@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 from python_jobs.churn import evaluate, guards, registry, selection
 from python_jobs.churn.features import FEATURE_SETS, FeatureSelection, FeatureSpec, select_features, to_matrix
 from python_jobs.churn.fitted import ChurnRun, FittedModel
-from python_jobs.churn.pipelines import make_pipeline
+from python_jobs.churn.pipelines import churn_probability, make_pipeline
 from python_jobs.churn.reasons import MAX_REASON_CANDIDATES, candidate_features
 from python_jobs.churn.settings import KEYS, LABEL, Settings
 from python_jobs.churn.splits import cap_rows, run_id_for, split_rows, training_window
@@ -70,7 +70,9 @@ def fit_feature_set(
         pipeline = make_pipeline(cand, settings.seed).fit(X[fit_idx], y[fit_idx])
         calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
         calibrated.fit(X[cal_idx], y[cal_idx])
-        threshold = evaluate.choose_threshold(y[cal_idx], calibrated.predict_proba(X[cal_idx])[:, 1])
+        threshold = evaluate.choose_threshold(
+            y[cal_idx], churn_probability(calibrated, X[cal_idx], workers=1)
+        )
         model_id = registry.stable_hash(
             {
                 "fingerprint": fingerprint,
@@ -114,7 +116,7 @@ def reason_features(
     if kind == "logreg":
         return None
     sample = X[np.unique(np.linspace(0, len(X) - 1, min(50_000, len(X))).astype(int))]
-    at_risk = np.flatnonzero(calibrated.predict_proba(sample)[:, 1] >= settings.risk_medium_cut)
+    at_risk = np.flatnonzero(churn_probability(calibrated, sample, workers=1) >= settings.risk_medium_cut)
     rows = sample[at_risk] if len(at_risk) else sample
     return candidate_features(pipeline, rows, reference, MAX_REASON_CANDIDATES)
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from python_jobs.churn.pipelines import Candidate, make_pipeline
+from python_jobs.churn.pipelines import Candidate, make_pipeline, raw_logit
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def select(
                     prepared[cand.kind, i] = (prep.transform(X[fit_idx]), prep.transform(X[fold.val_idx]))
                 z_fit, z_val = prepared[cand.kind, i]
             model = pipe[-1].fit(z_fit, y[fit_idx])
-            logit = np.asarray(model.decision_function(z_val), dtype="float64")
+            logit = raw_logit(model, z_val)
             auc = float(roc_auc_score(y[fold.val_idx], logit))
             rows.append(
                 {

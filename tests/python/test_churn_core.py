@@ -296,6 +296,8 @@ def test_probabilities_split_over_threads_and_blocks_are_the_same_numbers(fitted
         for workers in (1, 3):
             split = pipelines.churn_probability(model.calibrated, X, workers=workers, min_rows_per_worker=1)
             assert np.array_equal(whole, split), (model.kind, workers)
+        logit = np.asarray(model.pipeline.decision_function(X), dtype="float64")
+        assert np.array_equal(logit, pipelines.raw_logit(model.pipeline, X)), model.kind
     assert pipelines.churn_probability(model.calibrated, X[:0]).shape == (0,)
 
 
