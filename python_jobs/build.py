@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +50,13 @@ def build_warehouse(
         if decision.skip:
             return None
 
-    def build(work: Path) -> float:
+    def build(work: Path, ready: Callable[[], None]) -> float:
         t0 = time.perf_counter()
         run_dbt(
             ["build", *PRODUCTION_BUILD_ARGS, *extra_args],
             vars=vars,
             env={**(env or {}), "CHURN_DUCKDB_PATH": str(work)},
+            before_connect=ready,
         )
         if parts is not None:  # dbt's on-run-start dropped the old record (macros/forget_build_state.sql)
             build_state.record(work, parts, vars)

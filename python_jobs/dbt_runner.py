@@ -6,7 +6,7 @@ import importlib
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +63,14 @@ def run_dbt(
     vars: Mapping[str, Any] | None = None,
     project_dir: Path = REPO_ROOT,
     env: Mapping[str, str] | None = None,
+    before_connect: Callable[[], None] | None = None,
 ) -> Any:
     """Invoke `dbt <args>` against this project and raise DbtError naming the failed nodes.
 
     `env` entries (e.g. CHURN_RAW_PATH, CHURN_DUCKDB_PATH) are set for the call and restored afterwards.
+    `before_connect` is called once dbt has parsed the project, before it opens its first connection (dbt fires
+    ConcurrencyLine right before the on-run-start hooks and the first query): there it may block, e.g. until
+    the database file is in place.
     """
     from dbt.cli.main import dbtRunner
 
@@ -80,6 +84,8 @@ def run_dbt(
     logged_errors: list[str] = []  # what dbt logged at error level (run-operation results carry no message)
 
     def collect(event: Any) -> None:
+        if before_connect is not None and event.info.name == "ConcurrencyLine":
+            before_connect()
         if event.info.level == "error" and event.info.msg:
             logged_errors.append(str(event.info.msg))
 

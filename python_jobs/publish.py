@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,18 +39,63 @@ def working_path(published: Path) -> Path:
     return published.with_name(f".{published.stem}.building{published.suffix}")
 
 
-def build_and_publish(published: Path, build: Callable[[Path], T]) -> T:
-    """Run `build(working_db)`; on success atomically replace `published` with the working copy."""
+def build_and_publish(published: Path, build: Callable[[Path, Callable[[], None]], T]) -> T:
+    """Run `build(working_db, ready)`; on success atomically replace `published` with the working copy.
+
+    The working copy is made in a background thread while `build` starts (dbt's imports and parsing took 8 s of a
+    1M nightly, the byte copy 15-17 s on ext4): `build` must call `ready()`, which blocks until the copy is in
+    place and raises what the copy raised, before it opens `working_db`. Nothing is published before the copy
+    ended well, whether or not `build` called `ready()`."""
     work = working_path(published)
     published.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (work, work.with_name(work.name + ".wal")):
+    copying = work.with_name(work.name + ".copying")
+    for stale in (work, work.with_name(work.name + ".wal"), copying):
         stale.unlink(missing_ok=True)
-    if published.exists():
-        start_working_copy(published, work)
-    result = build(work)  # raises on failure: the published file is untouched
+    copy = BackgroundCopy(published, work, copying) if published.exists() else None
+    try:
+        result = build(
+            work, copy.ready if copy else lambda: None
+        )  # raises on failure: published is untouched
+        if copy:
+            copy.ready()
+    finally:
+        if copy:
+            copy.join()
     os.replace(work, published)
     log.info("published %s", published)
     return result
+
+
+class BackgroundCopy:
+    """start_working_copy(published -> work) in a thread. It writes `copying` and renames it to `work` when
+    complete, so `work` never holds a partial copy; if `work` exists by then, something opened the database
+    before ready() (DuckDB creates a missing file), and the copy fails instead of replacing it."""
+
+    def __init__(self, published: Path, work: Path, copying: Path) -> None:
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(
+            target=self._run, args=(published, work, copying), name="working-copy", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, published: Path, work: Path, copying: Path) -> None:
+        try:
+            start_working_copy(published, copying)
+            if work.exists():
+                raise RuntimeError(
+                    f"{work} was opened before its copy of {published} was in place; build nothing on it"
+                )
+            os.replace(copying, work)
+        except BaseException as error:  # re-raised in the building thread by ready()
+            self.error = error
+
+    def join(self) -> None:
+        self.thread.join()
+
+    def ready(self) -> None:
+        self.join()
+        if self.error is not None:
+            raise RuntimeError(f"the working copy of the warehouse failed: {self.error}") from self.error
 
 
 def free_share(db: Path) -> float:

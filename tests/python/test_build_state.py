@@ -114,3 +114,23 @@ def test_any_dbt_run_that_writes_tables_voids_the_record(built: Path) -> None:
     assert build_state.stored(built) is not None
     run_dbt(["seed", "--select", "topic_taxonomy"], vars={"horizon_days": 30})
     assert build_state.stored(built) is None
+
+
+def test_dbt_waits_for_the_working_copy_once_parsed_before_its_first_connection(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[bool] = []
+    real_run_dbt = build.run_dbt
+
+    def recording(args: list[str], *, env: dict[str, str], before_connect, **kwargs: object) -> object:
+        work = Path(env["CHURN_DUCKDB_PATH"])
+
+        def ready() -> None:
+            before_connect()
+            calls.append(work.exists())
+
+        return real_run_dbt(args, env=env, before_connect=ready, **kwargs)
+
+    monkeypatch.setattr(build, "run_dbt", recording)
+    build.build_warehouse(built, extra_args=("--select", "topic_taxonomy"))
+    assert calls == [True]  # called once, from dbt's ConcurrencyLine event, with the copy then in place

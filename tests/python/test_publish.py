@@ -1,3 +1,4 @@
+import threading
 from pathlib import Path
 
 import duckdb
@@ -8,7 +9,8 @@ from python_jobs.publish import COMPACT_FREE_SHARE, build_and_publish, clone_or_
 
 
 def _build(value: int):
-    def build(db: Path) -> int:
+    def build(db: Path, ready) -> int:
+        ready()
         with duckdb.connect(str(db)) as con:
             con.execute("create or replace table t as select ? as v", [value])
         return value
@@ -16,7 +18,8 @@ def _build(value: int):
     return build
 
 
-def _read(db: Path) -> int:
+def _read(db: Path, ready=lambda: None) -> int:
+    ready()
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("select v from t").fetchone()[0]
 
@@ -33,8 +36,8 @@ def test_failed_build_leaves_last_complete_build_visible(tmp_path: Path):
     db = tmp_path / "churn.duckdb"
     build_and_publish(db, _build(1))
 
-    def broken(work: Path) -> None:
-        _build(99)(work)
+    def broken(work: Path, ready) -> None:
+        _build(99)(work, ready)
         raise RuntimeError("dbt test failed")
 
     with pytest.raises(RuntimeError):
@@ -51,7 +54,8 @@ def test_working_copy_starts_from_published_state(tmp_path: Path):
 def test_a_mostly_free_file_is_compacted_and_keeps_its_data(tmp_path: Path):
     db = tmp_path / "churn.duckdb"
 
-    def big_then_small(work: Path) -> int:
+    def big_then_small(work: Path, ready) -> int:
+        ready()
         with duckdb.connect(str(work)) as con:
             con.execute("create or replace table big as select random() as v from range(3000000)")
             con.execute("create or replace table t as select 5 as v, range as w from range(200000)")
@@ -63,10 +67,68 @@ def test_a_mostly_free_file_is_compacted_and_keeps_its_data(tmp_path: Path):
     build_and_publish(db, big_then_small)
     assert free_share(db) > COMPACT_FREE_SHARE
     before = db.stat().st_size
-    build_and_publish(db, lambda work: None)
+    build_and_publish(db, lambda work, ready: None)  # a build that never calls ready()
     assert _read(db) == 5
     assert db.stat().st_size < before / 2
     assert free_share(db) < COMPACT_FREE_SHARE
+
+
+def test_the_copy_runs_while_the_build_starts_and_ready_waits_for_it(tmp_path: Path, monkeypatch):
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(3))
+    release = threading.Event()
+    copy = publish.start_working_copy
+
+    def slow_copy(published: Path, work: Path) -> None:
+        assert release.wait(10)
+        copy(published, work)
+
+    monkeypatch.setattr(publish, "start_working_copy", slow_copy)
+
+    def build(work: Path, ready) -> int:
+        assert not work.exists()  # the build started before its copy was in place
+        release.set()
+        return _read(work, ready)
+
+    assert build_and_publish(db, build) == 3
+    assert _read(db) == 3
+
+
+def test_a_failed_copy_fails_the_build_and_publishes_nothing(tmp_path: Path, monkeypatch):
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(4))
+
+    def broken_copy(published: Path, work: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, "start_working_copy", broken_copy)
+    with pytest.raises(RuntimeError, match="No space left"):
+        build_and_publish(db, _build(5))
+    with pytest.raises(RuntimeError, match="No space left"):
+        build_and_publish(db, lambda work, ready: None)  # not calling ready() does not publish either
+    assert _read(db) == 4
+
+
+def test_a_database_opened_before_its_copy_is_never_published(tmp_path: Path, monkeypatch):
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(6))
+    release = threading.Event()
+    copy = publish.start_working_copy
+
+    def slow_copy(published: Path, work: Path) -> None:
+        assert release.wait(10)
+        copy(published, work)
+
+    monkeypatch.setattr(publish, "start_working_copy", slow_copy)
+
+    def too_early(work: Path, ready) -> int:
+        _build(9)(work, lambda: None)  # DuckDB creates a new, empty database there
+        release.set()
+        return 9
+
+    with pytest.raises(RuntimeError, match="opened before its copy"):
+        build_and_publish(db, too_early)
+    assert _read(db) == 6
 
 
 def test_the_working_copy_is_a_clone_or_a_copy_with_the_same_bytes(tmp_path: Path, monkeypatch):
