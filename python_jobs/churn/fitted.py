@@ -38,7 +38,7 @@ class FittedModel:
         return raw_logit(self.pipeline, to_matrix(frame, self.columns))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        return churn_probability(self.calibrated, to_matrix(frame, self.columns), workers=1)
+        return churn_probability(self.calibrated, to_matrix(frame, self.columns))
 
     @property
     def calibration(self) -> dict[str, float]:

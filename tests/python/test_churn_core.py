@@ -139,6 +139,28 @@ def test_same_data_and_seed_give_same_ids_scores_metrics(fitted, frame, specs, t
     assert other.champion_model.model_id != fitted.champion_model.model_id
 
 
+def test_feature_sets_fitted_side_by_side_equal_one_after_the_other(fitted, frame, specs, monkeypatch):
+    from concurrent.futures import Executor
+
+    from python_jobs.churn import fitting
+
+    class InTurn(Executor):  # the feature sets one after the other, in this thread
+        def __init__(self, workers: int) -> None:
+            pass
+
+        def map(self, fn, *iterables, **_):
+            return [fn(*args) for args in zip(*iterables, strict=True)]
+
+    monkeypatch.setattr(fitting, "ThreadPoolExecutor", InTurn)
+    in_turn = run.fit(frame, specs, FAST)
+    pd.testing.assert_frame_equal(in_turn.metrics, fitted.metrics)
+    pd.testing.assert_frame_equal(in_turn.validation, fitted.validation)
+    rows = frame[frame["split"] == "score"]
+    for key, model in fitted.models.items():
+        assert np.array_equal(model.logit(rows), in_turn.models[key].logit(rows)), key
+    assert {"selection_baseline_cpu_s", "final_fits_enhanced_wall_s", "fits_wall_s"} <= set(fitted.timings)
+
+
 def test_linear_contributions_plus_intercept_reproduce_the_logit(fitted, frame):
     model = fitted.models[("enhanced", "logreg")]
     X = features.to_matrix(frame[frame["split"] == "score"], model.columns)
