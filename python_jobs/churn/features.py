@@ -204,14 +204,28 @@ def select_features(train: pd.DataFrame, specs: list[FeatureSpec], feature_set: 
     return FeatureSelection(feature_set=feature_set, columns=columns, dropped=dropped)
 
 
+# Rows per block when to_matrix fills its row-major matrix: writing one column of all rows strides through
+# the whole matrix once per column; a block of rows stays in cache (598k x 65: 1.1 -> 0.16 s).
+MATRIX_BLOCK_ROWS = 8192
+
+
 def to_matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Float64 matrix in registry order; booleans become 0/1, nulls stay NaN (pipelines impute)."""
-    return np.column_stack([numeric(frame[c]) for c in columns])
+    values = [numeric(frame[c]) for c in columns]
+    out = np.empty((len(frame), len(columns)))
+    for start in range(0, len(frame), MATRIX_BLOCK_ROWS):
+        block = out[start : start + MATRIX_BLOCK_ROWS]
+        for j, column in enumerate(values):
+            block[:, j] = column[start : start + MATRIX_BLOCK_ROWS]
+    return out
 
 
 def numeric(values: pd.Series) -> np.ndarray:
     """Any numeric/boolean/nullable column as float64 with NaN for nulls and infinities."""
-    out = pd.to_numeric(values, errors="coerce")
-    arr = out.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
+        arr = values.to_numpy(dtype="float64", copy=True)  # numpy numbers already (NaN for nulls)
+    else:  # nullable, object or text columns: through pandas' coercion
+        out = pd.to_numeric(values, errors="coerce")
+        arr = out.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     arr[np.isinf(arr)] = np.nan
     return arr

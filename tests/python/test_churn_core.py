@@ -161,6 +161,36 @@ def test_feature_sets_fitted_side_by_side_equal_one_after_the_other(fitted, fram
     assert {"selection_baseline_cpu_s", "final_fits_enhanced_wall_s", "fits_wall_s"} <= set(fitted.timings)
 
 
+def test_to_matrix_coerces_every_column_type_alike_over_blocks(monkeypatch):
+    monkeypatch.setattr(features, "MATRIX_BLOCK_ROWS", 7)  # several blocks, the last one short
+    n = 50
+    frame = pd.DataFrame(
+        {
+            "ints": np.arange(n),
+            "floats": np.r_[np.linspace(-1, 1, n - 3), np.nan, np.inf, -0.0],
+            "bools": np.arange(n) % 3 == 0,
+            "nullable_ints": pd.array([1, None] * (n // 2), dtype="Int64"),
+            "nullable_bools": pd.array([True, None] * (n // 2), dtype="boolean"),
+            "texts": ["1.5", None] * (n // 2),
+            "small": np.arange(n, dtype=np.uint8),
+        }
+    )
+
+    def through_pandas(values: pd.Series) -> np.ndarray:  # the one coercion every type could take
+        out = (
+            pd.to_numeric(values, errors="coerce")
+            .astype("Float64")
+            .to_numpy(dtype="float64", na_value=np.nan)
+        )
+        return np.where(np.isinf(out), np.nan, out)
+
+    expected = np.column_stack([through_pandas(frame[c]) for c in frame.columns])
+    matrix = features.to_matrix(frame, list(frame.columns))
+    assert matrix.flags.c_contiguous and matrix.dtype == np.float64
+    assert np.array_equal(matrix, expected, equal_nan=True)
+    assert np.array_equal(np.signbit(matrix), np.signbit(expected))  # -0.0 stays -0.0
+
+
 def test_linear_contributions_plus_intercept_reproduce_the_logit(fitted, frame):
     model = fitted.models[("enhanced", "logreg")]
     X = features.to_matrix(frame[frame["split"] == "score"], model.columns)
