@@ -59,11 +59,13 @@ def _canonical(column: pd.Series) -> np.ndarray:
 def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One uint64 per row over the given columns (in name order): floats at ~12 significant digits, so
     last-bit noise between identical builds does not change it; types canonical, so the same row on another
-    engine hashes the same. Built column by column into one new frame (assigning columns into a copy one by
-    one cost 5 s at 1M rows)."""
-    cols = sorted(c for c in columns if c in frame.columns)
-    canonical = pd.DataFrame({c: _canonical(frame[c]) for c in cols})
-    return pd.util.hash_pandas_object(canonical, index=False).to_numpy()
+    engine hashes the same. Column by column, each column's hashes folded into the row's (copying the columns
+    into a new frame first cost 6 of the 7 s at 1M rows)."""
+    out = np.full(len(frame), 0x345678, dtype=np.uint64)
+    for c in sorted(c for c in columns if c in frame.columns):
+        out ^= pd.util.hash_array(_canonical(frame[c]))
+        out *= np.uint64(1_000_003)  # modulo 2**64
+    return out
 
 
 def data_fingerprint(frame: pd.DataFrame, columns: list[str]) -> str:
