@@ -15,10 +15,14 @@ log = logging.getLogger(__name__)
 
 
 def split_rows(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    parts = {s: frame[frame["split"] == s].reset_index(drop=True) for s in ("train", "test", "score")}
-    for s in ("train", "test"):
-        parts[s] = parts[s][parts[s][LABEL].notna()].reset_index(drop=True)
-    return parts
+    """The train, test (both labelled rows only) and score rows, each copied once."""
+    split, labelled = frame["split"].to_numpy(), frame[LABEL].notna().to_numpy()
+    masks = {
+        "train": (split == "train") & labelled,
+        "test": (split == "test") & labelled,
+        "score": split == "score",
+    }
+    return {s: frame[mask].reset_index(drop=True) for s, mask in masks.items()}
 
 
 def cap_rows(train: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
@@ -55,7 +59,7 @@ def run_id_for(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings
     run_id = registry.stable_hash(
         {
             "fingerprint": fingerprint,
-            "window": training_window(split_rows(labelled)),
+            "window": training_window(split_rows(labelled[["split", LABEL, "snapshot_date"]])),
             "specs": [asdict(s) for s in specs],
             "settings": training_settings(settings),
             "code": registry.code_version(),
