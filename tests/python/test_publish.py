@@ -73,17 +73,24 @@ def test_a_mostly_free_file_is_compacted_and_keeps_its_data(tmp_path: Path):
     assert free_share(db) < COMPACT_FREE_SHARE
 
 
-def test_the_copy_runs_while_the_build_starts_and_ready_waits_for_it(tmp_path: Path, monkeypatch):
-    db = tmp_path / "churn.duckdb"
-    build_and_publish(db, _build(3))
+@pytest.fixture
+def held_copy(monkeypatch) -> threading.Event:
+    """The working copy waits until the returned event is set."""
     release = threading.Event()
     copy = publish.start_working_copy
 
-    def slow_copy(published: Path, work: Path) -> None:
+    def held(published: Path, work: Path) -> None:
         assert release.wait(10)
         copy(published, work)
 
-    monkeypatch.setattr(publish, "start_working_copy", slow_copy)
+    monkeypatch.setattr(publish, "start_working_copy", held)
+    return release
+
+
+def test_the_copy_runs_while_the_build_starts_and_ready_waits_for_it(tmp_path: Path, held_copy):
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(3))
+    release = held_copy
 
     def build(work: Path, ready) -> int:
         assert not work.exists()  # the build started before its copy was in place
@@ -109,17 +116,10 @@ def test_a_failed_copy_fails_the_build_and_publishes_nothing(tmp_path: Path, mon
     assert _read(db) == 4
 
 
-def test_a_database_opened_before_its_copy_is_never_published(tmp_path: Path, monkeypatch):
+def test_a_database_opened_before_its_copy_is_never_published(tmp_path: Path, held_copy):
     db = tmp_path / "churn.duckdb"
     build_and_publish(db, _build(6))
-    release = threading.Event()
-    copy = publish.start_working_copy
-
-    def slow_copy(published: Path, work: Path) -> None:
-        assert release.wait(10)
-        copy(published, work)
-
-    monkeypatch.setattr(publish, "start_working_copy", slow_copy)
+    release = held_copy
 
     def too_early(work: Path, ready) -> int:
         _build(9)(work, lambda: None)  # DuckDB creates a new, empty database there
