@@ -52,15 +52,13 @@ def build_and_publish(published: Path, build: Callable[[Path, Callable[[], None]
     for stale in (work, work.with_name(work.name + ".wal"), copying):
         stale.unlink(missing_ok=True)
     copy = BackgroundCopy(published, work, copying) if published.exists() else None
+    ready = copy.ready if copy else lambda: None
     try:
-        result = build(
-            work, copy.ready if copy else lambda: None
-        )  # raises on failure: published is untouched
-        if copy:
-            copy.ready()
+        result = build(work, ready)  # raises on failure: the published file is untouched
     finally:
         if copy:
-            copy.join()
+            copy.join()  # a failed build does not leave the copy running
+    ready()  # raises if the copy failed, even when the build never asked for it
     os.replace(work, published)
     log.info("published %s", published)
     return result

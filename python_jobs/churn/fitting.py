@@ -32,18 +32,18 @@ class Clock:
 
     def __init__(self, cpu: Callable[[], float] = time.process_time) -> None:
         self.timings: dict[str, float] = {}
-        self._clock = cpu
+        self._cpu_now = cpu
         self._wall, self._cpu = time.perf_counter(), cpu()
         self._start = (self._wall, self._cpu)
 
     def lap(self, step: str) -> None:
-        wall, cpu = time.perf_counter(), self._clock()
+        wall, cpu = time.perf_counter(), self._cpu_now()
         self.timings[f"{step}_wall_s"] = round(wall - self._wall, 3)
         self.timings[f"{step}_cpu_s"] = round(cpu - self._cpu, 3)
         self._wall, self._cpu = wall, cpu
 
     def total(self) -> dict[str, float]:
-        wall, cpu = time.perf_counter(), self._clock()
+        wall, cpu = time.perf_counter(), self._cpu_now()
         return {
             **self.timings,
             "total_wall_s": round(wall - self._start[0], 3),
