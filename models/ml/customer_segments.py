@@ -32,14 +32,17 @@ def model(dbt, session):
     }
 
     def segment():
+        # Joined and ordered here, in DuckDB: each frame arrives with the eligible customers row for row, so
+        # segment_customers neither sorts nor looks up 1M string ids (customer_id is unique at one snapshot).
         eligible = inputs["labels"].filter("is_eligible").project("customer_id")
-        frames = {name: without_bookkeeping(inputs[name]) for name in ("rfm", "activity", "voice")}
-        return segment_customers(
-            frames["rfm"].join(eligible, "customer_id").df(),
-            frames["activity"].df(),
-            frames["voice"].df(),
-            **settings,
-        ).assignments
+        rfm = without_bookkeeping(inputs["rfm"]).join(eligible, "customer_id").order("customer_id")
+        customers = rfm.project("customer_id")
+
+        def aligned(name):
+            return customers.join(without_bookkeeping(inputs[name]), "customer_id", how="left")
+
+        frames = [rfm] + [aligned(name).order("customer_id") for name in ("activity", "voice")]
+        return segment_customers(*(frame.df() for frame in frames), **settings).assignments
 
     key = segmentation_key({name: input_fingerprint(r) for name, r in inputs.items()}, settings)
     return cached(dbt.config.get("model_dir"), key, segment)

@@ -90,8 +90,27 @@ def _left_join(frame: pd.DataFrame, other: pd.DataFrame, columns: Sequence[str])
     copies; the whole job went 15.0 s -> 10.4 s with this and the shared silhouette distances)."""
     if not columns:
         return frame
-    aligned = other.set_index("customer_id")[list(columns)].reindex(frame["customer_id"].to_numpy())
+    if _same_customers(frame, other):  # already aligned (customer_segments reads them so): no hash lookup
+        aligned = other[list(columns)]
+    else:
+        aligned = other.set_index("customer_id")[list(columns)].reindex(frame["customer_id"].to_numpy())
     return pd.concat([frame, aligned.set_axis(frame.index)], axis=1)
+
+
+def _same_customers(frame: pd.DataFrame, other: pd.DataFrame) -> bool:
+    """Whether `other` holds exactly frame's customers, row for row."""
+    return len(frame) == len(other) and bool(
+        (frame["customer_id"].to_numpy() == other["customer_id"].to_numpy()).all()
+    )
+
+
+def _by_customer(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer in customer_id order, with a fresh index; a frame already so is not sorted again
+    (sorting 1M string ids cost 1.5 s)."""
+    ids = frame["customer_id"]
+    if ids.is_monotonic_increasing and ids.is_unique:
+        return frame.reset_index(drop=True)
+    return frame.drop_duplicates("customer_id").sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
 def _segmentation(
@@ -148,8 +167,7 @@ def segment_customers(
     segment's risk is stated in one place.
     """
     # Row order decides K-Means' seeding, and warehouse reads come back in no fixed order: sort first.
-    base = rfm.drop_duplicates("customer_id").sort_values("customer_id", kind="stable").reset_index(drop=True)
-    frame = base.copy()
+    frame = _by_customer(rfm)
     blocks: dict[str, list[str]] = {"rfm": [c for c in RFM_COLUMNS if c in frame.columns]}
     if activity is not None and len(activity):
         act = activity.drop(columns=[c for c in ("snapshot_date",) if c in activity]).drop_duplicates(

@@ -110,6 +110,21 @@ def test_segment_customers_end_to_end_on_frames() -> None:
     pd.testing.assert_frame_equal(a, again.assignments)
 
 
+def test_inputs_the_warehouse_aligns_segment_as_in_any_order() -> None:
+    """customer_segments reads rfm in customer_id order and activity and voice left-joined to it row for row
+    (null rows for customers without one); segment_customers then skips its sort and lookups. Same result."""
+    rfm, activity, voice = _world()
+    activity, voice = activity.iloc[::2], voice.drop(columns="embedding").iloc[1::3]  # customers without rows
+    kwargs = {"k_min": 2, "k_max": 6, "seed": 5}
+    expected = segment_customers(*(f.sample(frac=1.0, random_state=3) for f in (rfm, activity, voice)), **kwargs)
+    ordered = rfm.sort_values("customer_id").reset_index(drop=True)
+    aligned = [ordered[["customer_id"]].merge(f, on="customer_id", how="left") for f in (activity, voice)]
+    assert aligned[0].isna().any().any() and aligned[1].isna().any().any()
+    got = segment_customers(ordered, *aligned, **kwargs)
+    pd.testing.assert_frame_equal(expected.assignments, got.assignments)
+    pd.testing.assert_frame_equal(expected.profiles, got.profiles)
+
+
 def test_profiles_and_rule_names() -> None:
     rfm, _, voice = _world()
     frame = rfm.merge(voice.drop(columns="embedding"))
