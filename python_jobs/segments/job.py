@@ -110,7 +110,9 @@ def _by_customer(frame: pd.DataFrame) -> pd.DataFrame:
     ids = frame["customer_id"]
     if ids.is_monotonic_increasing and ids.is_unique:
         return frame.reset_index(drop=True)
-    return frame.drop_duplicates("customer_id").sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return (
+        frame.drop_duplicates("customer_id").sort_values("customer_id", kind="stable").reset_index(drop=True)
+    )
 
 
 def _segmentation(

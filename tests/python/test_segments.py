@@ -116,7 +116,9 @@ def test_inputs_the_warehouse_aligns_segment_as_in_any_order() -> None:
     rfm, activity, voice = _world()
     activity, voice = activity.iloc[::2], voice.drop(columns="embedding").iloc[1::3]  # customers without rows
     kwargs = {"k_min": 2, "k_max": 6, "seed": 5}
-    expected = segment_customers(*(f.sample(frac=1.0, random_state=3) for f in (rfm, activity, voice)), **kwargs)
+    expected = segment_customers(
+        *(f.sample(frac=1.0, random_state=3) for f in (rfm, activity, voice)), **kwargs
+    )
     ordered = rfm.sort_values("customer_id").reset_index(drop=True)
     aligned = [ordered[["customer_id"]].merge(f, on="customer_id", how="left") for f in (activity, voice)]
     assert aligned[0].isna().any().any() and aligned[1].isna().any().any()
