@@ -31,10 +31,10 @@ def check_point_in_time(frame: pd.DataFrame, require: bool = True) -> None:
                 "training frame has no *_max_event_at column: cannot prove features precede the snapshot"
             )
         return
-    snapshot = pd.to_datetime(frame["snapshot_date"])
+    snapshot = _timestamps(frame["snapshot_date"])
     problems = []
     for col in cols:
-        ts = pd.to_datetime(frame[col])
+        ts = _timestamps(frame[col])
         bad = ts.notna() & (ts >= snapshot)
         if bad.any():
             first = frame.loc[bad].iloc[0]
@@ -44,6 +44,12 @@ def check_point_in_time(frame: pd.DataFrame, require: bool = True) -> None:
             )
     if problems:
         raise LeakageError("features use events from on/after the snapshot date:\n  " + "\n  ".join(problems))
+
+
+def _timestamps(values: pd.Series) -> pd.Series:
+    """values as datetimes; columns read from the warehouse already are (pd.to_datetime would still box every
+    value to decide on its cache: 4 s per 625k score rows)."""
+    return values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(values)
 
 
 def check_unlabelled(score_rows: pd.DataFrame, label: str = "churned") -> None:

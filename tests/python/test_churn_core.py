@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -109,6 +110,19 @@ def test_guard_catches_a_feature_computed_from_the_horizon_window(frame, specs):
         run.fit(leaky, specs, FAST)
     with pytest.raises(guards.LeakageError, match="cannot prove"):
         run.fit(frame.drop(columns="feature_max_event_at"), specs, FAST)
+
+
+def test_guard_reads_datetimes_dates_and_strings_alike():
+    """The warehouse hands over datetime64 columns (used as they are), other callers dates or strings."""
+    at = pd.Series(pd.to_datetime(["2024-06-30 23:59", "2024-07-01 00:00"]))
+    for snapshot in (pd.Series(pd.to_datetime(["2024-07-01"] * 2)), pd.Series([date(2024, 7, 1)] * 2)):
+        for events in (at, at.astype(str)):
+            frame = pd.DataFrame(
+                {"snapshot_date": snapshot, "orders_max_event_at": events, "customer_id": "c"}
+            )
+            guards.check_point_in_time(frame.iloc[:1])
+            with pytest.raises(guards.LeakageError, match="1 rows"):
+                guards.check_point_in_time(frame)
 
 
 def test_score_rows_use_no_label(fitted, frame, specs):
