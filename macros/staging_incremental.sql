@@ -96,5 +96,6 @@ changed_hashes as (
         or {{ staging_row_group('row_key', 'raw_row_hash') }} = '_row:'
         {%- endif %};
     insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ source }} where raw_row_hash is not null
+    select {{ columns }} from {{ source }} where raw_row_hash is not null;
+    {{ record_restaged_keys(source, target, keyless > 0) }}
 {% endmacro %}

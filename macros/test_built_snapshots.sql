@@ -82,9 +82,13 @@
     {{- return('(select * from ' ~ relation ~ ' where ' ~ predicate ~ ') as built_rows' if predicate else relation) -}}
 {% endmacro %}
 
-{#- dbt's wrapper around the model a generic test checks (global get_where_subquery), plus the scope above. -#}
+{#- dbt's wrapper around the model a generic test checks (global get_where_subquery), plus the scope above and
+    that of staged tables (test_restaged_keys.sql). -#}
 {% macro get_where_subquery(relation) -%}
-    {%- set filters = [config.get('where', ''), built_snapshots_predicate(model.get('attached_node'))] -%}
+    {%- set tested = model.get('attached_node') -%}
+    {%- set filters = [
+        config.get('where', ''), built_snapshots_predicate(tested), restaged_keys_predicate(tested, relation)
+    ] -%}
     {%- set filters = filters | select | list -%}
     {%- if not filters -%}
         {{- return(relation) -}}

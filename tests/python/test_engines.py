@@ -44,7 +44,8 @@ BOOKKEEPING = {
 NOT_COMPARED = {
     "enrichment_runs",
     "churn_snapshot_builds",
-}  # logs of builds: enrichment steps, snapshots tested
+    "churn_staging_builds",
+}  # logs of builds: enrichment steps, snapshots tested, key groups restaged
 
 
 @pytest.fixture(scope="module")

@@ -229,3 +229,46 @@ def test_staging_built_before_incremental_staging_is_replaced_whole(warehouses: 
         )
     run_dbt(["run", "--select", table], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
     pd.testing.assert_frame_equal(canonical(_staged(incremental, table)), canonical(_staged(full, table)))
+
+
+def test_a_build_tests_only_the_key_groups_it_restaged(warehouses: tuple[Path, Path]) -> None:
+    """Row tests of a staged table check the key groups the build restaged (macros/test_restaged_keys.sql):
+    a bad value planted in a group whose raw rows did not change is not seen by a build that restages nothing,
+    but `dbt test` and a build with test_all_snapshots read every row."""
+    incremental, _ = warehouses
+    work, raw = incremental.parent, incremental.parent.parent / "today"
+    sessions = "staging.base_synthetic__sessions"
+    with duckdb.connect(str(incremental)) as con:
+        session_id, page_views = con.execute(
+            f"select session_id, page_views from {sessions} where quarantine_reason is null order by session_id limit 1"
+        ).fetchone()
+        con.execute(f"update {sessions} set page_views = -7 where session_id = ?", [session_id])
+    staged = ["--select", "base_synthetic__sessions", "stg_synthetic__sessions"]
+    try:
+        run_dbt(["build", *staged], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+        with duckdb.connect(str(incremental), read_only=True) as con:
+            assert (
+                con.execute(
+                    f"select page_views from {sessions} where session_id = ?", [session_id]
+                ).fetchone()[0]
+                == -7
+            )
+            restaged = con.execute(
+                "select count(*) filter (where row_key is null and not all_rows), count(*) from main.churn_staging_builds "
+                "where model_id = 'model.ecom_churn.base_synthetic__sessions'"
+            ).fetchone()
+        assert restaged == (1, 1), "nothing changed: the record is one marker row, no keys"
+        with pytest.raises(DbtError, match="accepted_range_stg_synthetic__sessions_page_views"):
+            run_dbt(["test", *staged], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+        with pytest.raises(DbtError, match="accepted_range_stg_synthetic__sessions_page_views"):
+            run_dbt(
+                ["build", *staged],
+                vars=VARS | {"test_all_snapshots": True},
+                project_dir=PROJECT_DIR,
+                env=dbt_env(work, raw),
+            )
+    finally:
+        with duckdb.connect(str(incremental)) as con:
+            con.execute(
+                f"update {sessions} set page_views = ? where session_id = ?", [page_views, session_id]
+            )

@@ -19,7 +19,7 @@ BUILD_TIME_COLUMNS = {
     "fit_timings",
     "built_at",
 }
-BUILD_LOG_TABLES = {"enrichment_runs", "churn_snapshot_builds"}
+BUILD_LOG_TABLES = {"enrichment_runs", "churn_snapshot_builds", "churn_staging_builds"}
 
 
 def all_tables(db: Path) -> dict[str, pd.DataFrame]:
