@@ -21,15 +21,19 @@
 {#- on-run-start: the record table exists before any model's pre-hook writes to it (two threads creating it at
     once would conflict). -#}
 {% macro create_snapshot_builds() %}
-    {%- if keeps_snapshot_builds() -%}
-        create table if not exists {{ snapshot_builds_table() }} (
-            model_id {{ dbt.type_string() }},
-            invocation_id {{ dbt.type_string() }},
-            snapshot_date date
-        )
-    {%- else -%}
-        select 1
+    {{- return(create_build_record(snapshot_builds_table(), {'snapshot_date': 'date'})) -}}
+{% endmacro %}
+
+{#- A record table of this kind (model_id, invocation_id, then `columns`: name -> type), where the engine keeps one. -#}
+{% macro create_build_record(table, columns) %}
+    {%- if not keeps_snapshot_builds() -%}
+        {{- return('select 1') -}}
     {%- endif -%}
+    {%- set typed = ['model_id ' ~ dbt.type_string(), 'invocation_id ' ~ dbt.type_string()] -%}
+    {%- for name, type in columns.items() -%}
+        {%- do typed.append(name ~ ' ' ~ type) -%}
+    {%- endfor -%}
+    {{- return('create table if not exists ' ~ table ~ ' (' ~ typed | join(', ') ~ ')') -}}
 {% endmacro %}
 
 {#- pre-hooks of snapshot_incremental: forget this model's last record, write this invocation's. -#}

@@ -24,16 +24,7 @@
 
 {#- on-run-start, beside create_snapshot_builds -#}
 {% macro create_staging_builds() %}
-    {%- if keeps_snapshot_builds() -%}
-        create table if not exists {{ staging_builds_table() }} (
-            model_id {{ dbt.type_string() }},
-            invocation_id {{ dbt.type_string() }},
-            row_key {{ dbt.type_string() }},
-            all_rows boolean
-        )
-    {%- else -%}
-        select 1
-    {%- endif -%}
+    {{- return(create_build_record(staging_builds_table(), {'row_key': dbt.type_string(), 'all_rows': 'boolean'})) -}}
 {% endmacro %}
 
 {#- Statements for the replace_key_groups strategy: `source` holds the restaged rows (one or more per key). -#}

@@ -119,6 +119,15 @@ def _planted(db: Path) -> int:
         ).fetchone()[0]
 
 
+def _every_row_fails(test_name: str, selection: list[str], work: Path, raw: Path) -> None:
+    """`dbt test`, and a build with test_all_snapshots, read every row: both fail on `test_name`."""
+    for command, more_vars in (("test", {}), ("build", {"test_all_snapshots": True})):
+        with pytest.raises(DbtError, match=test_name):
+            run_dbt(
+                [command, *selection], vars=VARS | more_vars, project_dir=PROJECT_DIR, env=dbt_env(work, raw)
+            )
+
+
 def test_unchanged_snapshots_are_kept_and_full_refresh_recomputes(warehouses: tuple[Path, Path]) -> None:
     incremental, _ = warehouses
     work, raw = incremental.parent, incremental.parent.parent / "today"
@@ -133,15 +142,7 @@ def test_unchanged_snapshots_are_kept_and_full_refresh_recomputes(warehouses: tu
     run_dbt(["build", *behaviour_marts], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
     assert _planted(incremental) == planted, "a snapshot whose inputs did not change was recomputed"
     # ... while `dbt test`, and a build with test_all_snapshots, test every row and fail on it
-    with pytest.raises(DbtError, match="accepted_range_customer_rfm_monetary"):
-        run_dbt(["test", *behaviour_marts], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
-    with pytest.raises(DbtError, match="accepted_range_customer_rfm_monetary"):
-        run_dbt(
-            ["build", *behaviour_marts],
-            vars=VARS | {"test_all_snapshots": True},
-            project_dir=PROJECT_DIR,
-            env=dbt_env(work, raw),
-        )
+    _every_row_fails("accepted_range_customer_rfm_monetary", behaviour_marts, work, raw)
     run_dbt(
         ["run", *behaviour_marts, "--full-refresh"],
         vars=VARS,
@@ -258,15 +259,7 @@ def test_a_build_tests_only_the_key_groups_it_restaged(warehouses: tuple[Path, P
                 "where model_id = 'model.ecom_churn.base_synthetic__sessions'"
             ).fetchone()
         assert restaged == (1, 1), "nothing changed: the record is one marker row, no keys"
-        with pytest.raises(DbtError, match="accepted_range_stg_synthetic__sessions_page_views"):
-            run_dbt(["test", *staged], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
-        with pytest.raises(DbtError, match="accepted_range_stg_synthetic__sessions_page_views"):
-            run_dbt(
-                ["build", *staged],
-                vars=VARS | {"test_all_snapshots": True},
-                project_dir=PROJECT_DIR,
-                env=dbt_env(work, raw),
-            )
+        _every_row_fails("accepted_range_stg_synthetic__sessions_page_views", staged, work, raw)
     finally:
         with duckdb.connect(str(incremental)) as con:
             con.execute(
