@@ -12,6 +12,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,13 @@ create table if not exists embeddings (
 );
 """
 _CHUNK = 900  # stay under SQLite's host-parameter limit
+OPEN_TIMEOUT_S = 60.0  # how long a step waits for another writer of the cache
+OPEN_RETRY_S = 0.1
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    message = str(error).lower()
+    return "locked" in message or "busy" in message
 
 
 def content_hash(text: str) -> str:
@@ -54,7 +62,23 @@ class LLMCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._con = sqlite3.connect(str(self.path), check_same_thread=False, timeout=60)
+        self._con = sqlite3.connect(str(self.path), check_same_thread=False, timeout=OPEN_TIMEOUT_S)
+        deadline = time.monotonic() + OPEN_TIMEOUT_S
+        while True:
+            try:
+                self._prepare()
+                return
+            except sqlite3.OperationalError as error:
+                # Opening a WAL file while another connection (a dbt thread's tag or embedding step) closes it
+                # and checkpoints can fail at once, without SQLite's busy wait: seen as "database is locked"
+                # in a build. Wait and try again, as the busy timeout would.
+                if not _is_busy(error) or time.monotonic() > deadline:
+                    self._con.close()
+                    raise
+                self._con.rollback()
+                time.sleep(OPEN_RETRY_S)
+
+    def _prepare(self) -> None:
         self._con.execute("pragma journal_mode=wal")
         self._con.execute("pragma synchronous=normal")
         self._con.executescript(_SCHEMA)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 
+import numpy as np
 import pytest
 from text_fakes import FakeTagModel, answer, registered, tag_settings
 
@@ -119,3 +122,29 @@ def test_crash_mid_run_resumes_without_resending_finished_texts(tmp_path, fake):
 def test_cache_key_includes_prompt_schema_and_model_versions(tmp_path, fake):
     version = cache_version(fake)
     assert "tags-v" in version and "prompt-v" in version and "redact-v" in version
+
+
+def test_cache_open_waits_out_a_busy_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening the cache while another connection closes and checkpoints it can fail at once with "database is
+    locked" (SQLite skips its busy wait there): the open tries again instead of failing the build."""
+    import python_jobs.text.cache as cache_module
+
+    path = tmp_path / "cache.sqlite"
+    LLMCache(path).close()
+    real_prepare = cache_module.LLMCache._prepare
+    failures = iter([sqlite3.OperationalError("database is locked")] * 2)
+
+    def busy_twice(self: LLMCache) -> None:
+        error = next(failures, None)
+        if error:
+            raise error
+        real_prepare(self)
+
+    monkeypatch.setattr(cache_module.LLMCache, "_prepare", busy_twice)
+    monkeypatch.setattr(cache_module, "OPEN_RETRY_S", 0.01)
+    with LLMCache(path) as cache:
+        cache.put_embeddings(["h"], np.ones((1, 2)), "m", "v")
+    monkeypatch.setattr(cache_module, "OPEN_TIMEOUT_S", 0.0)
+    failures = iter([sqlite3.OperationalError("database is locked")])
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        LLMCache(path)
