@@ -57,12 +57,18 @@
     {%- endif -%}
 {% endmacro %}
 
+{#- Whether this invocation's tests read every row of every table: `dbt test`, var test_all_snapshots, or an
+    engine that keeps no record of what a build wrote. Otherwise a build's tests follow its records (the snapshots
+    below, and the restaged keys of test_restaged_keys.sql). -#}
+{% macro tests_every_row() %}
+    {{- return(flags.WHICH != 'build' or var('test_all_snapshots', false) or not keeps_snapshot_builds()) -}}
+{% endmacro %}
+
 {#- A predicate on the rows of model `model_id` that this invocation's tests should check ('' = all rows). -#}
 {% macro built_snapshots_predicate(model_id) %}
     {%- set node = graph.nodes.get(model_id) if execute and model_id else none -%}
     {%- set meta = node.config.meta if node else {} -%}
-    {%- if not node or 'snapshot_inputs' not in (meta or {}) or flags.WHICH != 'build'
-        or var('test_all_snapshots', false) or not keeps_snapshot_builds() -%}
+    {%- if not node or 'snapshot_inputs' not in (meta or {}) or tests_every_row() -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set recorded = run_query(

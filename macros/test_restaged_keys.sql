@@ -61,8 +61,7 @@
 {% macro restaged_keys_predicate(model_id, relation) %}
     {%- set node = graph.nodes.get(model_id) if execute and model_id else none -%}
     {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
-    {%- if not node or test_name not in scoped_staging_tests() or flags.WHICH != 'build'
-        or var('test_all_snapshots', false) or not keeps_snapshot_builds() -%}
+    {%- if not node or test_name not in scoped_staging_tests() or tests_every_row() -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set base = restaged_base_node(node) -%}
