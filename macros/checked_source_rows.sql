@@ -61,12 +61,12 @@ with
 
 {%- if incremental %}
 
-raw_hashes as (
+raw_hashes as {{ streamed_cte() }} (
     select {{ row_hash('source') }} as _row_hash
     from {{ raw_relation }} as source
 ),
 
-built as (
+built as {{ streamed_cte() }} (
     select
         {{ 'raw_row_hash' if versioned else 'cast(null as ' ~ row_hash_type() ~ ')' }} as _row_hash,
         row_key,

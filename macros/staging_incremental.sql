@@ -41,6 +41,23 @@
         ~ dbt.type_string() ~ ") then '_row:' else " ~ row_key ~ " end") }}
 {% endmacro %}
 
+{#- The hint for a CTE that is read more than once but is cheaper to scan again than to hold: raw_hashes and
+    built (one row per raw row and per staged row). DuckDB would materialize each. At 1M customers the sessions
+    query then held 2.7 GB instead of 0.9 GB (same time alone: 21-24 s either way on a day of new rows), and
+    beside order_items under memory_limit 5GB both spilled to disk: 60-71 s for the pair on unchanged rows,
+    33-42 s streamed, 20 s one after the other. -#}
+{% macro streamed_cte() %}
+    {{ return(adapter.dispatch('streamed_cte')()) }}
+{% endmacro %}
+
+{% macro default__streamed_cte() %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro duckdb__streamed_cte() %}
+    {{ return('not materialized') }}
+{% endmacro %}
+
 {#- What a stored row was staged with, besides its raw values: the table's meta.staging, the settings and the
     code of this model and its parents (snapshot_code_version). -#}
 {% macro staging_version(spec) %}
