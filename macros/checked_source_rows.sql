@@ -55,14 +55,22 @@
 {%- set incremental = is_incremental() -%}
 {%- set versioned = incremental and 'staging_version' in built_column_names() -%}
 {%- set typed_key = typed_source_columns(source_name, table_name, 'source', only=[key]) -%}
+{#- a key column missing from the file types to a null literal, which reads no column -#}
+{%- set raw_key_present = incremental
+    and key | lower in (source_columns(source_name, table_name) or [key | lower]) -%}
 {#- resolved once: it looks for the file (and logs a missing optional one) each time it is called -#}
 {%- set raw_relation = source_or_empty(source_name, table_name) -%}
 with
 
 {%- if incremental %}
 
-raw_hashes as {{ streamed_cte() }} (
-    select {{ row_hash('source') }} as _row_hash
+raw_hashes as (
+    -- each raw row's hash, with its raw key: changed_groups types the keys of changed rows alone
+    select
+        {{ row_hash('source') }} as _row_hash
+        {%- if raw_key_present %},
+        source.{{ key }}
+        {%- endif %}
     from {{ raw_relation }} as source
 ),
 
@@ -83,8 +91,8 @@ built as {{ streamed_cte() }} (
 changed_groups as (
     -- the groups of every raw row added, removed or corrected
     select {{ staging_key_group(typed_key) }} as _key_group
-    from {{ raw_relation }} as source
-    where {{ row_hash('source') }} in (select _row_hash from changed_hashes)
+    from raw_hashes as source
+    where _row_hash in (select _row_hash from changed_hashes)
     union
     select {{ staging_row_group('row_key', '_row_hash') }} from built
     where _row_hash in (select _row_hash from changed_hashes)

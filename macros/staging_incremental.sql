@@ -41,11 +41,10 @@
         ~ dbt.type_string() ~ ") then '_row:' else " ~ row_key ~ " end") }}
 {% endmacro %}
 
-{#- The hint for a CTE that is read more than once but is cheaper to scan again than to hold: raw_hashes and
-    built (one row per raw row and per staged row). DuckDB would materialize each. At 1M customers the sessions
-    query then held 2.7 GB instead of 0.9 GB (same time alone: 21-24 s either way on a day of new rows), and
-    beside order_items under memory_limit 5GB both spilled to disk: 60-71 s for the pair on unchanged rows,
-    33-42 s streamed, 20 s one after the other. -#}
+{#- The hint for a CTE that is read more than once but is cheaper to scan again than to hold: `built`, one row per
+    staged row (26M sessions at 1M customers), which DuckDB would materialize. Streamed (with raw_hashes carrying
+    the raw key), the sessions query of a day of new rows held 1.6 GB instead of 2.7 GB, and beside order_items
+    under memory_limit 5GB the pair spilled less: 50 s instead of 81 s (docs/benchmarks, session 19). -#}
 {% macro streamed_cte() %}
     {{ return(adapter.dispatch('streamed_cte')()) }}
 {% endmacro %}
