@@ -55,9 +55,8 @@
 {%- set incremental = is_incremental() -%}
 {%- set versioned = incremental and 'staging_version' in built_column_names() -%}
 {%- set typed_key = typed_source_columns(source_name, table_name, 'source', only=[key]) -%}
-{#- a key column missing from the file types to a null literal, which reads no column -#}
-{%- set raw_key_present = incremental
-    and key | lower in (source_columns(source_name, table_name) or [key | lower]) -%}
+{#- typed_key reads source.<key> unless the file lacks the key column (then it is a typed null) -#}
+{%- set raw_key_present = incremental and ('source.' ~ key) in typed_key -%}
 {#- resolved once: it looks for the file (and logs a missing optional one) each time it is called -#}
 {%- set raw_relation = source_or_empty(source_name, table_name) -%}
 with
