@@ -3,16 +3,20 @@
     with at least one valid order in the lookback window: score = 1 + floor(5 * percent_rank) capped at 5, so tied
     values share a score and 5 is best (most recent, most frequent, highest spend). Customers without an order in
     the lookback window get null scores and the segment 'No Recent Purchase'.
+    The ranks hold a whole snapshot in DuckDB's window operator, which does not spill: a full build computes them
+    in buckets of whole snapshots (macros/customer_buckets.sql, bucketed on snapshot_date), not all at once.
 -#}
-{{ snapshot_incremental('behaviour') }}
+{{ snapshot_incremental('behaviour', customer_buckets=true) }}
 with
 
 order_windows as (
     select * from {{ ref('int_customer_order_windows') }}
+    where {{ in_customer_bucket('snapshot_date') }}
 ),
 
 customer_snapshots as (
-    {{ pending_customer_snapshots() }}
+    select * from ({{ pending_customer_snapshots() }}) as pending_rows
+    where {{ in_customer_bucket('snapshot_date') }}
 ),
 
 segments as (
