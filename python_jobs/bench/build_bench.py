@@ -14,7 +14,8 @@ Each stage is one subprocess; os.wait4 gives its rusage, i.e. wall, CPU user+sys
 process tree (ru_maxrss: the largest single process; dbt and its Python models run in one process), and a /proc
 sampler the peak of the tree's summed RSS (the tagging and scoring worker processes beside dbt). Rows per
 second = raw-contract rows of the world the stage reads / wall. After each build, `<target>/run_results.json`
-gives dbt's elapsed time, the slowest nodes and the summed time of SQL models (manifest `language`);
+gives dbt's elapsed time, the slowest nodes, the summed time of SQL models (manifest `language`) and where the
+elapsed time went (python_jobs.bench.dbt_schedule: the critical path and the seconds with one node running);
 `enrichment_runs` gives the texts sent to the tag models and to the embedding model in that dbt invocation; new files under the model dir
 count the churn runs trained, churn models fitted and weak sentiment models fitted.
 Results: rows {area, case, metric, value, unit} (+ size, stage), rendered by python_jobs.bench.build_results.
@@ -34,6 +35,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from python_jobs.bench.build_results import markdown, size_label
+from python_jobs.bench.dbt_schedule import schedule
 from python_jobs.bench.proc_tree import TreeSampler
 from python_jobs.config import REPO_ROOT, isolated_build_env
 from python_jobs.synth.cutoff import last_order_day
@@ -112,9 +114,11 @@ def node_name(unique_id: str) -> str:
 
 
 def dbt_results(target: Path) -> dict:
-    """dbt elapsed time, slowest nodes, summed SQL-model time and invocation id of the last build."""
+    """dbt elapsed time, slowest nodes, summed SQL-model time, the critical path (dbt_schedule) and the
+    invocation id of the last build."""
     results = json.loads((target / "run_results.json").read_text())
-    nodes = json.loads((target / "manifest.json").read_text()).get("nodes", {})
+    manifest = json.loads((target / "manifest.json").read_text())
+    nodes = manifest.get("nodes", {})
     timed = sorted(results["results"], key=lambda r: r.get("execution_time") or 0.0, reverse=True)
     sql_models = sum(
         r.get("execution_time") or 0.0
@@ -122,14 +126,18 @@ def dbt_results(target: Path) -> dict:
         if nodes.get(r["unique_id"], {}).get("resource_type") == "model"
         and nodes.get(r["unique_id"], {}).get("language") == "sql"
     )
+    path = schedule(results, manifest, top=N_SLOWEST)
     return {
         "invocation_id": results["metadata"].get("invocation_id"),
         "dbt_s": float(results.get("elapsed_time") or 0.0),
         "sql_model_s": sql_models,
         "nodes": float(len(results["results"])),
+        "critical_path_s": path["critical_path_s"],
+        "one_node_s": path["one_node_s"],
         "slowest": [
             (node_name(r["unique_id"]), float(r.get("execution_time") or 0.0)) for r in timed[:N_SLOWEST]
         ],
+        "chain": [(node_name(uid), seconds) for uid, seconds in path["chain"]],
     }
 
 
@@ -153,13 +161,17 @@ def texts_sent(db: Path, invocation_id: str | None) -> dict[str, float]:
     return {"texts_sent_tag": float(sent[0]), "texts_sent_embed": float(sent[1])}
 
 
-def _rows(size: int, stage: str, values: dict, slowest: list[tuple[str, float]]) -> list[dict]:
+def _rows(
+    size: int, stage: str, values: dict, slowest: list[tuple[str, float]], chain: list[tuple[str, float]]
+) -> list[dict]:
     case = f"{size_label(size)} {stage}"
     units = {
         "wall_s": "s",
         "cpu_s": "s",
         "dbt_s": "s",
         "sql_model_s": "s",
+        "critical_path_s": "s",
+        "one_node_s": "s",
         "peak_rss_mb": "MB",
         "peak_tree_rss_mb": "MB",
     }
@@ -178,6 +190,10 @@ def _rows(size: int, stage: str, values: dict, slowest: list[tuple[str, float]])
     out += [
         base | {"metric": f"slowest {i}: {name}", "value": s, "unit": "s"}
         for i, (name, s) in enumerate(slowest, 1)
+    ]
+    out += [
+        base | {"metric": f"critical path {i}: {name}", "value": s, "unit": "s"}
+        for i, (name, s) in enumerate(chain, 1)
     ]
     return out
 
@@ -200,13 +216,14 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
         n_raw = raw_rows(raw) if raw.exists() else 0
         values |= {"raw_rows": n_raw, "rows_per_s": n_raw / values["wall_s"] if n_raw else None}
         slowest: list[tuple[str, float]] = []
+        chain: list[tuple[str, float]] = []
         if build and (work / "target" / "run_results.json").exists():
             dbt = dbt_results(work / "target")
             shutil.copy2(
                 work / "target" / "run_results.json", logs / f"{name.replace(' ', '_')}_run_results.json"
             )
-            slowest = dbt.pop("slowest")
-            values |= {k: dbt[k] for k in ("dbt_s", "sql_model_s", "nodes")}
+            slowest, chain = dbt.pop("slowest"), dbt.pop("chain")
+            values |= {k: dbt[k] for k in ("dbt_s", "sql_model_s", "nodes", "critical_path_s", "one_node_s")}
             values |= texts_sent(work / "churn.duckdb", dbt["invocation_id"]) if ok else {}
         elif build and ok:  # `churn build` found nothing changed (build_state): dbt did not run
             values |= {
@@ -219,7 +236,7 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
         if build:
             after = model_files(work / "models")
             values |= {MODEL_FILES[sub][0]: len(after[sub] - before[sub]) for sub in MODEL_FILES}
-        rows.extend(_rows(size, name, values, slowest))
+        rows.extend(_rows(size, name, values, slowest, chain))
         log.info(
             "build bench %s %s: exit %d, %.1fs wall, %.1fs CPU, %.0f MB peak RSS%s",
             size_label(size), name, values["exit_code"], values["wall_s"], values["cpu_s"],

@@ -41,14 +41,16 @@ def memory(mb: float) -> str:
 
 
 def stages(rows: list[dict]) -> dict[tuple[int, str], dict]:
-    """(size, stage) -> {metric: value, 'slowest': [(node, seconds)]}, in run order."""
+    """(size, stage) -> {metric: value, 'slowest' and 'chain': [(node, seconds)]}, in run order."""
     out: dict[tuple[int, str], dict] = {}
     for r in rows:
         if r.get("area") != "build":
             continue
-        rec = out.setdefault((int(r["size"]), r["stage"]), {"slowest": []})
+        rec = out.setdefault((int(r["size"]), r["stage"]), {"slowest": [], "chain": []})
         if r["metric"].startswith("slowest "):
             rec["slowest"].append((r["metric"].split(": ", 1)[1], r["value"]))
+        elif r["metric"].startswith("critical path "):
+            rec["chain"].append((r["metric"].split(": ", 1)[1], r["value"]))
         else:
             rec[r["metric"]] = r["value"]
     return out
@@ -97,6 +99,31 @@ def stage_table(recs: dict[tuple[int, str], dict]) -> str:
             f"| {_peaks(rec)} | {rate} | {slowest} | {dbt} | {texts} | {fits} |"
         )
     return head + "\n".join(lines)
+
+
+SCHEDULE_NOTES = """\
+Critical path: from the node that ended last, back through the upstream node (or data test of one: `dbt build`
+waits for a parent's tests) that ended last before each step began (python_jobs/bench/dbt_schedule.py). Its
+summed node time below dbt's elapsed time is time its nodes waited for a free thread: a build whose critical
+path is near its elapsed time gets shorter only by cutting nodes off the chain, one whose path is far below it
+mainly by less work in total (both threads were busy). One node running: seconds with a single dbt node busy
+(a Python node on one core leaves the other idle then)."""
+
+
+def schedule_table(recs: dict[tuple[int, str], dict]) -> str:
+    """Per dbt stage: elapsed time, node time on the critical path, seconds with one node running, and the
+    longest nodes of the critical path."""
+    head = (
+        "| size | stage | dbt elapsed | node time on the critical path | one node running "
+        "| longest nodes on the critical path |\n|---|---|---:|---:|---:|---|\n"
+    )
+    lines = [
+        f"| {size_label(size)} | {stage} | {duration(rec['dbt_s'])} | {duration(rec['critical_path_s'])} "
+        f"| {duration(rec['one_node_s'])} | {', '.join(f'{name} {duration(s)}' for name, s in rec['chain'])} |"
+        for (size, stage), rec in recs.items()
+        if "critical_path_s" in rec
+    ]
+    return head + "\n".join(lines) if lines else ""
 
 
 def _verdict(size: int, ok: bool, rec: dict) -> str:
@@ -180,4 +207,6 @@ def markdown(rows: list[dict]) -> str:
     recs = stages(rows)
     if not recs:
         return ""
-    return f"## Build stages\n\n{stage_table(recs)}\n\n{NOTES}\n\n## Goals\n\n{goals(recs)}\n"
+    where = schedule_table(recs)
+    where = f"\n## Where dbt's time went\n\n{where}\n\n{SCHEDULE_NOTES}\n" if where else ""
+    return f"## Build stages\n\n{stage_table(recs)}\n\n{NOTES}\n{where}\n## Goals\n\n{goals(recs)}\n"

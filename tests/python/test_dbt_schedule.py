@@ -1,0 +1,84 @@
+"""The bench's account of where a dbt build's time went (python_jobs/bench/dbt_schedule.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from python_jobs.bench import build_bench
+from python_jobs.bench.build_results import markdown
+from python_jobs.bench.dbt_schedule import schedule, seconds_by_concurrency, spans
+
+T0 = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
+
+
+def _result(uid: str, start: float, end: float) -> dict:
+    def at(s: float) -> str:
+        return (T0 + timedelta(seconds=s)).isoformat().replace("+00:00", "Z")
+
+    return {
+        "unique_id": uid,
+        "execution_time": end - start,
+        "timing": [
+            {"name": "compile", "started_at": at(start), "completed_at": at(start + 0.01)},
+            {"name": "execute", "started_at": at(start + 0.01), "completed_at": at(end)},
+        ],
+    }
+
+
+def _node(kind: str, *parents: str) -> dict:
+    return {"resource_type": kind, "depends_on": {"nodes": list(parents)}}
+
+
+# a -> b -> d and c -> d; test t checks a, so b waits for t too. c runs beside a; e starts before b ends, so it
+# cannot have been released by b.
+MANIFEST = {
+    "nodes": {
+        "model.p.a": _node("model"),
+        "test.p.t": _node("test", "model.p.a"),
+        "model.p.b": _node("model", "model.p.a"),
+        "model.p.c": _node("model"),
+        "model.p.d": _node("model", "model.p.b", "model.p.c"),
+        "model.p.e": _node("model", "model.p.b"),
+    }
+}
+RESULTS = {
+    "results": [
+        _result("model.p.a", 0, 10),
+        _result("model.p.c", 0, 5),
+        _result("test.p.t", 10, 10.2),
+        _result("model.p.b", 10.25, 20),
+        _result("model.p.d", 20.1, 25),
+        _result("model.p.e", 12, 13),
+    ]
+}
+
+
+def test_critical_path_goes_back_through_the_tests_a_node_waits_for() -> None:
+    out = schedule(RESULTS, MANIFEST, top=2)
+    assert out["critical_path_nodes"] == 4.0  # a, t, b, d: not c (ended long before d) and not e
+    assert out["critical_path_s"] == pytest.approx(10 + 0.2 + 9.75 + 4.9)
+    assert out["chain"] == [("model.p.a", pytest.approx(10)), ("model.p.b", pytest.approx(9.75))]
+
+
+def test_seconds_by_concurrency_cover_the_build_exactly() -> None:
+    by_k = seconds_by_concurrency(spans(RESULTS))
+    assert by_k[2] == pytest.approx(5 + 1)  # a beside c, b beside e
+    assert by_k[1] == pytest.approx(5 + 0.2 + 9.75 - 1 + 4.9)
+    assert by_k[0] == pytest.approx(0.05 + 0.1)
+    assert sum(by_k.values()) == pytest.approx(25)
+
+
+def test_the_bench_table_says_where_the_time_went(tmp_path: Path) -> None:
+    (tmp_path / "run_results.json").write_text(
+        json.dumps(RESULTS | {"elapsed_time": 25.0, "metadata": {"invocation_id": "x"}})
+    )
+    (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
+    dbt = build_bench.dbt_results(tmp_path)
+    values = {"wall_s": 30.0, "cpu_s": 40.0, "peak_rss_mb": 100.0, "exit_code": 0.0}
+    values |= {k: dbt[k] for k in ("dbt_s", "sql_model_s", "nodes", "critical_path_s", "one_node_s")}
+    text = markdown(build_bench._rows(1_000_000, "nightly rebuild", values, dbt["slowest"], dbt["chain"]))
+    assert "| 1M | nightly rebuild | 25.0 s | 24.8 s | 18.9 s | a 10.0 s, b 9.8 s, d 4.9 s, t 0.2 s |" in text
