@@ -69,7 +69,7 @@ def _churn() -> list[str]:
 def measure(cmd: list[str], env: dict[str, str], log_path: Path) -> dict[str, float]:
     """Run `cmd` (output to log_path); wall, CPU user+sys and peak RSS of its process tree (the largest single
     process, and the whole tree's sum sampled from /proc: worker processes of tagging and scoring hold memory
-    beside dbt's), and its exit code."""
+    beside dbt's), its exit code, and cpu_series: the tree's CPU as sampled over time (proc_tree)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as out:
         t0 = time.perf_counter()
@@ -89,6 +89,7 @@ def measure(cmd: list[str], env: dict[str, str], log_path: Path) -> dict[str, fl
         "peak_rss_mb": ru.ru_maxrss / 1024,
         "peak_tree_rss_mb": tree.peak["tree"] / 2**20,
         "exit_code": float(proc.returncode),
+        "cpu_series": tree.series,
     }
 
 
@@ -113,9 +114,9 @@ def node_name(unique_id: str) -> str:
     return parts[2] if parts[0] in ("test", "unit_test") and len(parts) > 2 else parts[-1]
 
 
-def dbt_results(target: Path) -> dict:
-    """dbt elapsed time, slowest nodes, summed SQL-model time, the critical path (dbt_schedule) and the
-    invocation id of the last build."""
+def dbt_results(target: Path, cpu_series: list[tuple[float, float]] | None = None) -> dict:
+    """dbt elapsed time, slowest nodes, summed SQL-model time, the critical path and CPU by node (dbt_schedule,
+    from the build's sampled CPU) and the invocation id of the last build."""
     results = json.loads((target / "run_results.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
     nodes = manifest.get("nodes", {})
@@ -126,7 +127,7 @@ def dbt_results(target: Path) -> dict:
         if nodes.get(r["unique_id"], {}).get("resource_type") == "model"
         and nodes.get(r["unique_id"], {}).get("language") == "sql"
     )
-    path = schedule(results, manifest, top=N_SLOWEST)
+    path = schedule(results, manifest, top=N_SLOWEST, cpu_series=cpu_series or [])
     return {
         "invocation_id": results["metadata"].get("invocation_id"),
         "dbt_s": float(results.get("elapsed_time") or 0.0),
@@ -138,6 +139,7 @@ def dbt_results(target: Path) -> dict:
             (node_name(r["unique_id"]), float(r.get("execution_time") or 0.0)) for r in timed[:N_SLOWEST]
         ],
         "chain": [(node_name(uid), seconds) for uid, seconds in path["chain"]],
+        "cpu": [(node_name(uid), seconds) for uid, seconds in path["cpu"]],
     }
 
 
@@ -161,9 +163,8 @@ def texts_sent(db: Path, invocation_id: str | None) -> dict[str, float]:
     return {"texts_sent_tag": float(sent[0]), "texts_sent_embed": float(sent[1])}
 
 
-def _rows(
-    size: int, stage: str, values: dict, slowest: list[tuple[str, float]], chain: list[tuple[str, float]]
-) -> list[dict]:
+def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str, float]]]) -> list[dict]:
+    """Result rows of one stage: its values, and its node lists (slowest, critical path, cpu) as one row each."""
     case = f"{size_label(size)} {stage}"
     units = {
         "wall_s": "s",
@@ -188,12 +189,9 @@ def _rows(
         if v is not None
     ]
     out += [
-        base | {"metric": f"slowest {i}: {name}", "value": s, "unit": "s"}
-        for i, (name, s) in enumerate(slowest, 1)
-    ]
-    out += [
-        base | {"metric": f"critical path {i}: {name}", "value": s, "unit": "s"}
-        for i, (name, s) in enumerate(chain, 1)
+        base | {"metric": f"{what} {i}: {name}", "value": s, "unit": "s"}
+        for what, nodes in listed.items()
+        for i, (name, s) in enumerate(nodes, 1)
     ]
     return out
 
@@ -212,17 +210,17 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
         before = model_files(work / "models") if build else {}
         (work / "target" / "run_results.json").unlink(missing_ok=True)
         values: dict = measure(cmd, stage_env, logs / f"{name.replace(' ', '_')}.log")
+        cpu_series = values.pop("cpu_series")
         ok = values["exit_code"] == 0
         n_raw = raw_rows(raw) if raw.exists() else 0
         values |= {"raw_rows": n_raw, "rows_per_s": n_raw / values["wall_s"] if n_raw else None}
-        slowest: list[tuple[str, float]] = []
-        chain: list[tuple[str, float]] = []
+        listed: dict[str, list[tuple[str, float]]] = {}
         if build and (work / "target" / "run_results.json").exists():
-            dbt = dbt_results(work / "target")
+            dbt = dbt_results(work / "target", cpu_series)
             shutil.copy2(
                 work / "target" / "run_results.json", logs / f"{name.replace(' ', '_')}_run_results.json"
             )
-            slowest, chain = dbt.pop("slowest"), dbt.pop("chain")
+            listed = {"slowest": dbt.pop("slowest"), "critical path": dbt.pop("chain"), "cpu": dbt.pop("cpu")}
             values |= {k: dbt[k] for k in ("dbt_s", "sql_model_s", "nodes", "critical_path_s", "one_node_s")}
             values |= texts_sent(work / "churn.duckdb", dbt["invocation_id"]) if ok else {}
         elif build and ok:  # `churn build` found nothing changed (build_state): dbt did not run
@@ -236,11 +234,11 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
         if build:
             after = model_files(work / "models")
             values |= {MODEL_FILES[sub][0]: len(after[sub] - before[sub]) for sub in MODEL_FILES}
-        rows.extend(_rows(size, name, values, slowest, chain))
+        rows.extend(_rows(size, name, values, listed))
         log.info(
             "build bench %s %s: exit %d, %.1fs wall, %.1fs CPU, %.0f MB peak RSS%s",
             size_label(size), name, values["exit_code"], values["wall_s"], values["cpu_s"],
-            values["peak_rss_mb"], "".join(f", {n} {s:.1f}s" for n, s in slowest[:3]),
+            values["peak_rss_mb"], "".join(f", {n} {s:.1f}s" for n, s in listed.get("slowest", [])[:3]),
         )  # fmt: skip
         if not ok:
             log.error("build bench %s %s failed: see %s", size_label(size), name, logs)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 MILLION = 1_000_000
 GROWTH_SIZES = (300_000, MILLION)
+# metric prefix of a node list in the result rows (build_bench._rows) -> its key in a stage record
+NODE_LISTS = {"slowest": "slowest", "critical path": "chain", "cpu": "cpu"}
 STAGES = ("generate", "cut", "full build", "nightly rebuild", "no-change rebuild", "forced no-change rebuild")
 NOTES = """\
 wall and CPU (user+sys) and peak RSS are those of the stage's process tree (os.wait4 rusage; peak RSS is the
@@ -41,16 +43,15 @@ def memory(mb: float) -> str:
 
 
 def stages(rows: list[dict]) -> dict[tuple[int, str], dict]:
-    """(size, stage) -> {metric: value, 'slowest' and 'chain': [(node, seconds)]}, in run order."""
+    """(size, stage) -> {metric: value, 'slowest', 'chain' and 'cpu': [(node, seconds)]}, in run order."""
     out: dict[tuple[int, str], dict] = {}
     for r in rows:
         if r.get("area") != "build":
             continue
-        rec = out.setdefault((int(r["size"]), r["stage"]), {"slowest": [], "chain": []})
-        if r["metric"].startswith("slowest "):
-            rec["slowest"].append((r["metric"].split(": ", 1)[1], r["value"]))
-        elif r["metric"].startswith("critical path "):
-            rec["chain"].append((r["metric"].split(": ", 1)[1], r["value"]))
+        rec = out.setdefault((int(r["size"]), r["stage"]), {key: [] for key in NODE_LISTS.values()})
+        listed = next((key for what, key in NODE_LISTS.items() if r["metric"].startswith(f"{what} ")), None)
+        if listed:
+            rec[listed].append((r["metric"].split(": ", 1)[1], r["value"]))
         else:
             rec[r["metric"]] = r["value"]
     return out
@@ -107,19 +108,24 @@ waits for a parent's tests) that ended last before each step began (python_jobs/
 summed node time below dbt's elapsed time is time its nodes waited for a free thread: a build whose critical
 path is near its elapsed time gets shorter only by cutting nodes off the chain, one whose path is far below it
 mainly by less work in total (both threads were busy). One node running: seconds with a single dbt node busy
-(a Python node on one core leaves the other idle then)."""
+(a Python node on one core leaves the other idle then). Most CPU: the stage's process-tree CPU, sampled every
+0.5 s, each interval's share split among the nodes that ran in it by how long each ran (an estimate)."""
 
 
 def schedule_table(recs: dict[tuple[int, str], dict]) -> str:
-    """Per dbt stage: elapsed time, node time on the critical path, seconds with one node running, and the
-    longest nodes of the critical path."""
+    """Per dbt stage: elapsed time, node time on the critical path, seconds with one node running, the longest
+    nodes of the critical path and the nodes that used the most CPU."""
     head = (
         "| size | stage | dbt elapsed | node time on the critical path | one node running "
-        "| longest nodes on the critical path |\n|---|---|---:|---:|---:|---|\n"
+        "| longest nodes on the critical path | most CPU (sampled) |\n|---|---|---:|---:|---:|---|---|\n"
     )
+
+    def nodes(listed: list[tuple[str, float]]) -> str:
+        return ", ".join(f"{name} {duration(s)}" for name, s in listed) or "-"
+
     lines = [
         f"| {size_label(size)} | {stage} | {duration(rec['dbt_s'])} | {duration(rec['critical_path_s'])} "
-        f"| {duration(rec['one_node_s'])} | {', '.join(f'{name} {duration(s)}' for name, s in rec['chain'])} |"
+        f"| {duration(rec['one_node_s'])} | {nodes(rec['chain'])} | {nodes(rec['cpu'])} |"
         for (size, stage), rec in recs.items()
         if "critical_path_s" in rec
     ]

@@ -6,13 +6,20 @@ off the chain shortens the build, adding threads does not) or by throughput (bot
 work shortens it). The critical path is traced back from the node that ended last: each step goes to the
 upstream node, or a data test of one (`dbt build` runs a node only after its parents' tests), that ended last
 before the step started. Its summed node time below dbt's elapsed time is time its nodes waited for a thread.
+
+A throughput-bound build gets shorter by cutting CPU, wherever it is spent: with the build's CPU sampled over
+time (python_jobs.bench.proc_tree), each sample interval's CPU is split among the nodes that ran in it, by how
+long each ran within it. An estimate (a node waiting on the other's query gets a share too), good for finding
+where the CPU goes, not for a node's exact cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+import numpy as np
 
 # A node starts a few milliseconds after the parent that released it ends; timestamps are per thread.
 RELEASE_SLACK_S = 0.5
@@ -20,7 +27,7 @@ RELEASE_SLACK_S = 0.5
 
 @dataclass(frozen=True)
 class Span:
-    start: float  # seconds after the first node started
+    start: float  # epoch seconds
     end: float
 
     @property
@@ -28,27 +35,21 @@ class Span:
         return self.end - self.start
 
 
-def _time(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
 def spans(results: Mapping) -> dict[str, Span]:
     """unique_id -> when the node ran (compile start to execute end), from run_results.json."""
-    raw = {}
+    out = {}
     for result in results.get("results", []):
         timing = {t["name"]: t for t in result.get("timing", [])}
         execute = timing.get("execute") or {}
         if not execute.get("started_at") or not execute.get("completed_at"):
             continue
         begun = (timing.get("compile") or execute).get("started_at") or execute["started_at"]
-        raw[result["unique_id"]] = (_time(begun), _time(execute["completed_at"]))
-    if not raw:
-        return {}
-    t0 = min(start for start, _ in raw.values())
-    return {
-        uid: Span((start - t0).total_seconds(), (end - t0).total_seconds())
-        for uid, (start, end) in raw.items()
-    }
+        out[result["unique_id"]] = Span(_epoch(begun), _epoch(execute["completed_at"]))
+    return out
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def upstream(manifest: Mapping) -> dict[str, list[str]]:
@@ -96,16 +97,38 @@ def seconds_by_concurrency(ran: Mapping[str, Span]) -> dict[int, float]:
     return out
 
 
-def schedule(results: Mapping, manifest: Mapping, top: int = 5) -> dict:
-    """critical_path_s (summed node time on the chain), one_node_s (seconds with one node running) and the
-    `top` longest nodes of the chain as (unique_id, seconds)."""
+def cpu_by_node(ran: Mapping[str, Span], series: Sequence[tuple[float, float]]) -> dict[str, float]:
+    """CPU seconds per node: each interval between two samples (epoch seconds, CPU so far) split among the
+    nodes that ran in it, in proportion to how long each ran within it; intervals with no node are left out."""
+    if len(series) < 2 or not ran:
+        return {}
+    uids = list(ran)
+    starts = np.array([ran[u].start for u in uids])
+    ends = np.array([ran[u].end for u in uids])
+    at, cpu = np.array(series, dtype="float64").T
+    out = np.zeros(len(uids))
+    for a, b, used in zip(at[:-1], at[1:], np.diff(cpu), strict=True):
+        overlap = np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0.0, None)
+        if used > 0 and overlap.sum() > 0:
+            out += used * overlap / overlap.sum()
+    return {u: float(c) for u, c in zip(uids, out, strict=True) if c > 0}
+
+
+def schedule(
+    results: Mapping, manifest: Mapping, top: int = 5, cpu_series: Sequence[tuple[float, float]] = ()
+) -> dict:
+    """critical_path_s (summed node time on the chain), one_node_s (seconds with one node running), the `top`
+    longest nodes of the chain and (given the build's sampled CPU) the `top` nodes by CPU, as (unique_id,
+    seconds)."""
     ran = spans(results)
     chain = critical_path(ran, upstream(manifest))
     by_k = seconds_by_concurrency(ran)
     longest = sorted(chain, key=lambda uid: (-ran[uid].seconds, uid))[:top]
+    cpu = cpu_by_node(ran, cpu_series)
     return {
         "critical_path_s": sum(ran[uid].seconds for uid in chain),
         "critical_path_nodes": float(len(chain)),
         "one_node_s": by_k.get(1, 0.0),
         "chain": [(uid, ran[uid].seconds) for uid in longest],
+        "cpu": sorted(cpu.items(), key=lambda kv: (-kv[1], kv[0]))[:top],
     }

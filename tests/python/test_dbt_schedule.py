@@ -10,7 +10,7 @@ import pytest
 
 from python_jobs.bench import build_bench
 from python_jobs.bench.build_results import markdown
-from python_jobs.bench.dbt_schedule import schedule, seconds_by_concurrency, spans
+from python_jobs.bench.dbt_schedule import cpu_by_node, schedule, seconds_by_concurrency, spans
 
 T0 = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
 
@@ -50,7 +50,7 @@ RESULTS = {
         _result("model.p.a", 0, 10),
         _result("model.p.c", 0, 5),
         _result("test.p.t", 10, 10.2),
-        _result("model.p.b", 10.25, 20),
+        _result("model.p.b", 10.3, 20),
         _result("model.p.d", 20.1, 25),
         _result("model.p.e", 12, 13),
     ]
@@ -60,16 +60,28 @@ RESULTS = {
 def test_critical_path_goes_back_through_the_tests_a_node_waits_for() -> None:
     out = schedule(RESULTS, MANIFEST, top=2)
     assert out["critical_path_nodes"] == 4.0  # a, t, b, d: not c (ended long before d) and not e
-    assert out["critical_path_s"] == pytest.approx(10 + 0.2 + 9.75 + 4.9)
-    assert out["chain"] == [("model.p.a", pytest.approx(10)), ("model.p.b", pytest.approx(9.75))]
+    assert out["critical_path_s"] == pytest.approx(10 + 0.2 + 9.7 + 4.9)
+    assert out["chain"] == [("model.p.a", pytest.approx(10)), ("model.p.b", pytest.approx(9.7))]
 
 
 def test_seconds_by_concurrency_cover_the_build_exactly() -> None:
     by_k = seconds_by_concurrency(spans(RESULTS))
     assert by_k[2] == pytest.approx(5 + 1)  # a beside c, b beside e
-    assert by_k[1] == pytest.approx(5 + 0.2 + 9.75 - 1 + 4.9)
-    assert by_k[0] == pytest.approx(0.05 + 0.1)
+    assert by_k[1] == pytest.approx(5 + 0.2 + 9.7 - 1 + 4.9)
+    assert by_k[0] == pytest.approx(0.1 + 0.1)
     assert sum(by_k.values()) == pytest.approx(25)
+
+
+def test_cpu_is_split_among_the_nodes_that_ran_by_how_long_each_ran() -> None:
+    ran = spans(RESULTS)
+    t0 = ran["model.p.a"].start
+    # 0-5 s: a and c both ran the whole interval; 5-10 s: a alone; 25-30 s: nothing ran (dbt's own end)
+    series = [(t0, 0.0), (t0 + 5, 8.0), (t0 + 10, 13.0), (t0 + 25, 40.0), (t0 + 30, 41.0)]
+    cpu = cpu_by_node(ran, series)
+    assert cpu["model.p.c"] == pytest.approx(4.0)
+    assert cpu["model.p.a"] == pytest.approx(4.0 + 5.0)
+    assert sum(cpu.values()) == pytest.approx(40.0)  # the second after the last node is nobody's
+    assert cpu["model.p.b"] > cpu["model.p.d"] > cpu["test.p.t"] > 0
 
 
 def test_the_bench_table_says_where_the_time_went(tmp_path: Path) -> None:
@@ -77,8 +89,13 @@ def test_the_bench_table_says_where_the_time_went(tmp_path: Path) -> None:
         json.dumps(RESULTS | {"elapsed_time": 25.0, "metadata": {"invocation_id": "x"}})
     )
     (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
-    dbt = build_bench.dbt_results(tmp_path)
+    t0 = spans(RESULTS)["model.p.a"].start
+    dbt = build_bench.dbt_results(tmp_path, [(t0, 0.0), (t0 + 5, 8.0), (t0 + 10, 13.0)])
     values = {"wall_s": 30.0, "cpu_s": 40.0, "peak_rss_mb": 100.0, "exit_code": 0.0}
     values |= {k: dbt[k] for k in ("dbt_s", "sql_model_s", "nodes", "critical_path_s", "one_node_s")}
-    text = markdown(build_bench._rows(1_000_000, "nightly rebuild", values, dbt["slowest"], dbt["chain"]))
-    assert "| 1M | nightly rebuild | 25.0 s | 24.8 s | 18.9 s | a 10.0 s, b 9.8 s, d 4.9 s, t 0.2 s |" in text
+    listed = {"slowest": dbt["slowest"], "critical path": dbt["chain"], "cpu": dbt["cpu"]}
+    text = markdown(build_bench._rows(1_000_000, "nightly rebuild", values, listed))
+    assert (
+        "| 1M | nightly rebuild | 25.0 s | 24.8 s | 18.8 s | a 10.0 s, b 9.7 s, d 4.9 s, t 0.2 s | a 9.0 s, c 4.0 s |"
+        in text
+    )
