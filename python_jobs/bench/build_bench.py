@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from python_jobs.bench.build_results import markdown, size_label
+from python_jobs.bench.build_results import NODE_LISTS, markdown, size_label
 from python_jobs.bench.dbt_schedule import schedule
 from python_jobs.bench.proc_tree import TreeSampler
 from python_jobs.config import REPO_ROOT, isolated_build_env
@@ -51,6 +51,8 @@ DEFAULT_SIZES = [100_000]
 MILLION = 1_000_000
 SEED = 42
 N_SLOWEST = 5
+# dbt_results values that become result rows (the node lists become rows of their own: _rows)
+DBT_VALUES = ("dbt_s", "sql_model_s", "nodes", "critical_path_s", "one_node_s", "peak_sampled_rss_mb")
 CUT_MEMORY = "4GB"  # DuckDB memory_limit of the cut (default would be 80% of RAM)
 BENCH_DIR = REPO_ROOT / ".bench" / "build"
 # model dir subfolder -> (metric, file pattern): one new file = one fit (trained only on a cache miss)
@@ -114,9 +116,9 @@ def node_name(unique_id: str) -> str:
     return parts[2] if parts[0] in ("test", "unit_test") and len(parts) > 2 else parts[-1]
 
 
-def dbt_results(target: Path, cpu_series: list[tuple[float, float]] | None = None) -> dict:
-    """dbt elapsed time, slowest nodes, summed SQL-model time, the critical path and CPU by node (dbt_schedule,
-    from the build's sampled CPU) and the invocation id of the last build."""
+def dbt_results(target: Path, cpu_series: list[tuple[float, float, int]] | None = None) -> dict:
+    """dbt elapsed time, slowest nodes, summed SQL-model time, the critical path, CPU by node and the nodes
+    running at the sampled RSS peak (dbt_schedule) and the invocation id of the last build."""
     results = json.loads((target / "run_results.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
     nodes = manifest.get("nodes", {})
@@ -135,11 +137,13 @@ def dbt_results(target: Path, cpu_series: list[tuple[float, float]] | None = Non
         "nodes": float(len(results["results"])),
         "critical_path_s": path["critical_path_s"],
         "one_node_s": path["one_node_s"],
+        "peak_sampled_rss_mb": path["peak_rss_mb"],
         "slowest": [
             (node_name(r["unique_id"]), float(r.get("execution_time") or 0.0)) for r in timed[:N_SLOWEST]
         ],
         "chain": [(node_name(uid), seconds) for uid, seconds in path["chain"]],
         "cpu": [(node_name(uid), seconds) for uid, seconds in path["cpu"]],
+        "at_peak": [(node_name(uid), seconds) for uid, seconds in path["at_peak"]],
     }
 
 
@@ -175,6 +179,7 @@ def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str,
         "one_node_s": "s",
         "peak_rss_mb": "MB",
         "peak_tree_rss_mb": "MB",
+        "peak_sampled_rss_mb": "MB",
     }
     units |= {
         "raw_rows": "rows",
@@ -220,8 +225,8 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
             shutil.copy2(
                 work / "target" / "run_results.json", logs / f"{name.replace(' ', '_')}_run_results.json"
             )
-            listed = {"slowest": dbt.pop("slowest"), "critical path": dbt.pop("chain"), "cpu": dbt.pop("cpu")}
-            values |= {k: dbt[k] for k in ("dbt_s", "sql_model_s", "nodes", "critical_path_s", "one_node_s")}
+            listed = {key: dbt.pop(name) for key, name in NODE_LISTS.items()}
+            values |= {k: dbt[k] for k in DBT_VALUES}
             values |= texts_sent(work / "churn.duckdb", dbt["invocation_id"]) if ok else {}
         elif build and ok:  # `churn build` found nothing changed (build_state): dbt did not run
             values |= {

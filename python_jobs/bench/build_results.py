@@ -8,7 +8,7 @@ from __future__ import annotations
 MILLION = 1_000_000
 GROWTH_SIZES = (300_000, MILLION)
 # metric prefix of a node list in the result rows (build_bench._rows) -> its key in a stage record
-NODE_LISTS = {"slowest": "slowest", "critical path": "chain", "cpu": "cpu"}
+NODE_LISTS = {"slowest": "slowest", "critical path": "chain", "cpu": "cpu", "at peak": "at_peak"}
 STAGES = ("generate", "cut", "full build", "nightly rebuild", "no-change rebuild", "forced no-change rebuild")
 NOTES = """\
 wall and CPU (user+sys) and peak RSS are those of the stage's process tree (os.wait4 rusage; peak RSS is the
@@ -43,7 +43,7 @@ def memory(mb: float) -> str:
 
 
 def stages(rows: list[dict]) -> dict[tuple[int, str], dict]:
-    """(size, stage) -> {metric: value, 'slowest', 'chain' and 'cpu': [(node, seconds)]}, in run order."""
+    """(size, stage) -> {metric: value, and per NODE_LISTS key: [(node, seconds)]}, in run order."""
     out: dict[tuple[int, str], dict] = {}
     for r in rows:
         if r.get("area") != "build":
@@ -109,7 +109,16 @@ summed node time below dbt's elapsed time is time its nodes waited for a free th
 path is near its elapsed time gets shorter only by cutting nodes off the chain, one whose path is far below it
 mainly by less work in total (both threads were busy). One node running: seconds with a single dbt node busy
 (a Python node on one core leaves the other idle then). Most CPU: the stage's process-tree CPU, sampled every
-0.5 s, each interval's share split among the nodes that ran in it by how long each ran (an estimate)."""
+0.5 s, each interval's share split among the nodes that ran in it by how long each ran (an estimate). Running at
+the RSS peak: the largest sampled RSS of the process tree while a node ran, and the nodes running then."""
+
+
+def _at_peak(rec: dict) -> str:
+    """The sampled tree RSS peak and the nodes running then (with how long each ran in all)."""
+    if not rec.get("peak_sampled_rss_mb"):
+        return "-"
+    running = ", ".join(f"{name} {duration(s)}" for name, s in rec["at_peak"])
+    return f"{memory(rec['peak_sampled_rss_mb'])}: {running}"
 
 
 def schedule_table(recs: dict[tuple[int, str], dict]) -> str:
@@ -117,7 +126,8 @@ def schedule_table(recs: dict[tuple[int, str], dict]) -> str:
     nodes of the critical path and the nodes that used the most CPU."""
     head = (
         "| size | stage | dbt elapsed | node time on the critical path | one node running "
-        "| longest nodes on the critical path | most CPU (sampled) |\n|---|---|---:|---:|---:|---|---|\n"
+        "| longest nodes on the critical path | most CPU (sampled) | running at the RSS peak |\n"
+        "|---|---|---:|---:|---:|---|---|---|\n"
     )
 
     def nodes(listed: list[tuple[str, float]]) -> str:
@@ -125,7 +135,7 @@ def schedule_table(recs: dict[tuple[int, str], dict]) -> str:
 
     lines = [
         f"| {size_label(size)} | {stage} | {duration(rec['dbt_s'])} | {duration(rec['critical_path_s'])} "
-        f"| {duration(rec['one_node_s'])} | {nodes(rec['chain'])} | {nodes(rec['cpu'])} |"
+        f"| {duration(rec['one_node_s'])} | {nodes(rec['chain'])} | {nodes(rec['cpu'])} | {_at_peak(rec)} |"
         for (size, stage), rec in recs.items()
         if "critical_path_s" in rec
     ]

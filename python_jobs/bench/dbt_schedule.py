@@ -10,7 +10,8 @@ before the step started. Its summed node time below dbt's elapsed time is time i
 A throughput-bound build gets shorter by cutting CPU, wherever it is spent: with the build's CPU sampled over
 time (python_jobs.bench.proc_tree), each sample interval's CPU is split among the nodes that ran in it, by how
 long each ran within it. An estimate (a node waiting on the other's query gets a share too), good for finding
-where the CPU goes, not for a node's exact cost.
+where the CPU goes, not for a node's exact cost. The same samples hold the tree's RSS: the nodes running at its
+sampled peak are the suspects when a build nears its memory bound.
 """
 
 from __future__ import annotations
@@ -97,15 +98,20 @@ def seconds_by_concurrency(ran: Mapping[str, Span]) -> dict[int, float]:
     return out
 
 
-def cpu_by_node(ran: Mapping[str, Span], series: Sequence[tuple[float, float]]) -> dict[str, float]:
-    """CPU seconds per node: each interval between two samples (epoch seconds, CPU so far) split among the
-    nodes that ran in it, in proportion to how long each ran within it; intervals with no node are left out."""
+Sample = tuple[
+    float, float, int
+]  # epoch seconds, CPU seconds so far, RSS bytes (proc_tree.TreeSampler.series)
+
+
+def cpu_by_node(ran: Mapping[str, Span], series: Sequence[Sample]) -> dict[str, float]:
+    """CPU seconds per node: each interval between two samples split among the nodes that ran in it, in
+    proportion to how long each ran within it; intervals with no node are left out."""
     if len(series) < 2 or not ran:
         return {}
     uids = list(ran)
     starts = np.array([ran[u].start for u in uids])
     ends = np.array([ran[u].end for u in uids])
-    at, cpu = np.array(series, dtype="float64").T
+    at, cpu = np.array([sample[:2] for sample in series], dtype="float64").T
     out = np.zeros(len(uids))
     for a, b, used in zip(at[:-1], at[1:], np.diff(cpu), strict=True):
         overlap = np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0.0, None)
@@ -114,21 +120,32 @@ def cpu_by_node(ran: Mapping[str, Span], series: Sequence[tuple[float, float]]) 
     return {u: float(c) for u, c in zip(uids, out, strict=True) if c > 0}
 
 
-def schedule(
-    results: Mapping, manifest: Mapping, top: int = 5, cpu_series: Sequence[tuple[float, float]] = ()
-) -> dict:
+def at_peak(ran: Mapping[str, Span], series: Sequence[Sample]) -> tuple[float, list[str]]:
+    """The largest sampled RSS (bytes) while a node ran, and the nodes running at that sample."""
+    best: tuple[float, list[str]] = (0.0, [])
+    for at, _, rss in series:
+        running = sorted(uid for uid, span in ran.items() if span.start <= at < span.end)
+        if running and rss > best[0]:
+            best = (float(rss), running)
+    return best
+
+
+def schedule(results: Mapping, manifest: Mapping, top: int = 5, cpu_series: Sequence[Sample] = ()) -> dict:
     """critical_path_s (summed node time on the chain), one_node_s (seconds with one node running), the `top`
-    longest nodes of the chain and (given the build's sampled CPU) the `top` nodes by CPU, as (unique_id,
-    seconds)."""
+    longest nodes of the chain, and from the build's samples the `top` nodes by CPU and the nodes running at the
+    RSS peak (peak_rss_mb), as (unique_id, seconds the node ran)."""
     ran = spans(results)
     chain = critical_path(ran, upstream(manifest))
     by_k = seconds_by_concurrency(ran)
     longest = sorted(chain, key=lambda uid: (-ran[uid].seconds, uid))[:top]
     cpu = cpu_by_node(ran, cpu_series)
+    peak_rss, peak_nodes = at_peak(ran, cpu_series)
     return {
         "critical_path_s": sum(ran[uid].seconds for uid in chain),
         "critical_path_nodes": float(len(chain)),
         "one_node_s": by_k.get(1, 0.0),
         "chain": [(uid, ran[uid].seconds) for uid in longest],
         "cpu": sorted(cpu.items(), key=lambda kv: (-kv[1], kv[0]))[:top],
+        "peak_rss_mb": peak_rss / 2**20,
+        "at_peak": [(uid, ran[uid].seconds) for uid in peak_nodes],
     }

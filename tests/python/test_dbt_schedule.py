@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from python_jobs.bench import build_bench
-from python_jobs.bench.build_results import markdown
-from python_jobs.bench.dbt_schedule import cpu_by_node, schedule, seconds_by_concurrency, spans
+from python_jobs.bench.build_results import NODE_LISTS, markdown
+from python_jobs.bench.dbt_schedule import at_peak, cpu_by_node, schedule, seconds_by_concurrency, spans
 
 T0 = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
 
@@ -76,12 +76,26 @@ def test_cpu_is_split_among_the_nodes_that_ran_by_how_long_each_ran() -> None:
     ran = spans(RESULTS)
     t0 = ran["model.p.a"].start
     # 0-5 s: a and c both ran the whole interval; 5-10 s: a alone; 25-30 s: nothing ran (dbt's own end)
-    series = [(t0, 0.0), (t0 + 5, 8.0), (t0 + 10, 13.0), (t0 + 25, 40.0), (t0 + 30, 41.0)]
+    series = [(t0, 0.0, 1), (t0 + 5, 8.0, 1), (t0 + 10, 13.0, 1), (t0 + 25, 40.0, 1), (t0 + 30, 41.0, 1)]
     cpu = cpu_by_node(ran, series)
     assert cpu["model.p.c"] == pytest.approx(4.0)
     assert cpu["model.p.a"] == pytest.approx(4.0 + 5.0)
     assert sum(cpu.values()) == pytest.approx(40.0)  # the second after the last node is nobody's
     assert cpu["model.p.b"] > cpu["model.p.d"] > cpu["test.p.t"] > 0
+
+
+def test_the_peak_is_the_largest_rss_sampled_while_a_node_ran() -> None:
+    ran = spans(RESULTS)
+    t0 = ran["model.p.a"].start
+    # the largest sample (9 GiB) came after the last node: dbt's own end, nobody's
+    series = [
+        (t0 + 1, 0.0, 3 * 2**30),
+        (t0 + 12.5, 1.0, 5 * 2**30),
+        (t0 + 21, 2.0, 4 * 2**30),
+        (t0 + 26, 3.0, 9 * 2**30),
+    ]
+    assert at_peak(ran, series) == (5 * 2**30, ["model.p.b", "model.p.e"])
+    assert at_peak(ran, []) == (0.0, [])
 
 
 def test_the_bench_table_says_where_the_time_went(tmp_path: Path) -> None:
@@ -90,12 +104,10 @@ def test_the_bench_table_says_where_the_time_went(tmp_path: Path) -> None:
     )
     (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
     t0 = spans(RESULTS)["model.p.a"].start
-    dbt = build_bench.dbt_results(tmp_path, [(t0, 0.0), (t0 + 5, 8.0), (t0 + 10, 13.0)])
+    dbt = build_bench.dbt_results(tmp_path, [(t0, 0.0, 2**30), (t0 + 5, 8.0, 2**31), (t0 + 10, 13.0, 2**30)])
     values = {"wall_s": 30.0, "cpu_s": 40.0, "peak_rss_mb": 100.0, "exit_code": 0.0}
-    values |= {k: dbt[k] for k in ("dbt_s", "sql_model_s", "nodes", "critical_path_s", "one_node_s")}
-    listed = {"slowest": dbt["slowest"], "critical path": dbt["chain"], "cpu": dbt["cpu"]}
+    values |= {k: dbt[k] for k in build_bench.DBT_VALUES}
+    listed = {key: dbt[name] for key, name in NODE_LISTS.items()}
     text = markdown(build_bench._rows(1_000_000, "nightly rebuild", values, listed))
-    assert (
-        "| 1M | nightly rebuild | 25.0 s | 24.8 s | 18.8 s | a 10.0 s, b 9.7 s, d 4.9 s, t 0.2 s | a 9.0 s, c 4.0 s |"
-        in text
-    )
+    row = "| 1M | nightly rebuild | 25.0 s | 24.8 s | 18.8 s | a 10.0 s, b 9.7 s, d 4.9 s, t 0.2 s | a 9.0 s, c 4.0 s "
+    assert row + "| 2.00 GiB: a 10.0 s |" in text
