@@ -68,10 +68,10 @@ def _churn() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-c", "from python_jobs.cli import main; main()"]
 
 
-def measure(cmd: list[str], env: dict[str, str], log_path: Path) -> dict[str, float]:
+def measure(cmd: list[str], env: dict[str, str], log_path: Path) -> dict:
     """Run `cmd` (output to log_path); wall, CPU user+sys and peak RSS of its process tree (the largest single
     process, and the whole tree's sum sampled from /proc: worker processes of tagging and scoring hold memory
-    beside dbt's), its exit code, and cpu_series: the tree's CPU as sampled over time (proc_tree)."""
+    beside dbt's), its exit code, and samples: the tree's CPU and RSS as sampled over time (proc_tree)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as out:
         t0 = time.perf_counter()
@@ -91,7 +91,7 @@ def measure(cmd: list[str], env: dict[str, str], log_path: Path) -> dict[str, fl
         "peak_rss_mb": ru.ru_maxrss / 1024,
         "peak_tree_rss_mb": tree.peak["tree"] / 2**20,
         "exit_code": float(proc.returncode),
-        "cpu_series": tree.series,
+        "samples": tree.series,
     }
 
 
@@ -116,7 +116,7 @@ def node_name(unique_id: str) -> str:
     return parts[2] if parts[0] in ("test", "unit_test") and len(parts) > 2 else parts[-1]
 
 
-def dbt_results(target: Path, cpu_series: list[tuple[float, float, int]] | None = None) -> dict:
+def dbt_results(target: Path, samples: list[tuple[float, float, int]] | None = None) -> dict:
     """dbt elapsed time, slowest nodes, summed SQL-model time, the critical path, CPU by node and the nodes
     running at the sampled RSS peak (dbt_schedule) and the invocation id of the last build."""
     results = json.loads((target / "run_results.json").read_text())
@@ -129,7 +129,7 @@ def dbt_results(target: Path, cpu_series: list[tuple[float, float, int]] | None 
         if nodes.get(r["unique_id"], {}).get("resource_type") == "model"
         and nodes.get(r["unique_id"], {}).get("language") == "sql"
     )
-    path = schedule(results, manifest, top=N_SLOWEST, cpu_series=cpu_series or [])
+    path = schedule(results, manifest, top=N_SLOWEST, samples=samples or [])
     return {
         "invocation_id": results["metadata"].get("invocation_id"),
         "dbt_s": float(results.get("elapsed_time") or 0.0),
@@ -215,13 +215,13 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
         before = model_files(work / "models") if build else {}
         (work / "target" / "run_results.json").unlink(missing_ok=True)
         values: dict = measure(cmd, stage_env, logs / f"{name.replace(' ', '_')}.log")
-        cpu_series = values.pop("cpu_series")
+        samples = values.pop("samples")
         ok = values["exit_code"] == 0
         n_raw = raw_rows(raw) if raw.exists() else 0
         values |= {"raw_rows": n_raw, "rows_per_s": n_raw / values["wall_s"] if n_raw else None}
         listed: dict[str, list[tuple[str, float]]] = {}
         if build and (work / "target" / "run_results.json").exists():
-            dbt = dbt_results(work / "target", cpu_series)
+            dbt = dbt_results(work / "target", samples)
             shutil.copy2(
                 work / "target" / "run_results.json", logs / f"{name.replace(' ', '_')}_run_results.json"
             )

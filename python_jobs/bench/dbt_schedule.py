@@ -98,9 +98,8 @@ def seconds_by_concurrency(ran: Mapping[str, Span]) -> dict[int, float]:
     return out
 
 
-Sample = tuple[
-    float, float, int
-]  # epoch seconds, CPU seconds so far, RSS bytes (proc_tree.TreeSampler.series)
+# a sample of the process tree (proc_tree.TreeSampler.series): epoch seconds, CPU seconds so far, RSS bytes
+Sample = tuple[float, float, int]
 
 
 def cpu_by_node(ran: Mapping[str, Span], series: Sequence[Sample]) -> dict[str, float]:
@@ -130,7 +129,7 @@ def at_peak(ran: Mapping[str, Span], series: Sequence[Sample]) -> tuple[float, l
     return best
 
 
-def schedule(results: Mapping, manifest: Mapping, top: int = 5, cpu_series: Sequence[Sample] = ()) -> dict:
+def schedule(results: Mapping, manifest: Mapping, top: int = 5, samples: Sequence[Sample] = ()) -> dict:
     """critical_path_s (summed node time on the chain), one_node_s (seconds with one node running), the `top`
     longest nodes of the chain, and from the build's samples the `top` nodes by CPU and the nodes running at the
     RSS peak (peak_rss_mb), as (unique_id, seconds the node ran)."""
@@ -138,8 +137,8 @@ def schedule(results: Mapping, manifest: Mapping, top: int = 5, cpu_series: Sequ
     chain = critical_path(ran, upstream(manifest))
     by_k = seconds_by_concurrency(ran)
     longest = sorted(chain, key=lambda uid: (-ran[uid].seconds, uid))[:top]
-    cpu = cpu_by_node(ran, cpu_series)
-    peak_rss, peak_nodes = at_peak(ran, cpu_series)
+    cpu = cpu_by_node(ran, samples)
+    peak_rss, peak_nodes = at_peak(ran, samples)
     return {
         "critical_path_s": sum(ran[uid].seconds for uid in chain),
         "critical_path_nodes": float(len(chain)),
