@@ -15,7 +15,8 @@ process tree (ru_maxrss: the largest single process; dbt and its Python models r
 sampler the peak of the tree's summed RSS (the tagging and scoring worker processes beside dbt). Rows per
 second = raw-contract rows of the world the stage reads / wall. After each build, `<target>/run_results.json`
 gives dbt's elapsed time, the slowest nodes, the summed time of SQL models (manifest `language`) and where the
-elapsed time went (python_jobs.bench.dbt_schedule: the critical path and the seconds with one node running);
+elapsed time went (python_jobs.bench.dbt_schedule: the critical path, the seconds with one node running, and from
+the sampler's series the CPU by node and the nodes running at the RSS peak);
 `enrichment_runs` gives the texts sent to the tag models and to the embedding model in that dbt invocation; new files under the model dir
 count the churn runs trained, churn models fitted and weak sentiment models fitted.
 Results: rows {area, case, metric, value, unit} (+ size, stage), rendered by python_jobs.bench.build_results.
@@ -30,12 +31,13 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from python_jobs.bench.build_results import NODE_LISTS, markdown, size_label
-from python_jobs.bench.dbt_schedule import schedule
+from python_jobs.bench.dbt_schedule import Sample, schedule
 from python_jobs.bench.proc_tree import TreeSampler
 from python_jobs.config import REPO_ROOT, isolated_build_env
 from python_jobs.synth.cutoff import last_order_day
@@ -116,7 +118,7 @@ def node_name(unique_id: str) -> str:
     return parts[2] if parts[0] in ("test", "unit_test") and len(parts) > 2 else parts[-1]
 
 
-def dbt_results(target: Path, samples: list[tuple[float, float, int]] | None = None) -> dict:
+def dbt_results(target: Path, samples: Sequence[Sample] = ()) -> dict:
     """dbt elapsed time, slowest nodes, summed SQL-model time, the critical path, CPU by node and the nodes
     running at the sampled RSS peak (dbt_schedule) and the invocation id of the last build."""
     results = json.loads((target / "run_results.json").read_text())
@@ -129,7 +131,7 @@ def dbt_results(target: Path, samples: list[tuple[float, float, int]] | None = N
         if nodes.get(r["unique_id"], {}).get("resource_type") == "model"
         and nodes.get(r["unique_id"], {}).get("language") == "sql"
     )
-    path = schedule(results, manifest, top=N_SLOWEST, samples=samples or [])
+    path = schedule(results, manifest, top=N_SLOWEST, samples=samples)
     return {
         "invocation_id": results["metadata"].get("invocation_id"),
         "dbt_s": float(results.get("elapsed_time") or 0.0),
@@ -168,7 +170,7 @@ def texts_sent(db: Path, invocation_id: str | None) -> dict[str, float]:
 
 
 def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str, float]]]) -> list[dict]:
-    """Result rows of one stage: its values, and its node lists (slowest, critical path, cpu) as one row each."""
+    """Result rows of one stage: its values, and each node of its node lists (build_results.NODE_LISTS) as a row."""
     case = f"{size_label(size)} {stage}"
     units = {
         "wall_s": "s",
