@@ -19,7 +19,7 @@
 {% endmacro %}
 
 {% macro scoped_staging_tests() %}
-    {{- return(['unique', 'not_null', 'relationships', 'accepted_values', 'accepted_range']) -}}
+    {{- return(['unique', 'not_null', 'relationships', 'accepted_values', 'accepted_range', 'column_constraints']) -}}
 {% endmacro %}
 
 {#- on-run-start, beside create_snapshot_builds -#}
