@@ -9,8 +9,8 @@ from threadpoolctl import threadpool_limits
 from python_jobs.churn import guards
 from python_jobs.churn.features import to_matrix
 from python_jobs.churn.fitted import ChurnRun
-from python_jobs.churn.pipelines import churn_probability
-from python_jobs.churn.reasons import REASON_COLUMNS, contributions, top_reasons
+from python_jobs.churn.pipelines import churn_probability, probability_from_logit
+from python_jobs.churn.reasons import REASON_COLUMNS, TreeWalk, contributions, top_reasons
 from python_jobs.churn.scoring import revenue_at_risk, risk_tiers, tier_rules
 from python_jobs.churn.settings import KEYS, LABEL, SPEND_RATE, Settings
 
@@ -24,7 +24,8 @@ def score(
     threads come from `settings` (default: the run's), so changing tiers never needs a retrain. Rows are checked
     point-in-time (no feature event on or after the snapshot) before they are scored. Each row's output depends
     on that row alone, so scoring in batches or partitions gives the same rows as scoring all at once.
-    `workers`: threads for the probabilities (churn_probability; 1 in a process that is one of several).
+    `workers`: threads for the probabilities of a model without a tree walk (churn_probability; 1 in a process
+    that is one of several); a tree champion's single walk (reasons.TreeWalk) spreads its trees over the cores.
     """
     settings = settings or run.settings
     guards.check_point_in_time(rows, require=False)
@@ -36,7 +37,16 @@ def score(
 def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings, workers: int | None) -> pd.DataFrame:
     m = run.champion_model
     X = to_matrix(rows, m.columns)
-    p = churn_probability(m.calibrated, X, workers)
+    # a run pickled before reason_features existed chooses them on the at-risk rows, as it always did
+    candidates = getattr(m, "reason_features", None)
+    walk = TreeWalk.start(
+        m.pipeline, X, candidates
+    )  # a tree champion: one walk for probabilities and reasons
+    p = (
+        probability_from_logit(m.calibrated, walk.logit)
+        if walk
+        else churn_probability(m.calibrated, X, workers)
+    )
     spend = (
         rows[SPEND_RATE].to_numpy(dtype="float64", na_value=np.nan)
         if SPEND_RATE in rows
@@ -47,10 +57,13 @@ def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings, workers: int |
     at_risk = np.flatnonzero(tiers != "low")
     reasons = pd.DataFrame(index=range(len(rows)), columns=REASON_COLUMNS, dtype=object)
     if len(at_risk):
-        # a run pickled before reason_features existed chooses them on these rows, as it always did
-        candidates = getattr(m, "reason_features", None)
-        contrib = contributions(m.pipeline, m.kind, X[at_risk], m.reference, candidates=candidates)
-        context = rows.iloc[at_risk].reset_index(drop=True)
+        contrib = (
+            walk.contributions(at_risk, m.reference)
+            if walk
+            else contributions(m.pipeline, m.kind, X[at_risk], m.reference, candidates=candidates)
+        )
+        phrased_against = sorted({c for spec in run.specs for c in spec.context_fields()} & set(rows.columns))
+        context = rows[phrased_against].iloc[at_risk].reset_index(drop=True)
         found = top_reasons(contrib, X[at_risk], m.columns, {s.name: s for s in run.specs}, context=context)
         reasons.iloc[at_risk] = found[REASON_COLUMNS].to_numpy()
     rules = tier_rules(settings.risk_high_cut, settings.risk_medium_cut)

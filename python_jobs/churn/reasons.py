@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,7 @@ class BoostedTrees:
         self.trees = [of_iteration[0] for of_iteration in model._predictors]
         self.split_features = [set(_split_features(tree)) for tree in self.trees]
         self.bin_mapper = model._bin_mapper
+        self.baseline = float(model._baseline_prediction.ravel()[0])
         self.workers = workers
 
     @classmethod
@@ -96,29 +98,82 @@ class BoostedTrees:
     def _predict(self, tree: object, X: np.ndarray) -> np.ndarray:
         return tree.predict_binned(X, self.bin_mapper.missing_values_bin_idx_, 1)
 
-    def occlusion(self, X: np.ndarray, reference: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
+    def binned(self, X: np.ndarray) -> np.ndarray:
         # Trees walk the binned values (uint8, row-major: 8x less memory per row than float64), as the model's
         # own fit does. The same leaves: a value lands in bin b iff threshold[b-1] < x <= threshold[b], and a
         # split at bin b sends x left iff x <= threshold[b], the split's raw threshold.
-        X = np.ascontiguousarray(self.bin_mapper.transform(X))
-        reference = self.bin_mapper.transform(np.asarray(reference, dtype="float64")[None, :])[0]
-        using = [[t for t, features in enumerate(self.split_features) if j in features] for j in cols]
-        # per candidate, the summed output of the trees that split on it, added up tree by tree as each tree's
-        # prediction arrives (not a rows x trees matrix: 120 MB per 100k rows at 150 trees, stacked on one thread)
-        before = np.zeros((len(X), len(cols)))
+        return np.ascontiguousarray(self.bin_mapper.transform(np.asarray(X, dtype="float64")))
 
-        def occlude(i: int, j: int) -> None:
-            occluded = X.copy()
-            occluded[:, j] = reference[j]
-            after = sum((self._predict(self.trees[t], occluded) for t in using[i]), np.zeros(len(X)))
-            out[:, i] = before[:, i] - after
-
+    def logits(self, binned: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One walk of every tree over the binned rows: each row's log-odds, the model's decision_function bit
+        for bit (its baseline, then each tree's output added in the model's order, as sklearn adds them), and
+        per feature of `cols` the summed output of the trees that split on it, which occlusion recomputes. The
+        sums are added tree by tree as each prediction arrives (not a rows x trees matrix: 120 MB per 100k rows
+        at 150 trees, stacked on one thread)."""
+        logit = np.zeros(len(binned))
+        logit += self.baseline
+        before = np.zeros((len(binned), len(cols)))
         with ThreadPoolExecutor(self.workers) as pool:
-            for t, prediction in enumerate(pool.map(lambda tree: self._predict(tree, X), self.trees)):
+            for t, prediction in enumerate(pool.map(lambda tree: self._predict(tree, binned), self.trees)):
+                logit += prediction
                 for i, j in enumerate(cols):
                     if j in self.split_features[t]:
                         before[:, i] += prediction
+        return logit, before
+
+    def occlude(
+        self, binned: np.ndarray, before: np.ndarray, reference: np.ndarray, cols: np.ndarray, out: np.ndarray
+    ) -> None:
+        """out[:, i]: the change in log-odds when feature cols[i] is set to its reference value, from `before`
+        (logits' sums) and a new walk of only the trees that split on that feature."""
+        reference = self.binned(reference[None, :])[0]
+        using = [[t for t, features in enumerate(self.split_features) if j in features] for j in cols]
+
+        def occlude(i: int, j: int) -> None:
+            occluded = binned.copy()
+            occluded[:, j] = reference[j]
+            after = sum((self._predict(self.trees[t], occluded) for t in using[i]), np.zeros(len(binned)))
+            out[:, i] = before[:, i] - after
+
+        with ThreadPoolExecutor(self.workers) as pool:
             list(pool.map(occlude, range(len(cols)), cols))
+
+    def occlusion(self, X: np.ndarray, reference: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
+        binned = self.binned(X)
+        self.occlude(binned, self.logits(binned, cols)[1], reference, cols, out)
+
+
+@dataclass
+class TreeWalk:
+    """One walk of a champion tree model over the scored rows, shared by their probabilities and their reasons:
+    the log-odds come from the same tree outputs as occlusion's starting sums, so scoring walks every tree once
+    (not once for the probabilities and again for the reasons)."""
+
+    trees: BoostedTrees
+    cols: np.ndarray
+    binned: np.ndarray
+    logit: np.ndarray
+    before: np.ndarray
+
+    @classmethod
+    def start(cls, pipeline: Pipeline, X: np.ndarray, cols: np.ndarray | None) -> TreeWalk | None:
+        """The walk for the reason features `cols`, or None when the model has no BoostedTrees form (logreg,
+        categorical splits) or no fixed reason features (a run pickled before they existed)."""
+        trees = BoostedTrees.of(pipeline)
+        if trees is None or cols is None:
+            return None
+        cols = np.asarray(cols)
+        binned = trees.binned(X)
+        return cls(trees, cols, binned, *trees.logits(binned, cols))
+
+    def contributions(self, rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        """(len(rows), n_features) contributions of those rows (as `contributions`: occlusion of the reason
+        features, 0 elsewhere)."""
+        part = np.empty((len(rows), len(self.cols)))
+        self.trees.occlude(self.binned[rows], self.before[rows], reference, self.cols, part)
+        out = np.zeros((len(rows), self.binned.shape[1]))
+        out[:, self.cols] = part
+        return out
 
 
 def _split_features(tree: object) -> list[int]:
@@ -190,14 +245,16 @@ def top_reasons(
     that did not fall), or when its text repeats a stronger one; so the k reasons say k different, true
     things. `context` (one row per row of X) holds other features the templates phrase a value against.
     """
-    n, m = contrib.shape
+    n = contrib.shape[0]
     allowed = np.array([specs[c].can_be_reason for c in columns], dtype=bool)
-    ranked = np.where(allowed[None, :], contrib, -np.inf)
-    depth = min(m, k + 6)
-    order = np.argsort(-ranked, axis=1, kind="stable")[:, :depth]
+    # Ranked among the columns that are a driver for some row (for trees: the occluded candidates): any other
+    # ranks after every positive contribution of every row, so leaving it out changes no row's reasons.
+    live = np.flatnonzero(allowed & (contrib > 1e-9).any(axis=0))
+    depth = min(len(live), k + 6)
+    order = live[np.argsort(-contrib[:, live], axis=1, kind="stable")[:, :depth]]
     rows = np.repeat(np.arange(n), depth)
     cols = order.ravel()
-    value = ranked[rows, cols]
+    value = contrib[rows, cols]
     keep = value > 1e-9
     rows, cols = rows[keep], cols[keep]
     text = np.empty(len(rows), dtype=object)

@@ -252,6 +252,29 @@ def test_binned_occlusion_equals_full_predictions_on_missing_infinite_and_unseen
         np.testing.assert_allclose(contrib[:, j], expected, rtol=1e-9, atol=1e-12)
 
 
+def test_one_tree_walk_gives_the_models_own_probabilities_and_reasons(fitted, frame):
+    # scoring walks the champion's trees once for both: its log-odds and probabilities are those of the model's
+    # own predict (bit for bit), its contributions those of the separate occlusion pass
+    from python_jobs.churn.pipelines import probability_from_logit
+    from python_jobs.churn.reasons import TreeWalk, contributions
+
+    model = fitted.models[("enhanced", "hgb")]
+    X = features.to_matrix(frame[frame["split"] == "score"].head(400), model.columns)
+    X[::9, 0], X[::11, 1] = np.nan, np.inf
+    cols = model.reason_features
+    walk = TreeWalk.start(model.pipeline, X, cols)
+    assert np.array_equal(walk.logit, model.pipeline.decision_function(X))
+    assert np.array_equal(
+        probability_from_logit(model.calibrated, walk.logit), model.calibrated.predict_proba(X)[:, 1]
+    )
+    rows = np.arange(0, len(X), 3)
+    expected = contributions(model.pipeline, "hgb", X[rows], model.reference, candidates=cols)
+    np.testing.assert_allclose(walk.contributions(rows, model.reference), expected, rtol=1e-12, atol=1e-12)
+    assert TreeWalk.start(model.pipeline, X, None) is None  # a run without fixed reason features
+    logreg = fitted.models[("enhanced", "logreg")]
+    assert TreeWalk.start(logreg.pipeline, features.to_matrix(frame.head(5), logreg.columns), cols) is None
+
+
 def test_scores_carry_tiers_reasons_and_revenue(fitted, frame):
     rows = frame[frame["split"] == "score"]
     s = run.score(fitted, rows)
