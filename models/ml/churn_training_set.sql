@@ -9,10 +9,9 @@
     Too short a history for the horizon (no evaluation snapshot, too few training snapshots) stops the build here,
     naming the minimum (macro require_history), instead of failing later in the model fit.
 -#}
-{{ snapshot_incremental('training', customer_buckets=true) }}
+{{ snapshot_incremental('training') }}
 {{ config(post_hook="{{ require_history() }}") }}
 -- depends_on: {{ ref('churn_features') }}
--- depends_on: {{ ref('int_customer_snapshots') }}
 {%- set lookback = var('lookback_days') %}
 {%- set horizon = var('churn_horizon_days') %}
 {#- feature marts a customer may be missing from (left joined); customer_rfm is always there -#}
@@ -36,10 +35,6 @@ spine as (
         pending.inputs_fingerprint
     from {{ ref('int_snapshot_spine') }} as spine
     inner join pending on spine.snapshot_date = pending.snapshot_date
-    -- a full build joins whole snapshots a few at a time (macros/customer_buckets.sql): as one statement the
-    -- marts' hash tables hold every snapshot (1M: 16M rows each). The query alone at 1M, all 24 snapshots:
-    -- 33.7 s wall / 62 s CPU as one statement under the 5GB limit (27.9 s with 18GB), 22.0 s / 43 s in four
-    where {{ in_customer_bucket('spine.snapshot_date') }}
 ),
 
 -- the feature marts: each seed row names one of these CTEs as its source. Each reads the pending snapshots
