@@ -39,9 +39,8 @@ def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings, workers: int |
     X = to_matrix(rows, m.columns)
     # a run pickled before reason_features existed chooses them on the at-risk rows, as it always did
     candidates = getattr(m, "reason_features", None)
-    walk = TreeWalk.start(
-        m.pipeline, X, candidates
-    )  # a tree champion: one walk for probabilities and reasons
+    # a tree champion: one walk of its trees gives the probabilities and the reasons' starting sums
+    walk = TreeWalk.start(m.pipeline, X, candidates)
     p = (
         probability_from_logit(m.calibrated, walk.logit)
         if walk
