@@ -162,7 +162,7 @@ class StreamedEmbeddings:
         if ids is not None:  # only these rows: an IN list of literals (a few thousand on a nightly build)
             listed = ", ".join("'" + str(i).replace("'", "''") + "'" for i in ids)
             relation = relation.filter(f"cast({self.id_column} as varchar) in ({listed or 'null'})")
-        reader = relation.project(f"{self.id_column}, embedding").fetch_arrow_reader(STREAM_ROWS)
+        reader = relation.project(f"{self.id_column}, embedding").to_arrow_reader(STREAM_ROWS)
         try:  # an unfinished read would keep its query open, and a later checkpoint would wait for it
             for batch in reader:
                 positions = self.index.get_indexer(batch.column(0).to_numpy(zero_copy_only=False))
