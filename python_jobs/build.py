@@ -22,6 +22,7 @@ from python_jobs.dbt_runner import PRODUCTION_BUILD_ARGS, run_dbt
 from python_jobs.engines.commands import target_name
 from python_jobs.mapping.commands import check_export, export_options
 from python_jobs.publish import build_and_publish
+from python_jobs.warehouse import first_row
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,11 @@ def headline_text(db: Path) -> str:
     lines = [f"Warehouse: {db}"]
     with warehouse.connect(db) as con:
         if warehouse.table_exists(con, "marts", "churn_labels"):
-            n_cust, n_snap = con.execute(
-                "select count(distinct customer_id), count(distinct snapshot_date) from marts.churn_labels"
-            ).fetchone()
+            n_cust, n_snap = first_row(
+                con.execute(
+                    "select count(distinct customer_id), count(distinct snapshot_date) from marts.churn_labels"
+                )
+            )
             lines.append(f"Customers with labels: {n_cust:,} over {n_snap} snapshots")
             rows = con.execute(
                 """

@@ -26,6 +26,7 @@ import duckdb
 
 from python_jobs import config, warehouse
 from python_jobs.text.runs import TABLE as RUNS_TABLE
+from python_jobs.warehouse import first_row
 
 TABLE = "churn_build_state"  # in schema main of the DuckDB warehouse
 PROJECT_PATHS = ("models", "macros", "seeds", "tests/dbt", "python_jobs", "dbt_project.yml", "profiles.yml")
@@ -100,7 +101,7 @@ def current_parts(vars: Mapping[str, Any], env: Mapping[str, str], dated: bool) 
         if k.startswith("CHURN_") and k not in NEUTRAL_SETTINGS
     }
     if dated:
-        parts[TODAY] = str(duckdb.sql("select current_date").fetchone()[0])
+        parts[TODAY] = str(first_row(duckdb.sql("select current_date"))[0])
     return parts
 
 
@@ -117,7 +118,7 @@ def stored(db: Path) -> tuple[dict[str, str], datetime] | None:
     with warehouse.connect(db) as con:
         if not warehouse.table_exists(con, "main", TABLE):
             return None
-        row = con.execute(f"select parts, built_at from main.{TABLE}").fetchone()
+        row = first_row(con.execute(f"select parts, built_at from main.{TABLE}"))
     return (json.loads(row[0]), row[1]) if row else None
 
 
@@ -127,11 +128,13 @@ def texts_to_retry(db: Path) -> int:
         schema = warehouse.schema_of(con, RUNS_TABLE)
         if schema is None:
             return 0
-        row = con.execute(
-            f"""select coalesce(sum(coalesce(rows_failed, 0) + coalesce(rows_over_budget, 0)), 0) from (
+        row = first_row(
+            con.execute(
+                f"""select coalesce(sum(coalesce(rows_failed, 0) + coalesce(rows_over_budget, 0)), 0) from (
                     select * from "{schema}".{RUNS_TABLE}
                     qualify row_number() over (partition by model_name order by finished_at desc) = 1)"""
-        ).fetchone()
+            )
+        )
     return int(row[0]) if row else 0
 
 
@@ -169,7 +172,7 @@ def record(db: Path, parts: Mapping[str, str], vars: Mapping[str, Any]) -> None:
         con.execute(f"drop table if exists main.{TABLE}")
         parts = {k: v for k, v in parts.items() if k != TODAY}  # decided here, from this build's quarantine
         if not vars.get("max_valid_date") and future_dated_rows(con):
-            parts[TODAY] = str(con.execute("select current_date").fetchone()[0])
+            parts[TODAY] = str(first_row(con.execute("select current_date"))[0])
         con.execute(f"create table main.{TABLE} (parts json, built_at timestamp)")
         con.execute(
             f"insert into main.{TABLE} values (?, ?)",
@@ -184,6 +187,6 @@ def future_dated_rows(con: duckdb.DuckDBPyConnection) -> int:
            where table_name like 'stg\\_%\\_\\_quarantine' escape '\\'"""
     ).fetchall()
     return sum(
-        con.execute(f'select count(*) from "{s}"."{t}" where reason = \'future_timestamp\'').fetchone()[0]
+        first_row(con.execute(f'select count(*) from "{s}"."{t}" where reason = \'future_timestamp\''))[0]
         for s, t in tables
     )

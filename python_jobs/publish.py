@@ -23,6 +23,8 @@ from typing import TypeVar
 
 import duckdb
 
+from python_jobs.warehouse import first_row
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -99,7 +101,7 @@ class BackgroundCopy:
 def free_share(db: Path) -> float:
     """Share of the file's blocks that hold no data (freed by tables a build replaced)."""
     with duckdb.connect(str(db), read_only=True) as con:
-        total, free = con.execute("select total_blocks, free_blocks from pragma_database_size()").fetchone()
+        total, free = first_row(con.execute("select total_blocks, free_blocks from pragma_database_size()"))
     return free / total if total else 0.0
 
 
@@ -118,7 +120,13 @@ def start_working_copy(published: Path, work: Path) -> None:
         return
     with duckdb.connect() as con:
         con.execute(f"attach '{_sql_path(published)}' as published (read_only)")
-        con.execute(f"attach '{_sql_path(work)}' as work")
+        # in the published file's storage format, so a compacted copy stays readable by whatever read it before
+        (version,) = first_row(
+            con.execute(
+                "select tags['storage_version'] from duckdb_databases() where database_name = 'published'"
+            )
+        )
+        con.execute(f"attach '{_sql_path(work)}' as work (storage_version '{version.rstrip('+')}')")
         con.execute("copy from database published to work")
     log.info(
         "working copy of %s compacted in %.1fs: %.0f%% of the file was free space, %.0f MB -> %.0f MB",

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from python_jobs import config
 
@@ -25,24 +24,21 @@ def connect(path: Path | None = None, read_only: bool = True) -> Iterator[duckdb
         con.close()
 
 
-def query_arrow(sql: str, path: Path | None = None, params: list | None = None) -> pa.Table:
-    with connect(path) as con:
-        return con.execute(sql, params or []).to_arrow_table()
-
-
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
+    row = first_row(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        )
+    )
     return bool(row and row[0])
 
 
 def schema_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     """The schema holding table `name` (tables written outside dbt, e.g. enrichment_runs), or None."""
-    row = con.execute(
-        "select table_schema from information_schema.tables where table_name = ? limit 1", [name]
-    ).fetchone()
+    row = first_row(
+        con.execute("select table_schema from information_schema.tables where table_name = ? limit 1", [name])
+    )
     return row[0] if row else None
 
 
@@ -64,8 +60,15 @@ def previous_table(session: duckdb.DuckDBPyConnection, this: object) -> duckdb.D
 
 
 def only_row(relation: duckdb.DuckDBPyRelation) -> tuple:
-    """The one row of an aggregate relation, read to the end. Never `fetchone()` a relation inside a dbt
-    session: its result stays open, and a later commit that checkpoints the database waits for it forever
-    (DuckDB 1.x; a forced rebuild at 1M customers hung there)."""
+    """The one row of an aggregate relation."""
     (row,) = relation.fetchall()
     return row
+
+
+def first_row(result: duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation) -> tuple | None:
+    """The first row of a query's result (None when it has none), read to the end. Never `fetchone()` a DuckDB
+    result: an unfinished result holds its connection, so DuckDB 2.0 refuses the next relation, register or
+    Arrow read on it, and in 1.x a later commit that checkpoints waited for it forever (a forced rebuild at 1M
+    customers hung there). Meant for aggregates and one-row queries: the whole result is read."""
+    rows = result.fetchall()
+    return rows[0] if rows else None

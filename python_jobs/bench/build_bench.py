@@ -43,7 +43,7 @@ from python_jobs.config import REPO_ROOT, isolated_build_env
 from python_jobs.synth.cutoff import last_order_day
 from python_jobs.synth.writer import RAW_TABLES
 from python_jobs.text.runs import TABLE as RUNS_TABLE
-from python_jobs.warehouse import schema_of
+from python_jobs.warehouse import first_row, schema_of
 
 __all__ = ["markdown", "run"]
 log = logging.getLogger(__name__)
@@ -160,12 +160,14 @@ def texts_sent(db: Path, invocation_id: str | None) -> dict[str, float]:
         schema = schema_of(con, RUNS_TABLE)
         if schema is None:
             return {}
-        sent = con.execute(
-            f"""select coalesce(sum(texts_sent) filter (where model_name not like '%embed%'), 0),
+        sent = first_row(
+            con.execute(
+                f"""select coalesce(sum(texts_sent) filter (where model_name not like '%embed%'), 0),
                        coalesce(sum(texts_sent) filter (where model_name like '%embed%'), 0)
                 from "{schema}".{RUNS_TABLE} where invocation_id = ?""",
-            [invocation_id],
-        ).fetchone()
+                [invocation_id],
+            )
+        )
     return {"texts_sent_tag": float(sent[0]), "texts_sent_embed": float(sent[1])}
 
 

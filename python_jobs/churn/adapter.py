@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -289,11 +290,14 @@ def previous_scores(session: Any, this: Any, rows: Any) -> pd.DataFrame | None:
 
 
 def _batches(relation: Any, batch_rows: int) -> Iterator[pd.DataFrame]:
-    """The relation's rows as DataFrames of about batch_rows rows (one query, fetched chunk by chunk)."""
-    vectors = max(1, batch_rows // 2048)  # DuckDB's vector size
-    result = relation.project("*")  # a fresh result to fetch from
-    while len(chunk := result.fetch_df_chunk(vectors)):
-        yield chunk
+    """The relation's rows as DataFrames of batch_rows rows (one query, streamed as Arrow batches). Each
+    batch becomes a DataFrame through a private in-memory DuckDB, so its dtypes are those of relation.df()."""
+    convert = duckdb.connect()
+    try:
+        for batch in relation.to_arrow_reader(batch_rows):
+            yield convert.from_arrow(batch).df()
+    finally:
+        convert.close()
 
 
 def metrics_table(fitted: run.ChurnRun, config: dict[str, Any] | None = None) -> pa.Table:

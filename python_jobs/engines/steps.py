@@ -23,6 +23,7 @@ import pyarrow as pa
 from python_jobs.config import REPO_ROOT
 from python_jobs.engines.warehouse_io import Warehouse
 from python_jobs.text.runs import TABLE as ENRICHMENT_RUNS
+from python_jobs.warehouse import first_row
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +148,12 @@ def copy_to_session(session: duckdb.DuckDBPyConnection, schema: str, name: str, 
 
 
 def _has_table(session: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return session.execute(
-        "select count(*) > 0 from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()[0]
+    return first_row(
+        session.execute(
+            "select count(*) > 0 from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        )
+    )[0]
 
 
 def _as_arrow(result: Any) -> pa.Table:

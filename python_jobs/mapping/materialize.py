@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from python_jobs.mapping.spec import ContractColumn, ContractTable, Mapping, TableSpec
+from python_jobs.warehouse import first_row
 
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "DECIMAL", "REAL")
 
@@ -150,7 +151,7 @@ def write_table(con: duckdb.DuckDBPyConnection, select_sql: str, out: Path) -> i
     tmp = out.with_name(out.name + ".tmp")
     con.execute(f"copy ({select_sql}) to {literal(tmp)} (format parquet)")
     tmp.replace(out)
-    return con.execute(f"select count(*) from read_parquet({literal(out)})").fetchone()[0]
+    return first_row(con.execute(f"select count(*) from read_parquet({literal(out)})"))[0]
 
 
 def clear_raw_dir(out_dir: Path, mapping: Mapping) -> None:

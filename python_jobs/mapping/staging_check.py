@@ -11,6 +11,7 @@ import duckdb
 
 from python_jobs.mapping.problems import CheckResult, Problem
 from python_jobs.mapping.spec import project_vars
+from python_jobs.warehouse import first_row
 
 REASON_FIX = {
     "unparseable_value": "a value did not parse (quarantine detail names the column): fix the export or the "
@@ -102,14 +103,16 @@ def _quarantine_problems(
 
 def _spine_problems(con: duckdb.DuckDBPyConnection, horizon: int) -> list[Problem]:
     try:
-        row = con.execute(
-            """
+        row = first_row(
+            con.execute(
+                """
             select min(snapshot_date) filter (where split = 'train'), max(snapshot_date) filter (where split = 'train'),
                    count(*) filter (where split = 'train'), max(eval_snapshot_date),
                    max(snapshot_date) filter (where is_as_of)
             from intermediate.int_snapshot_spine
             """
-        ).fetchone()
+            )
+        )
     except duckdb.Error:
         return []
     first, last, n_train, evaluation, as_of = row

@@ -8,6 +8,7 @@ import duckdb
 from python_jobs.mapping.materialize import ColumnSource, literal, quote
 from python_jobs.mapping.problems import Problem
 from python_jobs.mapping.spec import TableSpec
+from python_jobs.warehouse import first_row
 
 # The column whose range is the data's history (the snapshot spine is built from it).
 EVENT_COLUMNS = {"orders": "ordered_at", "transactions": "invoiced_at"}
@@ -28,9 +29,11 @@ def suggest_date_formats(con: duckdb.DuckDBPyConnection, select_sql: str, column
     )
     found = []
     for fmt in DATE_FORMATS:
-        ok = con.execute(
-            f"select count(*) > 0 and bool_and(try_strptime(v, {literal(fmt)}) is not null) from ({sample})"
-        ).fetchone()[0]
+        ok = first_row(
+            con.execute(
+                f"select count(*) > 0 and bool_and(try_strptime(v, {literal(fmt)}) is not null) from ({sample})"
+            )
+        )[0]
         if ok:
             found.append(fmt)
     return found
@@ -53,12 +56,14 @@ def value_problems(
             continue
         ident = quote(col.name)
         try:
-            nonnull, bad, examples = con.execute(
-                f"select count({ident}), count(*) filter (where {ident} is not null and "
-                f"try_cast({ident} as {col.data_type}) is null), "
-                f"array_slice(list(distinct cast({ident} as varchar)) filter (where {ident} is not null and "
-                f"try_cast({ident} as {col.data_type}) is null), 1, 3) from ({select_sql})"
-            ).fetchone()
+            nonnull, bad, examples = first_row(
+                con.execute(
+                    f"select count({ident}), count(*) filter (where {ident} is not null and "
+                    f"try_cast({ident} as {col.data_type}) is null), "
+                    f"array_slice(list(distinct cast({ident} as varchar)) filter (where {ident} is not null and "
+                    f"try_cast({ident} as {col.data_type}) is null), 1, 3) from ({select_sql})"
+                )
+            )
         except duckdb.Error:
             nonnull, bad, examples = n_rows, n_rows, []
         if not bad:
@@ -116,11 +121,13 @@ def date_range(
         return []
     ident = f"try_cast({quote(column)} as timestamp)"
     try:
-        first, last, future, ancient = con.execute(
-            f"select cast(min({ident}) as date), cast(max({ident}) as date), "
-            f"count(*) filter (where {ident} > current_date + 1), "
-            f"count(*) filter (where {ident} < date '1990-01-01') from ({select_sql})"
-        ).fetchone()
+        first, last, future, ancient = first_row(
+            con.execute(
+                f"select cast(min({ident}) as date), cast(max({ident}) as date), "
+                f"count(*) filter (where {ident} > current_date + 1), "
+                f"count(*) filter (where {ident} < date '1990-01-01') from ({select_sql})"
+            )
+        )
     except duckdb.Error:
         return []
     if first is None:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from python_jobs.report.headline import headline_text
 from python_jobs.report.relations import risk_relation, table_exists
+from python_jobs.warehouse import first_row
 
 log = logging.getLogger(__name__)
 
@@ -213,19 +214,23 @@ def _context(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     ctx: dict[str, object] = {}
     rel = risk_relation(con)
     if rel:
-        row = con.execute(f"select max(snapshot_date), count(*) from {rel}").fetchone()
+        row = first_row(con.execute(f"select max(snapshot_date), count(*) from {rel}"))
         ctx["as_of_date"], ctx["customers"] = row
     if table_exists(con, "reports", "rpt_churn_risk"):
-        row = con.execute(
-            "select any_value(horizon_days), any_value(lookback_days), any_value(currency) "
-            "from reports.rpt_churn_risk"
-        ).fetchone()
+        row = first_row(
+            con.execute(
+                "select any_value(horizon_days), any_value(lookback_days), any_value(currency) "
+                "from reports.rpt_churn_risk"
+            )
+        )
         ctx["horizon_days"], ctx["lookback_days"], ctx["currency"] = row
     if table_exists(con, "ml", "churn_model_metrics"):
-        row = con.execute(
-            "select max(eval_snapshot_date), max(n_rows), max(base_rate), min(train_start_date), "
-            "max(train_end_date) from ml.churn_model_metrics"
-        ).fetchone()
+        row = first_row(
+            con.execute(
+                "select max(eval_snapshot_date), max(n_rows), max(base_rate), min(train_start_date), "
+                "max(train_end_date) from ml.churn_model_metrics"
+            )
+        )
         keys = (
             "eval_snapshot_date",
             "eval_customers",
@@ -241,7 +246,7 @@ def _source_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     out = {}
     for what, table in SOURCE_TABLES.items():
         if table_exists(con, "marts", table):
-            out[what] = int(con.execute(f"select count(*) from marts.{table}").fetchone()[0])
+            out[what] = int(first_row(con.execute(f"select count(*) from marts.{table}"))[0])
     return out
 
 

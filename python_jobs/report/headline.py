@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from python_jobs.report.relations import risk_relation, table_exists
+from python_jobs.warehouse import first_row
 
 
 def _drivers(con: duckdb.DuckDBPyConnection, rel: str) -> list[tuple[str, int]]:
@@ -40,11 +41,13 @@ def _risk_lines(con: duckdb.DuckDBPyConnection, rel: str) -> list[str]:
         if report
         else ", null, null, null"
     )
-    n, revenue, total_rev, rule, active, horizon, currency = con.execute(
-        f"select count(*) filter (where risk_tier = 'high'), "
-        f"sum(revenue_at_risk) filter (where risk_tier = 'high'), sum(revenue_at_risk), "
-        f"any_value(risk_tier_rule) filter (where risk_tier = 'high'){extra} from {rel}"
-    ).fetchone()
+    n, revenue, total_rev, rule, active, horizon, currency = first_row(
+        con.execute(
+            f"select count(*) filter (where risk_tier = 'high'), "
+            f"sum(revenue_at_risk) filter (where risk_tier = 'high'), sum(revenue_at_risk), "
+            f"any_value(risk_tier_rule) filter (where risk_tier = 'high'){extra} from {rel}"
+        )
+    )
     what = f" ({rule}{f' within {horizon} days' if horizon else ''})" if rule else ""
     text = f"High churn risk{what}: {n:,} customers"
     if revenue is not None:
@@ -61,14 +64,16 @@ def _risk_lines(con: duckdb.DuckDBPyConnection, rel: str) -> list[str]:
 
 
 def _campaign_line(con: duckdb.DuckDBPyConnection) -> str | None:
-    row = con.execute(
-        """
+    row = first_row(
+        con.execute(
+            """
         select count(*) filter (where arm = 'treatment'), sum(unit_cost) filter (where arm = 'treatment'),
                sum(expected_value) filter (where arm = 'treatment'), count(*) filter (where arm = 'control'),
                any_value(currency)
         from reports.rpt_intervention_queue where is_selected
         """
-    ).fetchone()
+        )
+    )
     treated, cost, value, control, currency = row
     if not treated:
         return None
@@ -89,14 +94,16 @@ def headline_text(con: duckdb.DuckDBPyConnection) -> str:
         if line:
             lines.append(line)
     if table_exists(con, "reports", "rpt_intervention_effect"):
-        row = con.execute(
-            """
+        row = first_row(
+            con.execute(
+                """
             select action, effect, ci_low, ci_high, n_treated + n_control
             from reports.rpt_intervention_effect
             where effect is not null and subgroup_type = 'all'
             order by (ci_low > 0) desc, effect desc limit 1
             """
-        ).fetchone()
+            )
+        )
         if row:
             action, eff, lo, hi, n = row
             lines.append(
@@ -104,9 +111,11 @@ def headline_text(con: duckdb.DuckDBPyConnection) -> str:
                 f"(95% CI {lo * 100:+.1f} to {hi * 100:+.1f}, n={n:,})."
             )
     elif table_exists(con, "reference", "playbook_actions"):
-        row = con.execute(
-            "select action, assumed_effect from reference.playbook_actions order by assumed_effect desc limit 1"
-        ).fetchone()
+        row = first_row(
+            con.execute(
+                "select action, assumed_effect from reference.playbook_actions order by assumed_effect desc limit 1"
+            )
+        )
         if row:
             lines.append(f"Best action (assumed, not yet measured): {row[0]} (+{row[1] * 100:.0f} pts).")
     return "\n".join(lines) if lines else "No churn scores in this warehouse yet."

@@ -25,6 +25,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from python_jobs.warehouse import first_row
+
 HORIZON, LOOKBACK, RECENT = 90, 365, 90
 
 ORDERS = """
@@ -117,7 +119,7 @@ def _connect(raw: str | Path) -> duckdb.DuckDBPyConnection:
 
 
 def _spine(con: duckdb.DuckDBPyConnection) -> tuple[list[pd.Timestamp], pd.Timestamp]:
-    first, last = con.execute("select min(ordered_at)::date, max(ordered_at)::date from orders").fetchone()
+    first, last = first_row(con.execute("select min(ordered_at)::date, max(ordered_at)::date from orders"))
     as_of = pd.Timestamp(last) + pd.Timedelta(days=1)
     start = (pd.Timestamp(first) + pd.Timedelta(days=30) + pd.offsets.MonthBegin(0)).normalize()
     snaps = list(pd.date_range(start, as_of - pd.Timedelta(days=1), freq="MS"))
@@ -170,16 +172,20 @@ def world_difficulty(raw: str | Path, ceiling: bool = True) -> dict[str, float]:
 def buyer_stats(raw: str | Path) -> dict[str, float]:
     """Share of buyers with exactly one order, and the median / mean days between a buyer's consecutive orders."""
     con = _connect(raw)
-    one = con.execute(
-        "select avg((n = 1)::int) from (select customer_id, count(*) n from orders "
-        "where cancelled_at is null group by 1)"
-    ).fetchone()[0]
-    med, mean = con.execute(
-        """select median(g), avg(g) from (
+    one = first_row(
+        con.execute(
+            "select avg((n = 1)::int) from (select customer_id, count(*) n from orders "
+            "where cancelled_at is null group by 1)"
+        )
+    )[0]
+    med, mean = first_row(
+        con.execute(
+            """select median(g), avg(g) from (
                select date_diff('hour', lag(ordered_at) over (partition by customer_id order by ordered_at),
                                 ordered_at) / 24.0 as g
                from orders where cancelled_at is null) where g is not null"""
-    ).fetchone()
+        )
+    )
     return {"one_time_buyer_share": float(one), "median_gap_days": float(med), "mean_gap_days": float(mean)}
 
 

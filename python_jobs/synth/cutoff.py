@@ -16,8 +16,9 @@
   tickets kept, truth_campaigns to campaigns started before the cut;
 - every other file (and any table absent from the contract) is copied unchanged.
 
-Set-based DuckDB `COPY ... TO` per table (streams row groups; no Python row loop), so a 1M-customer world
-(~70M rows) is cut within DuckDB's memory limit. Files appear atomically (written as `.name.tmp`, renamed).
+One set-based DuckDB query per table, streamed as Arrow row groups into a Parquet writer that keeps the
+source file's schema (no Python row loop), so a 1M-customer world (~70M rows) is cut within DuckDB's memory
+limit. Files appear atomically (written as `.name.tmp`, renamed).
 
     python -m python_jobs.synth.cutoff SRC DST YYYY-MM-DD
 """
@@ -32,6 +33,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
+
+from python_jobs.warehouse import first_row
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ LATER_FACTS = ("delivered_at", "cancelled_at", "returned_at")
 # tables cut by another table's keys (written after their parents)
 DEPENDENT = ("order_items", "truth_customers", "truth_texts")
 CUT_TABLES = (*EVENT_TS, *DEPENDENT)
+ROW_GROUP_ROWS = 1_048_576
 
 
 def _q(name: str) -> str:
@@ -90,12 +95,17 @@ class _Cut:
         return f"({_q(column)} is null or {_q(column)} < {self.at})"
 
     def copy(self, table: str, query: str) -> int:
+        """Stream the query's rows into dst/<table>.parquet with the source file's schema: DuckDB's own COPY
+        (2.0) marks a column NOT NULL when the rows read happen to hold no null, so a cut would change it."""
         tmp = self.dst / f".{table}.parquet.tmp"
-        self.con.execute(
-            f"copy ({query}) to {_lit(tmp)} (format parquet, compression zstd, row_group_size 1048576)"
-        )
+        schema = pq.read_schema(self.file(table))
+        rows = 0
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as out:
+            for batch in self.con.sql(query).to_arrow_reader(ROW_GROUP_ROWS):
+                out.write_batch(batch.cast(schema), row_group_size=ROW_GROUP_ROWS)
+                rows += batch.num_rows
         tmp.replace(self.file(table, self.dst))
-        return int(self.con.execute(f"select count(*) from {self.scan(table, self.dst)}").fetchone()[0])
+        return rows
 
     def query(self, table: str) -> str:
         cols = self.columns(table)
@@ -191,9 +201,9 @@ def last_order_day(raw_dir: str | Path) -> date:
     """The day of the last order (orders stamped in the future, i.e. after today, are ignored as dirt)."""
     scan = f"read_parquet({_lit(Path(raw_dir) / 'orders.parquet')})"
     with duckdb.connect() as con:
-        (day,) = con.execute(
-            f"select max(ordered_at)::date from {scan} where ordered_at::date <= current_date"
-        ).fetchone()
+        (day,) = first_row(
+            con.execute(f"select max(ordered_at)::date from {scan} where ordered_at::date <= current_date")
+        )
     if day is None:
         raise ValueError(f"no dated order in {raw_dir}")
     return day

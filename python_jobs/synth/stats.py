@@ -9,6 +9,7 @@ import duckdb
 
 from python_jobs.synth.dirty import FUTURE_US, LONG_TEXT_CHARS
 from python_jobs.synth.writer import RAW_TABLES, SCHEMAS
+from python_jobs.warehouse import first_row
 
 KEYS = {
     "customers": "customer_id",
@@ -62,13 +63,13 @@ def dirty_shares(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
             checks += ["body = ''", f"length(body) >= {LONG_TEXT_CHARS}"]
         cond = " or ".join(f"coalesce({c}, false)" for c in checks)
         flagged = f"select case when {cond} then 1.0 else 0.0 end as bad from {name}"
-        out[name] = con.execute(f"select avg(bad) from ({flagged})").fetchone()[0]
+        out[name] = first_row(con.execute(f"select avg(bad) from ({flagged})"))[0]
     return out
 
 
 def world_stats(raw: str | Path) -> dict[str, float]:
     con = connect(raw)
-    q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+    q = lambda sql: first_row(con.execute(sql))[0]  # noqa: E731
     s: dict[str, float] = {}
     s["customers"] = q("select count(*) from truth_customers")
     s["orders"] = q("select count(*) from clean_orders")

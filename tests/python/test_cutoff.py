@@ -32,7 +32,7 @@ def _scan(folder: Path, table: str) -> str:
 
 
 def _count(sql: str) -> int:
-    return int(duckdb.sql(sql).fetchone()[0])
+    return int(duckdb.sql(sql).fetchall()[0][0])
 
 
 def _same_rows(a: str, b: str) -> bool:

@@ -73,6 +73,29 @@ def test_a_mostly_free_file_is_compacted_and_keeps_its_data(tmp_path: Path):
     assert free_share(db) < COMPACT_FREE_SHARE
 
 
+def _storage_version(db: Path) -> str:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql(
+            "select tags['storage_version'] from duckdb_databases() where not internal"
+        ).fetchall()[0][0]
+
+
+def test_a_compacted_copy_keeps_the_published_files_storage_format(tmp_path: Path):
+    db = tmp_path / "churn.duckdb"
+    with duckdb.connect() as con:  # a warehouse an older DuckDB release made (readable by 1.5)
+        con.execute(f"attach '{db}' as churn (storage_version 'v1.5.0')")
+        con.execute("create table churn.big as select random() as v from range(3000000)")
+        con.execute("create table churn.t as select 5 as v")
+        con.execute("checkpoint churn")
+        con.execute("drop table churn.big")
+        con.execute("checkpoint churn")
+    assert free_share(db) > COMPACT_FREE_SHARE
+    build_and_publish(db, lambda work, ready: None)
+    assert _read(db) == 5
+    assert free_share(db) < COMPACT_FREE_SHARE  # it was compacted, not cloned
+    assert _storage_version(db) == "v1.5.0+"
+
+
 @pytest.fixture
 def held_copy(monkeypatch) -> threading.Event:
     """The working copy waits until the returned event is set."""
