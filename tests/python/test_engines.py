@@ -211,8 +211,8 @@ def model(dbt, session):
     if dbt.is_incremental:  # only rows whose text changed, as the enrichment steps do
         source = source.filter(f"text_id || text not in (select text_id || text from {dbt.this})")
     out = source.project("text_id, text, upper(text) as tag, length(text) as n")
-    n = out.aggregate("count(*)").fetchone()[0]
-    source_rows = dbt.ref("texts").aggregate("count(*)").fetchone()[0]
+    n = out.aggregate("count(*)").fetchall()[0][0]
+    source_rows = dbt.ref("texts").aggregate("count(*)").fetchall()[0][0]
     RunLog(session, dbt.this).finish(Tally(total=n, tagged=n, attempted=n), "toy", source_rows)
     return out
 """
