@@ -17,6 +17,7 @@ import logging
 import os
 import platform
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 AREAS = ["synth", "text", "churn", "build", "steps", "engines"]
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     header = (
         f"Benchmarks on {platform.node()} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores), "
         f"quick={args.quick}, DuckDB memory_limit {os.environ.get('CHURN_DUCKDB_MEMORY', '5GB')} "
-        f"(CHURN_DUCKDB_MEMORY), run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
+        f"(CHURN_DUCKDB_MEMORY), DuckDB {version('duckdb')}, dbt-duckdb {version('dbt-duckdb')}, "
+        f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
     )
     table_rows = [r for r in rows if r["area"] not in own]
     table = "| area | case | metric | value | unit |\n|---|---|---|---:|---|\n" + "\n".join(
