@@ -23,7 +23,7 @@ import pyarrow as pa
 from python_jobs.config import REPO_ROOT
 from python_jobs.engines.warehouse_io import Warehouse
 from python_jobs.text.runs import TABLE as ENRICHMENT_RUNS
-from python_jobs.warehouse import first_row
+from python_jobs.warehouse import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class JobDbt:
             self._load(step.schema, step.name)
 
     def _load(self, schema: str, name: str) -> duckdb.DuckDBPyRelation:
-        if not _has_table(self.session, schema, name):
+        if not table_exists(self.session, schema, name):
             copy_to_session(self.session, schema, name, self.warehouse.read(schema, name))
         return self.session.table(f'"{schema}"."{name}"')
 
@@ -145,15 +145,6 @@ def copy_to_session(session: duckdb.DuckDBPyConnection, schema: str, name: str, 
     session.execute(f'create schema if not exists "{schema}"')
     session.execute(f'create table "{schema}"."{name}" as select * from _incoming')
     session.unregister("_incoming")
-
-
-def _has_table(session: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return first_row(
-        session.execute(
-            "select count(*) > 0 from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        )
-    )[0]
 
 
 def _as_arrow(result: Any) -> pa.Table:
@@ -234,7 +225,7 @@ def run_step(step: Step, warehouse: Warehouse, schemas: dict[str, str], full_ref
 
 def run_log(session: duckdb.DuckDBPyConnection, schema: str) -> pa.Table | None:
     """The enrichment_runs rows the step's model wrote in the session (python_jobs.text.runs), if any."""
-    if _has_table(session, schema, ENRICHMENT_RUNS):
+    if table_exists(session, schema, ENRICHMENT_RUNS):
         return session.table(f'"{schema}"."{ENRICHMENT_RUNS}"').to_arrow_table()
     return None
 

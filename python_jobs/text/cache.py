@@ -20,8 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from python_jobs.warehouse import first_row
-
 _SCHEMA = """
 create table if not exists tags (
     content_hash text not null, model_id text not null, version text not null,
@@ -135,11 +133,9 @@ class LLMCache:
             return
         with self._lock:
             self._con.executemany("insert or replace into tags values (?, ?, ?, ?, ?)", data)
-            quarantined = first_row(
-                self._con.execute(
-                    "select 1 from quarantine where model_id = ? and version = ? limit 1", [model_id, version]
-                )
-            )
+            quarantined = self._con.execute(
+                "select 1 from quarantine where model_id = ? and version = ? limit 1", [model_id, version]
+            ).fetchone()
             if quarantined:  # a text tagged now leaves quarantine
                 self._con.executemany(
                     "delete from quarantine where content_hash = ? and model_id = ? and version = ?",
@@ -193,6 +189,6 @@ class LLMCache:
     def counts(self) -> dict[str, int]:
         with self._lock:
             return {
-                t: first_row(self._con.execute(f"select count(*) from {t}"))[0]
+                t: self._con.execute(f"select count(*) from {t}").fetchone()[0]
                 for t in ("tags", "quarantine", "embeddings")
             }
