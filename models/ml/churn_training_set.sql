@@ -8,10 +8,14 @@
     them to be strictly before snapshot_date.
     Too short a history for the horizon (no evaluation snapshot, too few training snapshots) stops the build here,
     naming the minimum (macro require_history), instead of failing later in the model fit.
+    Customer buckets (macros/customer_buckets.sql), every input filtered to the bucket: at 1M customers (24
+    snapshots, 7.9M rows) DuckDB 2.0 ran out of memory at memory_limit 5GB in one statement; in five it took 54 s,
+    and DuckDB 1.5.5 53 s instead of 74 s in one (filtering only the labels: 128 s). Same rows.
 -#}
-{{ snapshot_incremental('training') }}
+{{ snapshot_incremental('training', customer_buckets=true) }}
 {{ config(post_hook="{{ require_history() }}") }}
 -- depends_on: {{ ref('churn_features') }}
+-- depends_on: {{ ref('int_customer_snapshots') }} (customer buckets count its pending rows)
 {%- set lookback = var('lookback_days') %}
 {%- set horizon = var('churn_horizon_days') %}
 {#- feature marts a customer may be missing from (left joined); customer_rfm is always there -#}
@@ -43,7 +47,7 @@ spine as (
 {%- for mart in ['customer_rfm'] + optional_marts %}
     {{ mart }} as (
         select * from {{ ref(mart) }}
-        where snapshot_date in (select spine.snapshot_date from spine)
+        where snapshot_date in (select spine.snapshot_date from spine) and {{ in_customer_bucket('customer_id') }}
     ),
 {% endfor %}
 order_windows as (
@@ -52,7 +56,7 @@ order_windows as (
         snapshot_date,
         last_order_at
     from {{ ref('int_customer_order_windows') }}
-    where snapshot_date in (select spine.snapshot_date from spine)
+    where snapshot_date in (select spine.snapshot_date from spine) and {{ in_customer_bucket('customer_id') }}
 ),
 
 eligible as (
@@ -65,7 +69,7 @@ eligible as (
         case when spine.split in ('train', 'test') then labels.churned end as churned
     from labels
     inner join spine on labels.snapshot_date = spine.snapshot_date
-    where labels.is_eligible and spine.split is not null
+    where labels.is_eligible and spine.split is not null and {{ in_customer_bucket('labels.customer_id') }}
 ),
 
 joined as (

@@ -7,8 +7,9 @@ an orphan a month ago, a customer deleted with their orders now orphans, a sessi
 twice). Every table, staging included, must equal a fresh build of today's export. Then a
 no-change rebuild must leave past snapshots alone (a planted value survives it, and its data tests, which a build
 runs on the snapshots it computed only) and `--full-refresh` must recompute them.
-The incremental warehouse builds its bucketed snapshot marts (customer_activity, customer_voice) in several
-customer buckets, the fresh one in one statement, so equal tables also prove that bucketing changes nothing.
+The incremental warehouse builds its bucketed snapshot marts (customer_activity, customer_voice,
+churn_training_set) in several customer buckets, the fresh one in one statement, so equal tables also prove that
+bucketing changes nothing.
 """
 
 from __future__ import annotations
