@@ -131,8 +131,8 @@ def at_peak(ran: Mapping[str, Span], series: Sequence[Sample]) -> tuple[float, l
 
 def schedule(results: Mapping, manifest: Mapping, top: int = 5, samples: Sequence[Sample] = ()) -> dict:
     """critical_path_s (summed node time on the chain), one_node_s (seconds with one node running), the `top`
-    longest nodes of the chain, and from the build's samples the `top` nodes by CPU and the nodes running at the
-    RSS peak (peak_rss_mb), as (unique_id, seconds the node ran)."""
+    longest nodes of the chain, and from the build's samples the `top` nodes by CPU (all of them in cpu_by_node)
+    and the nodes running at the RSS peak (peak_rss_mb), as (unique_id, seconds the node ran)."""
     ran = spans(results)
     chain = critical_path(ran, upstream(manifest))
     by_k = seconds_by_concurrency(ran)
@@ -145,6 +145,7 @@ def schedule(results: Mapping, manifest: Mapping, top: int = 5, samples: Sequenc
         "one_node_s": by_k.get(1, 0.0),
         "chain": [(uid, ran[uid].seconds) for uid in longest],
         "cpu": sorted(cpu.items(), key=lambda kv: (-kv[1], kv[0]))[:top],
+        "cpu_by_node": cpu,
         "peak_rss_mb": peak_rss / 2**20,
         "at_peak": [(uid, ran[uid].seconds) for uid in peak_nodes],
     }

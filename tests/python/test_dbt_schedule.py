@@ -111,3 +111,19 @@ def test_the_bench_table_says_where_the_time_went(tmp_path: Path) -> None:
     text = markdown(build_bench._rows(1_000_000, "nightly rebuild", values, listed))
     row = "| 1M | nightly rebuild | 25.0 s | 24.8 s | 18.8 s | a 10.0 s, b 9.7 s, d 4.9 s, t 0.2 s | a 9.0 s, c 4.0 s "
     assert row + "| 2.00 GiB: a 10.0 s |" in text
+
+
+def test_sql_growth_is_judged_on_summed_node_time_and_on_sampled_cpu() -> None:
+    def full_build(size: int, raw_rows: float, sql_s: float, sql_cpu_s: float) -> list[dict]:
+        values = {"wall_s": 60.0, "cpu_s": 90.0, "peak_rss_mb": 100.0, "exit_code": 0.0, "raw_rows": raw_rows}
+        values |= {"sql_model_s": sql_s, "sql_model_cpu_s": sql_cpu_s}
+        return build_bench._rows(size, "full build", values, {})
+
+    rows = full_build(300_000, 20e6, 100.0, 150.0) + full_build(1_000_000, 70e6, 400.0, 450.0)
+    text = markdown(rows)
+    assert (
+        "| 300k -> 1M | SQL model time 1 m 40 s -> 6 m 40 s = 4.00x for 3.50x raw rows | **not met** |"
+        in text
+    )
+    cpu = "| 300k -> 1M | SQL model CPU (sampled) 2 m 30 s -> 7 m 30 s = 3.00x for 3.50x raw rows | **met** |"
+    assert cpu in text
