@@ -156,6 +156,24 @@ def test_unchanged_snapshots_are_kept_and_full_refresh_recomputes(warehouses: tu
     assert _planted(incremental) == 0
 
 
+def test_a_rebuild_without_changes_computes_no_training_snapshot(warehouses: tuple[Path, Path]) -> None:
+    """The training set holds only snapshots with a split: one without (a horizon still open before the test
+    snapshot) has no rows to hold its fingerprint and must not be pending on every build."""
+    incremental, _ = warehouses
+    work, raw = incremental.parent, incremental.parent.parent / "today"
+    run_dbt(["run", "--select", "churn_training_set"], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        without_split = con.execute(
+            "select count(*) from intermediate.int_snapshot_spine where split is null"
+        ).fetchall()[0][0]
+        pending = con.execute(
+            "select count(*) from main.churn_snapshot_builds "
+            "where model_id = 'model.ecom_churn.churn_training_set' and snapshot_date is not null"
+        ).fetchall()[0][0]
+    assert without_split > 0  # the case this test is about exists in the test world
+    assert pending == 0
+
+
 def _planted_scores(db: Path) -> int:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(
