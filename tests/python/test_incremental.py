@@ -161,7 +161,9 @@ def test_a_rebuild_without_changes_computes_no_training_snapshot(warehouses: tup
     snapshot) has no rows to hold its fingerprint and must not be pending on every build."""
     incremental, _ = warehouses
     work, raw = incremental.parent, incremental.parent.parent / "today"
-    run_dbt(["run", "--select", "churn_training_set"], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    run_dbt(
+        ["run", "--select", "churn_training_set"], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw)
+    )
     with duckdb.connect(str(incremental), read_only=True) as con:
         without_split = con.execute(
             "select count(*) from intermediate.int_snapshot_spine where split is null"
