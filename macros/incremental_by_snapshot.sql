@@ -81,7 +81,7 @@
         {{ dbt.concat([
             dbt.hash(dbt.concat([
                 'inputs.behaviour_fingerprint', 'inputs.labels_fingerprint', 'voice.voice_fingerprint',
-                "coalesce(spine.split, '')", 'cast(spine.eval_snapshot_date as ' ~ dbt.type_string() ~ ')',
+                'spine.split', 'cast(spine.eval_snapshot_date as ' ~ dbt.type_string() ~ ')',
             ])),
             "'-" ~ snapshot_code_version() ~ "'",
         ]) }} as inputs_fingerprint
