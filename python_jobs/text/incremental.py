@@ -1,10 +1,14 @@
 """Incremental enrichment: which source rows a build must (re)process, found set-based in DuckDB.
 
-Every enrichment row carries `source_hash`: sha256 over the source row's text and kept columns (as JSON) plus
-the model id and version that enriched it. An incremental build recomputes that hash for every source row
-in SQL and re-enriches only the rows whose id is new, whose hash differs (text, columns, model id or version
-changed) or, for tags, whose status is not 'tagged' (failed and over-budget rows are retried, quarantined
-ones come back from the cache). Rows deleted upstream are removed by a post-hook on the model (see
+Every enrichment row carries `source_hash`: a 64-bit hash (DuckDB's `hash`, in hex) of the source row's text and
+kept columns, salted with the model id and version that enriched it. Hashing the row's values directly instead
+of sha256 over its JSON made this search over 1.3M reviews (1M customers) take 1.4-1.9 s of CPU instead of
+4.8-5.0 s, in every text model of every build; a collision would need a changed row of one id to hash to its old
+value (odds 2^-64 per change). A DuckDB release that changes `hash` re-enriches every row once, answered from
+the response cache (no text is sent again). An incremental build recomputes that hash for every source row in
+SQL and re-enriches only the rows whose id is new, whose hash differs (text, columns, model id or version
+changed) or, for tags, whose status is not 'tagged' (failed and over-budget rows are retried, quarantined ones
+come back from the cache). Rows deleted upstream are removed by a post-hook on the model (see
 models/enrichment/_enrichment__models.yml), not here.
 
 Each returned row also says whether `this` holds a good earlier result for its id (`has_previous`): a row
@@ -73,7 +77,7 @@ def rows_to_enrich(
     fields = ", ".join(f"{_ident(c)} := {_ident(c)}" for c in present)
     salt = _literal(f"{model_id}\x1f{version}")
     # relational API only (no relation.query: it leaves a named view in the warehouse)
-    hashed = rel.project(f"*, sha256(to_json(struct_pack({fields}))::varchar || {salt}) as source_hash")
+    hashed = rel.project(f"*, printf('%016x', hash(struct_pack({fields}), {salt})) as source_hash")
     if this is None:
         return hashed.project("*, false as has_previous").to_arrow_table()
     k = _ident(key)
