@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from python_jobs import config
+from python_jobs.progress import announce
 
 
 @contextmanager
@@ -72,3 +74,46 @@ def first_row(result: duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation) -> tu
     customers hung there). Meant for aggregates and one-row queries: the whole result is read."""
     rows = result.fetchall()
     return rows[0] if rows else None
+
+
+_UNITS = {"": 1, "b": 1, "bytes": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_UNITS |= {"kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+
+
+def size_bytes(text: str) -> float:
+    """Bytes of a DuckDB size such as '4.6 GiB' or '1GB' (the forms SET memory_limit takes and shows)."""
+    match = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _UNITS:
+        raise ValueError(f"not a DuckDB memory size: {text!r} (write e.g. 1GB or 512MB)")
+    return float(match.group(1)) * _UNITS[unit]
+
+
+@contextmanager
+def memory_limit_lowered(
+    session: duckdb.DuckDBPyConnection | None, limit: str | None, configured: str | None
+) -> Iterator[None]:
+    """Hold the session's DuckDB to `limit` while the block runs, then set back `configured`: the memory_limit the
+    session was opened with (the dbt profile's setting), or DuckDB's default when it names none. DuckDB shows its
+    limit only rounded down to 0.1 of a unit, so the limit it had cannot be read back exactly.
+
+    DuckDB keeps blocks of the tables it read cached up to its memory_limit and frees them only when a query needs
+    the room; lowering the limit evicts them at once and the memory goes back to the OS. A Python step that needs
+    memory of its own (the churn fit) then does not stack on a full cache. No-op without a session or `limit`, or
+    when `limit` is not below the current one."""
+    before = (
+        first_row(session.execute("select current_setting('memory_limit')"))[0] if session and limit else None
+    )
+    if before is None or size_bytes(limit) >= size_bytes(before):
+        yield
+        return
+    try:
+        session.execute(f"set memory_limit = '{limit}'")
+    except duckdb.Error as err:  # memory pinned by a query running beside this one: go on with the cache
+        announce(f"could not lower DuckDB's memory_limit to {limit} ({err}); keeping {before}")
+        yield
+        return
+    try:
+        yield
+    finally:
+        session.execute(f"set memory_limit = '{configured}'" if configured else "reset memory_limit")

@@ -17,5 +17,9 @@ def model(dbt, session):
     config = dict(dbt.config.get("churn_run"))
     previous = previous_table(session, dbt.this)  # its run is reused when the inputs are unchanged
     return adapter.fit_runs_table(
-        dbt.ref("churn_training_set"), dbt.ref("churn_features").df(), config, previous=previous
+        dbt.ref("churn_training_set"),
+        dbt.ref("churn_features").df(),
+        config,
+        previous=previous,
+        session=session,
     )

@@ -27,7 +27,7 @@ from python_jobs.churn import cache, features, registry, run, run_table, scoring
 from python_jobs.churn.contracts import arrow_schema
 from python_jobs.churn.settings import training_settings
 from python_jobs.progress import announce
-from python_jobs.warehouse import only_row, previous_table, without_bookkeeping
+from python_jobs.warehouse import memory_limit_lowered, only_row, previous_table, without_bookkeeping
 from python_jobs.worker_pool import holding_pool, submit_with_held, worker_result
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,11 @@ def settings_from_config(config: dict[str, Any]) -> tuple[run.Settings, Path]:
 
 
 def fit_runs_table(
-    relation: Any, feature_seed: pd.DataFrame, config: dict[str, Any], previous: Any = None
+    relation: Any,
+    feature_seed: pd.DataFrame,
+    config: dict[str, Any],
+    previous: Any = None,
+    session: duckdb.DuckDBPyConnection | None = None,
 ) -> pa.Table:
     """churn_model_runs: fit the run on the labelled rows of churn_training_set (or reuse it), one row per model.
     Score rows are not read: the as-of snapshot moves every day and plays no part in the run.
@@ -69,7 +73,8 @@ def fit_runs_table(
     `previous` (the last build's churn_model_runs relation, if any): when its inputs_fingerprint equals this
     build's (labelled_inputs_fingerprint), its run is reused without reading a training row; otherwise the
     rows are read and their content hash (run_id) decides, so a code change upstream that leaves the rows
-    unchanged still reuses the run."""
+    unchanged still reuses the run. `session` (the model's DuckDB) is held to the config's fit_duckdb_memory
+    while the run is fitted, so its cache does not sit beside the fit's own memory."""
     settings, model_dir = settings_from_config(config)
     specs = features.specs_from_frame(feature_seed)
     inputs = labelled_inputs_fingerprint(relation, specs, settings)
@@ -82,7 +87,9 @@ def fit_runs_table(
         )
         return run_table.runs_table(fitted, False, path, inputs)
     labelled = training_frame(relation.filter("split in ('train', 'test')"), config)
-    fitted, fitted_now, path = cache.fit_or_reuse(labelled, specs, settings, model_dir)
+    fit_memory = _config_value(config, "fit_duckdb_memory", None, str)
+    with memory_limit_lowered(session, fit_memory, _config_value(config, "duckdb_memory_limit", None, str)):
+        fitted, fitted_now, path = cache.fit_or_reuse(labelled, specs, settings, model_dir)
     if fitted_now:
         t = fitted.timings
         announce(
