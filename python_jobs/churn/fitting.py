@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -17,13 +20,17 @@ from threadpoolctl import threadpool_limits
 from python_jobs.churn import evaluate, guards, registry, selection
 from python_jobs.churn.features import FEATURE_SETS, FeatureSelection, FeatureSpec, select_features, to_matrix
 from python_jobs.churn.fitted import ChurnRun, FittedModel
-from python_jobs.churn.pipelines import churn_probability, make_pipeline
+from python_jobs.churn.pipelines import Candidate, churn_probability, make_pipeline
 from python_jobs.churn.reasons import MAX_REASON_CANDIDATES, candidate_features
 from python_jobs.churn.settings import KEYS, LABEL, Settings
 from python_jobs.churn.splits import cap_rows, run_id_for, split_rows, training_window
 from python_jobs.churn.tables import model_rows
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+FIT_THREADS = min(
+    2, os.cpu_count() or 1
+)  # threads that run the fit's tasks (more would hold more copies of X)
 
 
 class Clock:
@@ -36,10 +43,11 @@ class Clock:
         self._wall, self._cpu = time.perf_counter(), cpu()
         self._start = (self._wall, self._cpu)
 
-    def lap(self, step: str) -> None:
+    def lap(self, step: str, cpu_s: float | None = None) -> None:
+        """Close a step; `cpu_s` when the step's CPU was spent elsewhere (the tasks it ran on a pool)."""
         wall, cpu = time.perf_counter(), self._cpu_now()
         self.timings[f"{step}_wall_s"] = round(wall - self._wall, 3)
-        self.timings[f"{step}_cpu_s"] = round(cpu - self._cpu, 3)
+        self.timings[f"{step}_cpu_s"] = round(cpu - self._cpu if cpu_s is None else cpu_s, 3)
         self._wall, self._cpu = wall, cpu
 
     def total(self) -> dict[str, float]:
@@ -51,6 +59,30 @@ class Clock:
         }
 
 
+class Tasks:
+    """Runs a step's independent tasks (a candidate on a fold, a final fit) on a shared thread pool and returns
+    their results in order, adding up the tasks' own CPU. Each task limits its OpenMP threads to n_threads: a new
+    thread starts from the library's default (every core), and sklearn's fits and predictions release the GIL."""
+
+    def __init__(self, pool: ThreadPoolExecutor, n_threads: int) -> None:
+        self.pool, self.n_threads, self.cpu_s = pool, n_threads, 0.0
+
+    def _one(self, task: Callable[[], T]) -> tuple[T, float]:
+        start = time.thread_time()
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            return task(), time.thread_time() - start
+
+    def __call__(self, tasks: list[Callable[[], T]]) -> list[T]:
+        done = [future.result() for future in [self.pool.submit(self._one, task) for task in tasks]]
+        self.cpu_s += sum(cpu for _, cpu in done)
+        return [result for result, _ in done]
+
+    def take_cpu_s(self) -> float:
+        """CPU seconds of the tasks run since the last call."""
+        cpu_s, self.cpu_s = self.cpu_s, 0.0
+        return cpu_s
+
+
 def fit_feature_set(
     train: pd.DataFrame,
     feature_sel: FeatureSelection,
@@ -58,19 +90,19 @@ def fit_feature_set(
     settings: Settings,
     fingerprint: str,
     window: dict[str, str],
-    clock: Clock | None = None,
+    run: Tasks,
+    clock: Clock,
 ) -> tuple[dict[str, FittedModel], pd.DataFrame, str]:
     X = to_matrix(train, feature_sel.columns)
     y = train[LABEL].astype(int).to_numpy()
-    sel = selection.select(X, y, folds, settings.candidates, settings.seed, settings.max_fold_rows)
-    if clock is not None:
-        clock.lap(f"selection_{feature_sel.feature_set}")
+    sel = selection.select(X, y, folds, settings.candidates, settings.seed, settings.max_fold_rows, run)
+    clock.lap(f"selection_{feature_sel.feature_set}", run.take_cpu_s())
     reference = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
-    fitted: dict[str, FittedModel] = {}
     # The model that scores is the one that is calibrated: fitted on every training snapshot but the latest,
     # then frozen, sigmoid-calibrated and its threshold chosen on the latest, which it never saw (out-of-time).
     fit_idx, cal_idx = selection.calibration_split(train["snapshot_date"], y, folds)
-    for kind, cand in sel.best.items():
+
+    def final_fit(kind: str, cand: Candidate) -> FittedModel:
         pipeline = make_pipeline(cand, settings.seed).fit(X[fit_idx], y[fit_idx])
         calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
         calibrated.fit(X[cal_idx], y[cal_idx])
@@ -88,7 +120,7 @@ def fit_feature_set(
                 "code": registry.code_version(),
             }
         )
-        fitted[kind] = FittedModel(
+        return FittedModel(
             model_id=model_id,
             feature_set=feature_sel.feature_set,
             candidate=cand,
@@ -100,8 +132,10 @@ def fit_feature_set(
             val_roc_auc=sel.val_auc(kind),
             reason_features=reason_features(cand.kind, pipeline, calibrated, X, reference, settings),
         )
-    if clock is not None:
-        clock.lap(f"final_fits_{feature_sel.feature_set}")
+
+    kinds = list(sel.best)
+    fitted = dict(zip(kinds, run([partial(final_fit, k, sel.best[k]) for k in kinds]), strict=True))
+    clock.lap(f"final_fits_{feature_sel.feature_set}", run.take_cpu_s())
     scores = sel.scores.assign(feature_set=feature_sel.feature_set)
     return fitted, scores, sel.best_kind
 
@@ -168,17 +202,20 @@ def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> C
             "baseline, so only the baseline is fitted and published"
         )
 
-    def fit_one(fs: str) -> tuple[tuple[dict[str, FittedModel], pd.DataFrame, str], dict[str, float]]:
+    def fit_one(
+        fs: str, pool: ThreadPoolExecutor
+    ) -> tuple[tuple[dict[str, FittedModel], pd.DataFrame, str], dict]:
         own = Clock(cpu=time.thread_time)
-        # OpenMP's thread count is per thread, and a new thread starts from the library default (every core)
-        with threadpool_limits(limits=settings.n_threads, user_api="openmp"):
-            fitted = fit_feature_set(train, selections[fs], folds, settings, fingerprint, window, own)
+        fitted = fit_feature_set(
+            train, selections[fs], folds, settings, fingerprint, window, Tasks(pool, settings.n_threads), own
+        )
         return fitted, own.timings
 
-    # The feature sets' fits are independent (their own columns, fixed seeds): one thread each, so both cores
-    # work (sklearn's fits and predictions release the GIL), and the models are those of one after the other.
-    with ThreadPoolExecutor(len(feature_sets)) as pool:
-        results = list(pool.map(fit_one, feature_sets))
+    # Every task of both feature sets (each candidate on each fold, each final fit; independent, fixed seeds) goes
+    # to one pool with a thread per core, so both cores work until the last task; the models are those of one
+    # task after the other. A thread per feature set only hands out its tasks and waits.
+    with ThreadPoolExecutor(FIT_THREADS) as pool, ThreadPoolExecutor(len(feature_sets)) as sets:
+        results = list(sets.map(partial(fit_one, pool=pool), feature_sets))
     for fs, ((fitted, val, best_kind), timings) in zip(feature_sets, results, strict=True):
         models.update({(fs, k): m for k, m in fitted.items()})
         val_parts.append(val)

@@ -10,7 +10,10 @@ on and which (never fitted on) calibrate it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,6 +24,7 @@ from python_jobs.churn.pipelines import Candidate, make_pipeline, raw_logit
 log = logging.getLogger(__name__)
 
 MIN_FIT_ROWS = 50
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,10 @@ def _thin(idx: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(idx, size=max_rows, replace=False))
 
 
+def _in_order(tasks: list[Callable[[], T]]) -> list[T]:
+    return [task() for task in tasks]
+
+
 def select(
     X: np.ndarray,
     y: np.ndarray,
@@ -113,35 +121,43 @@ def select(
     candidates: tuple[Candidate, ...],
     seed: int,
     max_fit_rows: int | None = None,
+    run: Callable[[list[Callable[[], T]]], list[T]] = _in_order,
 ) -> Selection:
-    rows = []
+    """Each candidate's validation ROC-AUC on each fold. `run` runs a list of independent tasks and returns their
+    results in order (the fit passes a thread pool's; the default runs them one after the other)."""
+    fit_rows = [_thin(fold.fit_idx, max_fit_rows, seed) for fold in folds]
+
     # Preprocessing (impute, log, scale) depends on the fold's rows, not on the candidate: fitted once per
     # kind and fold, shared by every candidate of that kind (same numbers as fitting each pipeline whole).
-    prepared: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
-    for cand in candidates:
-        for i, fold in enumerate(folds):
-            fit_idx = _thin(fold.fit_idx, max_fit_rows, seed)
-            pipe = make_pipeline(cand, seed)
-            if len(pipe) == 1:  # no preprocessing (trees)
-                z_fit, z_val = X[fit_idx], X[fold.val_idx]
-            else:
-                if (cand.kind, i) not in prepared:
-                    prep = pipe[:-1].fit(X[fit_idx], y[fit_idx])
-                    prepared[cand.kind, i] = (prep.transform(X[fit_idx]), prep.transform(X[fold.val_idx]))
-                z_fit, z_val = prepared[cand.kind, i]
-            model = pipe[-1].fit(z_fit, y[fit_idx])
-            logit = raw_logit(model, z_val)
-            auc = float(roc_auc_score(y[fold.val_idx], logit))
-            rows.append(
-                {
-                    "candidate": cand.name,
-                    "kind": cand.kind,
-                    "fold": i,
-                    "val_date": fold.val_date,
-                    "scheme": fold.scheme,
-                    "roc_auc": auc,
-                }
-            )
+    def prepare(cand: Candidate, i: int) -> tuple[np.ndarray, np.ndarray]:
+        prep = make_pipeline(cand, seed)[:-1].fit(X[fit_rows[i]], y[fit_rows[i]])
+        return prep.transform(X[fit_rows[i]]), prep.transform(X[folds[i].val_idx])
+
+    first_of_kind = {c.kind: c for c in reversed(candidates) if len(make_pipeline(c, seed)) > 1}
+    keys = [(kind, i) for kind in first_of_kind for i in range(len(folds))]
+    prepared = dict(zip(keys, run([partial(prepare, first_of_kind[k], i) for k, i in keys]), strict=True))
+
+    def validate(cand: Candidate, i: int) -> float:
+        if (cand.kind, i) in prepared:
+            z_fit, z_val = prepared[cand.kind, i]
+        else:  # no preprocessing (trees)
+            z_fit, z_val = X[fit_rows[i]], X[folds[i].val_idx]
+        model = make_pipeline(cand, seed)[-1].fit(z_fit, y[fit_rows[i]])
+        return float(roc_auc_score(y[folds[i].val_idx], raw_logit(model, z_val)))
+
+    pairs = [(cand, i) for cand in candidates for i in range(len(folds))]
+    aucs = run([partial(validate, cand, i) for cand, i in pairs])
+    rows = [
+        {
+            "candidate": cand.name,
+            "kind": cand.kind,
+            "fold": i,
+            "val_date": folds[i].val_date,
+            "scheme": folds[i].scheme,
+            "roc_auc": auc,
+        }
+        for (cand, i), auc in zip(pairs, aucs, strict=True)
+    ]
     scores = pd.DataFrame(rows)
     mean_auc = scores.groupby("candidate", sort=False)["roc_auc"].mean()
     best: dict[str, Candidate] = {}
