@@ -28,9 +28,8 @@ from python_jobs.churn.tables import model_rows
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-FIT_THREADS = min(
-    2, os.cpu_count() or 1
-)  # threads that run the fit's tasks (more would hold more copies of X)
+# Threads that run the fit's tasks (one per core, at most two: each task holds its own copies of X's rows).
+FIT_THREADS = min(2, os.cpu_count() or 1)
 
 
 class Clock:
