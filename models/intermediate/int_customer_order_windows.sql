@@ -6,8 +6,11 @@
     arrived by T. Status is as known at T (macros/order_status_at.sql): an order cancelled at or after T is a
     valid order at T, and a return counts once returned_at < T (return rate: among orders placed 30+ days ago).
     Money sums are exact (exact_sum), so features do not depend on the order rows happen to be added in.
+    Customer buckets (macros/customer_buckets.sql): the aggregate holds a group per customer snapshot; at 1M
+    (24M groups) it grew 5.7x from 300k run alone, at the memory limit. Each bucket reads the orders again (a
+    small table beside the join it feeds).
 -#}
-{{ snapshot_incremental('behaviour') }}
+{{ snapshot_incremental('behaviour', customer_buckets=true) }}
 
 with
 
@@ -16,11 +19,13 @@ spine as (
 ),
 
 customer_snapshots as (
-    {{ pending_customer_snapshots(pending='spine') }}
+    select * from ({{ pending_customer_snapshots(pending='spine') }}) as pending_rows
+    where {{ in_customer_bucket('customer_id') }}
 ),
 
 orders as (
     select * from {{ ref('int_orders') }}
+    where {{ in_customer_bucket('customer_id') }}
 ),
 
 orders_before_snapshot as (

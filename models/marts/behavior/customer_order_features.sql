@@ -10,7 +10,18 @@ pending as (
 ),
 
 order_windows as (
-    select order_windows.*
+    -- cadence is computed on the row itself: a self-join on (customer, snapshot) cost a second hash join of
+    -- every pending row
+    select
+        order_windows.*,
+        {{ dbt.datediff('order_windows.last_order_at', 'order_windows.snapshot_date', 'day') }} as recency_days,
+        case
+            when order_windows.lifetime_orders >= 2
+                then {{ ratio(
+                    dbt.datediff('order_windows.first_order_at', 'order_windows.last_order_at', 'day'),
+                    'order_windows.lifetime_orders - 1',
+                ) }}
+        end as mean_interorder_days
     from {{ ref('int_customer_order_windows') }} as order_windows
     inner join pending on order_windows.snapshot_date = pending.snapshot_date
 ),
@@ -19,18 +30,6 @@ breadth as (
     select breadth.*
     from {{ ref('int_customer_basket_breadth') }} as breadth
     inner join pending on breadth.snapshot_date = pending.snapshot_date
-),
-
-cadence as (
-    select
-        customer_id,
-        snapshot_date,
-        {{ dbt.datediff('last_order_at', 'snapshot_date', 'day') }} as recency_days,
-        case
-            when lifetime_orders >= 2
-                then {{ ratio(dbt.datediff('first_order_at', 'last_order_at', 'day'), 'lifetime_orders - 1') }}
-        end as mean_interorder_days
-    from order_windows
 )
 
 select
@@ -39,9 +38,9 @@ select
     order_windows.lifetime_orders,
     {{ dbt.datediff('order_windows.first_order_at', 'order_windows.snapshot_date', 'day') }}
         as days_since_first_order,
-    cadence.mean_interorder_days,
-    cadence.recency_days - cadence.mean_interorder_days as days_overdue,
-    {{ ratio('cadence.recency_days', 'cadence.mean_interorder_days') }} as overdue_ratio,
+    order_windows.mean_interorder_days,
+    order_windows.recency_days - order_windows.mean_interorder_days as days_overdue,
+    {{ ratio('order_windows.recency_days', 'order_windows.mean_interorder_days') }} as overdue_ratio,
     order_windows.orders_30d,
     order_windows.orders_90d,
     order_windows.orders_prior_90d,
@@ -62,7 +61,5 @@ select
     pending.inputs_fingerprint
 from order_windows
 inner join pending on order_windows.snapshot_date = pending.snapshot_date
-left join cadence
-    on {{ same_customer_snapshot('order_windows', 'cadence') }}
 left join breadth
     on {{ same_customer_snapshot('order_windows', 'breadth') }}
