@@ -167,14 +167,18 @@
 
 {#- int_customer_snapshots rows of the pending snapshots, with their fingerprint: the driving rows of a
     customer-grain incremental snapshot model. A model that also needs the pending snapshots themselves names
-    its CTE of pending_snapshots() in `pending`, so they are worked out once. -#}
-{% macro pending_customer_snapshots(kind=snapshot_kind(), pending=none) %}
+    its CTE of pending_snapshots() in `pending`, so they are worked out once. A bucketed model
+    (macros/customer_buckets.sql) names the column it buckets on in `bucket_on`: only the bucket's rows. -#}
+{% macro pending_customer_snapshots(kind=snapshot_kind(), pending=none, bucket_on=none) %}
     select
         customer_snapshots.*,
         pending.inputs_fingerprint
     from {{ ref('int_customer_snapshots') }} as customer_snapshots
     inner join {{ pending if pending else '(' ~ pending_snapshots(kind) ~ ')' }} as pending
         on customer_snapshots.snapshot_date = pending.snapshot_date
+    {%- if bucket_on %}
+    where {{ in_customer_bucket('customer_snapshots.' ~ bucket_on) }}
+    {%- endif %}
 {% endmacro %}
 
 {#- How many snapshots each customer of `customer_snapshots` (a CTE of pending_customer_snapshots rows) has to

@@ -23,8 +23,7 @@ spine as (
 ),
 
 customer_snapshots as (
-    select * from ({{ pending_customer_snapshots(pending='spine') }}) as pending_rows
-    where {{ in_customer_bucket('customer_id') }}
+    {{ pending_customer_snapshots(pending='spine', bucket_on='customer_id') }}
 ),
 
 pending_counts as (

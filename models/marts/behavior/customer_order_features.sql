@@ -21,7 +21,8 @@ order_windows as (
                     dbt.datediff('order_windows.first_order_at', 'order_windows.last_order_at', 'day'),
                     'order_windows.lifetime_orders - 1',
                 ) }}
-        end as mean_interorder_days
+        end as mean_interorder_days,
+        pending.inputs_fingerprint as pending_fingerprint
     from {{ ref('int_customer_order_windows') }} as order_windows
     inner join pending on order_windows.snapshot_date = pending.snapshot_date
 ),
@@ -58,8 +59,7 @@ select
         'order_windows.discount_amount_lookback',
         'order_windows.amount_lookback + order_windows.discount_amount_lookback',
     ) }} as discount_amount_share,
-    pending.inputs_fingerprint
+    order_windows.pending_fingerprint as inputs_fingerprint
 from order_windows
-inner join pending on order_windows.snapshot_date = pending.snapshot_date
 left join breadth
     on {{ same_customer_snapshot('order_windows', 'breadth') }}

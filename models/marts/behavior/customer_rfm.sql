@@ -15,8 +15,7 @@ order_windows as (
 ),
 
 customer_snapshots as (
-    select * from ({{ pending_customer_snapshots() }}) as pending_rows
-    where {{ in_customer_bucket('snapshot_date') }}
+    {{ pending_customer_snapshots(bucket_on='snapshot_date') }}
 ),
 
 segments as (
