@@ -9,7 +9,10 @@ MILLION = 1_000_000
 GROWTH_SIZES = (300_000, MILLION)
 # metric prefix of a node list in the result rows (build_bench._rows) -> its key in a stage record
 NODE_LISTS = {"slowest": "slowest", "critical path": "chain", "cpu": "cpu", "at peak": "at_peak"}
-STAGES = ("generate", "cut", "full build", "nightly rebuild", "no-change rebuild", "forced no-change rebuild")
+NIGHTLY_STAGES = {  # stage -> what its goal row says
+    "nightly rebuild": "nightly rebuild wall < 2 min (first night after the full build)",
+    "later nightly rebuild": "nightly rebuild wall < 2 min (a later night)",
+}
 NOTES = """\
 wall and CPU (user+sys) and peak RSS are those of the stage's process tree (os.wait4 rusage; peak RSS is the
 largest single process, which runs dbt and its Python models; "tree" is the peak of the summed RSS of every
@@ -159,16 +162,16 @@ def _goal_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
         lines.append(f"| {goal} | {size_label(size)} | {measured} | {verdict} |")
 
     for size in sorted({s for s, _ in recs}):
-        full, nightly, still = (recs.get((size, s)) for s in STAGES[2:5])
+        full, still = recs.get((size, "full build")), recs.get((size, "no-change rebuild"))
         if full:
             wall, rss = full["wall_s"], _peak(full)
             check("full build wall < 15 min", size, full, duration(wall), wall < 15 * 60)
             check(
                 "full build peak RSS < 8 GiB (whole process tree)", size, full, _peaks(full), rss < 8 * 1024
             )
-        if nightly:
-            wall = nightly["wall_s"]
-            check("nightly rebuild wall < 2 min", size, nightly, duration(wall), wall < 120)
+        for stage, goal in NIGHTLY_STAGES.items():
+            if nightly := recs.get((size, stage)):
+                check(goal, size, nightly, duration(nightly["wall_s"]), nightly["wall_s"] < 120)
         if still:
             wall = still["wall_s"]
             check("no-change rebuild wall < 30 s", size, still, duration(wall), wall < 30)

@@ -127,3 +127,16 @@ def test_sql_growth_is_judged_on_summed_node_time_and_on_sampled_cpu() -> None:
     )
     cpu = "| 300k -> 1M | SQL model CPU (sampled) 2 m 30 s -> 7 m 30 s = 3.00x for 3.50x raw rows | **met** |"
     assert cpu in text
+
+
+def test_both_nights_are_judged_against_the_nightly_goal() -> None:
+    def night(stage: str, wall_s: float) -> list[dict]:
+        values = {"wall_s": wall_s, "cpu_s": wall_s, "peak_rss_mb": 100.0, "exit_code": 0.0}
+        return build_bench._rows(1_000_000, stage, values, {})
+
+    text = markdown(night("nightly rebuild", 150.0) + night("later nightly rebuild", 110.0))
+    assert (
+        "| nightly rebuild wall < 2 min (first night after the full build) | 1M | 2 m 30 s | **not met** |"
+        in text
+    )
+    assert "| nightly rebuild wall < 2 min (a later night) | 1M | 1 m 50 s | **met** |" in text
