@@ -92,12 +92,14 @@
     {{- return('(select * from ' ~ relation ~ ' where ' ~ predicate ~ ') as built_rows' if predicate else relation) -}}
 {% endmacro %}
 
-{#- dbt's wrapper around the model a generic test checks (global get_where_subquery), plus the scope above and
-    that of staged tables (test_restaged_keys.sql). -#}
+{#- dbt's wrapper around the model a generic test checks (global get_where_subquery), plus the scope above, that
+    of staged tables (test_restaged_keys.sql) and that of enrichment models (test_enriched_rows.sql). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set tested = model.get('attached_node') -%}
+    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
     {%- set filters = [
-        config.get('where', ''), built_snapshots_predicate(tested), restaged_keys_predicate(tested, relation)
+        config.get('where', ''), built_snapshots_predicate(tested), restaged_keys_predicate(tested, relation),
+        enriched_rows_predicate(tested) if test_name in scoped_enrichment_tests() else '',
     ] -%}
     {%- set filters = filters | select | list -%}
     {%- if not filters -%}

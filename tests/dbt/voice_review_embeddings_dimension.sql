@@ -1,4 +1,6 @@
-{#- Every review embedding has the same d > 0 elements and no NaN (on DuckDB: a fixed-size FLOAT[d] array). -#}
+{#- Every review embedding has the same d > 0 elements and no NaN (on DuckDB: a fixed-size FLOAT[d] array). A build
+    checks the rows it embedded (test_enriched_rows.sql) against their own d and that of one other row: the rows
+    before were checked alike when they were written. -#}
 {%- set nan = "'NaN' as " ~ type_double() %}
 {#- DuckDB: NaN in x <=> x . x is NaN (squares are never negative, so no inf - inf), without copying every vector to
     double[] (1.3M x 256 at 1M customers: 4 s) -#}
@@ -11,7 +13,13 @@ embeddings as (
         review_id,
         embedding,
         {{ list_length('embedding') }} as dim
+    from {{ enriched_rows(python_step('enrichment', 'review_embeddings')) }}
+),
+
+any_row as (
+    select {{ list_length('embedding') }} as dim
     from {{ python_step('enrichment', 'review_embeddings') }}
+    limit 1
 ),
 
 dims as (
@@ -23,8 +31,10 @@ select
     embeddings.dim
 from embeddings
 cross join dims
+cross join any_row
 where
     embeddings.dim <> dims.dim
+    or embeddings.dim <> any_row.dim
     or embeddings.dim = 0
     or {{ has_nan }}
     or {{ "typeof(embeddings.embedding) <> 'FLOAT[' || cast(dims.dim as varchar) || ']'"

@@ -289,3 +289,37 @@ def test_a_build_tests_only_the_key_groups_it_restaged(warehouses: tuple[Path, P
             con.execute(
                 f"update {sessions} set page_views = ? where session_id = ?", [page_views, session_id]
             )
+
+
+def test_a_build_tests_only_the_texts_it_enriched(warehouses: tuple[Path, Path]) -> None:
+    """Per-row tests of an enrichment model check the rows this invocation enriched (macros/test_enriched_rows.sql):
+    bad values planted in an embedding enriched by an earlier build pass a build that embeds nothing new, but
+    `dbt test` and a build with test_all_snapshots read every row and fail on both."""
+    incremental, _ = warehouses
+    work, raw = incremental.parent, incremental.parent.parent / "today"
+    table = "enrichment.review_embeddings"
+    with duckdb.connect(str(incremental)) as con:
+        review_id, model, embedding = con.execute(
+            f"select review_id, embedding_model, embedding from {table} order by review_id limit 1"
+        ).fetchone()
+        dim = len(embedding)
+        con.execute(
+            f"update {table} set embedding_model = null, "
+            f"embedding = list_transform(embedding, lambda x: 'nan'::float)::float[{dim}] where review_id = ?",
+            [review_id],
+        )
+    embeddings = ["--select", "review_embeddings"]
+    try:
+        run_dbt(["build", *embeddings], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+        with duckdb.connect(str(incremental), read_only=True) as con:
+            assert con.execute(
+                f"select embedding_model from {table} where review_id = ?", [review_id]
+            ).fetchone() == (None,), "the review was embedded again: nothing planted was left to test"
+        _every_row_fails("column_constraints_review_embeddings", embeddings, work, raw)
+        _every_row_fails("voice_review_embeddings_dimension", embeddings, work, raw)
+    finally:
+        with duckdb.connect(str(incremental)) as con:
+            con.execute(
+                f"update {table} set embedding_model = ?, embedding = ? where review_id = ?",
+                [model, embedding, review_id],
+            )
