@@ -3,13 +3,13 @@
 For each size N (default 100k; `--million` adds 1M; `--quick` runs 20k; `--customers N` picks sizes), under
 `.bench/build/<N>/` (scratch, kept for inspection, replaced by the next run):
 
-1. generate   `churn generate --customers N` -> world/ (the world's last day D = the day of its last order)
-2. cut        `python -m python_jobs.synth.cutoff world yesterday D`: the export as of midnight of D, and
-              `... world day_before D-1`: the one a day earlier
-3. full build `churn build` on day_before/ into a fresh warehouse (its own target, logs, models, LLM cache)
-4. nightly    `churn build` again, same warehouse, raw = yesterday/ (one more day of data): the first night
+1. generate   `churn generate --customers N` -> world/ (its last day D = the day of its last order)
+2. cut        `python -m python_jobs.synth.cutoff world yesterday d`: the export as of midnight of d, the latest
+              day <= D + 1 ending two quiet nights (quiet_night), and two_before/, day_before/ for d - 2, d - 1
+3. full build `churn build` on two_before/ into a fresh warehouse (its own target, logs, models, LLM cache)
+4. nightly    `churn build` again, same warehouse, raw = day_before/ (one more day of data): the first night
               after a full build, which also rewrites what the full build laid out (see below)
-5. later      `churn build` again, raw = world/ (one more day): a night like every later one
+5. later      `churn build` again, raw = yesterday/ (one more day): a night like every later one
 6. no-change  `churn build` again, same warehouse and data: it finds nothing changed and runs no dbt (build_state)
 7. forced     `churn build --force` again: dbt runs every node on unchanged inputs (incremental no-ops, tests)
 
@@ -42,7 +42,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -51,6 +51,7 @@ from python_jobs.bench.build_results import NODE_LISTS, markdown, size_label
 from python_jobs.bench.dbt_schedule import Sample, schedule
 from python_jobs.bench.proc_tree import TreeSampler
 from python_jobs.config import REPO_ROOT, isolated_build_env
+from python_jobs.mapping.spec import project_vars
 from python_jobs.synth.cutoff import last_order_day
 from python_jobs.synth.writer import RAW_TABLES
 from python_jobs.text.runs import TABLE as RUNS_TABLE
@@ -231,8 +232,8 @@ def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str,
 def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
     """All stages at one size; stops after a failed stage (later stages would measure nothing useful)."""
     scratch = root / str(size)
-    world, yesterday, day_before, work, logs = (
-        scratch / d for d in ("world", "yesterday", "day_before", "warehouse", "logs")
+    world, yesterday, day_before, two_before, work, logs = (
+        scratch / d for d in ("world", "yesterday", "day_before", "two_before", "warehouse", "logs")
     )
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
@@ -282,24 +283,49 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
     generate = [*_churn(), "generate", "--customers", str(size), "--seed", str(SEED), "--out", str(world)]
     if not stage("generate", generate, env, world):
         return rows
-    day = last_order_day(world)
-    for name, export, before in (("cut", yesterday, day), ("cut day before", day_before, day - timedelta(1))):
+    day = quiet_night(last_order_day(world) + timedelta(1))
+    cuts = [("cut", yesterday, day), ("cut day before", day_before, day - timedelta(1))]
+    for name, export, before in [*cuts, ("cut two days before", two_before, day - timedelta(2))]:
         cut = [sys.executable, "-m", "python_jobs.synth.cutoff", str(world), str(export), before.isoformat()]
         if not stage(name, [*cut, "--memory-limit", CUT_MEMORY], env, world):
             return rows
     build = [*_churn(), "build"]
     export = scratch / "export"  # where the shop's export lands each night: one path, as in production
     for name, raw, args in (
-        ("full build", day_before, []),
-        ("nightly rebuild", yesterday, []),
-        ("later nightly rebuild", world, []),
-        ("no-change rebuild", world, []),
-        ("forced no-change rebuild", world, ["--force"]),
+        ("full build", two_before, []),
+        ("nightly rebuild", day_before, []),
+        ("later nightly rebuild", yesterday, []),
+        ("no-change rebuild", yesterday, []),
+        ("forced no-change rebuild", yesterday, ["--force"]),
     ):
         point_at(export, raw)
         if not stage(name, [*build, *args], build_env(work, export), raw, build=True):
             break
     return rows
+
+
+def quiet_night(as_of: date, vars: dict | None = None) -> date:
+    """The latest day d <= as_of such that the as-of dates d - 2 -> d - 1 -> d are quiet nights: no snapshot joins
+    the spine (snapshot T is in it from as-of T + 1) and no horizon closes (at as-of T + churn_horizon_days), so
+    the labelled snapshots, the evaluation snapshot and the fitted run stay those of the night before, as on most
+    nights. A night that closes a horizon refits the churn run (minutes at 1M, once a month); the default world's
+    last night does (as-of 2025-12-30 = 2025-10-01 + 90 days). Exports cut at midnight of d - 2, d - 1 and d have
+    those as-of dates (int_snapshot_spine: the day after the last order). Every month start counts as a snapshot
+    date (snapshot_months 1; with a longer step this only skips a few quiet nights too)."""
+    horizon = timedelta(int((vars or project_vars())["churn_horizon_days"]))
+
+    def month_starts(day: date) -> list[date]:
+        return [
+            date(day.year + (day.month - 1 - k) // 12, (day.month - 1 - k) % 12 + 1, 1) for k in (-1, 0, 1)
+        ]
+
+    day = as_of
+    while True:
+        snapshots = month_starts(day) + month_starts(day - horizon)
+        changes = {t + timedelta(1) for t in snapshots} | {t + horizon for t in snapshots}
+        if not any(day - timedelta(2) < t <= day for t in changes):
+            return day
+        day -= timedelta(1)
 
 
 def point_at(link: Path, target: Path) -> None:

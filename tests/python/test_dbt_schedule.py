@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -140,3 +140,13 @@ def test_both_nights_are_judged_against_the_nightly_goal() -> None:
         in text
     )
     assert "| nightly rebuild wall < 2 min (a later night) | 1M | 1 m 50 s | **met** |" in text
+
+
+def test_the_bench_nights_are_quiet_nights() -> None:
+    """Two nights in a row on which no snapshot joins the spine and no horizon closes (as-of dates)."""
+    vars = {"churn_horizon_days": 90}
+    # the default world: as-of 2025-12-31; 2025-12-30 closes 2025-10-01's horizon
+    assert build_bench.quiet_night(date(2025, 12, 31), vars) == date(2025, 12, 29)
+    # snapshot 2025-12-01 joins at as-of 12-02; 2025-09-01's horizon closes at 11-30
+    assert build_bench.quiet_night(date(2025, 12, 3), vars) == date(2025, 11, 29)
+    assert build_bench.quiet_night(date(2025, 12, 20), vars) == date(2025, 12, 20)
