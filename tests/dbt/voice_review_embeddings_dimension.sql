@@ -19,6 +19,7 @@ embeddings as (
 any_row as (
     select {{ list_length('embedding') }} as dim
     from {{ python_step('enrichment', 'review_embeddings') }}
+    order by review_id
     limit 1
 ),
 
