@@ -5,8 +5,8 @@
     bounds the memory (customer_activity on all 24 snapshots of 1M customers: over 6 GB as one statement,
     3.4 GB peak in four). The rows are the same; only the peak is smaller.
 
-    How many: one bucket per var customer_bucket_rows (default 4,000,000) pending customer snapshots, counted
-    when the model runs; a nightly build (one new snapshot) stays one statement. The model enables it with
+    How many: one bucket per var customer_bucket_rows (default 4,000,000; churn_training_set: training_bucket_rows,
+    default 2,000,000) pending customer snapshots, counted when the model runs; a nightly build (one new snapshot) stays one statement. The model enables it with
     snapshot_incremental(kind, customer_buckets=true) and filters its customer snapshots
     (pending_customer_snapshots(bucket_on=column)), and every input it does not join to them, with
     in_customer_bucket(column) (an input joined to the bucket's customers needs no filter
@@ -33,12 +33,19 @@
     ({{ bucket }} is null or hash({{ column }}) % {{ bucket }}.buckets = {{ bucket }}.bucket)
 {%- endmacro %}
 
-{#- The number of statements for this run: pending customer snapshots / customer_bucket_rows, rounded up. -#}
+{#- The var that sets a bucket's size: churn_training_set's rows carry every feature (~4x a mart's columns), and one
+    of three buckets of the 1M training set ran out of memory at memory_limit 5GB alone (2026-12-04). -#}
+{% macro customer_bucket_var(kind) %}
+    {{ return('training_bucket_rows' if kind == 'training' else 'customer_bucket_rows') }}
+{% endmacro %}
+
+{#- The number of statements for this run: pending customer snapshots / the bucket var, rounded up. -#}
 {% macro customer_bucket_count(kind) %}
-    {%- set per_bucket = var('customer_bucket_rows') | int -%}
+    {%- set name = customer_bucket_var(kind) -%}
+    {%- set per_bucket = var(name) | int -%}
     {%- if per_bucket < 1 -%}
         {%- do exceptions.raise_compiler_error(
-            "var customer_bucket_rows must be a whole number of at least 1 (got " ~ var('customer_bucket_rows')
+            "var " ~ name ~ " must be a whole number of at least 1 (got " ~ var(name)
             ~ "): it is how many customer snapshots one statement of a bucketed snapshot mart computes"
         ) -%}
     {%- endif -%}
@@ -65,7 +72,8 @@
     {%- if buckets == 1 -%}
         {{ return(whole) }}
     {%- endif -%}
-    {%- do log(model.name ~ ": " ~ buckets ~ " customer buckets (var customer_bucket_rows)", info=true) -%}
+    {%- do log(model.name ~ ": " ~ buckets ~ " customer buckets (var " ~ customer_bucket_var(meta.get('snapshot_inputs'))
+        ~ ")", info=true) -%}
     {%- set variable = customer_bucket_variable() -%}
     {%- for bucket in range(buckets) %}
     set variable {{ variable }} = {'bucket': {{ bucket }}::ubigint, 'buckets': {{ buckets }}::ubigint};

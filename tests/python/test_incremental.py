@@ -32,7 +32,8 @@ MONTH_AGO = date(2025, 12, 1)
 VARS = {"max_valid_date": "2026-12-31", "source_system": "synthetic"}
 BUILD = ["build", "--resource-type", "model", "--resource-type", "seed"]
 PLANTED = -12345.0
-BUCKETED = {"customer_bucket_rows": 300}  # a few hundred customer snapshots per statement: several buckets
+# a few hundred customer snapshots per statement: several buckets
+BUCKETED = {"customer_bucket_rows": 300, "training_bucket_rows": 300}
 
 
 def _build(raw: Path, work: Path, *extra: str, more_vars: dict | None = None) -> Path:
