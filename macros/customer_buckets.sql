@@ -6,8 +6,9 @@
     3.4 GB peak in four). The rows are the same; only the peak is smaller.
 
     How many: one bucket per var customer_bucket_rows (default 4,000,000; churn_training_set: training_bucket_rows,
-    default 2,000,000) pending customer snapshots, counted when the model runs; a nightly build (one new snapshot) stays one statement. The model enables it with
-    snapshot_incremental(kind, customer_buckets=true) and filters its customer snapshots
+    default 2,000,000) pending customer snapshots, counted when the model runs; a nightly build (one new snapshot)
+    stays one statement. The model enables it with snapshot_incremental(kind, customer_buckets=true) and filters
+    its customer snapshots
     (pending_customer_snapshots(bucket_on=column)), and every input it does not join to them, with
     in_customer_bucket(column) (an input joined to the bucket's customers needs no filter
     of its own: at 1M one made no difference, 64.4 s vs 64.5 s). A model whose pass is per snapshot instead

@@ -5,7 +5,7 @@
     since: an enrichment model writes only new or changed texts, each stamped enriched_at. A 1M nightly otherwise
     re-read all 1.3M embeddings (1.3 GB) in two tests, 5 s of node time, to check the ~2,600 it wrote.
 
-    Only per-row tests are scoped (SCOPED_ENRICHMENT_TESTS): unique and relationships also read every other row.
+    Only per-row tests are scoped (scoped_enrichment_tests): unique and relationships also read every other row.
     Like the snapshot scope (test_built_snapshots.sql), `dbt test`, a model that did not run in this invocation
     (no enrichment_runs row of it), Spark, and var test_all_snapshots: true check every row.
 -#}
