@@ -8,10 +8,9 @@
     How many: one bucket per var customer_bucket_rows (default 4,000,000; churn_training_set: training_bucket_rows,
     default 2,000,000) pending customer snapshots, counted when the model runs; a nightly build (one new snapshot)
     stays one statement. The model enables it with snapshot_incremental(kind, customer_buckets=true) and filters
-    its customer snapshots
-    (pending_customer_snapshots(bucket_on=column)), and every input it does not join to them, with
-    in_customer_bucket(column) (an input joined to the bucket's customers needs no filter
-    of its own: at 1M one made no difference, 64.4 s vs 64.5 s). A model whose pass is per snapshot instead
+    its customer snapshots (pending_customer_snapshots(bucket_on=column)), and every input it does not join to
+    them, with in_customer_bucket(column) (an input joined to the bucket's customers needs no filter of its own:
+    at 1M one made no difference, 64.4 s vs 64.5 s). A model whose pass is per snapshot instead
     (customer_rfm's ranks within a snapshot) buckets on snapshot_date: each statement then holds whole snapshots
     (at 1M, 24 snapshots: 5.1 GB peak as one statement, 2.7 GB in five). The filter reads a session variable set before
     each statement; unset (a unit test, `dbt show`, another engine) it passes every row, so the model's SQL alone

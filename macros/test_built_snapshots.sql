@@ -88,8 +88,16 @@
 
 {#- The rows of a snapshot mart a singular test checks: `from {{ built_snapshots(ref('customer_rfm')) }}`, without an alias. -#}
 {% macro built_snapshots(relation) %}
-    {%- set predicate = built_snapshots_predicate('model.' ~ project_name ~ '.' ~ relation.identifier) -%}
-    {{- return('(select * from ' ~ relation ~ ' where ' ~ predicate ~ ') as built_rows' if predicate else relation) -}}
+    {{- return(rows_where(relation, built_snapshots_predicate(tested_model_id(relation)), 'built_rows')) -}}
+{% endmacro %}
+
+{#- A singular test's relation in scope: the model id it names, and its rows under a predicate ('' = all of it). -#}
+{% macro tested_model_id(relation) %}
+    {{- return('model.' ~ project_name ~ '.' ~ relation.identifier) -}}
+{% endmacro %}
+
+{% macro rows_where(relation, predicate, alias) %}
+    {{- return('(select * from ' ~ relation ~ ' where ' ~ predicate ~ ') as ' ~ alias if predicate else relation) -}}
 {% endmacro %}
 
 {#- dbt's wrapper around the model a generic test checks (global get_where_subquery), plus the scope above, that

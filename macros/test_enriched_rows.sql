@@ -5,7 +5,8 @@
     since: an enrichment model writes only new or changed texts, each stamped enriched_at. A 1M nightly otherwise
     re-read all 1.3M embeddings (1.3 GB) in two tests, 5 s of node time, to check the ~2,600 it wrote.
 
-    Only per-row tests are scoped (scoped_enrichment_tests): unique and relationships also read every other row.
+    Only per-row tests of a model that declares enriched_at are scoped (scoped_enrichment_tests): unique and
+    relationships also read every other row.
     Like the snapshot scope (test_built_snapshots.sql), `dbt test`, a model that did not run in this invocation
     (no enrichment_runs row of it), Spark, and var test_all_snapshots: true check every row.
 -#}
@@ -16,7 +17,7 @@
 {#- A predicate on the rows of model `model_id` that this invocation's tests should check ('' = all rows). -#}
 {% macro enriched_rows_predicate(model_id) %}
     {%- set node = graph.nodes.get(model_id) if execute and model_id else none -%}
-    {%- if not node or node.resource_type != 'model' or tests_every_row() -%}
+    {%- if not node or 'enriched_at' not in node.columns or tests_every_row() -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set runs = adapter.get_relation(database=node.database, schema=node.schema, identifier='enrichment_runs') -%}
@@ -32,6 +33,5 @@
 
 {#- The rows of an enrichment model a singular test checks: `from {{ enriched_rows(ref('review_embeddings')) }}`. -#}
 {% macro enriched_rows(relation) %}
-    {%- set predicate = enriched_rows_predicate('model.' ~ project_name ~ '.' ~ relation.identifier) -%}
-    {{- return('(select * from ' ~ relation ~ ' where ' ~ predicate ~ ') as enriched' if predicate else relation) -}}
+    {{- return(rows_where(relation, enriched_rows_predicate(tested_model_id(relation)), 'enriched')) -}}
 {% endmacro %}

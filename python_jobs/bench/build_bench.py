@@ -284,8 +284,11 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
     if not stage("generate", generate, env, world):
         return rows
     day = quiet_night(last_order_day(world) + timedelta(1))
-    cuts = [("cut", yesterday, day), ("cut day before", day_before, day - timedelta(1))]
-    for name, export, before in [*cuts, ("cut two days before", two_before, day - timedelta(2))]:
+    for name, export, before in (
+        ("cut", yesterday, day),
+        ("cut day before", day_before, day - timedelta(1)),
+        ("cut two days before", two_before, day - timedelta(2)),
+    ):
         cut = [sys.executable, "-m", "python_jobs.synth.cutoff", str(world), str(export), before.isoformat()]
         if not stage(name, [*cut, "--memory-limit", CUT_MEMORY], env, world):
             return rows
