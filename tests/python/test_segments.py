@@ -8,7 +8,14 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from python_jobs.segments import SegmentModel, name_segments, profile_segments, segment_customers
+from python_jobs.segments import (
+    FeatureBlocks,
+    SegmentModel,
+    build_feature_matrix,
+    name_segments,
+    profile_segments,
+    segment_customers,
+)
 from python_jobs.segments.job import topic_columns
 
 
@@ -219,3 +226,48 @@ def test_segmentation_is_reused_only_while_its_inputs_are_unchanged(tmp_path):
     # an input with inputs_fingerprint is known by those values alone: its rows are not read
     assert key(marts.assign(monetary=[10.0, 21.0])) == key(marts.iloc[::-1].reset_index(drop=True))
     assert key(marts.assign(inputs_fingerprint=["f1", "f2"])) != key(marts)
+
+
+def _pandas_feature_matrix(frame: pd.DataFrame, blocks: FeatureBlocks) -> tuple[np.ndarray, list[str]]:
+    """build_feature_matrix as it was written in pandas: the NumPy one must give these numbers bit for bit."""
+    parts, names = [], []
+    for cols in blocks.present(frame).values():
+        values = frame[cols].apply(pd.to_numeric, errors="coerce").astype(float)
+        for c in cols:
+            if c in blocks.log_columns:
+                values[c] = np.log1p(values[c].clip(lower=0))
+        values = values.fillna(values.median()).fillna(0.0)
+        std = values.std(ddof=0)
+        keep = std > 1e-12
+        if keep.any():
+            z = (values.loc[:, keep] - values.loc[:, keep].mean()) / std[keep]
+            parts.append(z.to_numpy() / np.sqrt(keep.sum()))
+            names.extend(z.columns)
+    return np.hstack(parts), names
+
+
+def test_feature_matrix_equals_the_pandas_formulation() -> None:
+    rng = np.random.default_rng(3)
+    n = 5_000
+    frame = pd.DataFrame(
+        {
+            # a log column with a few negative values
+            "monetary": rng.lognormal(3, 1.5, n) * rng.choice([1, -1], n, p=[0.97, 0.03]),
+            "frequency": pd.array(rng.integers(0, 40, n), dtype="Int64"),
+            "share": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+            "flag": rng.random(n) < 0.3,
+            "constant": np.full(n, 7.0),
+            "empty": np.full(n, np.nan),
+            "text_number": pd.Series(rng.integers(0, 9, n).astype(str), dtype=object).where(
+                rng.random(n) > 0.1, "x"
+            ),
+        }
+    )
+    frame.loc[::7, "frequency"] = pd.NA
+    blocks = FeatureBlocks(
+        {"rfm": ["monetary", "frequency"], "other": ["share", "flag", "constant", "empty", "text_number"]}
+    )
+    X, names = build_feature_matrix(frame, blocks)
+    expected, expected_names = _pandas_feature_matrix(frame, blocks)
+    assert names == expected_names == ["monetary", "frequency", "share", "flag", "text_number"]
+    assert np.array_equal(X, expected)
