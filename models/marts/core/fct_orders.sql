@@ -9,12 +9,22 @@ orders as (
 ),
 
 item_summary as (
+    -- Lines per (order, category) first: the order's distinct categories are then a plain count, where
+    -- count(distinct category) made DuckDB group the 9M lines twice and join the results (1M: 3.6 -> 3.0 s).
     select
         order_id,
-        count(*) as line_count,
-        cast(sum(quantity) as bigint) as item_quantity,
-        count(distinct category) as distinct_categories
-    from {{ ref('int_order_items') }}
+        cast(sum(category_lines) as bigint) as line_count,
+        cast(sum(category_quantity) as bigint) as item_quantity,
+        count(category) as distinct_categories
+    from (
+        select
+            order_id,
+            category,
+            count(*) as category_lines,
+            sum(quantity) as category_quantity
+        from {{ ref('int_order_items') }}
+        group by order_id, category
+    ) as order_categories
     group by order_id
 ),
 
