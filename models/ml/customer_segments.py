@@ -12,9 +12,9 @@ from python_jobs.warehouse import without_bookkeeping
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    # Scores are no input, but segmenting runs after scoring: beside it (on 2 cores) neither finished sooner in
-    # the 1M nightly, and the full build's peak memory grew from 7.21 to 7.78 GiB.
-    dbt.ref("churn_scores")
+    # No wait for churn_scores (no input): segmenting then runs beside churn_training_set. 1M later nightly,
+    # two pairs side by side: 134.6 / 133.0 s against 141.8 / 144.0 s when it ran after scoring on one core;
+    # the 1M full build's process tree peaked at 7.53 GiB sampled while both ran (docs/benchmarks, session 33).
     labels = dbt.ref("churn_labels")
     as_of = labels.aggregate("max(snapshot_date)").df().iloc[0, 0]
     at = f"snapshot_date = '{as_of}'::date"
