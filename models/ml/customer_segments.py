@@ -14,7 +14,8 @@ def model(dbt, session):
     dbt.config(materialized="table")
     # No wait for churn_scores (no input): segmenting then runs beside churn_training_set. 1M later nightly,
     # two pairs side by side: 134.6 / 133.0 s against 141.8 / 144.0 s when it ran after scoring on one core;
-    # the 1M full build's process tree peaked at 7.53 GiB sampled while both ran (docs/benchmarks, session 33).
+    # the bench's 1M full build peaked at 7.50 GiB (process tree) during text enrichment, not while both ran
+    # (session 13 had them beside churn_scores: no gain, 7.78 GiB). docs/benchmarks/2026-12-04-session33.md.
     labels = dbt.ref("churn_labels")
     as_of = labels.aggregate("max(snapshot_date)").df().iloc[0, 0]
     at = f"snapshot_date = '{as_of}'::date"
