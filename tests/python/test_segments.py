@@ -271,3 +271,4 @@ def test_feature_matrix_equals_the_pandas_formulation() -> None:
     expected, expected_names = _pandas_feature_matrix(frame, blocks)
     assert names == expected_names == ["monetary", "frequency", "share", "flag", "text_number"]
     assert np.array_equal(X, expected)
+    assert X.flags.c_contiguous  # rows contiguous, as np.hstack gave them and K-Means reads them
