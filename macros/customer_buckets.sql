@@ -68,12 +68,12 @@
     {%- if language != 'sql' or not (meta is mapping and meta.get('customer_buckets')) -%}
         {{ return(whole) }}
     {%- endif -%}
-    {%- set buckets = customer_bucket_count(meta.get('snapshot_inputs')) -%}
+    {%- set kind = meta.get('snapshot_inputs') -%}
+    {%- set buckets = customer_bucket_count(kind) -%}
     {%- if buckets == 1 -%}
         {{ return(whole) }}
     {%- endif -%}
-    {%- do log(model.name ~ ": " ~ buckets ~ " customer buckets (var " ~ customer_bucket_var(meta.get('snapshot_inputs'))
-        ~ ")", info=true) -%}
+    {%- do log(model.name ~ ": " ~ buckets ~ " customer buckets (var " ~ customer_bucket_var(kind) ~ ")", info=true) -%}
     {%- set variable = customer_bucket_variable() -%}
     {%- for bucket in range(buckets) %}
     set variable {{ variable }} = {'bucket': {{ bucket }}::ubigint, 'buckets': {{ buckets }}::ubigint};
