@@ -11,8 +11,6 @@ recorded (it ends up in the model registry).
 from __future__ import annotations
 
 import logging
-import re
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from python_jobs.churn.templates import check_template, fill, singular_all, template_fields
 from python_jobs.config import REPO_ROOT
 
 log = logging.getLogger(__name__)
@@ -52,19 +51,6 @@ def parse_reason_if(rule: str) -> tuple[str, float] | None:
     return (parts[1], float(parts[2]))
 
 
-ONE_PLURAL = re.compile(r"(?<![\d.,])\b1 ([a-z]+[a-rt-z])s\b")
-
-
-def singular(text: str) -> str:
-    """'1 orders in the last 90 days' -> '1 order in the last 90 days' (templates are written for n != 1)."""
-    return ONE_PLURAL.sub(r"1 \1", text) if "1 " in text else text
-
-
-@cache
-def template_fields(template: str) -> frozenset[str]:
-    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
-
-
 @dataclass(frozen=True)
 class FeatureSpec:
     name: str
@@ -93,40 +79,63 @@ class FeatureSpec:
         used = set().union(*(template_fields(t) for t in self.reason_template.split("||")))
         return used - {"value", "pct", "change_pct", "direction"}
 
-    def reason(self, value: float | None, context: Mapping[str, float] | None = None) -> str | None:
-        """Readable text for this feature as a risk driver, or None when it must not be one.
+    def reason(self, value: float | None, context: Mapping[str, float | None] | None = None) -> str | None:
+        """Readable text for this feature as a risk driver, or None when it must not be one (`reasons` for one
+        value; values are read as floats)."""
+        return self.reasons(_one(value), {k: _one(v) for k, v in (context or {}).items()})[0]
+
+    def reasons(self, values: np.ndarray, context: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """Readable text for each value as a risk driver, None where it must not be one (object array).
 
         Templates may use {value}, {pct} (100 x value), {change_pct} (|value - 1| x 100, for ratios vs a prior
         period), {direction} ('down' below 1, else 'up') and any other feature of the same customer by name
-        (`context`), e.g. "{value:.0f} days since the last order, usually every {mean_interorder_days:.0f}".
-        Alternatives are separated by '||': the first whose fields are all known is used. `reason_if` says
-        when the value is a risk driver worth saying ('value < 0.9' for a trend: never "up 0%"); a null value
-        gives `missing_text`, or no reason without one.
+        (`context`: arrays aligned with `values`), e.g. "{value:.0f} days since the last order, usually every
+        {mean_interorder_days:.0f}". Alternatives are separated by '||': for each value the first whose fields
+        are all known (finite) and format is used. `reason_if` says when the value is a risk driver worth
+        saying ('value < 0.9' for a trend: never "up 0%"); a null value gives `missing_text`, or no reason.
         """
+        value = np.asarray(values, dtype="float64")
+        out = np.full(len(value), None, dtype=object)
         rule = parse_reason_if(self.reason_if)
         if rule is not None and rule[0] == "never":
-            return None
-        if value is None or not np.isfinite(value):
-            return self.missing_text or None
-        if rule is not None and not REASON_OPS[rule[0]](value, rule[1]):
-            return None
-        fields: dict[str, float | str] = {
+            return out
+        finite = np.isfinite(value)
+        if self.missing_text:
+            out[~finite] = self.missing_text
+        todo = finite.copy()
+        if rule is not None:
+            todo &= REASON_OPS[rule[0]](np.where(finite, value, 0.0), rule[1])
+        fields = {
             "value": value,
             "pct": 100 * value,
-            "change_pct": abs(value - 1) * 100,
-            "direction": "down" if value < 1 else "up",
+            "change_pct": np.abs(value - 1) * 100,
+            "direction": np.where(value < 1, "down", "up").astype(object),
         }
+        known = dict.fromkeys(fields, True)
         for key, v in (context or {}).items():
-            if v is not None and np.isfinite(v):
-                fields.setdefault(key, v)
+            if key not in fields:  # the value's own fields win over a context column of the same name
+                fields[key] = np.asarray(v, dtype="float64")
+                known[key] = np.isfinite(fields[key])
         for template in self.reason_template.split("||"):
             template = template.strip()
-            if template and template_fields(template) <= fields.keys():
-                try:
-                    return singular(template.format(**fields))
-                except (ValueError, KeyError, IndexError):
-                    continue
-        return f"{self.description}: {value:.3g}"
+            if not template or not template_fields(template) <= fields.keys():
+                continue
+            rows = todo.copy()
+            for name in template_fields(template):
+                rows &= known[name]
+            at = np.flatnonzero(rows)
+            if len(at):
+                text, ok = fill(template, {k: v[at] for k, v in fields.items()})
+                out[at[ok]] = singular_all(text[ok])
+                todo[at[ok]] = False
+        if todo.any():  # no template fits these values
+            described = self.description.replace("{", "{{").replace("}", "}}")
+            out[todo] = fill(described + ": {value:.3g}", {"value": value[todo]})[0]
+        return out
+
+
+def _one(value: float | None) -> np.ndarray:
+    return np.array([np.nan if value is None else value], dtype="float64")
 
 
 @dataclass(frozen=True)
@@ -160,8 +169,10 @@ def specs_from_frame(seed: pd.DataFrame) -> list[FeatureSpec]:
         )
         for r in seed.itertuples(index=False)
     ]
-    for spec in specs:
-        parse_reason_if(spec.reason_if)  # a typo in the registry fails here, not silently per customer
+    for spec in specs:  # a typo in the registry fails here, not silently per customer
+        parse_reason_if(spec.reason_if)
+        for template in spec.reason_template.split("||"):
+            check_template(template)
     return specs
 
 

@@ -218,20 +218,6 @@ def contributions(
     return out
 
 
-def _texts_by_distinct_input(spec: FeatureSpec, keys: np.ndarray, needed: list[str]) -> np.ndarray:
-    """spec.reason(value, context) for each row of keys (value, then the `needed` context columns), called once
-    per distinct row: values repeat (days, counts), and the text is a function of them alone. Rows are compared
-    by their bytes, so -0.0 and 0.0 stay apart and equal NaNs meet."""
-    keys = np.ascontiguousarray(keys, dtype=np.float64)
-    as_bytes = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
-    _, first, inverse = np.unique(as_bytes, return_index=True, return_inverse=True)
-    distinct = [
-        spec.reason(row[0], dict(zip(needed, row[1:], strict=True)) if needed else None)
-        for row in keys[first].tolist()
-    ]
-    return np.array(distinct, dtype=object)[inverse.ravel()]
-
-
 def top_reasons(
     contrib: np.ndarray,
     X: np.ndarray,
@@ -264,15 +250,11 @@ def top_reasons(
         at = np.flatnonzero(cols == col)
         spec = specs[columns[col]]
         needed = [c for c in spec.context_fields() if context is not None and c in context]
-        keys = X[rows[at], col][:, None]
-        if needed:
-            ctx = context[needed].apply(pd.to_numeric, errors="coerce").to_numpy("float64", na_value=np.nan)
-            ctx = ctx[rows[at]]
-            for j, c in enumerate(needed):  # a context value is cited only where it could be said itself
-                if c in specs:
-                    ctx[:, j] = specs[c].sayable_values(ctx[:, j])
-            keys = np.column_stack([keys, ctx])
-        text[at] = _texts_by_distinct_input(spec, keys, needed)
+        cited = {}
+        for c in needed:  # a context value is cited only where it could be said itself
+            values = pd.to_numeric(context[c], errors="coerce").to_numpy("float64", na_value=np.nan)[rows[at]]
+            cited[c] = specs[c].sayable_values(values) if c in specs else values
+        text[at] = spec.reasons(X[rows[at], col], cited)
     said = np.array([t is not None for t in text], dtype=bool)
     rows, cols, text = rows[said], cols[said], text[said]
     long = pd.DataFrame({"row": rows, "text": text, "feature": np.asarray(columns, dtype=object)[cols]})

@@ -12,7 +12,17 @@ from churn_fakes import FAST_CANDIDATES, demo_specs
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from python_jobs.churn import adapter, demo_frame, evaluate, features, guards, registry, run, scoring
+from python_jobs.churn import (
+    adapter,
+    demo_frame,
+    evaluate,
+    features,
+    guards,
+    registry,
+    run,
+    scoring,
+    templates,
+)
 from python_jobs.churn.reasons import linear_contributions, occlusion_contributions
 
 # Small grid and bootstrap so unit tests stay fast.
@@ -548,19 +558,64 @@ def test_reasons_skip_unsayable_drivers_and_cite_only_sayable_context():
     ]
 
 
-def test_reason_texts_per_distinct_input_equal_one_call_per_row() -> None:
-    from python_jobs.churn.reasons import _texts_by_distinct_input
+def _reason_one_row(spec, value, context):
+    """The row-at-a-time formulation FeatureSpec.reasons replaced (session 34): the reference it must equal."""
+    rule = features.parse_reason_if(spec.reason_if)
+    if rule is not None and rule[0] == "never":
+        return None
+    if not np.isfinite(value):
+        return spec.missing_text or None
+    if rule is not None and not features.REASON_OPS[rule[0]](value, rule[1]):
+        return None
+    fields = {"value": value, "pct": 100 * value, "change_pct": abs(value - 1) * 100}
+    fields["direction"] = "down" if value < 1 else "up"
+    for key, v in context.items():
+        if np.isfinite(v):
+            fields.setdefault(key, v)
+    for template in spec.reason_template.split("||"):
+        template = template.strip()
+        if template and templates.template_fields(template) <= fields.keys():
+            try:
+                return templates.singular(template.format(**fields))
+            except (ValueError, KeyError, IndexError):
+                continue
+    return f"{spec.description}: {value:.3g}"
 
+
+def test_reason_texts_for_many_rows_equal_one_format_per_row() -> None:
     spec = _spec(
         "recency_days",
-        "{value:.0f} days since the last order, usually every {mean_interorder_days:.0f}||{value:.1f} days",
+        "{value:.0f} days since the last order, usually every {usual:.0f}"
+        "||{value:d} whole days||{pct:.1f}% {direction}, {change_pct:.0f} off, {value!r:>6}||{}",
         missing_text="no order yet",
     )
     rng = np.random.default_rng(0)
-    values = rng.choice([0.0, -0.0, 3.0, 7.5, np.nan], size=400)
-    usual = rng.choice([10.0, np.nan, 12.25], size=400)
-    keys = np.column_stack([values, usual])
-    texts = _texts_by_distinct_input(spec, keys, ["mean_interorder_days"])
-    expected = [spec.reason(v, {"mean_interorder_days": u}) for v, u in keys.tolist()]
+    values = rng.choice([0.0, -0.0, 1.0, 3.0, 7.5, 1e300, np.nan, -np.inf], size=2_000)
+    usual = rng.choice([10.0, np.nan, 12.25, -0.0], size=2_000)
+    texts = spec.reasons(values, {"usual": usual})
+    expected = [
+        _reason_one_row(spec, v, {"usual": u}) for v, u in zip(values.tolist(), usual.tolist(), strict=True)
+    ]
     assert texts.tolist() == expected
     assert "-0 days since the last order, usually every 10" in expected  # -0.0 is not merged with 0.0
+    assert "1 day since the last order, usually every -0" in expected  # singular, per text
+    assert "no order yet" in expected and "100.0% up, 0 off,    1.0" in expected
+    never_fits = features.FeatureSpec("odd", "baseline", "A {braced} thing", "{value:d}")
+    assert never_fits.reasons(np.array([2.5, np.nan])).tolist() == ["A {braced} thing: 2.5", None]
+    for values_for, rule in (([0.5, 0.9, 1.2], "value < 0.9"), ([0.5, 2.0], "never")):
+        rule_spec = _spec("trend", "{value:.1f}", reason_if=rule)
+        expected = [_reason_one_row(rule_spec, v, {}) for v in values_for]
+        assert rule_spec.reasons(np.array(values_for)).tolist() == expected
+
+
+def test_nested_format_specs_are_refused_when_the_registry_is_read() -> None:
+    bad = pd.DataFrame(
+        {
+            "feature_name": ["a"],
+            "feature_set": ["baseline"],
+            "description": ["A"],
+            "reason_template": ["{value:.0f} days||{value:{width}}"],
+        }
+    )
+    with pytest.raises(ValueError, match="nested format specs"):
+        features.specs_from_frame(bad)
