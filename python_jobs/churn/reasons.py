@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -246,15 +247,17 @@ def top_reasons(
     keep = value > 1e-9
     rows, cols = rows[keep], cols[keep]
     text = np.empty(len(rows), dtype=object)
+
+    @cache  # once per context column, however many features cite it
+    def sayable(c: str) -> np.ndarray:  # a context value is cited only where it could be said itself
+        values = pd.to_numeric(context[c], errors="coerce").to_numpy("float64", na_value=np.nan)
+        return specs[c].sayable_values(values) if c in specs else values
+
     for col in np.unique(cols):  # format per feature, over that feature's rows at once
         at = np.flatnonzero(cols == col)
         spec = specs[columns[col]]
         needed = [c for c in spec.context_fields() if context is not None and c in context]
-        cited = {}
-        for c in needed:  # a context value is cited only where it could be said itself
-            values = pd.to_numeric(context[c], errors="coerce").to_numpy("float64", na_value=np.nan)[rows[at]]
-            cited[c] = specs[c].sayable_values(values) if c in specs else values
-        text[at] = spec.reasons(X[rows[at], col], cited)
+        text[at] = spec.reasons(X[rows[at], col], {c: sayable(c)[rows[at]] for c in needed})
     said = np.array([t is not None for t in text], dtype=bool)
     rows, cols, text = rows[said], cols[said], text[said]
     long = pd.DataFrame({"row": rows, "text": text, "feature": np.asarray(columns, dtype=object)[cols]})

@@ -31,13 +31,14 @@ def singular_all(texts: np.ndarray) -> np.ndarray:
 
 
 @cache
-def template_fields(template: str) -> frozenset[str]:
-    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+def _pieces(template: str) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
+    """(literal, field name, format spec, conversion) of each piece, as string.Formatter parses them."""
+    return tuple(string.Formatter().parse(template))
 
 
 @cache
-def _pieces(template: str) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
-    return tuple(string.Formatter().parse(template))
+def template_fields(template: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in _pieces(template) if name)
 
 
 def check_template(template: str) -> None:
