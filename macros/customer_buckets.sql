@@ -33,14 +33,56 @@
     ({{ bucket }} is null or hash({{ column }}) % {{ bucket }}.buckets = {{ bucket }}.bucket)
 {%- endmacro %}
 
+{#- The part of a full build a statement computes: the snapshots a nightly replaces, or all the others (the
+    variable's `volatile`); unset or null, every snapshot. -#}
+{% macro in_snapshot_part(column, kind) %}
+    {{ return(adapter.dispatch('in_snapshot_part')(column, kind)) }}
+{% endmacro %}
+
+{% macro default__in_snapshot_part(column, kind) -%}
+    true
+{%- endmacro %}
+
+{% macro duckdb__in_snapshot_part(column, kind) -%}
+    {%- set part = "getvariable('" ~ customer_bucket_variable() ~ "').volatile" -%}
+    ({{ part }} is null or ({{ column }} in ({{ volatile_snapshots(kind) }})) = {{ part }})
+{%- endmacro %}
+
 {#- The var that sets a bucket's size: churn_training_set's rows carry every feature (~4x a mart's columns), and one
     of three buckets of the 1M training set ran out of memory at memory_limit 5GB alone (2026-12-04). -#}
 {% macro customer_bucket_var(kind) %}
     {{ return('training_bucket_rows' if kind == 'training' else 'customer_bucket_rows') }}
 {% endmacro %}
 
-{#- The number of statements for this run: pending customer snapshots / the bucket var, rounded up. -#}
-{% macro customer_bucket_count(kind) %}
+{#- The statements of this run: a list of the statement variable's fields (bucket, buckets, volatile), empty for
+    one plain statement. A bucketed model: one bucket per `customer_bucket_var(kind)` pending customer snapshots,
+    rounded up. A full build (not incremental) writes the snapshots a nightly replaces (volatile_snapshots) after
+    all the others, in statements of their own: a nightly's delete of them then empties whole row groups
+    (DuckDB). Spread through every row group, their delete made the first nightly after a full build rewrite each
+    snapshot table at its checkpoint. -#}
+{% macro snapshot_statements(kind, bucketed) %}
+    {%- set split = not is_incremental() -%}
+    {%- set parts = {false: 1, true: 1} if split else {none: 1} -%}
+    {%- if bucketed -%}
+        {%- set per_bucket = customer_bucket_size(kind) -%}
+        {%- set counts = run_query(
+            "select " ~ (("snapshot_date in (" ~ volatile_snapshots(kind) ~ ")") if split else "null")
+            ~ " as volatile, count(*) from (" ~ pending_customer_snapshots(kind) ~ ") as pending group by all"
+        ) -%}
+        {%- for volatile, pending in counts.rows -%}
+            {%- do parts.update({volatile: [1, ((pending + per_bucket - 1) // per_bucket) | int] | max}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set statements = [] -%}
+    {%- for volatile in ([false, true] if split else [none]) -%}
+        {%- for bucket in range(parts[volatile]) -%}
+            {%- do statements.append({'bucket': bucket, 'buckets': parts[volatile], 'volatile': volatile}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(statements if statements | length > 1 else []) }}
+{% endmacro %}
+
+{% macro customer_bucket_size(kind) %}
     {%- set name = customer_bucket_var(kind) -%}
     {%- set per_bucket = var(name) | int -%}
     {%- if per_bucket < 1 -%}
@@ -49,14 +91,11 @@
             ~ "): it is how many customer snapshots one statement of a bucketed snapshot mart computes"
         ) -%}
     {%- endif -%}
-    {%- set pending = run_query(
-        "select count(*) from (" ~ pending_customer_snapshots(kind) ~ ") as pending"
-    ).columns[0].values()[0] -%}
-    {{ return([1, ((pending + per_bucket - 1) // per_bucket) | int] | max) }}
+    {{ return(per_bucket) }}
 {% endmacro %}
 
-{#- dbt-duckdb's create_table_as, once per bucket for a bucketed model: the first statement creates the table
-    (bucket 0), the others insert into it; the variable is reset at the end. Tables and temp tables of the
+{#- dbt-duckdb's create_table_as, once per statement of snapshot_statements for a snapshot mart: the first statement
+    creates the table, the others insert into it; the variable is reset at the end. Tables and temp tables of the
     incremental path go through here alike. -#}
 {% macro duckdb__create_table_as(
     temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none
@@ -65,18 +104,27 @@
         temporary, relation, compiled_code, language, partitioned_by, sorted_by
     ) -%}
     {%- set meta = config.get('meta') -%}
-    {%- if language != 'sql' or not (meta is mapping and meta.get('customer_buckets')) -%}
+    {%- set kind = meta.get('snapshot_inputs') if meta is mapping else none -%}
+    {%- if language != 'sql' or not kind -%}
         {{ return(whole) }}
     {%- endif -%}
-    {%- set kind = meta.get('snapshot_inputs') -%}
-    {%- set buckets = customer_bucket_count(kind) -%}
-    {%- if buckets == 1 -%}
+    {%- set statements = snapshot_statements(kind, meta.get('customer_buckets')) -%}
+    {%- if not statements -%}
         {{ return(whole) }}
     {%- endif -%}
-    {%- do log(model.name ~ ": " ~ buckets ~ " customer buckets (var " ~ customer_bucket_var(kind) ~ ")", info=true) -%}
+    {%- set past = statements | rejectattr('volatile') | list | length -%}
+    {%- do log(model.name ~ ": " ~ statements | length ~ " statements (" ~ past ~ " for past snapshots, "
+        ~ (statements | length - past) ~ " for those a nightly replaces; var " ~ customer_bucket_var(kind) ~ ")"
+        if statements[0].volatile is not none
+        else model.name ~ ": " ~ statements | length ~ " customer buckets (var " ~ customer_bucket_var(kind) ~ ")",
+        info=true) -%}
     {%- set variable = customer_bucket_variable() -%}
-    {%- for bucket in range(buckets) %}
-    set variable {{ variable }} = {'bucket': {{ bucket }}::ubigint, 'buckets': {{ buckets }}::ubigint};
+    {%- for statement in statements %}
+    set variable {{ variable }} = {
+        'bucket': {{ statement.bucket }}::ubigint,
+        'buckets': {{ statement.buckets }}::ubigint,
+        'volatile': {{ 'null' if statement.volatile is none else statement.volatile | lower }}::boolean
+    };
     {% if loop.first -%}
     {{ whole }}
     {%- else -%}

@@ -112,7 +112,18 @@
             built.snapshot_date = fingerprints.snapshot_date
             and built.inputs_fingerprint = fingerprints.inputs_fingerprint
     )
+    {%- else %}
+    where {{ in_snapshot_part('fingerprints.snapshot_date', kind) }}
     {%- endif %}
+{% endmacro %}
+
+{#- The snapshots whose rows the next nightly build replaces: the as-of snapshot (it moves every day), and for
+    labels those whose horizon is still open (each day's orders change them). A full build writes them last
+    (snapshot_statements in macros/customer_buckets.sql). -#}
+{% macro volatile_snapshots(kind) %}
+    select snapshot_date
+    from {{ ref('int_snapshot_spine') }}
+    where is_as_of{% if kind == 'labels' %} or not horizon_observed{% endif %}
 {% endmacro %}
 
 {% macro built_column_names() %}

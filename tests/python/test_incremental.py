@@ -14,6 +14,7 @@ bucketing changes nothing.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -324,3 +325,59 @@ def test_a_build_tests_only_the_texts_it_enriched(warehouses: tuple[Path, Path])
                 f"update {table} set embedding_model = ?, embedding = ? where review_id = ?",
                 [model, embedding, review_id],
             )
+
+
+def _volatile_rows_first_and_last(work: Path) -> dict[str, tuple[int, int]]:
+    """Per snapshot table: (last rowid of the snapshots a nightly keeps, first rowid of those it replaces: the
+    as-of snapshot, and for labels the snapshots whose horizon is open). Rowids follow the order of insertion."""
+    nodes = json.loads((work / "target" / "manifest.json").read_text())["nodes"].values()
+    kinds = {
+        f"{node['schema']}.{node['alias']}": node["config"]["meta"].get("snapshot_inputs")
+        for node in nodes
+        if node["resource_type"] == "model"
+    }
+    with duckdb.connect(str(work / "churn.duckdb"), read_only=True) as con:
+        tables = [
+            schema_table
+            for (schema_table,) in con.execute(
+                "select table_schema || '.' || table_name from information_schema.columns "
+                "where column_name in ('inputs_fingerprint', 'snapshot_date') and table_schema <> 'main' "
+                "group by all having count(*) = 2"
+            ).fetchall()
+        ]
+        spans = {}
+        for table in tables:
+            volatile = "is_as_of" + (" or not horizon_observed" if kinds.get(table) == "labels" else "")
+            spans[table] = con.execute(
+                f"select max(rowid) filter (where not volatile), min(rowid) filter (where volatile) from ("
+                f"select rowid, snapshot_date in (select snapshot_date from intermediate.int_snapshot_spine "
+                f"where {volatile}) as volatile from {table})"
+            ).fetchone()
+    return spans
+
+
+def test_a_full_build_writes_the_snapshots_a_nightly_replaces_last(warehouses: tuple[Path, Path]) -> None:
+    """A nightly deletes the as-of snapshot (and for labels, the snapshots whose horizon is open). A full build
+    writes them after all other rows, so that delete empties whole row groups instead of marking rows in each
+    (whose checkpoint then rewrote every snapshot table in the first nightly after a full build). Checked on a
+    full build in one statement per part, and on a full refresh of the bucketed marts in several buckets."""
+    incremental, full = warehouses
+    work, raw = incremental.parent, incremental.parent.parent / "today"
+    bucketed = ["customer_activity", "customer_rfm", "int_customer_order_windows", "customer_voice"]
+    run_dbt(
+        ["run", "--full-refresh", "--select", *bucketed, "churn_training_set"],
+        vars=VARS | BUCKETED,
+        project_dir=PROJECT_DIR,
+        env=dbt_env(work, raw),
+    )
+    spans = _volatile_rows_first_and_last(full.parent)
+    assert {"marts.churn_labels", "marts.customer_activity", "ml.churn_training_set"} <= set(spans)
+    spans |= {
+        table: span
+        for table, span in _volatile_rows_first_and_last(work).items()
+        if table.split(".")[1] in [*bucketed, "churn_training_set"]
+    }
+    assert all(None not in spans[table] for table in ("marts.churn_labels", "ml.churn_training_set"))
+    # a table of the as-of snapshot alone (churn_scores) has no kept rows
+    misplaced = {table: span for table, span in spans.items() if span[1] is None or (span[0] or -1) > span[1]}
+    assert not misplaced, f"rows of kept snapshots after those a nightly replaces: {misplaced}"
