@@ -34,18 +34,18 @@
 {%- endmacro %}
 
 {#- The part of a full build a statement computes: the snapshots a nightly replaces, or all the others (the
-    variable's `volatile`); unset or null, every snapshot. -#}
-{% macro in_snapshot_part(column, kind) %}
-    {{ return(adapter.dispatch('in_snapshot_part')(column, kind)) }}
+    variable's `replaced_nightly`, against snapshot_fingerprints' column); unset or null, every snapshot. -#}
+{% macro in_snapshot_part(replaced_nightly) %}
+    {{ return(adapter.dispatch('in_snapshot_part')(replaced_nightly)) }}
 {% endmacro %}
 
-{% macro default__in_snapshot_part(column, kind) -%}
+{% macro default__in_snapshot_part(replaced_nightly) -%}
     true
 {%- endmacro %}
 
-{% macro duckdb__in_snapshot_part(column, kind) -%}
-    {%- set part = "getvariable('" ~ customer_bucket_variable() ~ "').volatile" -%}
-    ({{ part }} is null or ({{ column }} in ({{ volatile_snapshots(kind) }})) = {{ part }})
+{% macro duckdb__in_snapshot_part(replaced_nightly) -%}
+    {%- set part = "getvariable('" ~ customer_bucket_variable() ~ "').replaced_nightly" -%}
+    ({{ part }} is null or {{ replaced_nightly }} = {{ part }})
 {%- endmacro %}
 
 {#- The var that sets a bucket's size: churn_training_set's rows carry every feature (~4x a mart's columns), and one
@@ -54,29 +54,31 @@
     {{ return('training_bucket_rows' if kind == 'training' else 'customer_bucket_rows') }}
 {% endmacro %}
 
-{#- The statements of this run: a list of the statement variable's fields (bucket, buckets, volatile), empty for
-    one plain statement. A bucketed model: one bucket per `customer_bucket_var(kind)` pending customer snapshots,
-    rounded up. A full build (not incremental) writes the snapshots a nightly replaces (volatile_snapshots) after
-    all the others, in statements of their own: a nightly's delete of them then empties whole row groups
-    (DuckDB). Spread through every row group, their delete made the first nightly after a full build rewrite each
-    snapshot table at its checkpoint. -#}
+{#- The statements of this run: a list of the statement variable's fields (bucket, buckets, replaced_nightly),
+    empty for one plain statement. A bucketed model: one bucket per `customer_bucket_var(kind)` pending customer
+    snapshots, rounded up. A full build (not incremental) writes the snapshots a nightly replaces
+    (snapshot_fingerprints' replaced_nightly) after all the others, in statements of their own: a nightly's delete
+    of them then empties whole row groups (DuckDB), and nodes that read only the as-of snapshot skip the others by
+    their zone maps. Spread through every row group, their delete made the first nightly after a full build
+    rewrite each snapshot table at its checkpoint (docs/benchmarks/2026-12-05-session35.md). -#}
 {% macro snapshot_statements(kind, bucketed) %}
     {%- set split = not is_incremental() -%}
     {%- set parts = {false: 1, true: 1} if split else {none: 1} -%}
     {%- if bucketed -%}
         {%- set per_bucket = customer_bucket_size(kind) -%}
         {%- set counts = run_query(
-            "select " ~ (("snapshot_date in (" ~ volatile_snapshots(kind) ~ ")") if split else "null")
-            ~ " as volatile, count(*) from (" ~ pending_customer_snapshots(kind) ~ ") as pending group by all"
+            "select " ~ ("fingerprints.replaced_nightly" if split else "null") ~ ", count(*) from ("
+            ~ pending_customer_snapshots(kind) ~ ") as pending inner join (" ~ snapshot_fingerprints(kind)
+            ~ ") as fingerprints on pending.snapshot_date = fingerprints.snapshot_date group by all"
         ) -%}
-        {%- for volatile, pending in counts.rows -%}
-            {%- do parts.update({volatile: [1, ((pending + per_bucket - 1) // per_bucket) | int] | max}) -%}
+        {%- for nightly, pending in counts.rows -%}
+            {%- do parts.update({nightly: [1, ((pending + per_bucket - 1) // per_bucket) | int] | max}) -%}
         {%- endfor -%}
     {%- endif -%}
     {%- set statements = [] -%}
-    {%- for volatile in ([false, true] if split else [none]) -%}
-        {%- for bucket in range(parts[volatile]) -%}
-            {%- do statements.append({'bucket': bucket, 'buckets': parts[volatile], 'volatile': volatile}) -%}
+    {%- for nightly in ([false, true] if split else [none]) -%}
+        {%- for bucket in range(parts[nightly]) -%}
+            {%- do statements.append({'bucket': bucket, 'buckets': parts[nightly], 'replaced_nightly': nightly}) -%}
         {%- endfor -%}
     {%- endfor -%}
     {{ return(statements if statements | length > 1 else []) }}
@@ -112,18 +114,19 @@
     {%- if not statements -%}
         {{ return(whole) }}
     {%- endif -%}
-    {%- set past = statements | rejectattr('volatile') | list | length -%}
+    {%- set past = statements | rejectattr('replaced_nightly') | list | length -%}
     {%- do log(model.name ~ ": " ~ statements | length ~ " statements (" ~ past ~ " for past snapshots, "
         ~ (statements | length - past) ~ " for those a nightly replaces; var " ~ customer_bucket_var(kind) ~ ")"
-        if statements[0].volatile is not none
+        if statements[0].replaced_nightly is not none
         else model.name ~ ": " ~ statements | length ~ " customer buckets (var " ~ customer_bucket_var(kind) ~ ")",
         info=true) -%}
     {%- set variable = customer_bucket_variable() -%}
     {%- for statement in statements %}
+    {%- set nightly = statement.replaced_nightly %}
     set variable {{ variable }} = {
         'bucket': {{ statement.bucket }}::ubigint,
         'buckets': {{ statement.buckets }}::ubigint,
-        'volatile': {{ 'null' if statement.volatile is none else statement.volatile | lower }}::boolean
+        'replaced_nightly': {{ 'null' if nightly is none else nightly | lower }}::boolean
     };
     {% if loop.first -%}
     {{ whole }}

@@ -71,6 +71,9 @@
     {{ return(local_md5((checksums | sort | join(',')) ~ '|' ~ (settings | join(',')))) }}
 {% endmacro %}
 
+{#- One row per snapshot of this kind: snapshot_date, inputs_fingerprint, and replaced_nightly: whether the next
+    nightly build replaces it (the as-of snapshot moves every day; for labels, each day's orders change every
+    snapshot whose horizon is still open). A full build writes those last (snapshot_statements). -#}
 {% macro snapshot_fingerprints(kind=snapshot_kind()) %}
     {%- if kind == 'training' %}
     {#- the training set joins every mart and the split: all three fingerprints, the split and its test date.
@@ -84,7 +87,8 @@
                 'spine.split', 'cast(spine.eval_snapshot_date as ' ~ dbt.type_string() ~ ')',
             ])),
             "'-" ~ snapshot_code_version() ~ "'",
-        ]) }} as inputs_fingerprint
+        ]) }} as inputs_fingerprint,
+        spine.is_as_of as replaced_nightly
     from {{ ref('int_snapshot_inputs') }} as inputs
     inner join {{ ref('voice_snapshot_inputs') }} as voice on inputs.snapshot_date = voice.snapshot_date
     inner join {{ ref('int_snapshot_spine') }} as spine on inputs.snapshot_date = spine.snapshot_date
@@ -92,7 +96,8 @@
     {%- else %}
     select
         snapshot_date,
-        {{ dbt.concat([kind ~ '_fingerprint', "'-" ~ snapshot_code_version() ~ "'"]) }} as inputs_fingerprint
+        {{ dbt.concat([kind ~ '_fingerprint', "'-" ~ snapshot_code_version() ~ "'"]) }} as inputs_fingerprint,
+        {{ 'not horizon_observed' if kind == 'labels' else 'is_as_of' }} as replaced_nightly
     from {{ ref('voice_snapshot_inputs') if kind == 'voice' else ref('int_snapshot_inputs') }}
     {%- endif %}
 {% endmacro %}
@@ -113,17 +118,8 @@
             and built.inputs_fingerprint = fingerprints.inputs_fingerprint
     )
     {%- else %}
-    where {{ in_snapshot_part('fingerprints.snapshot_date', kind) }}
+    where {{ in_snapshot_part('fingerprints.replaced_nightly') }}
     {%- endif %}
-{% endmacro %}
-
-{#- The snapshots whose rows the next nightly build replaces: the as-of snapshot (it moves every day), and for
-    labels those whose horizon is still open (each day's orders change them). A full build writes them last
-    (snapshot_statements in macros/customer_buckets.sql). -#}
-{% macro volatile_snapshots(kind) %}
-    select snapshot_date
-    from {{ ref('int_snapshot_spine') }}
-    where is_as_of{% if kind == 'labels' %} or not horizon_observed{% endif %}
 {% endmacro %}
 
 {% macro built_column_names() %}

@@ -132,6 +132,8 @@ select
         'cumulative.n_before', 'cumulative.hash_before',
         'cumulative.n_orders_to_horizon', 'cumulative.hash_orders_to_horizon',
         'cast(spine.horizon_observed as integer)',
-    ]) }} as labels_fingerprint
+    ]) }} as labels_fingerprint,
+    spine.is_as_of,
+    spine.horizon_observed
 from spine
 left join cumulative on spine.snapshot_date = cumulative.snapshot_date

@@ -41,7 +41,10 @@ components as (
 ),
 
 spine as (
-    select snapshot_date from {{ ref('int_snapshot_spine') }}
+    select
+        snapshot_date,
+        is_as_of
+    from {{ ref('int_snapshot_spine') }}
 ),
 
 cumulative as (
@@ -58,7 +61,8 @@ select
     spine.snapshot_date,
     {{ fingerprint_of([
         'cumulative.n_before', 'cumulative.hash_before', 'components.n_rows', 'components.components_fingerprint',
-    ]) }} as voice_fingerprint
+    ]) }} as voice_fingerprint,
+    spine.is_as_of
 from spine
 left join cumulative on spine.snapshot_date = cumulative.snapshot_date
 left join components on spine.snapshot_date = components.snapshot_date
