@@ -8,8 +8,8 @@ twice). Every table, staging included, must equal a fresh build of today's expor
 no-change rebuild must leave past snapshots alone (a planted value survives it, and its data tests, which a build
 runs on the snapshots it computed only) and `--full-refresh` must recompute them.
 The incremental warehouse builds its bucketed snapshot marts (customer_activity, customer_voice,
-churn_training_set) in several customer buckets, the fresh one in one statement, so equal tables also prove that
-bucketing changes nothing.
+churn_training_set) in several customer buckets, the fresh one in one statement per part (past snapshots, then
+those a nightly replaces), so equal tables also prove that bucketing and the split change nothing.
 """
 
 from __future__ import annotations
