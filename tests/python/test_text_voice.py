@@ -122,6 +122,17 @@ def test_any_subset_of_snapshots_and_any_row_order_give_the_same_values(world):
     )
 
 
+def test_averaging_in_blocks_gives_the_same_values(world, monkeypatch):
+    """Means are computed in blocks of about RANGE_VALUES values (memory): blocks of a few rows, a single
+    range longer than a block included, give exactly the values of one block, basis fit included."""
+    cust, ts, emb, spine = world
+    text_id = np.array([f"r{i}" for i in range(len(cust))])
+    whole = embedding_components(cust, ts, emb, spine, n_components=3, text_id=text_id)
+    monkeypatch.setattr(voice, "RANGE_VALUES", 40)  # 2 embedding rows of 16, 13 projected rows of 3
+    blocked = embedding_components(cust, ts, emb, spine, n_components=3, text_id=text_id)
+    pd.testing.assert_frame_equal(whole, blocked, check_exact=True)
+
+
 def test_fingerprints_change_exactly_where_the_rows_can(world):
     cust, ts, _, spine = world
     text_id = np.array([f"r{i}" for i in range(len(cust))])
