@@ -154,8 +154,10 @@ def _as_arrow(result: Any) -> pa.Table:
         return pa.Table.from_pandas(result, preserve_index=False)
     if isinstance(result, pa.Table):
         return result
+    if isinstance(result, pa.RecordBatchReader):
+        return result.read_all()
     raise TypeError(
-        f"a Python step returned {type(result).__name__}; expected a relation, DataFrame or Arrow table"
+        f"a Python step returned {type(result).__name__}; expected a relation, DataFrame, Arrow table or reader"
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -27,6 +27,8 @@ from python_jobs.text.redact import REDACTION_VERSION, redact
 from python_jobs.text.tally import Tally
 
 log = logging.getLogger(__name__)
+
+OUTPUT_ROWS = 65_536  # rows per batch of embed_texts' output (64 MB of 256-float embeddings)
 
 
 @dataclass
@@ -65,6 +67,20 @@ def embed_texts(
     Texts not embedded because of the budget or a failure are left out (the next run picks them up). `tally`,
     when given, receives the counts (`tagged` meaning embedded); `status`, when given, is extended with one
     entry per input: ok | failed | over_budget.
+    """
+    return embedded_batches(ids, texts, settings, tally, status).read_all()
+
+
+def embedded_batches(
+    ids: Sequence[str],
+    texts: Sequence[str | None],
+    settings: EmbedSettings,
+    tally: Tally | None = None,
+    status: list[str] | None = None,
+) -> pa.RecordBatchReader:
+    """embed_texts' rows as a reader of OUTPUT_ROWS-row batches. Every text is embedded (and the tally and
+    status complete) when this returns; the reader only assembles the rows, so a caller that streams them on
+    (a dbt model returning it) never holds every embedding twice (1.3M x 256 floats: 1.3 GB at 1M customers).
     """
     model = registry.get_embedding_model(settings.model_id)
     version = embed_version(model)
@@ -114,16 +130,29 @@ def embed_texts(
     log.info("embeddings (%s): %s", settings.model_id, tally.line())
     keep = [i for i, h in enumerate(hashes) if h in vectors]
     dim = len(next(iter(vectors.values()))) if vectors else _probe_dim(model)
-    matrix = np.stack([vectors[hashes[i]] for i in keep]) if keep else np.zeros((0, dim), np.float32)
-    return pa.table(
-        {
-            "row_index": pa.array(keep, pa.int64()),
-            "text_id": pa.array([str(ids[i]) for i in keep], pa.string()),
-            "content_hash": pa.array([hashes[i] for i in keep], pa.string()),
-            "embedding_model": pa.array([settings.model_id] * len(keep), pa.string()),
-            "embedding": fixed_size_list(matrix),
-        }
+    schema = pa.schema(
+        [
+            ("row_index", pa.int64()),
+            ("text_id", pa.string()),
+            ("content_hash", pa.string()),
+            ("embedding_model", pa.string()),
+            ("embedding", pa.list_(pa.float32(), dim)),
+        ]
     )
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for start in range(0, len(keep), OUTPUT_ROWS):
+            part = keep[start : start + OUTPUT_ROWS]
+            columns = [
+                pa.array(part, pa.int64()),
+                pa.array([str(ids[i]) for i in part], pa.string()),
+                pa.array([hashes[i] for i in part], pa.string()),
+                pa.array([settings.model_id] * len(part), pa.string()),
+                fixed_size_list(np.stack([vectors[hashes[i]] for i in part])),
+            ]
+            yield pa.RecordBatch.from_arrays(columns, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _embed_batch(model: object, texts: list[str], settings: EmbedSettings, tally: Tally) -> np.ndarray | None:

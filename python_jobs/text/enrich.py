@@ -13,7 +13,7 @@ Given a `runs.RunLog`, the tally goes to dbt's log and the warehouse table enric
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from python_jobs import config
 from python_jobs.text import registry
 from python_jobs.text.calls import is_local
-from python_jobs.text.embed import EmbedSettings, embed_texts, embed_version
+from python_jobs.text.embed import EmbedSettings, embed_version, embedded_batches
 from python_jobs.text.incremental import rows_to_enrich
 from python_jobs.text.joined import joined_text
 from python_jobs.text.request import TagSettings, cache_version
@@ -219,16 +219,17 @@ def tag_tickets(
 
 def embed_reviews(
     reviews: Any, settings: EmbedSettings | None = None, this: str | None = None, run: RunLog | None = None
-) -> pa.Table:
+) -> pa.RecordBatchReader:
     """review_embeddings: review_id, customer_id, created_at, content_hash, embedding_model, embedding FLOAT[d],
     source_hash, enriched_at. Reviews whose embedding failed or is over budget are left out: an earlier
-    embedding stays, a new review waits for the next build."""
+    embedding stays, a new review waits for the next build. A reader of batches (embed.embedded_batches): every
+    review is embedded and the run logged when it returns; dbt-duckdb writes the batches as they are read."""
     settings = settings or embed_settings()
     version = embed_version(registry.get_embedding_model(settings.model_id))
     columns = ["review_id", "customer_id", "created_at", *_TEXT["review"]]
     table = rows_to_enrich(reviews, "review_id", columns, settings.model_id, version, this=this)
     tally, status = Tally(), []
-    emb = embed_texts(
+    emb = embedded_batches(
         table["review_id"].cast(pa.string()).to_pylist(),
         joined_text(table, "title", "body"),
         settings,
@@ -237,10 +238,21 @@ def embed_reviews(
     )
     status_array = pa.array(status, pa.string())
     _keep_good_work(table, pc.equal(status_array, "ok"), tally, status_array)
-    keys = table.select(["review_id", "customer_id", "created_at"]).take(emb["row_index"])
-    for name in ("content_hash", "embedding_model", "embedding"):
-        keys = keys.append_column(name, emb[name])
-    keys = keys.append_column("source_hash", table["source_hash"].take(emb["row_index"]))
     if run is not None:
         run.finish(tally, settings.model_id, _count_rows(reviews))
-    return keys.append_column("enriched_at", _enriched_at(keys.num_rows))
+    keys = table.select(["review_id", "customer_id", "created_at", "source_hash"])  # the texts can go
+    now = _enriched_at(1)[0]
+    names = ["review_id", "customer_id", "created_at", "content_hash", "embedding_model", "embedding"]
+    schema = pa.schema(
+        [*(keys.schema.field(n) for n in names[:3]), *(emb.schema.field(n) for n in names[3:])]
+        + [keys.schema.field("source_hash"), pa.field("enriched_at", now.type)]
+    )
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in emb:
+            rows = keys.take(batch.column("row_index"))
+            columns = [rows[n] for n in names[:3]] + [batch.column(n) for n in names[3:]]
+            columns += [rows["source_hash"], pa.repeat(now, batch.num_rows)]
+            yield from pa.Table.from_arrays(columns, schema=schema).to_batches()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())

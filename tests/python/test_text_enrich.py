@@ -74,7 +74,7 @@ def test_review_and_ticket_tags_keep_keys_and_add_tags(tmp_path):
 
 def test_review_embeddings_are_fixed_size_and_keyed(tmp_path):
     get = {"embedding_model": "churn-local-embed", "llm_cache_path": str(tmp_path / "c.sqlite")}.get
-    out = embed_reviews(reviews_frame(10), embed_settings(get, show_progress=False))
+    out = embed_reviews(reviews_frame(10), embed_settings(get, show_progress=False)).read_all()
     assert out.column_names == [
         "review_id",
         "customer_id",
@@ -87,6 +87,19 @@ def test_review_embeddings_are_fixed_size_and_keyed(tmp_path):
     ]
     assert out.schema.field("embedding").type == pa.list_(pa.float32(), 256)
     assert out.column("review_id").to_pylist() == [f"r{i}" for i in range(10)]
+
+
+def test_review_embeddings_stream_in_batches_with_the_same_rows(tmp_path, monkeypatch):
+    """embed_reviews returns a reader (dbt-duckdb writes its batches as they come, so 1.3 GB of embeddings at
+    1M customers are never held twice): batches of 3 rows give the rows of one batch, in input order."""
+    from python_jobs.text import embed
+
+    get = {"embedding_model": "churn-local-embed", "llm_cache_path": str(tmp_path / "c.sqlite")}.get
+    whole = embed_reviews(reviews_frame(10), embed_settings(get, show_progress=False)).read_all()
+    monkeypatch.setattr(embed, "OUTPUT_ROWS", 3)
+    batches = list(embed_reviews(reviews_frame(10), embed_settings(get, show_progress=False)))
+    assert [b.num_rows for b in batches] == [3, 3, 3, 1]
+    assert pa.Table.from_batches(batches).drop(["enriched_at"]).equals(whole.drop(["enriched_at"]))
 
 
 def test_unchanged_training_reviews_reuse_the_weak_model_without_reading_a_text(tmp_path, monkeypatch):
