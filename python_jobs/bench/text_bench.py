@@ -115,7 +115,7 @@ def run(quick: bool) -> list[dict]:
         )
         es = EmbedSettings(cache_path=cache, show_progress=False)
         t0 = time.perf_counter()
-        embed_texts(ids, texts, es)
+        embed_texts(ids, texts, es).read_all()
         row(
             f"embed pipeline via llm (redact+cache), {n:,} texts",
             "throughput",
@@ -123,6 +123,6 @@ def run(quick: bool) -> list[dict]:
             "texts/s",
         )
         t0 = time.perf_counter()
-        embed_texts(ids, texts, es)
+        embed_texts(ids, texts, es).read_all()
         row(f"embed pipeline, all cached, {n:,} texts", "wall time", time.perf_counter() - t0, "s")
     return rows

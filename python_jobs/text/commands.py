@@ -132,5 +132,5 @@ def enrich(
         if embedding_model:
             emb.model_id = embedding_model
         reviews = texts[texts["kind"] == "review"]
-        out = embed_texts(reviews["id"].tolist(), reviews["text"].tolist(), emb)
+        out = embed_texts(reviews["id"].tolist(), reviews["text"].tolist(), emb).read_all()
         click.echo(f"embeddings: {out.num_rows:,} of {len(reviews):,} reviews embedded with {emb.model_id}")

@@ -60,27 +60,15 @@ def embed_texts(
     settings: EmbedSettings,
     tally: Tally | None = None,
     status: list[str] | None = None,
-) -> pa.Table:
+) -> pa.RecordBatchReader:
     """One row per input id embedded: row_index (input position), text_id, content_hash, embedding_model,
-    embedding.
+    embedding; as a reader of OUTPUT_ROWS-row batches (`.read_all()` for a table).
 
     Texts not embedded because of the budget or a failure are left out (the next run picks them up). `tally`,
     when given, receives the counts (`tagged` meaning embedded); `status`, when given, is extended with one
-    entry per input: ok | failed | over_budget.
-    """
-    return embedded_batches(ids, texts, settings, tally, status).read_all()
-
-
-def embedded_batches(
-    ids: Sequence[str],
-    texts: Sequence[str | None],
-    settings: EmbedSettings,
-    tally: Tally | None = None,
-    status: list[str] | None = None,
-) -> pa.RecordBatchReader:
-    """embed_texts' rows as a reader of OUTPUT_ROWS-row batches. Every text is embedded (and the tally and
-    status complete) when this returns; the reader only assembles the rows, so a caller that streams them on
-    (a dbt model returning it) never holds every embedding twice (1.3M x 256 floats: 1.3 GB at 1M customers).
+    entry per input: ok | failed | over_budget. Every text is embedded (the tally and status complete) when
+    this returns; the reader only assembles the rows, so a caller that streams them on (a dbt model returning
+    it) never holds every embedding twice (1.3M x 256 floats: 1.3 GB at 1M customers).
     """
     model = registry.get_embedding_model(settings.model_id)
     version = embed_version(model)

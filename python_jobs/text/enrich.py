@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from python_jobs import config
 from python_jobs.text import registry
 from python_jobs.text.calls import is_local
-from python_jobs.text.embed import EmbedSettings, embed_version, embedded_batches
+from python_jobs.text.embed import EmbedSettings, embed_texts, embed_version
 from python_jobs.text.incremental import rows_to_enrich
 from python_jobs.text.joined import joined_text
 from python_jobs.text.request import TagSettings, cache_version
@@ -222,14 +222,14 @@ def embed_reviews(
 ) -> pa.RecordBatchReader:
     """review_embeddings: review_id, customer_id, created_at, content_hash, embedding_model, embedding FLOAT[d],
     source_hash, enriched_at. Reviews whose embedding failed or is over budget are left out: an earlier
-    embedding stays, a new review waits for the next build. A reader of batches (embed.embedded_batches): every
+    embedding stays, a new review waits for the next build. A reader of batches (embed.embed_texts): every
     review is embedded and the run logged when it returns; dbt-duckdb writes the batches as they are read."""
     settings = settings or embed_settings()
     version = embed_version(registry.get_embedding_model(settings.model_id))
     columns = ["review_id", "customer_id", "created_at", *_TEXT["review"]]
     table = rows_to_enrich(reviews, "review_id", columns, settings.model_id, version, this=this)
     tally, status = Tally(), []
-    emb = embedded_batches(
+    emb = embed_texts(
         table["review_id"].cast(pa.string()).to_pylist(),
         joined_text(table, "title", "body"),
         settings,

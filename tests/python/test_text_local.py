@@ -83,9 +83,9 @@ def test_local_embedder_is_deterministic_normalised_and_semantic_enough():
 
 def test_embed_texts_returns_fixed_size_list_and_uses_the_cache(tmp_path):
     settings = EmbedSettings(cache_path=tmp_path / "c.sqlite", show_progress=False)
-    table = embed_texts(["1", "2"], ["hello world", "olá mundo"], settings)
+    table = embed_texts(["1", "2"], ["hello world", "olá mundo"], settings).read_all()
     assert str(table.schema.field("embedding").type) == "fixed_size_list<item: float>[256]"
-    again = embed_texts(["1", "2"], ["hello world", "olá mundo"], settings)
+    again = embed_texts(["1", "2"], ["hello world", "olá mundo"], settings).read_all()
     assert again.column("embedding").to_pylist() == table.column("embedding").to_pylist()
 
 
