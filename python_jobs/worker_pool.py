@@ -5,6 +5,7 @@ tagger, churn scoring) and there is enough of it to repay starting a process."""
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -13,9 +14,9 @@ from typing import Any
 _held: Any = None  # the object of this worker process, set once by _hold
 
 
-def _hold(obj: Any) -> None:
+def _hold(pickled: bytes) -> None:
     global _held
-    _held = obj
+    _held = pickle.loads(pickled)
 
 
 def _call_with_held(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
@@ -24,12 +25,14 @@ def _call_with_held(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
 
 def holding_pool(obj: Any, processes: int) -> ProcessPoolExecutor:
     """`processes` spawned workers, each holding a copy of `obj`. Spawned, never forked: the parent may be dbt,
-    which runs threads."""
+    which runs threads. `obj` travels pickled to bytes and is unpickled by the worker's initializer: unpickled
+    while the worker starts, it made the parent wait on the pipe while each worker in turn imported what `obj`
+    needs (scikit-learn, pandas: ~1.2 s each), so the workers started one after the other."""
     return ProcessPoolExecutor(
         processes,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_hold,
-        initargs=(obj,),
+        initargs=(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL),),
     )
 
 
