@@ -119,9 +119,9 @@ _KEEP = {
 _TEXT = {"review": ("title", "body"), "ticket": ("subject", "body")}
 
 
-def _enriched_at(n: int) -> pa.Array:
-    """This build's time (UTC, naive like the marts' timestamps) for the n rows it (re)enriched."""
-    return pa.array([datetime.now(UTC).replace(tzinfo=None)] * n, pa.timestamp("us"))
+def _enriched_now() -> pa.TimestampScalar:
+    """This build's time (UTC, naive like the marts' timestamps), for the rows it (re)enriched."""
+    return pa.scalar(datetime.now(UTC).replace(tzinfo=None), pa.timestamp("us"))
 
 
 def _count_rows(rows: Any) -> int:
@@ -181,7 +181,7 @@ def _tag(
     out = out.append_column("source_hash", table["source_hash"]).filter(keep)
     if run is not None:
         run.finish(tally, settings.model_id, _count_rows(rows))
-    return out.append_column("enriched_at", _enriched_at(out.num_rows)), tally
+    return out.append_column("enriched_at", pa.repeat(_enriched_now(), out.num_rows)), tally
 
 
 def tag_reviews(
@@ -241,7 +241,7 @@ def embed_reviews(
     if run is not None:
         run.finish(tally, settings.model_id, _count_rows(reviews))
     keys = table.select(["review_id", "customer_id", "created_at", "source_hash"])  # the texts can go
-    now = _enriched_at(1)[0]
+    now = _enriched_now()
     names = ["review_id", "customer_id", "created_at", "content_hash", "embedding_model", "embedding"]
     schema = pa.schema(
         [*(keys.schema.field(n) for n in names[:3]), *(emb.schema.field(n) for n in names[3:])]

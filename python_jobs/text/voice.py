@@ -431,7 +431,8 @@ def voice_pcs_from_relations(
     )
     # Arrow columns straight from the arrays: a Python object per row cost ~1 GB at 1M customers
     dates = out["snapshot_date"].to_numpy("datetime64[D]")
-    built_at = pd.Index(pd.to_datetime(fingerprints.index).to_numpy("datetime64[D]")).get_indexer(dates)
+    snapshots = pd.Index(pd.to_datetime(fingerprints.index).to_numpy("datetime64[D]"))
+    snapshot_of_row = snapshots.get_indexer(dates)
     schema = pa.schema(
         [("customer_id", pa.string()), ("snapshot_date", pa.date32()), ("embedded_texts", pa.int64())]
         + [(f"voice_pc{i + 1}", pa.float64()) for i in range(n)]
@@ -439,5 +440,5 @@ def voice_pcs_from_relations(
     )
     columns = [pa.array(out["customer_id"].array), pa.array(dates)]
     columns += [pa.array(out[c].to_numpy()) for c in out.columns[2:]]
-    columns.append(pa.array(fingerprints.to_numpy(dtype=str)).take(built_at))
+    columns.append(pa.array(fingerprints.to_numpy(dtype=str)).take(snapshot_of_row))
     return pa.Table.from_arrays(columns, schema=schema), list(fingerprints)
