@@ -5,16 +5,22 @@
     bounds the memory (customer_activity on all 24 snapshots of 1M customers: over 6 GB as one statement,
     3.4 GB peak in four). The rows are the same; only the peak is smaller.
 
+    A bucket is a range of the bucketed column, [lo, hi): the pending customer snapshots are cut at quantiles of
+    a sample of them (customer_bucket_bounds), so buckets hold about as many rows each. Ranges, not a hash of the
+    column, because the statements then write the table in ranges: a later model that filters the same column to
+    a range (another bucketed model, churn_training_set) skips the row groups outside it by their zone maps,
+    instead of reading every input whole once per bucket (docs/benchmarks/2026-12-05-session37.md).
+
     How many: one bucket per var customer_bucket_rows (default 4,000,000; churn_training_set: training_bucket_rows,
     default 2,000,000) pending customer snapshots, counted when the model runs; a nightly build (one new snapshot)
-    stays one statement. The model enables it with snapshot_incremental(kind, customer_buckets=true) and filters
-    its customer snapshots (pending_customer_snapshots(bucket_on=column)), and every input it does not join to
-    them, with in_customer_bucket(column) (an input joined to the bucket's customers needs no filter of its own:
-    at 1M one made no difference, 64.4 s vs 64.5 s). A model whose pass is per snapshot instead
-    (customer_rfm's ranks within a snapshot) buckets on snapshot_date: each statement then holds whole snapshots
-    (at 1M, 24 snapshots: 5.1 GB peak as one statement, 2.7 GB in five). The filter reads a session variable set before
-    each statement; unset (a unit test, `dbt show`, another engine) it passes every row, so the model's SQL alone
-    is always the whole model.
+    stays one statement. The model enables it with snapshot_incremental(kind, bucket_on=column), filters its
+    customer snapshots with pending_customer_snapshots(bucket_on=column), and every input it does not join to
+    them with in_customer_bucket(column) (an input joined to the bucket's customers needs no filter of its own:
+    at 1M one made no difference, 64.4 s vs 64.5 s). The column is customer_id (never null: int_customers'
+    constraint), or snapshot_date for a model whose pass is per snapshot (customer_rfm's ranks within a
+    snapshot): each statement then holds whole snapshots (at 1M, 24 snapshots: 5.1 GB peak as one statement,
+    2.7 GB in five). The filter reads a session variable set before each statement; unset (a unit test,
+    `dbt show`, another engine) it passes every row, so the model's SQL alone is always the whole model.
 -#}
 {% macro customer_bucket_variable() %}
     {{ return('churn_customer_bucket_' ~ model.name) }}
@@ -28,9 +34,13 @@
     true
 {%- endmacro %}
 
+{#- A null bound is open. DuckDB folds the variable to constants, so the range is pushed into the scans. -#}
 {% macro duckdb__in_customer_bucket(column) -%}
     {%- set bucket = "getvariable('" ~ customer_bucket_variable() ~ "')" -%}
-    ({{ bucket }} is null or hash({{ column }}) % {{ bucket }}.buckets = {{ bucket }}.bucket)
+    ({{ bucket }} is null or (
+        ({{ bucket }}.lo is null or {{ column }} >= {{ bucket }}.lo)
+        and ({{ bucket }}.hi is null or {{ column }} < {{ bucket }}.hi)
+    ))
 {%- endmacro %}
 
 {#- The part of a full build a statement computes: the snapshots a nightly replaces, or all the others (the
@@ -54,34 +64,66 @@
     {{ return('training_bucket_rows' if kind == 'training' else 'customer_bucket_rows') }}
 {% endmacro %}
 
-{#- The statements of this run: a list of the statement variable's fields (bucket, buckets, replaced_nightly),
-    empty for one plain statement. A bucketed model: one bucket per `customer_bucket_var(kind)` pending customer
-    snapshots, rounded up. A full build (not incremental) writes the snapshots a nightly replaces
+{#- The statements of this run: a list of the statement variable's fields (lo, hi, replaced_nightly), empty for
+    one plain statement. A bucketed model (bucket_on: its column): one bucket per `customer_bucket_var(kind)`
+    pending customer snapshots, rounded up. A full build (not incremental) writes the snapshots a nightly replaces
     (snapshot_fingerprints' replaced_nightly) after all the others, in statements of their own: a nightly's delete
     of them then empties whole row groups (DuckDB), and nodes that read only the as-of snapshot skip the others by
     their zone maps. Spread through every row group, their delete made the first nightly after a full build
     rewrite each snapshot table at its checkpoint (docs/benchmarks/2026-12-05-session35.md). -#}
-{% macro snapshot_statements(kind, bucketed) %}
+{% macro snapshot_statements(kind, bucket_on) %}
     {%- set split = not is_incremental() -%}
-    {%- set parts = {false: 1, true: 1} if split else {none: 1} -%}
-    {%- if bucketed -%}
+    {%- set parts = {false: [], true: []} if split else {none: []} -%}
+    {%- if bucket_on -%}
         {%- set per_bucket = customer_bucket_size(kind) -%}
         {%- set counts = run_query(
-            "select " ~ ("fingerprints.replaced_nightly" if split else "null") ~ ", count(*) from ("
-            ~ pending_customer_snapshots(kind) ~ ") as pending inner join (" ~ snapshot_fingerprints(kind)
-            ~ ") as fingerprints on pending.snapshot_date = fingerprints.snapshot_date group by all"
+            "select " ~ ("replaced_nightly" if split else "null") ~ ", count(*) from ("
+            ~ pending_in_part(kind) ~ ") as pending group by all"
         ) -%}
         {%- for nightly, pending in counts.rows -%}
-            {%- do parts.update({nightly: [1, ((pending + per_bucket - 1) // per_bucket) | int] | max}) -%}
+            {%- set buckets = ((pending + per_bucket - 1) // per_bucket) | int -%}
+            {%- if buckets > 1 -%}
+                {%- do parts.update({nightly: customer_bucket_bounds(kind, bucket_on, nightly, buckets)}) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     {%- set statements = [] -%}
     {%- for nightly in ([false, true] if split else [none]) -%}
-        {%- for bucket in range(parts[nightly]) -%}
-            {%- do statements.append({'bucket': bucket, 'buckets': parts[nightly], 'replaced_nightly': nightly}) -%}
+        {%- set bounds = parts[nightly] -%}
+        {%- for lo in [none] + bounds -%}
+            {%- do statements.append({'lo': lo, 'hi': (bounds + [none])[loop.index0], 'replaced_nightly': nightly}) -%}
         {%- endfor -%}
     {%- endfor -%}
     {{ return(statements if statements | length > 1 else []) }}
+{% endmacro %}
+
+{#- The pending customer snapshots with their part (fingerprints.replaced_nightly), for counting and cutting. -#}
+{% macro pending_in_part(kind) %}
+    select
+        pending.*,
+        fingerprints.replaced_nightly
+    from ({{ pending_customer_snapshots(kind) }}) as pending
+    inner join ({{ snapshot_fingerprints(kind) }}) as fingerprints
+        on pending.snapshot_date = fingerprints.snapshot_date
+{% endmacro %}
+
+{#- The inner bounds that cut one part's pending customer snapshots into `buckets` ranges of `bucket_on` of about
+    equal rows: quantiles of a sample of 100,000 (sorting all 15M customer ids of a 1M build took 1 s, the sample
+    0.3 s), each once (a bound that repeats would give an empty bucket). The query writes each as a SQL literal
+    of the column's type, so no value passes through agate's type guessing (an id '007' is not the number 7). -#}
+{% macro customer_bucket_bounds(kind, bucket_on, nightly, buckets) %}
+    {%- set fractions = [] -%}
+    {%- for k in range(1, buckets) -%}{%- do fractions.append(k / buckets) -%}{%- endfor -%}
+    {%- set found = run_query(
+        "select distinct 'cast(''' || replace(cast(bound as " ~ dbt.type_string() ~ "), '''', '''''') || ''' as '"
+        ~ " || bound_type || ')' as literal, bound from (select bound_type, unnest(bounds) as bound from (select"
+        ~ " typeof(any_value(" ~ bucket_on ~ ")) as bound_type, quantile_disc(" ~ bucket_on ~ ", ["
+        ~ fractions | join(', ') ~ "]) as bounds from (select * from (" ~ pending_in_part(kind) ~ ") as part"
+        ~ (" where replaced_nightly = " ~ (nightly | lower) if nightly is not none else "")
+        ~ ") as pending using sample reservoir(100000 rows) repeatable (0)) as sampled) as cut"
+        ~ " where bound is not null order by bound"
+    ) -%}
+    {{ return(found.columns[0].values() | list) }}
 {% endmacro %}
 
 {% macro customer_bucket_size(kind) %}
@@ -110,7 +152,7 @@
     {%- if language != 'sql' or not kind -%}
         {{ return(whole) }}
     {%- endif -%}
-    {%- set statements = snapshot_statements(kind, meta.get('customer_buckets')) -%}
+    {%- set statements = snapshot_statements(kind, meta.get('bucket_on')) -%}
     {%- if not statements -%}
         {{ return(whole) }}
     {%- endif -%}
@@ -124,8 +166,8 @@
     {%- for statement in statements %}
     {%- set nightly = statement.replaced_nightly %}
     set variable {{ variable }} = {
-        'bucket': {{ statement.bucket }}::ubigint,
-        'buckets': {{ statement.buckets }}::ubigint,
+        'lo': {{ statement.lo or 'null' }},
+        'hi': {{ statement.hi or 'null' }},
         'replaced_nightly': {{ 'null' if nightly is none else nightly | lower }}::boolean
     };
     {% if loop.first -%}

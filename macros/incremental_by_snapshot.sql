@@ -14,16 +14,16 @@
     The fingerprint also covers the code of this model and every model and
     seed upstream of it, and the settings below; a change to a macro needs --full-refresh.
 -#}
-{% macro snapshot_incremental(kind, customer_buckets=false) %}
-    {{ return(adapter.dispatch('snapshot_incremental')(kind, customer_buckets)) }}
+{% macro snapshot_incremental(kind, bucket_on=none) %}
+    {{ return(adapter.dispatch('snapshot_incremental')(kind, bucket_on)) }}
 {% endmacro %}
 
-{#- customer_buckets: build it one customer bucket at a time (macros/customer_buckets.sql) -#}
-{% macro default__snapshot_incremental(kind, customer_buckets) %}
+{#- bucket_on: build it one range of that column at a time (macros/customer_buckets.sql) -#}
+{% macro default__snapshot_incremental(kind, bucket_on) %}
     {{ config(
         materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
         on_schema_change='append_new_columns',
-        meta={'snapshot_inputs': kind, 'customer_buckets': customer_buckets},
+        meta={'snapshot_inputs': kind, 'bucket_on': bucket_on},
         pre_hook=["{{ forget_pending_snapshots() }}", "{{ record_pending_snapshots() }}"],
         post_hook="{{ drop_stale_snapshots() }}",
     ) }}
@@ -31,7 +31,7 @@
 
 {#- Spark (Parquet tables) has no delete: one partition per snapshot, and a build overwrites the partitions of
     the snapshots it computed (dynamic partition overwrite, set in profiles.yml). -#}
-{% macro spark__snapshot_incremental(kind, customer_buckets) %}
+{% macro spark__snapshot_incremental(kind, bucket_on) %}
     {{ config(
         materialized='incremental', incremental_strategy='insert_overwrite', partition_by=['snapshot_date'],
         file_format='parquet', on_schema_change='append_new_columns', meta={'snapshot_inputs': kind},

@@ -10,7 +10,7 @@
     (16.2M groups) one statement peaked at 5.1 GB, the memory limit, and five took 1.8 GB and 11 % less time
     alone. Each bucket reads the orders again (a small table beside the join it feeds).
 -#}
-{{ snapshot_incremental('behaviour', customer_buckets=true) }}
+{{ snapshot_incremental('behaviour', bucket_on='customer_id') }}
 
 with
 

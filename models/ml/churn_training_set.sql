@@ -12,7 +12,7 @@
     snapshots, 7.9M rows) DuckDB 2.0 ran out of memory at memory_limit 5GB in one statement; in five it took 54 s,
     and DuckDB 1.5.5 53 s instead of 74 s in one (filtering only the labels: 128 s). Same rows.
 -#}
-{{ snapshot_incremental('training', customer_buckets=true) }}
+{{ snapshot_incremental('training', bucket_on='customer_id') }}
 {{ config(post_hook="{{ require_history() }}") }}
 -- depends_on: {{ ref('churn_features') }}
 -- depends_on: {{ ref('int_customer_snapshots') }} (customer buckets count its pending rows)

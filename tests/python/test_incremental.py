@@ -356,28 +356,65 @@ def _volatile_rows_first_and_last(work: Path) -> dict[str, tuple[int, int]]:
     return spans
 
 
-def test_a_full_build_writes_the_snapshots_a_nightly_replaces_last(warehouses: tuple[Path, Path]) -> None:
-    """A nightly deletes the as-of snapshot (and for labels, the snapshots whose horizon is open). A full build
-    writes them after all other rows, so that delete empties whole row groups instead of marking rows in each
-    (whose checkpoint then rewrote every snapshot table in the first nightly after a full build). Checked on a
-    full build in one statement per part, and on a full refresh of the bucketed marts in several buckets."""
-    incremental, full = warehouses
+# the bucketed snapshot models and the column each is cut into ranges of
+BUCKET_COLUMNS = {
+    "intermediate.int_customer_order_windows": "customer_id",
+    "marts.customer_activity": "customer_id",
+    "marts.customer_voice": "customer_id",
+    "marts.customer_rfm": "snapshot_date",
+    "ml.churn_training_set": "customer_id",
+}
+
+
+@pytest.fixture(scope="module")
+def bucketed_refresh(warehouses: tuple[Path, Path]) -> Path:
+    """The incremental warehouse after a full refresh of the bucketed models in several buckets each."""
+    incremental, _ = warehouses
     work, raw = incremental.parent, incremental.parent.parent / "today"
-    bucketed = ["customer_activity", "customer_rfm", "int_customer_order_windows", "customer_voice"]
     run_dbt(
-        ["run", "--full-refresh", "--select", *bucketed, "churn_training_set"],
+        ["run", "--full-refresh", "--select", *(table.split(".")[1] for table in BUCKET_COLUMNS)],
         vars=VARS | BUCKETED,
         project_dir=PROJECT_DIR,
         env=dbt_env(work, raw),
     )
+    return work
+
+
+def test_a_full_build_writes_the_snapshots_a_nightly_replaces_last(
+    warehouses: tuple[Path, Path], bucketed_refresh: Path
+) -> None:
+    """A nightly deletes the as-of snapshot (and for labels, the snapshots whose horizon is open). A full build
+    writes them after all other rows, so that delete empties whole row groups instead of marking rows in each
+    (whose checkpoint then rewrote every snapshot table in the first nightly after a full build). Checked on a
+    full build in one statement per part, and on a full refresh of the bucketed marts in several buckets."""
+    _, full = warehouses
     spans = _volatile_rows_first_and_last(full.parent)
     assert {"marts.churn_labels", "marts.customer_activity", "ml.churn_training_set"} <= set(spans)
     spans |= {
-        table: span
-        for table, span in _volatile_rows_first_and_last(work).items()
-        if table.split(".")[1] in [*bucketed, "churn_training_set"]
+        table: span for table, span in _volatile_rows_first_and_last(bucketed_refresh).items() if table in BUCKET_COLUMNS
     }
     assert all(None not in spans[table] for table in ("marts.churn_labels", "ml.churn_training_set"))
     # a table of the as-of snapshot alone (churn_scores) has no kept rows
     misplaced = {table: span for table, span in spans.items() if span[1] is None or (span[0] or -1) > span[1]}
     assert not misplaced, f"rows of kept snapshots after those a nightly replaces: {misplaced}"
+
+
+def test_buckets_write_ranges_of_their_column(bucketed_refresh: Path) -> None:
+    """A bucket is a range of its column, so the statements write a table in ranges: in insertion order (rowid),
+    every row of the past snapshots sits before every row with a greater value, except within one statement. A
+    later model's range filter then skips row groups by their zone maps. Counted: the cuts in rowid order with
+    only smaller values before and none after; hashed buckets would leave none."""
+    with duckdb.connect(str(bucketed_refresh / "churn.duckdb"), read_only=True) as con:
+        cuts = {
+            table: con.execute(
+                f"select count(*) filter (where before_max < after_min), count(*) from ("
+                f"select max({column}) over (order by rowid rows between unbounded preceding and 1 preceding) "
+                f"as before_max, min({column}) over (order by rowid rows between current row and unbounded "
+                f"following) as after_min from {table} where snapshot_date not in ("
+                f"select snapshot_date from intermediate.int_snapshot_spine where is_as_of))"
+            ).fetchone()
+            for table, column in BUCKET_COLUMNS.items()
+        }
+    assert all(rows > 0 for _, rows in cuts.values()), cuts
+    # a few hundred rows per statement: several ranges, so several cuts (rfm: whole snapshots, at least two)
+    assert all(n >= (1 if BUCKET_COLUMNS[table] == "snapshot_date" else 3) for table, (n, _) in cuts.items()), cuts

@@ -14,7 +14,7 @@
     sessions. Customers with several pending snapshots (a full build) take the pass.
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
-{{ snapshot_incremental('behaviour', customer_buckets=true) }}
+{{ snapshot_incremental('behaviour', bucket_on='customer_id') }}
 
 with
 

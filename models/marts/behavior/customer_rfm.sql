@@ -6,7 +6,7 @@
     The ranks hold a whole snapshot in DuckDB's window operator, which does not spill: a full build computes them
     in buckets of whole snapshots (macros/customer_buckets.sql, bucketed on snapshot_date), not all at once.
 -#}
-{{ snapshot_incremental('behaviour', customer_buckets=true) }}
+{{ snapshot_incremental('behaviour', bucket_on='snapshot_date') }}
 with
 
 order_windows as (

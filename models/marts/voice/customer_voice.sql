@@ -5,7 +5,7 @@
     A complaint is a negative review or any support ticket (as in the reports). voice_max_event_at is the
     latest text used: tests require it to be before snapshot_date.
 -#}
-{{ snapshot_incremental('voice', customer_buckets=true) }}
+{{ snapshot_incremental('voice', bucket_on='customer_id') }}
 -- depends_on: {{ ref('topic_taxonomy') }}
 -- depends_on: {{ ref('int_customer_snapshots') }} (counted to choose its customer buckets)
 {%- set window_days = var('voice_window_days', 90) %}
