@@ -391,7 +391,9 @@ def test_a_full_build_writes_the_snapshots_a_nightly_replaces_last(
     spans = _volatile_rows_first_and_last(full.parent)
     assert {"marts.churn_labels", "marts.customer_activity", "ml.churn_training_set"} <= set(spans)
     spans |= {
-        table: span for table, span in _volatile_rows_first_and_last(bucketed_refresh).items() if table in BUCKET_COLUMNS
+        table: span
+        for table, span in _volatile_rows_first_and_last(bucketed_refresh).items()
+        if table in BUCKET_COLUMNS
     }
     assert all(None not in spans[table] for table in ("marts.churn_labels", "ml.churn_training_set"))
     # a table of the as-of snapshot alone (churn_scores) has no kept rows
@@ -417,4 +419,6 @@ def test_buckets_write_ranges_of_their_column(bucketed_refresh: Path) -> None:
         }
     assert all(rows > 0 for _, rows in cuts.values()), cuts
     # a few hundred rows per statement: several ranges, so several cuts (rfm: whole snapshots, at least two)
-    assert all(n >= (1 if BUCKET_COLUMNS[table] == "snapshot_date" else 3) for table, (n, _) in cuts.items()), cuts
+    assert all(
+        n >= (1 if BUCKET_COLUMNS[table] == "snapshot_date" else 3) for table, (n, _) in cuts.items()
+    ), cuts
