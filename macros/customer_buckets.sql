@@ -114,16 +114,31 @@
 {% macro customer_bucket_bounds(kind, bucket_on, nightly, buckets) %}
     {%- set fractions = [] -%}
     {%- for k in range(1, buckets) -%}{%- do fractions.append(k / buckets) -%}{%- endfor -%}
-    {%- set found = run_query(
-        "select distinct 'cast(''' || replace(cast(bound as " ~ dbt.type_string() ~ "), '''', '''''') || ''' as '"
-        ~ " || bound_type || ')' as literal, bound from (select bound_type, unnest(bounds) as bound from (select"
-        ~ " typeof(any_value(" ~ bucket_on ~ ")) as bound_type, quantile_disc(" ~ bucket_on ~ ", ["
-        ~ fractions | join(', ') ~ "]) as bounds from (select * from (" ~ pending_in_part(kind) ~ ") as part"
-        ~ (" where replaced_nightly = " ~ (nightly | lower) if nightly is not none else "")
-        ~ ") as pending using sample reservoir(100000 rows) repeatable (0)) as sampled) as cut"
-        ~ " where bound is not null order by bound"
-    ) -%}
-    {{ return(found.columns[0].values() | list) }}
+    {%- set query -%}
+        select distinct
+            'cast(''' || replace(cast(bound as {{ dbt.type_string() }}), '''', '''''') || ''' as ' || bound_type || ')'
+                as literal,
+            bound
+        from (
+            select
+                bound_type,
+                unnest(bounds) as bound
+            from (
+                select
+                    typeof(any_value({{ bucket_on }})) as bound_type,
+                    quantile_disc({{ bucket_on }}, [{{ fractions | join(', ') }}]) as bounds
+                from (
+                    select * from ({{ pending_in_part(kind) }}) as part
+                    {%- if nightly is not none %}
+                    where replaced_nightly = {{ nightly | lower }}
+                    {%- endif %}
+                ) as pending using sample reservoir(100000 rows) repeatable (0)
+            ) as sampled
+        ) as cut
+        where bound is not null
+        order by bound
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
 {% endmacro %}
 
 {% macro customer_bucket_size(kind) %}

@@ -418,7 +418,7 @@ def test_buckets_write_ranges_of_their_column(bucketed_refresh: Path) -> None:
             for table, column in BUCKET_COLUMNS.items()
         }
     assert all(rows > 0 for _, rows in cuts.values()), cuts
-    # a few hundred rows per statement: several ranges, so several cuts (rfm: whole snapshots, at least two)
+    # a few hundred rows per statement: several ranges, so several cuts (rfm: whole snapshots, at least two ranges)
     assert all(
         n >= (1 if BUCKET_COLUMNS[table] == "snapshot_date" else 3) for table, (n, _) in cuts.items()
     ), cuts
