@@ -215,6 +215,19 @@ def select_features(train: pd.DataFrame, specs: list[FeatureSpec], feature_set: 
     return FeatureSelection(feature_set=feature_set, columns=columns, dropped=dropped)
 
 
+def in_key_order(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`frame` stably sorted by its (id, date) `keys`, with a fresh index. Rows that already come in that order
+    (the score batches are read so) are not sorted again: sorting 625k rows by a string and a date cost 0.8 s,
+    the check 0.05 s."""
+    ids, dates = (frame[k].to_numpy() for k in keys)
+    try:
+        ordered = bool(((ids[1:] > ids[:-1]) | ((ids[1:] == ids[:-1]) & (dates[1:] >= dates[:-1]))).all())
+    except TypeError:  # a null key does not compare: let the sort place it
+        ordered = False
+    frame = frame if ordered else frame.sort_values(keys, kind="stable")
+    return frame.reset_index(drop=True)
+
+
 # Rows per block when to_matrix fills its row-major matrix: writing one column of all rows strides through
 # the whole matrix once per column; a block of rows stays in cache (598k x 65: 1.1 -> 0.16 s).
 MATRIX_BLOCK_ROWS = 8192

@@ -7,7 +7,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from python_jobs.churn import guards
-from python_jobs.churn.features import to_matrix
+from python_jobs.churn.features import in_key_order, to_matrix
 from python_jobs.churn.fitted import ChurnRun
 from python_jobs.churn.pipelines import churn_probability, probability_from_logit
 from python_jobs.churn.reasons import REASON_COLUMNS, TreeWalk, contributions, top_reasons
@@ -30,8 +30,8 @@ def score(
     settings = settings or run.settings
     guards.check_point_in_time(rows, require=False)
     with threadpool_limits(limits=settings.n_threads):
-        rows = rows.drop(columns=[LABEL], errors="ignore").sort_values(KEYS, kind="stable")
-        return _score(run, rows.reset_index(drop=True), settings, workers)
+        rows = in_key_order(rows.drop(columns=[LABEL], errors="ignore"), KEYS)
+        return _score(run, rows, settings, workers)
 
 
 def _score(run: ChurnRun, rows: pd.DataFrame, settings: Settings, workers: int | None) -> pd.DataFrame:

@@ -112,17 +112,19 @@ class BoostedTrees:
         for bit (its baseline, then each tree's output added in the model's order, as sklearn adds them), and
         per feature of `cols` the summed output of the trees that split on it, which occlusion recomputes. The
         sums are added tree by tree as each prediction arrives (not a rows x trees matrix: 120 MB per 100k rows
-        at 150 trees, stacked on one thread)."""
+        at 150 trees, stacked on one thread), into one contiguous row per feature: added into a column of a
+        rows x features array, each sum strode across the rows (625k score rows: 2.6 s of the walk's 3.8 s).
+        Returned as a rows x features view."""
         logit = np.zeros(len(binned))
         logit += self.baseline
-        before = np.zeros((len(binned), len(cols)))
+        before = np.zeros((len(cols), len(binned)))
         with ThreadPoolExecutor(self.workers) as pool:
             for t, prediction in enumerate(pool.map(lambda tree: self._predict(tree, binned), self.trees)):
                 logit += prediction
                 for i, j in enumerate(cols):
                     if j in self.split_features[t]:
-                        before[:, i] += prediction
-        return logit, before
+                        before[i] += prediction
+        return logit, before.T
 
     def occlude(
         self, binned: np.ndarray, before: np.ndarray, reference: np.ndarray, cols: np.ndarray, out: np.ndarray

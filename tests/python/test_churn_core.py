@@ -307,6 +307,21 @@ def test_scores_carry_tiers_reasons_and_revenue(fitted, frame):
     assert s["model_id"].eq(fitted.champion_model.model_id).all()
 
 
+def test_scores_do_not_depend_on_the_order_rows_arrive_in(fitted, frame):
+    rows = frame[frame["split"] == "score"]
+    in_order = rows.sort_values(["customer_id", "snapshot_date"])
+    shuffled = rows.sample(frac=1.0, random_state=3)
+    pd.testing.assert_frame_equal(run.score(fitted, shuffled), run.score(fitted, in_order))
+    # sorted rows are taken as they are; ties on the id are ordered by the date
+    tied = pd.DataFrame({"customer_id": ["a", "a", "b"], "snapshot_date": [2, 1, 1], "x": [0, 1, 2]})
+    assert features.in_key_order(tied, ["customer_id", "snapshot_date"])["x"].tolist() == [1, 0, 2]
+    assert features.in_key_order(tied.iloc[[1, 0, 2]], ["customer_id", "snapshot_date"]).index.tolist() == [
+        0,
+        1,
+        2,
+    ]
+
+
 def test_missing_text_degrades_to_behaviour_features(specs):
     no_text = demo_frame.make_frame(n_customers=600, n_snapshots=8, seed=5, with_text=False)
     res = run.fit(no_text, specs, FAST)
