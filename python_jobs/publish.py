@@ -11,6 +11,7 @@ then) and the published file stops growing.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -88,6 +89,7 @@ class BackgroundCopy:
             os.replace(copying, work)
         except BaseException as error:  # re-raised in the building thread by ready()
             self.error = error
+            copying.unlink(missing_ok=True)  # a partial copy (a full disk) would only hold the space it took
 
     def join(self) -> None:
         self.thread.join()
@@ -126,6 +128,7 @@ def start_working_copy(published: Path, work: Path) -> None:
                 "select tags['storage_version'] from duckdb_databases() where database_name = 'published'"
             )
         )
+        require_space(work, published.stat().st_size * (1 - share), f"a compacted copy of {published}")
         con.execute(f"attach '{_sql_path(work)}' as work (storage_version '{version.rstrip('+')}')")
         con.execute("copy from database published to work")
     log.info(
@@ -149,8 +152,21 @@ def clone_or_copy(src: Path, dst: Path) -> str:
             return "cloned"
         except OSError:
             pass  # this filesystem (or this pair of them) cannot clone
+    require_space(dst, src.stat().st_size, f"a copy of {src}")
     shutil.copyfile(src, dst)
     return "copied"
+
+
+def require_space(dst: Path, size: float, what: str) -> None:
+    """Fail before writing `size` bytes to `dst` when its disk has less free: a copy that fills the disk fails
+    late, and other programs on that disk fail with it."""
+    free = shutil.disk_usage(dst.parent).free
+    if free < size:
+        raise OSError(
+            errno.ENOSPC,
+            f"{what} needs {size / 1e9:.1f} GB in {dst.parent}, which has {free / 1e9:.1f} GB free. Free that "
+            "space or point CHURN_DUCKDB_PATH at a disk with room; the published warehouse is unchanged",
+        )
 
 
 def _sql_path(path: Path) -> str:

@@ -129,6 +129,7 @@ def test_a_failed_copy_fails_the_build_and_publishes_nothing(tmp_path: Path, mon
     build_and_publish(db, _build(4))
 
     def broken_copy(published: Path, work: Path) -> None:
+        work.write_bytes(b"part of a copy")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(publish, "start_working_copy", broken_copy)
@@ -137,6 +138,7 @@ def test_a_failed_copy_fails_the_build_and_publishes_nothing(tmp_path: Path, mon
     with pytest.raises(RuntimeError, match="No space left"):
         build_and_publish(db, lambda work, ready: None)  # not calling ready() does not publish either
     assert _read(db) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["churn.duckdb"]  # the partial copy is removed
 
 
 def test_a_database_opened_before_its_copy_is_never_published(tmp_path: Path, held_copy):
@@ -168,3 +170,18 @@ def test_the_working_copy_is_a_clone_or_a_copy_with_the_same_bytes(tmp_path: Pat
         monkeypatch.setattr(publish.fcntl, "ioctl", refuse)
     assert clone_or_copy(src, tmp_path / "b.duckdb") == "copied"
     assert (tmp_path / "b.duckdb").read_bytes() == src.read_bytes()
+
+
+def test_a_disk_without_room_for_the_copy_fails_early_and_leaves_no_partial_file(tmp_path: Path, monkeypatch):
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(7))
+    if publish.fcntl is not None:  # the byte copy is what needs room (a clone takes none)
+        monkeypatch.setattr(publish.fcntl, "ioctl", lambda *_: (_ for _ in ()).throw(OSError(95, "no clone")))
+    usage = publish.shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(publish.shutil, "disk_usage", lambda _: usage._replace(free=db.stat().st_size - 1))
+    with pytest.raises(
+        RuntimeError, match=r"needs .* GB in .*, which has .* GB free.*published warehouse is unchanged"
+    ):
+        build_and_publish(db, _build(8))
+    assert _read(db) == 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["churn.duckdb"]
