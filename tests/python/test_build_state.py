@@ -134,3 +134,39 @@ def test_dbt_waits_for_the_working_copy_once_parsed_before_its_first_connection(
     monkeypatch.setattr(build, "run_dbt", recording)
     build.build_warehouse(built, extra_args=("--select", "topic_taxonomy"))
     assert calls == [True]  # called once, from dbt's ConcurrencyLine event, with the copy then in place
+
+
+def test_an_incremental_build_shares_the_cores_among_dbts_threads(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str | None] = []
+
+    def recording(args: list[str], *, env: dict[str, str], before_connect, **kwargs: object) -> None:
+        before_connect()  # as dbt does: the working copy is in place before anything opens it
+        seen.append(env.get("CHURN_DUCKDB_THREADS"))
+
+    monkeypatch.setattr(build, "run_dbt", recording)
+    monkeypatch.delenv("CHURN_DUCKDB_THREADS", raising=False)
+    build.build_warehouse(built, force=True)
+    build.build_warehouse(built, extra_args=("--full-refresh",))
+    build.build_warehouse(built.with_name("new.duckdb"))  # a first build
+    monkeypatch.setenv("CHURN_DUCKDB_THREADS", "3")  # the user's own setting stands
+    build.build_warehouse(built, force=True)
+    assert seen == [str(build.incremental_duckdb_threads()), None, None, None]
+    assert build.incremental_duckdb_threads(dbt_threads=2) == max(1, (os.cpu_count() or 1) // 2)
+    profiles = (Path(build.config.REPO_ROOT) / "profiles.yml").read_text()
+    assert f"threads: {build.DBT_THREADS}\n" in profiles.split("postgres:")[0]  # the dev target's dbt threads
+
+
+def test_the_duckdb_threads_hook_sets_them_while_executing_only(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHURN_DUCKDB_THREADS", "1")
+    build.build_warehouse(built, extra_args=("--select", "topic_taxonomy"))
+    results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
+    assert "set threads = 1" in [
+        r["compiled_code"] for r in results if r["unique_id"].startswith("operation.")
+    ]
+    monkeypatch.setenv("CHURN_DUCKDB_THREADS", "two")
+    with pytest.raises(Exception, match="CHURN_DUCKDB_THREADS must be a whole number"):
+        build.build_warehouse(built, extra_args=("--select", "topic_taxonomy"))
