@@ -112,9 +112,9 @@ class BoostedTrees:
         for bit (its baseline, then each tree's output added in the model's order, as sklearn adds them), and
         per feature of `cols` the summed output of the trees that split on it, which occlusion recomputes. The
         sums are added tree by tree as each prediction arrives (not a rows x trees matrix: 120 MB per 100k rows
-        at 150 trees, stacked on one thread), into one contiguous row per feature: added into a column of a
-        rows x features array, each sum strode across the rows (625k score rows: 2.6 s of the walk's 3.8 s).
-        Returned as a rows x features view."""
+        at 150 trees, stacked on one thread), into one contiguous row per feature (a column of a rows x features
+        array made each add stride through memory: 2.6 s of the walk's 3.8 s on 625k score rows). Returned as a
+        rows x features view."""
         logit = np.zeros(len(binned))
         logit += self.baseline
         before = np.zeros((len(cols), len(binned)))
