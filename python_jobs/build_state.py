@@ -37,6 +37,7 @@ NEUTRAL_SETTINGS = frozenset(
     {
         "CHURN_DUCKDB_PATH",
         "CHURN_DUCKDB_MEMORY",
+        "CHURN_DUCKDB_THREADS",
         "CHURN_LLM_CACHE",
         "CHURN_RAW_PATH",
         "CHURN_REPORT_PATH",

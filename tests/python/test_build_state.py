@@ -68,6 +68,7 @@ def test_settings_that_change_results_rebuild_and_others_do_not(
     built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CHURN_DUCKDB_MEMORY", "3GB")
+    monkeypatch.setenv("CHURN_DUCKDB_THREADS", "1")
     monkeypatch.setenv("CHURN_LLM_CACHE", str(built.parent / "elsewhere.sqlite"))
     assert decision(built).skip
     monkeypatch.setenv("CHURN_TAG_MODEL", "some-other-model")

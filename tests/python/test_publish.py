@@ -18,6 +18,11 @@ def _build(value: int):
     return build
 
 
+def _refuse_clone(*_: object) -> None:
+    """fcntl.ioctl as on a filesystem without clones (ext4, tmpfs)."""
+    raise OSError(95, "Operation not supported")
+
+
 def _read(db: Path, ready=lambda: None) -> int:
     ready()
     with duckdb.connect(str(db), read_only=True) as con:
@@ -163,11 +168,7 @@ def test_the_working_copy_is_a_clone_or_a_copy_with_the_same_bytes(tmp_path: Pat
     assert clone_or_copy(src, tmp_path / "a.duckdb") in {"cloned", "copied"}
     assert (tmp_path / "a.duckdb").read_bytes() == src.read_bytes()
     if publish.fcntl is not None:  # a filesystem that refuses the clone ioctl gets a byte copy
-
-        def refuse(*_):
-            raise OSError(95, "Operation not supported")
-
-        monkeypatch.setattr(publish.fcntl, "ioctl", refuse)
+        monkeypatch.setattr(publish.fcntl, "ioctl", _refuse_clone)
     assert clone_or_copy(src, tmp_path / "b.duckdb") == "copied"
     assert (tmp_path / "b.duckdb").read_bytes() == src.read_bytes()
 
@@ -176,7 +177,7 @@ def test_a_disk_without_room_for_the_copy_fails_early_and_leaves_no_partial_file
     db = tmp_path / "churn.duckdb"
     build_and_publish(db, _build(7))
     if publish.fcntl is not None:  # the byte copy is what needs room (a clone takes none)
-        monkeypatch.setattr(publish.fcntl, "ioctl", lambda *_: (_ for _ in ()).throw(OSError(95, "no clone")))
+        monkeypatch.setattr(publish.fcntl, "ioctl", _refuse_clone)
     usage = publish.shutil.disk_usage(tmp_path)
     monkeypatch.setattr(publish.shutil, "disk_usage", lambda _: usage._replace(free=db.stat().st_size - 1))
     with pytest.raises(
