@@ -252,9 +252,9 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
         listed: dict[str, list[tuple[str, float]]] = {}
         if build and (work / "target" / "run_results.json").exists():
             dbt = dbt_results(work / "target", samples)
-            shutil.copy2(
-                work / "target" / "run_results.json", logs / f"{name.replace(' ', '_')}_run_results.json"
-            )
+            kept = logs / name.replace(" ", "_")  # for a later look at where the time went
+            shutil.copy2(work / "target" / "run_results.json", f"{kept}_run_results.json")
+            Path(f"{kept}_samples.json").write_text(json.dumps(samples))
             listed = {key: dbt.pop(name) for key, name in NODE_LISTS.items()}
             values |= {k: dbt[k] for k in DBT_VALUES}
             values |= texts_sent(work / "churn.duckdb", dbt["invocation_id"]) if ok else {}

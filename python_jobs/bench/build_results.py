@@ -25,7 +25,7 @@ dir (churn runs, churn models, weak sentiment models), written only when somethi
 rebuild is a plain `churn build`: it compares content hashes of the raw files, the project, library versions,
 vars and settings with those the last complete build stored (python_jobs/build_state.py) and runs no dbt when
 all match; the forced no-change rebuild (`churn build --force`) runs dbt on the same unchanged inputs. Scratch,
-logs and run_results.json of each stage: .bench/build/<customers>/."""
+logs, run_results.json and the process tree's samples of each stage: .bench/build/<customers>/."""
 
 
 def size_label(n: int) -> str:
@@ -112,8 +112,9 @@ summed node time below dbt's elapsed time is time its nodes waited for a free th
 path is near its elapsed time gets shorter only by cutting nodes off the chain, one whose path is far below it
 mainly by less work in total (both threads were busy). One node running: seconds with a single dbt node busy
 (a Python node on one core leaves the other idle then). Most CPU: the stage's process-tree CPU, sampled every
-0.5 s, each interval's share split among the nodes that ran in it by how long each ran (an estimate). Running at
-the RSS peak: the largest sampled RSS of the process tree while a node ran, and the nodes running then."""
+0.5 s, each interval's share split among the nodes that ran in it by how long each ran, the worker processes'
+share only among the Python models that ran (an estimate). Running at the RSS peak: the largest sampled RSS of
+the process tree while a node ran, and the nodes running then."""
 
 
 def _at_peak(rec: dict) -> str:

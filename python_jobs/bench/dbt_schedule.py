@@ -9,14 +9,15 @@ before the step started. Its summed node time below dbt's elapsed time is time i
 
 A throughput-bound build gets shorter by cutting CPU, wherever it is spent: with the build's CPU sampled over
 time (python_jobs.bench.proc_tree), each sample interval's CPU is split among the nodes that ran in it, by how
-long each ran within it. An estimate (a node waiting on the other's query gets a share too), good for finding
-where the CPU goes, not for a node's exact cost. The same samples hold the tree's RSS: the nodes running at its
-sampled peak are the suspects when a build nears its memory bound.
+long each ran within it. The CPU of worker processes (text tagging, scoring) goes only to the Python models that
+ran then: SQL nodes start no process. An estimate (a node waiting on the other's query gets a share of the dbt
+process's CPU too), good for finding where the CPU goes, not for a node's exact cost. The same samples hold the
+tree's RSS: the nodes running at its sampled peak are the suspects when a build nears its memory bound.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,31 +99,40 @@ def seconds_by_concurrency(ran: Mapping[str, Span]) -> dict[int, float]:
     return out
 
 
-# a sample of the process tree (proc_tree.TreeSampler.series): epoch seconds, CPU seconds so far, RSS bytes
-Sample = tuple[float, float, int]
+# a sample of the process tree (proc_tree.TreeSampler.series): epoch seconds, CPU seconds so far of the whole tree,
+# RSS bytes, CPU seconds so far of the root process (dbt, DuckDB and in-process Python; the rest is workers')
+Sample = tuple[float, float, int, float]
 
 
-def cpu_by_node(ran: Mapping[str, Span], series: Sequence[Sample]) -> dict[str, float]:
+def cpu_by_node(
+    ran: Mapping[str, Span], series: Sequence[Sample], starts_workers: Collection[str] = ()
+) -> dict[str, float]:
     """CPU seconds per node: each interval between two samples split among the nodes that ran in it, in
-    proportion to how long each ran within it; intervals with no node are left out."""
+    proportion to how long each ran within it; intervals with no node are left out. The worker processes' CPU
+    is split only among the nodes of `starts_workers` (the Python models) that ran in the interval, or among
+    all when none did."""
     if len(series) < 2 or not ran:
         return {}
     uids = list(ran)
     starts = np.array([ran[u].start for u in uids])
     ends = np.array([ran[u].end for u in uids])
-    at, cpu = np.array([sample[:2] for sample in series], dtype="float64").T
+    can_start = np.isin(uids, list(starts_workers))
+    at, tree, _, root = np.array(series, dtype="float64").T
+    used_root, used_tree = np.diff(root), np.diff(tree)
     out = np.zeros(len(uids))
-    for a, b, used in zip(at[:-1], at[1:], np.diff(cpu), strict=True):
+    for a, b, by_root, by_tree in zip(at[:-1], at[1:], used_root, used_tree, strict=True):
         overlap = np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0.0, None)
-        if used > 0 and overlap.sum() > 0:
-            out += used * overlap / overlap.sum()
+        if by_tree <= 0 or overlap.sum() <= 0:
+            continue
+        owners = overlap * can_start if (overlap * can_start).sum() > 0 else overlap
+        out += by_root * overlap / overlap.sum() + (by_tree - by_root) * owners / owners.sum()
     return {u: float(c) for u, c in zip(uids, out, strict=True) if c > 0}
 
 
 def at_peak(ran: Mapping[str, Span], series: Sequence[Sample]) -> tuple[float, list[str]]:
     """The largest sampled RSS (bytes) while a node ran, and the nodes running at that sample."""
     best: tuple[float, list[str]] = (0.0, [])
-    for at, _, rss in series:
+    for at, _, rss, _ in series:
         running = sorted(uid for uid, span in ran.items() if span.start <= at < span.end)
         if running and rss > best[0]:
             best = (float(rss), running)
@@ -137,7 +147,8 @@ def schedule(results: Mapping, manifest: Mapping, top: int = 5, samples: Sequenc
     chain = critical_path(ran, upstream(manifest))
     by_k = seconds_by_concurrency(ran)
     longest = sorted(chain, key=lambda uid: (-ran[uid].seconds, uid))[:top]
-    cpu = cpu_by_node(ran, samples)
+    python = {uid for uid, node in manifest.get("nodes", {}).items() if node.get("language") == "python"}
+    cpu = cpu_by_node(ran, samples, starts_workers=python)
     peak_rss, peak_nodes = at_peak(ran, samples)
     return {
         "critical_path_s": sum(ran[uid].seconds for uid in chain),

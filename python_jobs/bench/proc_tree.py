@@ -5,7 +5,7 @@ end and are never waited for by our process, so they are sampled instead: every 
 descendant's CPU time (user+sys) and RSS. CPU is the sum over every process seen of its last sample (a process
 that lives less than one interval is missed); peaks are per role (this process, JVMs, other processes) and
 for the whole tree; `series` holds (epoch seconds, CPU so far, tree RSS bytes) per sample, to attribute CPU and
-memory to what ran when.
+memory to what ran when, and the root process's CPU so far (its worker processes used the rest).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class TreeSampler:
         self.interval = interval
         self.cpu: dict[int, float] = {}
         self.peak = {"self": 0, "jvm": 0, "other": 0, "tree": 0}
-        self.series: list[tuple[float, float, int]] = []
+        self.series: list[tuple[float, float, int, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -77,7 +77,7 @@ class TreeSampler:
         for role, value in rss.items():
             self.peak[role] = max(self.peak[role], value)
         self.peak["tree"] = max(self.peak["tree"], sum(rss.values()))
-        self.series.append((at, self.cpu_s, sum(rss.values())))
+        self.series.append((at, self.cpu_s, sum(rss.values()), self.cpu.get(self.root, 0.0)))
 
     @property
     def cpu_s(self) -> float:

@@ -76,7 +76,8 @@ def test_cpu_is_split_among_the_nodes_that_ran_by_how_long_each_ran() -> None:
     ran = spans(RESULTS)
     t0 = ran["model.p.a"].start
     # 0-5 s: a and c both ran the whole interval; 5-10 s: a alone; 25-30 s: nothing ran (dbt's own end)
-    series = [(t0, 0.0, 1), (t0 + 5, 8.0, 1), (t0 + 10, 13.0, 1), (t0 + 25, 40.0, 1), (t0 + 30, 41.0, 1)]
+    samples = [(t0, 0.0), (t0 + 5, 8.0), (t0 + 10, 13.0), (t0 + 25, 40.0), (t0 + 30, 41.0)]
+    series = [(at, used, 1, used) for at, used in samples]  # all of it in the dbt process
     cpu = cpu_by_node(ran, series)
     assert cpu["model.p.c"] == pytest.approx(4.0)
     assert cpu["model.p.a"] == pytest.approx(4.0 + 5.0)
@@ -84,15 +85,28 @@ def test_cpu_is_split_among_the_nodes_that_ran_by_how_long_each_ran() -> None:
     assert cpu["model.p.b"] > cpu["model.p.d"] > cpu["test.p.t"] > 0
 
 
+def test_worker_processes_cpu_goes_to_the_python_models_that_ran() -> None:
+    ran = spans(RESULTS)
+    t0 = ran["model.p.a"].start
+    # 0-5 s: a (Python, its workers used 6 s) beside c (SQL); the dbt process used 4 s, split between them.
+    # 12-13 s: b and e ran, neither Python: the workers' 1 s is split between them as the dbt process's is.
+    series = [(t0, 0.0, 1, 0.0), (t0 + 5, 10.0, 1, 4.0), (t0 + 12, 10.0, 1, 4.0), (t0 + 13, 13.0, 1, 6.0)]
+    cpu = cpu_by_node(ran, series, starts_workers={"model.p.a"})
+    assert cpu["model.p.a"] == pytest.approx(2.0 + 6.0)
+    assert cpu["model.p.c"] == pytest.approx(2.0)
+    assert cpu["model.p.b"] == pytest.approx(1.5) and cpu["model.p.e"] == pytest.approx(1.5)
+    assert sum(cpu.values()) == pytest.approx(13.0)
+
+
 def test_the_peak_is_the_largest_rss_sampled_while_a_node_ran() -> None:
     ran = spans(RESULTS)
     t0 = ran["model.p.a"].start
     # the largest sample (9 GiB) came after the last node: dbt's own end, nobody's
     series = [
-        (t0 + 1, 0.0, 3 * 2**30),
-        (t0 + 12.5, 1.0, 5 * 2**30),
-        (t0 + 21, 2.0, 4 * 2**30),
-        (t0 + 26, 3.0, 9 * 2**30),
+        (t0 + 1, 0.0, 3 * 2**30, 0.0),
+        (t0 + 12.5, 1.0, 5 * 2**30, 1.0),
+        (t0 + 21, 2.0, 4 * 2**30, 2.0),
+        (t0 + 26, 3.0, 9 * 2**30, 3.0),
     ]
     assert at_peak(ran, series) == (5 * 2**30, ["model.p.b", "model.p.e"])
     assert at_peak(ran, []) == (0.0, [])
@@ -104,7 +118,9 @@ def test_the_bench_table_says_where_the_time_went(tmp_path: Path) -> None:
     )
     (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
     t0 = spans(RESULTS)["model.p.a"].start
-    dbt = build_bench.dbt_results(tmp_path, [(t0, 0.0, 2**30), (t0 + 5, 8.0, 2**31), (t0 + 10, 13.0, 2**30)])
+    dbt = build_bench.dbt_results(
+        tmp_path, [(t0, 0.0, 2**30, 0.0), (t0 + 5, 8.0, 2**31, 8.0), (t0 + 10, 13.0, 2**30, 13.0)]
+    )
     values = {"wall_s": 30.0, "cpu_s": 40.0, "peak_rss_mb": 100.0, "exit_code": 0.0}
     values |= {k: dbt[k] for k in build_bench.DBT_VALUES}
     listed = {key: dbt[name] for key, name in NODE_LISTS.items()}
