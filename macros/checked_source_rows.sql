@@ -124,9 +124,10 @@ pending_groups as (
 {%- endif %}
 
 source as (
-    select * from {{ raw_relation }} as source
     {%- if incremental %}
-    where {{ staging_key_group(typed_key) }} in (select _key_group from pending_groups)
+    {{ pending_raw_rows(raw_relation, staging_key_group(typed_key)) }}
+    {%- else %}
+    select * from {{ raw_relation }} as source
     {%- endif %}
 ),
 

@@ -57,6 +57,29 @@
     {{ return('not materialized') }}
 {% endmacro %}
 
+{#- The raw rows (every raw column, nothing else: typed hashes them) whose key group is pending. DuckDB turns the
+    key group's nullif(trim(key), '') into a CASE that trims twice when it is a filter, once when it is a
+    projection: 1M customers' 26M raw sessions, one thread, 4.2 s -> 2.7 s. -#}
+{% macro pending_raw_rows(raw_relation, key_group) %}
+    {{ return(adapter.dispatch('pending_raw_rows')(raw_relation, key_group)) }}
+{% endmacro %}
+
+{% macro default__pending_raw_rows(raw_relation, key_group) %}
+    select * from {{ raw_relation }} as source
+    where {{ key_group }} in (select _key_group from pending_groups)
+{% endmacro %}
+
+{% macro duckdb__pending_raw_rows(raw_relation, key_group) %}
+    select * exclude (_pending_key_group)
+    from (
+        select
+            source.*,
+            {{ key_group }} as _pending_key_group
+        from {{ raw_relation }} as source
+    ) as source
+    where _pending_key_group in (select _key_group from pending_groups)
+{% endmacro %}
+
 {#- What a stored row was staged with, besides its raw values: the table's meta.staging, the settings and the
     code of this model and its parents (snapshot_code_version). -#}
 {% macro staging_version(spec) %}
