@@ -135,10 +135,13 @@ class BoostedTrees:
         using = [[t for t, features in enumerate(self.split_features) if j in features] for j in cols]
 
         def occlude(i: int, j: int) -> None:
-            occluded = binned.copy()
+            # a row whose value is in the reference's bin already takes the same path through every tree: 0
+            moved = np.flatnonzero(binned[:, j] != reference[j])
+            occluded = binned[moved]
             occluded[:, j] = reference[j]
-            after = sum((self._predict(self.trees[t], occluded) for t in using[i]), np.zeros(len(binned)))
-            out[:, i] = before[:, i] - after
+            after = sum((self._predict(self.trees[t], occluded) for t in using[i]), np.zeros(len(moved)))
+            out[:, i] = 0.0
+            out[moved, i] = before[moved, i] - after
 
         with ThreadPoolExecutor(self.workers) as pool:
             list(pool.map(occlude, range(len(cols)), cols))

@@ -259,7 +259,10 @@ def test_binned_occlusion_equals_full_predictions_on_missing_infinite_and_unseen
     test[::11, 0], test[::13, 2] = np.inf, -np.inf
     test[::5, 3] = pipeline[-1]._bin_mapper.bin_thresholds_[3][10]  # exactly on a threshold
     reference = np.nanmedian(X, axis=0)
+    test[::3, 2] = reference[2]  # already the reference value (its trees are not walked again)
+    test[1::3, 0] = np.nextafter(reference[0], np.inf)  # in the reference's bin, not equal to it
     contrib = occlusion_contributions(pipeline, test, reference)
+    assert (contrib[::3, 2] == 0).all() and (contrib[1::3, 0] == 0).all()
     for j in range(test.shape[1]):
         occluded = test.copy()
         occluded[:, j] = reference[j]
