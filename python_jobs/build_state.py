@@ -42,6 +42,7 @@ NEUTRAL_SETTINGS = frozenset(
         "CHURN_RAW_PATH",
         "CHURN_REPORT_PATH",
         "CHURN_SCORE_PROCESSES",
+        "CHURN_SPARE_WAREHOUSE",
         "CHURN_TAG_PROCESSES",
         "CHURN_TARGET",
     }

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -107,9 +109,9 @@ def held_copy(monkeypatch) -> threading.Event:
     release = threading.Event()
     copy = publish.start_working_copy
 
-    def held(published: Path, work: Path) -> None:
+    def held(published: Path, work: Path) -> str:
         assert release.wait(10)
-        copy(published, work)
+        return copy(published, work)
 
     monkeypatch.setattr(publish, "start_working_copy", held)
     return release
@@ -143,7 +145,8 @@ def test_a_failed_copy_fails_the_build_and_publishes_nothing(tmp_path: Path, mon
     with pytest.raises(RuntimeError, match="No space left"):
         build_and_publish(db, lambda work, ready: None)  # not calling ready() does not publish either
     assert _read(db) == 4
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["churn.duckdb"]  # the partial copy is removed
+    # the partial copy is removed (the spare, if this system keeps one, is left as it was)
+    assert sorted(p.name for p in tmp_path.iterdir() if p != publish.spare_path(db)) == ["churn.duckdb"]
 
 
 def test_a_database_opened_before_its_copy_is_never_published(tmp_path: Path, held_copy):
@@ -174,6 +177,7 @@ def test_the_working_copy_is_a_clone_or_a_copy_with_the_same_bytes(tmp_path: Pat
 
 
 def test_a_disk_without_room_for_the_copy_fails_early_and_leaves_no_partial_file(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("CHURN_SPARE_WAREHOUSE", "0")  # a byte copy (a synced spare needs little room)
     db = tmp_path / "churn.duckdb"
     build_and_publish(db, _build(7))
     if publish.fcntl is not None:  # the byte copy is what needs room (a clone takes none)
@@ -186,3 +190,70 @@ def test_a_disk_without_room_for_the_copy_fails_early_and_leaves_no_partial_file
         build_and_publish(db, _build(8))
     assert _read(db) == 7
     assert sorted(p.name for p in tmp_path.iterdir()) == ["churn.duckdb"]
+
+
+@pytest.fixture
+def no_clones(monkeypatch) -> list[str]:
+    """A filesystem without clones (ext4); returns how each working copy was made."""
+    if not publish.keeps_spare():
+        pytest.skip("no spare on this system (block_sync needs Linux's system calls)")
+    if publish.fcntl is not None:
+        monkeypatch.setattr(publish.fcntl, "ioctl", _refuse_clone)
+    hows: list[str] = []
+    copy = publish.start_working_copy
+
+    def recorded(published: Path, work: Path) -> str:
+        hows.append(copy(published, work))
+        return hows[-1]
+
+    monkeypatch.setattr(publish, "start_working_copy", recorded)
+    return hows
+
+
+def test_the_replaced_file_is_the_spare_the_next_copy_is_made_from(tmp_path: Path, no_clones):
+    db = tmp_path / "churn.duckdb"
+    spare = publish.spare_path(db)
+    build_and_publish(db, _build(1))
+    assert _read(spare) == 1  # a first build copies what it published
+    build_and_publish(db, _build(2))
+    assert _read(spare) == 1  # the file build 2 replaced
+    build_and_publish(db, _build(3))
+    assert (_read(db), _read(spare)) == (3, 2)
+    assert no_clones == ["synced", "synced"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [spare.name, db.name]
+
+
+def test_a_spare_a_reader_holds_open_is_not_written(tmp_path: Path, no_clones):
+    db = tmp_path / "churn.duckdb"
+    spare = publish.spare_path(db)
+    for value in (1, 2):
+        build_and_publish(db, _build(value))
+    reader = subprocess.Popen(  # a dashboard that opened the warehouse before build 2 replaced it
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(spare)!r}, read_only=True); "
+            "print(c.execute('select v from t').fetchone()[0], flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "1"
+        build_and_publish(db, _build(3))
+        assert no_clones == ["synced", "copied"]
+        assert (_read(db), _read(spare)) == (3, 2)  # a new spare; the reader's file was unlinked, not written
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def test_no_spare_is_kept_when_turned_off(tmp_path: Path, no_clones, monkeypatch):
+    db = tmp_path / "churn.duckdb"
+    for value in (1, 2):
+        build_and_publish(db, _build(value))
+    assert publish.spare_path(db).exists()
+    monkeypatch.setenv("CHURN_SPARE_WAREHOUSE", "0")
+    build_and_publish(db, _build(3))
+    assert no_clones == ["synced", "copied"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [db.name]  # the old spare was removed too

@@ -1,0 +1,99 @@
+"""A spare DuckDB file brought up to date block by block (python_jobs/block_sync.py) equals a copy, byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from python_jobs import block_sync
+from python_jobs.publish import database_size
+
+pytestmark = pytest.mark.skipif(not block_sync.supported(), reason="block sync needs Linux's system calls")
+
+
+def _write(db: Path, sql: str) -> None:
+    with duckdb.connect(str(db)) as con:
+        con.execute(sql)
+
+
+def _sync(src: Path, spare: Path) -> int | None:
+    size = database_size(src)
+    assert block_sync.layout_matches(src, size["block_size"], size["total_blocks"], size["encrypted"])
+    return block_sync.sync(src, spare, size["block_size"])
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "churn.duckdb"
+    _write(path, "create table a as select range as id, md5(range::varchar) as v from range(300000)")
+    _write(path, "create table b as select range as id from range(200000)")
+    return path
+
+
+def test_a_spare_of_the_last_version_takes_only_the_changed_blocks(db: Path, tmp_path: Path) -> None:
+    spare = tmp_path / "spare.duckdb"
+    shutil.copyfile(db, spare)
+    _write(db, "create or replace table b as select range * 2 as id from range(200000)")
+    written = _sync(db, spare)
+    assert spare.read_bytes() == db.read_bytes()
+    assert 0 < written < db.stat().st_size / 2  # table a's blocks were kept
+    with duckdb.connect(str(spare), read_only=True) as con:
+        assert con.execute("select sum(id) from b").fetchone()[0] == 2 * sum(range(200000))
+
+
+@pytest.mark.parametrize("spare_bytes", [b"", b"x" * 5_000_000, b"DUCK" * 10])
+def test_any_spare_ends_equal_to_the_file(db: Path, tmp_path: Path, spare_bytes: bytes) -> None:
+    # an empty, a longer or an unrelated spare: whatever differs is copied, whatever is longer is cut
+    spare = tmp_path / "spare.duckdb"
+    spare.write_bytes(spare_bytes)
+    assert _sync(db, spare) == db.stat().st_size
+    assert spare.read_bytes() == db.read_bytes()
+
+
+def test_a_shorter_file_cuts_the_spare(db: Path, tmp_path: Path) -> None:
+    spare = tmp_path / "spare.duckdb"
+    bigger = tmp_path / "bigger.duckdb"
+    shutil.copyfile(db, bigger)
+    _write(bigger, "create table c as select range as id, md5(range::varchar) as v from range(500000)")
+    shutil.copyfile(bigger, spare)
+    _sync(db, spare)
+    assert spare.read_bytes() == db.read_bytes()
+
+
+def test_a_spare_open_in_another_duckdb_process_is_left_alone(db: Path, tmp_path: Path) -> None:
+    spare = tmp_path / "spare.duckdb"
+    shutil.copyfile(db, spare)
+    _write(db, "create or replace table b as select 1 as id")
+    before = spare.read_bytes()
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(spare)!r}, read_only=True); "
+            "print('open', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        assert _sync(db, spare) is None
+    finally:
+        reader.kill()
+        reader.wait()
+    assert spare.read_bytes() == before
+
+
+def test_files_not_laid_out_as_expected_are_not_synced(db: Path, tmp_path: Path) -> None:
+    size = database_size(db)
+    assert not block_sync.layout_matches(db, size["block_size"], 0, False)  # blocks DuckDB does not know
+    assert not block_sync.layout_matches(db, size["block_size"] // 2 + 1, size["total_blocks"], False)
+    assert not block_sync.layout_matches(db, size["block_size"], size["total_blocks"], True)  # encrypted
+    other = tmp_path / "other.duckdb"
+    other.write_bytes(b"\0" * db.stat().st_size)
+    assert not block_sync.layout_matches(other, size["block_size"], size["total_blocks"], False)
