@@ -40,9 +40,9 @@ def layout_matches(path: Path, block_size: int, total_blocks: int, encrypted: bo
 
 def sync(src: Path, spare: Path, block_size: int) -> int | None:
     """Make `spare` a copy of `src` (whose layout_matches), writing only the headers and the blocks whose
-    checksum differs. Returns the bytes written, or None (spare untouched) when the spare is missing, a DuckDB
-    process holds it open, or this system lacks the calls (Linux has them)."""
-    if not supported() or not spare.is_file():
+    checksum differs. Returns the bytes written, or None (spare untouched) when the spare is missing, is `src`
+    itself (another name of it), a DuckDB process holds it open, or this system lacks the calls (Linux has them)."""
+    if not supported() or not spare.is_file() or os.path.samefile(src, spare):
         return None
     size = src.stat().st_size
     with open(src, "rb") as source, open(spare, "r+b") as target:

@@ -235,8 +235,8 @@ def clone_or_copy(src: Path, dst: Path, spare: Path | None = None, block_size: i
         if written is not None:
             os.replace(spare, dst)
             return f"synced ({written / 1e6:,.0f} of {src.stat().st_size / 1e6:,.0f} MB written)"
-        log.info("spare %s is open in another process: copying instead", spare)
-        spare.unlink()  # its reader keeps the file; the next build keeps a new spare
+        log.info("spare %s is open in another process or is %s itself: copying instead", spare, src)
+        spare.unlink()  # a reader keeps its file; the next build keeps a new spare
     require_space(dst, src.stat().st_size, f"a copy of {src}")
     shutil.copyfile(src, dst)
     return "copied"

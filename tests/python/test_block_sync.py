@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from duckdb_reader import reader_process
 
 from python_jobs import block_sync
 from python_jobs.publish import database_size
@@ -70,22 +69,9 @@ def test_a_spare_open_in_another_duckdb_process_is_left_alone(db: Path, tmp_path
     shutil.copyfile(db, spare)
     _write(db, "create or replace table b as select 1 as id")
     before = spare.read_bytes()
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys, time; c = duckdb.connect({str(spare)!r}, read_only=True); "
-            "print('open', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout.readline().strip() == "open"
+    with reader_process(spare) as opened:
+        assert opened == "1"
         assert _sync(db, spare) is None
-    finally:
-        reader.kill()
-        reader.wait()
     assert spare.read_bytes() == before
 
 

@@ -1,10 +1,10 @@
-import subprocess
-import sys
+import os
 import threading
 from pathlib import Path
 
 import duckdb
 import pytest
+from duckdb_reader import reader_process
 
 from python_jobs import publish
 from python_jobs.publish import COMPACT_FREE_SHARE, build_and_publish, clone_or_copy, free_share
@@ -18,6 +18,11 @@ def _build(value: int):
         return value
 
     return build
+
+
+def _broken(work: Path, ready) -> None:
+    _build(99)(work, ready)
+    raise RuntimeError("dbt test failed")
 
 
 def _refuse_clone(*_: object) -> None:
@@ -43,12 +48,8 @@ def test_failed_build_leaves_last_complete_build_visible(tmp_path: Path):
     db = tmp_path / "churn.duckdb"
     build_and_publish(db, _build(1))
 
-    def broken(work: Path, ready) -> None:
-        _build(99)(work, ready)
-        raise RuntimeError("dbt test failed")
-
     with pytest.raises(RuntimeError):
-        build_and_publish(db, broken)
+        build_and_publish(db, _broken)
     assert _read(db) == 1
 
 
@@ -228,24 +229,12 @@ def test_a_spare_a_reader_holds_open_is_not_written(tmp_path: Path, no_clones):
     spare = publish.spare_path(db)
     for value in (1, 2):
         build_and_publish(db, _build(value))
-    reader = subprocess.Popen(  # a dashboard that opened the warehouse before build 2 replaced it
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, time; c = duckdb.connect({str(spare)!r}, read_only=True); "
-            "print(c.execute('select v from t').fetchone()[0], flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout.readline().strip() == "1"
+    # a dashboard that opened the warehouse before build 2 replaced it
+    with reader_process(spare, "select v from t") as value:
+        assert value == "1"
         build_and_publish(db, _build(3))
         assert no_clones == ["synced", "copied"]
         assert (_read(db), _read(spare)) == (3, 2)  # a new spare; the reader's file was unlinked, not written
-    finally:
-        reader.kill()
-        reader.wait()
 
 
 def test_no_spare_is_kept_when_turned_off(tmp_path: Path, no_clones, monkeypatch):
@@ -257,3 +246,18 @@ def test_no_spare_is_kept_when_turned_off(tmp_path: Path, no_clones, monkeypatch
     build_and_publish(db, _build(3))
     assert no_clones == ["synced", "copied"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [db.name]  # the old spare was removed too
+
+
+def test_a_spare_that_is_the_published_file_itself_is_never_built_in(tmp_path: Path, no_clones):
+    # a second name of the published file (a publish that failed between its link and its rename): building in
+    # it would write the file readers see
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(1))
+    spare = publish.spare_path(db)
+    spare.unlink()
+    os.link(db, spare)
+
+    with pytest.raises(RuntimeError):
+        build_and_publish(db, _broken)
+    assert _read(db) == 1
+    assert no_clones == ["copied"]
