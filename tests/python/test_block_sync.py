@@ -83,3 +83,15 @@ def test_files_not_laid_out_as_expected_are_not_synced(db: Path, tmp_path: Path)
     other = tmp_path / "other.duckdb"
     other.write_bytes(b"\0" * db.stat().st_size)
     assert not block_sync.layout_matches(other, size["block_size"], size["total_blocks"], False)
+
+
+def test_a_file_in_the_older_storage_format_syncs_too(tmp_path: Path) -> None:
+    # CHURN_DUCKDB_STORAGE=v1.5.0 keeps a warehouse readable by DuckDB before 2.0: the same block layout
+    db, spare = tmp_path / "old.duckdb", tmp_path / "spare.duckdb"
+    with duckdb.connect() as con:
+        con.execute(f"attach '{db}' as w (storage_version 'v1.5.0')")
+        con.execute("create table w.a as select range as id, md5(range::varchar) as v from range(300000)")
+    shutil.copyfile(db, spare)
+    _write(db, "create table c as select range as id from range(100000)")
+    assert _sync(db, spare) < db.stat().st_size
+    assert spare.read_bytes() == db.read_bytes()
