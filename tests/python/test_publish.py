@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from duckdb_reader import reader_process
 
-from python_jobs import publish
+from python_jobs import block_sync, publish
 from python_jobs.publish import COMPACT_FREE_SHARE, build_and_publish, clone_or_copy, free_share
 
 
@@ -261,3 +261,22 @@ def test_a_spare_that_is_the_published_file_itself_is_never_built_in(tmp_path: P
         build_and_publish(db, _broken)
     assert _read(db) == 1
     assert no_clones == ["copied"]
+
+
+def test_a_sync_cut_short_leaves_no_spare_to_sync_from_again(tmp_path: Path, no_clones, monkeypatch):
+    # a block half written by a sync that died must never be read as a spare's block: the sync writes under the
+    # working copy's name, which the next build removes
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(1))
+
+    def cut_short(src: Path, spare: Path, block_size: int) -> int:
+        with open(spare, "r+b") as f:
+            f.seek(block_sync.HEADERS)
+            f.write(b"torn")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish.block_sync, "sync", cut_short)
+    with pytest.raises(RuntimeError, match="No space left"):
+        build_and_publish(db, _build(2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [db.name]
+    assert _read(db) == 1
