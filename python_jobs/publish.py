@@ -170,9 +170,10 @@ def database_size(db: Path) -> dict:
     return size | {"encrypted": bool(encrypted)}
 
 
-def free_share(db: Path) -> float:
-    """Share of the file's blocks that hold no data (freed by tables a build replaced)."""
-    size = database_size(db)
+def free_share(db: Path, size: dict | None = None) -> float:
+    """Share of the file's blocks that hold no data (freed by tables a build replaced); `size`: its
+    database_size, when already read."""
+    size = size or database_size(db)
     return size["free_blocks"] / size["total_blocks"] if size["total_blocks"] else 0.0
 
 
@@ -180,7 +181,7 @@ def start_working_copy(published: Path, work: Path) -> str:
     """Copy the published file to `work`, compacted when most of it is free space. Returns how: 'cloned',
     'synced' (the spare brought up to date), 'copied' or 'compacted'."""
     t0, size = time.perf_counter(), database_size(published)
-    share = size["free_blocks"] / size["total_blocks"] if size["total_blocks"] else 0.0
+    share = free_share(published, size)
     if share <= COMPACT_FREE_SHARE:
         matches = block_sync.layout_matches(
             published, size["block_size"], size["total_blocks"], size["encrypted"]

@@ -124,7 +124,8 @@ def cpu_by_node(
         overlap = np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0.0, None)
         if by_tree <= 0 or overlap.sum() <= 0:
             continue
-        owners = overlap * can_start if (overlap * can_start).sum() > 0 else overlap
+        owners = overlap * can_start
+        owners = owners if owners.sum() > 0 else overlap
         out += by_root * overlap / overlap.sum() + (by_tree - by_root) * owners / owners.sum()
     return {u: float(c) for u, c in zip(uids, out, strict=True) if c > 0}
 
