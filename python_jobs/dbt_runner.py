@@ -81,13 +81,15 @@ def run_dbt(
     project_dir: Path = REPO_ROOT,
     env: Mapping[str, str] | None = None,
     before_connect: Callable[[], None] | None = None,
+    on_event: Callable[[Any], None] | None = None,
 ) -> Any:
     """Invoke `dbt <args>` against this project and raise DbtError naming the failed nodes.
 
     `env` entries (e.g. CHURN_RAW_PATH, CHURN_DUCKDB_PATH) are set for the call and restored afterwards.
     `before_connect` is called once dbt has parsed the project, before it opens its first connection (dbt fires
     ConcurrencyLine right before the on-run-start hooks and the first query): there it may block, e.g. until
-    the database file is in place.
+    the database file is in place. `on_event` sees every event dbt fires, in the thread that fires it (a
+    node's events in the dbt thread that runs the node).
     """
     from dbt.cli.main import dbtRunner
 
@@ -105,6 +107,8 @@ def run_dbt(
             before_connect()
         if event.info.level == "error" and event.info.msg:
             logged_errors.append(str(event.info.msg))
+        if on_event is not None:
+            on_event(event)
 
     try:
         res = dbtRunner(callbacks=[collect]).invoke(cli)

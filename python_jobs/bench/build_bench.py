@@ -12,6 +12,8 @@ For each size N (default 100k; `--million` adds 1M; `--quick` runs 20k; `--custo
 5. later      `churn build` again, raw = yesterday/ (one more day): a night like every later one
 6. no-change  `churn build` again, same warehouse and data: it finds nothing changed and runs no dbt (build_state)
 7. forced     `churn build --force` again: dbt runs every node on unchanged inputs (incremental no-ops, tests)
+8. SQL alone  every SQL model again as in a full build, with no Python model beside it (bench.sql_alone): the
+              SQL's own CPU, which the growth goal (300k -> 1M) is judged on besides node times
 
 Every build reads raw = export/, a symlink to that stage's folder: one path, as a shop's export lands each night.
 
@@ -47,7 +49,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from python_jobs.bench.build_results import NODE_LISTS, markdown, size_label
+from python_jobs.bench.build_results import NODE_LISTS, SQL_ALONE, markdown, size_label
 from python_jobs.bench.dbt_schedule import Sample, schedule
 from python_jobs.bench.proc_tree import TreeSampler
 from python_jobs.config import REPO_ROOT, isolated_build_env
@@ -203,6 +205,8 @@ def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str,
         "dbt_s": "s",
         "sql_model_s": "s",
         "sql_model_cpu_s": "s",
+        "sql_alone_cpu_s": "s",
+        "sql_alone_s": "s",
         "critical_path_s": "s",
         "one_node_s": "s",
         "peak_rss_mb": "MB",
@@ -303,7 +307,14 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
     ):
         point_at(export, raw)
         if not stage(name, [*build, *args], build_env(work, export), raw, build=True):
-            break
+            return rows
+    alone = logs / "sql_alone.json"
+    cmd = [sys.executable, "-m", "python_jobs.bench.sql_alone", str(alone)]
+    if stage(SQL_ALONE, cmd, build_env(work, export), yesterday, build=True):
+        got = json.loads(alone.read_text())
+        rows.extend(
+            _rows(size, SQL_ALONE, {"sql_alone_cpu_s": got["cpu_s"], "sql_alone_s": got["wall_s"]}, {})
+        )
     return rows
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 MILLION = 1_000_000
 GROWTH_SIZES = (300_000, MILLION)
+SQL_ALONE = "SQL models alone"  # the build bench's last stage (build_bench, sql_alone)
 # metric prefix of a node list in the result rows (build_bench._rows) -> its key in a stage record
 NODE_LISTS = {"slowest": "slowest", "critical path": "chain", "cpu": "cpu", "at peak": "at_peak"}
 NIGHTLY_STAGES = {  # stage -> what its goal row says
@@ -190,18 +191,25 @@ def _goal_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
     return lines
 
 
-# SQL cost of a full build, two ways: dbt's node times summed (two threads: a node's time includes waiting for
-# the cores the other node holds) and the sampled CPU of the process tree split among the nodes (dbt_schedule)
-GROWTH_METRICS = {"sql_model_s": "SQL model time", "sql_model_cpu_s": "SQL model CPU (sampled)"}
+# SQL cost, three ways: in the full build, dbt's node times summed (two threads: a node's time includes waiting
+# for the cores the other node holds) and the process tree's sampled CPU split among the nodes that ran
+# (dbt_schedule: an estimate, it depends on what ran beside each node); and the process's CPU while the SQL models
+# ran alone (bench.sql_alone: measured, nothing to split)
+GROWTH_METRICS = {
+    ("full build", "sql_model_s"): "SQL model time",
+    ("full build", "sql_model_cpu_s"): "SQL model CPU (sampled, split among the nodes that ran)",
+    (SQL_ALONE, "sql_alone_cpu_s"): "SQL models alone, CPU",
+}
 
 
 def _growth_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
-    """SQL-model time and CPU growth against raw-row growth, full build, between consecutive sizes run."""
+    """SQL-model time and CPU growth against the growth of the raw rows the stage read, between consecutive
+    sizes run."""
     lines = []
-    for metric, label in GROWTH_METRICS.items():
-        sizes = sorted(s for s, stage in recs if stage == "full build" and recs[(s, stage)].get(metric))
+    for (stage_name, metric), label in GROWTH_METRICS.items():
+        sizes = sorted(s for s, stage in recs if stage == stage_name and recs[(s, stage)].get(metric))
         for small, big in zip(sizes, sizes[1:], strict=False):
-            a, b = recs[(small, "full build")], recs[(big, "full build")]
+            a, b = recs[(small, stage_name)], recs[(big, stage_name)]
             if not a.get("raw_rows"):
                 continue
             time_x, data_x = b[metric] / a[metric], b["raw_rows"] / a["raw_rows"]

@@ -1,0 +1,69 @@
+"""The SQL models of a built warehouse rebuilt alone: their CPU without any Python model beside them.
+
+In a full build, SQL nodes share the dbt process (and the two cores) with the Python models: text tagging, model
+fitting. Sampled CPU can only be split among the nodes that ran (dbt_schedule.cpu_by_node), so a SQL node's share
+depends on what ran beside it, and node times include waiting for the cores the other node held. Here every SQL
+model of the project runs again as in a full build (`dbt run --full-refresh`, dbt's two threads, DuckDB's own
+threads) and nothing else: the process's CPU from the first node's start to the last node's end is the SQL's
+CPU, read from getrusage at dbt's NodeStart / NodeFinished events, no sampling. The Python models' tables are
+read as the build left them.
+
+`python -m python_jobs.bench.sql_alone OUT.json`, in an isolated build's environment (config.isolated_build_env:
+CHURN_DUCKDB_PATH, DBT_TARGET_PATH with the manifest of the build before).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from python_jobs.dbt_runner import run_dbt
+
+NODE_EVENTS = ("NodeStart", "NodeFinished")
+
+
+def sql_models(manifest: dict) -> list[str]:
+    """Names of the project's enabled SQL models (ephemeral ones run inside their consumers)."""
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node.get("language") == "sql"
+        and node["config"].get("materialized") != "ephemeral"
+    )
+
+
+def process_cpu_s() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+def rebuild(names: list[str]) -> dict[str, Any]:
+    """Run the models; wall and CPU seconds from the first node's start to the last node's end."""
+    marks: list[tuple[str, float, float]] = []  # (event, epoch seconds, process CPU seconds)
+
+    def mark(event: Any) -> None:
+        if event.info.name in NODE_EVENTS:
+            marks.append((event.info.name, time.time(), process_cpu_s()))
+
+    run_dbt(["run", "--full-refresh", "--select", *names], on_event=mark)
+    starts = [m for m in marks if m[0] == "NodeStart"]
+    ends = [m for m in marks if m[0] == "NodeFinished"]
+    if not starts or not ends:
+        raise RuntimeError(f"dbt ran none of the {len(names)} SQL models (no node events)")
+    first, last = min(starts, key=lambda m: m[1]), max(ends, key=lambda m: m[1])
+    return {"models": len(names), "wall_s": last[1] - first[1], "cpu_s": last[2] - first[2]}
+
+
+def main(out: Path) -> None:
+    manifest = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json").read_text())
+    out.write_text(json.dumps(rebuild(sql_models(manifest))))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
