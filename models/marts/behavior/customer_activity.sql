@@ -12,8 +12,6 @@
     count distinct of login dates, a session converts when an order of the customer falls in [start, start + 24 h)
     and before T, and the last visit is the latest session before T; the same numbers without sorting anyone's
     sessions. Customers with several pending snapshots (a full build) take the pass.
-    In a full build's customer buckets, every event table is filtered to the bucket's range too: the staged event
-    tables are stored in customer order (meta.staging cluster_by), so DuckDB skips the other customers' row groups.
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
 {{ snapshot_incremental('behaviour', bucket_on='customer_id') }}
@@ -47,9 +45,7 @@ source_sessions as (
     select sessions.*
     from {{ ref('int_sessions') }} as sessions
     inner join pending_customers on sessions.customer_id = pending_customers.customer_id
-    where
-        sessions.started_at >= (select pass_start.start_at from pass_start)
-        and {{ in_customer_bucket('sessions.customer_id') }}
+    where sessions.started_at >= (select pass_start.start_at from pass_start)
 ),
 
 earlier_visits as (
@@ -58,9 +54,7 @@ earlier_visits as (
         max(sessions.started_at) as last_visit_at
     from {{ ref('int_sessions') }} as sessions
     inner join pending_customers on sessions.customer_id = pending_customers.customer_id
-    where
-        sessions.started_at < (select pass_start.start_at from pass_start)
-        and {{ in_customer_bucket('sessions.customer_id') }}
+    where sessions.started_at < (select pass_start.start_at from pass_start)
     group by sessions.customer_id
 ),
 
@@ -70,9 +64,7 @@ placed_orders as (
         orders.ordered_at
     from {{ ref('int_orders') }} as orders
     inner join pending_customers on orders.customer_id = pending_customers.customer_id
-    where
-        orders.ordered_at >= (select pass_start.start_at from pass_start)
-        and {{ in_customer_bucket('orders.customer_id') }}
+    where orders.ordered_at >= (select pass_start.start_at from pass_start)
 ),
 
 timeline as (
@@ -236,7 +228,6 @@ one_sessions as (
             sessions.customer_id = one_snapshot.customer_id
             and sessions.started_at >= one_snapshot.start_90d_at
             and sessions.started_at < one_snapshot.snapshot_date
-    where {{ in_customer_bucket('sessions.customer_id') }}
 ),
 
 one_converted as (
@@ -249,7 +240,7 @@ one_converted as (
             and one_sessions.started_at <= orders.ordered_at
             and {{ dbt.dateadd('day', 1, 'one_sessions.started_at') }} > orders.ordered_at
             and one_sessions.snapshot_date > orders.ordered_at
-    where one_sessions.in_30d and {{ in_customer_bucket('orders.customer_id') }}
+    where one_sessions.in_30d
 ),
 
 one_session_windows as (
@@ -284,7 +275,6 @@ one_last_visits as (
         on
             sessions.customer_id = one_snapshot.customer_id
             and sessions.started_at < one_snapshot.snapshot_date
-    where {{ in_customer_bucket('sessions.customer_id') }}
     group by one_snapshot.customer_id, one_snapshot.snapshot_date
 ),
 

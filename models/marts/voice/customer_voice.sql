@@ -54,8 +54,6 @@ pending_texts as (
     select texts.*
     from texts
     inner join pending_customers on texts.customer_id = pending_customers.customer_id
-    -- the text marts keep staging's customer order: a bucket's range skips the other customers' row groups
-    where {{ in_customer_bucket('texts.customer_id') }}
 ),
 
 first_texts as (
