@@ -13,8 +13,6 @@
       parent          optional {column, reason}: rows whose `column` is not in the `parent` model (passed here as
                       ref(...), so dbt sees the dependency when parsing) are quarantined with `reason` (after the
                       duplicate checks)
-      cluster_by      optional column: a full build writes the table in its order (cluster_rows_by), so a
-                      model that reads one range of it (a customer bucket) skips the rest by DuckDB's zone maps
       text_columns    free-text columns: redacted (redact_text, python_jobs/text/redact.py rules) before anything
                       else, truncated to var max_text_chars, with is_text_truncated; a name listed in `columns`
                       is replaced by its redacted, truncated text (row_checks still see the raw value)
@@ -258,23 +256,4 @@ select
     _row_hash as raw_row_hash,
     '{{ version }}' as staging_version
 from checked
-{%- if spec.get('cluster_by') and not incremental %}
-{{ cluster_rows_by(spec.cluster_by) }}
-{%- endif %}
-{% endmacro %}
-
-{#- A table written in the order of one column is stored in ranges of it: DuckDB keeps each row group's min and max
-    and skips the row groups outside a range filter (a customer bucket: macros/customer_buckets.sql). Written in
-    arrival order, every row group spans almost every customer. Only a full build sorts; a nightly's rows are
-    appended in arrival order, so the ranges blur until the next --full-refresh. Other engines: no order. -#}
-{% macro cluster_rows_by(column) %}
-    {{ return(adapter.dispatch('cluster_rows_by')(column)) }}
-{% endmacro %}
-
-{% macro default__cluster_rows_by(column) %}
-    {{ return('') }}
-{% endmacro %}
-
-{% macro duckdb__cluster_rows_by(column) %}
-    {{ return('order by ' ~ column) }}
 {% endmacro %}

@@ -80,15 +80,10 @@
     where _pending_key_group in (select _key_group from pending_groups)
 {% endmacro %}
 
-{#- What a stored row was staged with, besides its raw values: the table's meta.staging (but its cluster_by, which
-    orders the rows and changes none of them), the settings and the code of this model and its parents
-    (snapshot_code_version). -#}
+{#- What a stored row was staged with, besides its raw values: the table's meta.staging, the settings and the
+    code of this model and its parents (snapshot_code_version). -#}
 {% macro staging_version(spec) %}
-    {%- set content = {} -%}
-    {%- for name, value in spec.items() if name != 'cluster_by' -%}
-        {%- do content.update({name: value}) -%}
-    {%- endfor -%}
-    {{ return(local_md5(tojson(content) ~ '|' ~ snapshot_code_version())) }}
+    {{ return(local_md5(tojson(spec) ~ '|' ~ snapshot_code_version())) }}
 {% endmacro %}
 
 {#- CTEs changed_buckets and changed_hashes: the row hashes (column _row_hash) that the relations `new_rows` and

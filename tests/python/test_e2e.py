@@ -59,18 +59,3 @@ def test_latest_snapshot_has_rfm_segments(warehouse: duckdb.DuckDBPyConnection) 
         """
     ).fetchone()[0]
     assert segments >= 8
-
-
-def test_a_full_build_stores_the_customer_event_tables_in_customer_order(
-    warehouse: duckdb.DuckDBPyConnection,
-) -> None:
-    """meta.staging cluster_by: the base tables are written sorted, so a customer bucket's range filter skips the
-    row groups of other customers (DuckDB zone maps; rowid is the storage order)."""
-    tables = ("sessions", "orders", "coupon_redemptions", "reviews", "support_tickets", "interventions")
-    for table in tables:
-        relation = f"staging.base_synthetic__{table}"
-        rows, backwards = warehouse.execute(
-            f"""select count(*), count(*) filter (where before > customer_id) from (
-                select customer_id, lag(customer_id) over (order by rowid) as before from {relation})"""
-        ).fetchone()
-        assert rows > 0 and backwards == 0, (relation, rows, backwards)
