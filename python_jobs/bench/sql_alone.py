@@ -43,27 +43,34 @@ def process_cpu_s() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def rebuild(names: list[str]) -> dict[str, Any]:
-    """Run the models; wall and CPU seconds from the first node's start to the last node's end."""
-    marks: list[tuple[str, float, float]] = []  # (event, epoch seconds, process CPU seconds)
+def rebuild(names: list[str], threads: int | None = None) -> dict[str, Any]:
+    """Run the models; wall and CPU seconds from the first node's start to the last node's end. With one dbt
+    thread, also each node's CPU (`node_cpu_s`): nothing else runs between its start and its end."""
+    marks: list[tuple[str, str, float, float]] = []  # (event, unique_id, epoch seconds, process CPU seconds)
 
     def mark(event: Any) -> None:
         if event.info.name in NODE_EVENTS:
-            marks.append((event.info.name, time.time(), process_cpu_s()))
+            marks.append((event.info.name, event.data.node_info.unique_id, time.time(), process_cpu_s()))
 
-    run_dbt(["run", "--full-refresh", "--select", *names], on_event=mark)
-    starts = [m for m in marks if m[0] == "NodeStart"]
-    ends = [m for m in marks if m[0] == "NodeFinished"]
+    run_dbt(
+        ["run", "--full-refresh", *(["--threads", str(threads)] if threads else []), "--select", *names],
+        on_event=mark,
+    )
+    starts = {uid: (at, cpu) for event, uid, at, cpu in marks if event == "NodeStart"}
+    ends = {uid: (at, cpu) for event, uid, at, cpu in marks if event == "NodeFinished"}
     if not starts or not ends:
         raise RuntimeError(f"dbt ran none of the {len(names)} SQL models (no node events)")
-    first, last = min(starts, key=lambda m: m[1]), max(ends, key=lambda m: m[1])
-    return {"models": len(names), "wall_s": last[1] - first[1], "cpu_s": last[2] - first[2]}
+    first, last = min(starts.values()), max(ends.values())
+    out: dict[str, Any] = {"models": len(names), "wall_s": last[0] - first[0], "cpu_s": last[1] - first[1]}
+    if threads == 1:
+        out["node_cpu_s"] = {uid: ends[uid][1] - starts[uid][1] for uid in ends if uid in starts}
+    return out
 
 
-def main(out: Path) -> None:
+def main(out: Path, threads: int | None = None) -> None:
     manifest = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json").read_text())
-    out.write_text(json.dumps(rebuild(sql_models(manifest))))
+    out.write_text(json.dumps(rebuild(sql_models(manifest), threads)))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)
