@@ -25,8 +25,11 @@ enrichment_runs rows of that dbt invocation, tag models / embedding model. model
 dir (churn runs, churn models, weak sentiment models), written only when something is trained. The no-change
 rebuild is a plain `churn build`: it compares content hashes of the raw files, the project, library versions,
 vars and settings with those the last complete build stored (python_jobs/build_state.py) and runs no dbt when
-all match; the forced no-change rebuild (`churn build --force`) runs dbt on the same unchanged inputs. Scratch,
-logs, run_results.json and the process tree's samples of each stage: .bench/build/<customers>/."""
+all match; the forced no-change rebuild (`churn build --force`) runs dbt on the same unchanged inputs. SQL models
+alone: every SQL model rebuilt as in a full build (`dbt run --full-refresh`, two dbt threads) with no Python model
+beside it, on the last night's export; its SQL CPU is the process's own from the first node's start to the last
+node's end (python_jobs/bench/sql_alone.py). Scratch, logs, run_results.json and the process tree's samples of each
+stage: .bench/build/<customers>/."""
 
 
 def size_label(n: int) -> str:
