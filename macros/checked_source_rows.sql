@@ -14,8 +14,8 @@
                       ref(...), so dbt sees the dependency when parsing) are quarantined with `reason` (after the
                       duplicate checks)
       text_columns    free-text columns: redacted (redact_text, python_jobs/text/redact.py rules) before anything
-                      else, truncated to var max_text_chars, with is_text_truncated; a name listed in `columns`
-                      is replaced by its redacted, truncated text (row_checks still see the raw value)
+                      is stored, truncated to var max_text_chars, with is_text_truncated; a name listed in `columns`
+                      is replaced by its redacted, truncated text (row_checks see the raw value)
 
     Reasons in order: unparseable_value, the row_checks, duplicate_row, duplicate_id, the parent's reason.
     Usage, a whole base model: {{ checked_source_rows('synthetic', 'orders', ref('stg_synthetic__customers')) }}
@@ -157,15 +157,6 @@ typed as (
     {%- endif %}
 ),
 
-redacted as (
-    select
-        {%- for column in text_columns %}
-        {{ redact_text('typed.' ~ column) }} as {{ column }}_redacted,
-        {%- endfor %}
-        typed.*
-    from typed
-),
-
 row_checks as (
     select
         *,
@@ -175,7 +166,7 @@ row_checks as (
             when {{ check[0] }} then '{{ check[1] }}'
             {%- endfor %}
         end as _row_reason
-    from redacted
+    from typed
 ),
 
 repeated_keys as (
@@ -233,6 +224,17 @@ checked as (
     {%- if parent %}
     left join parent on ranked.{{ parent_check.column }} = parent.{{ parent_check.column }}
     {%- endif %}
+),
+
+redacted as (
+    -- once per row, here: the branches of `ranked` each read row_checks, and DuckDB computes a CTE per reference
+    -- (a full build redacted every text twice: 4.8 s twice for 1M customers' support tickets, one thread)
+    select
+        {%- for column in text_columns %}
+        {{ redact_text('checked.' ~ column) }} as {{ column }}_redacted,
+        {%- endfor %}
+        checked.*
+    from checked
 )
 
 select
@@ -255,5 +257,5 @@ select
     _quarantine_reason as quarantine_reason,
     _row_hash as raw_row_hash,
     '{{ version }}' as staging_version
-from checked
+from redacted
 {% endmacro %}
