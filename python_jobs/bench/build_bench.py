@@ -13,7 +13,8 @@ For each size N (default 100k; `--million` adds 1M; `--quick` runs 20k; `--custo
 6. no-change  `churn build` again, same warehouse and data: it finds nothing changed and runs no dbt (build_state)
 7. forced     `churn build --force` again: dbt runs every node on unchanged inputs (incremental no-ops, tests)
 8. SQL alone  every SQL model again as in a full build, with no Python model beside it (bench.sql_alone): the
-              SQL's own CPU, which the growth goal (300k -> 1M) is judged on besides node times
+              SQL's own CPU, which the growth goal (300k -> 1M) is judged on besides node times; run for every
+              size after all sizes' builds, back to back
 
 Every build reads raw = export/, a symlink to that stage's folder: one path, as a shop's export lands each night.
 
@@ -43,7 +44,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -233,8 +234,11 @@ def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str,
     return out
 
 
-def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
-    """All stages at one size; stops after a failed stage (later stages would measure nothing useful)."""
+def run_size(
+    size: int, root: Path = BENCH_DIR, then: list[Callable[[], list[dict]]] | None = None
+) -> list[dict]:
+    """All stages at one size; stops after a failed stage (later stages would measure nothing useful). The last
+    stage (SQL models alone) runs at once, or is appended to `then` to be run later, returning its rows."""
     scratch = root / str(size)
     world, yesterday, day_before, two_before, work, logs = (
         scratch / d for d in ("world", "yesterday", "day_before", "two_before", "warehouse", "logs")
@@ -308,13 +312,22 @@ def run_size(size: int, root: Path = BENCH_DIR) -> list[dict]:
         point_at(export, raw)
         if not stage(name, [*build, *args], build_env(work, export), raw, build=True):
             return rows
-    alone = logs / "sql_alone.json"
-    cmd = [sys.executable, "-m", "python_jobs.bench.sql_alone", str(alone)]
-    if stage(SQL_ALONE, cmd, build_env(work, export), yesterday, build=True):
-        got = json.loads(alone.read_text())
-        rows.extend(
-            _rows(size, SQL_ALONE, {"sql_alone_cpu_s": got["cpu_s"], "sql_alone_s": got["wall_s"]}, {})
-        )
+
+    def sql_alone() -> list[dict]:
+        first = len(rows)
+        alone = logs / "sql_alone.json"
+        cmd = [sys.executable, "-m", "python_jobs.bench.sql_alone", str(alone)]
+        if stage(SQL_ALONE, cmd, build_env(work, export), yesterday, build=True):
+            got = json.loads(alone.read_text())
+            rows.extend(
+                _rows(size, SQL_ALONE, {"sql_alone_cpu_s": got["cpu_s"], "sql_alone_s": got["wall_s"]}, {})
+            )
+        return rows[first:]
+
+    if then is None:
+        sql_alone()
+    else:
+        then.append(sql_alone)
     return rows
 
 
@@ -355,6 +368,11 @@ def run(quick: bool, million: bool = False, sizes: list[int] | None = None) -> l
     if million and MILLION not in chosen:
         chosen.append(MILLION)
     rows: list[dict] = []
+    later: list[Callable[[], list[dict]]] = []
     for size in chosen:
-        rows += run_size(size)
+        rows += run_size(size, then=later)
+    # every size's SQL-alone stage after all builds, back to back: the growth goal compares them, and the VM's
+    # speed moved their ratio by 0.1 when they ran 20 minutes apart (docs/benchmarks/2026-12-05-session40.md)
+    for sql_alone in later:
+        rows += sql_alone()
     return rows
