@@ -51,7 +51,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from python_jobs.bench.build_results import NODE_LISTS, SQL_ALONE, markdown, size_label
-from python_jobs.bench.dbt_schedule import Sample, schedule
+from python_jobs.bench.dbt_schedule import Sample, models_in, schedule
 from python_jobs.bench.proc_tree import TreeSampler
 from python_jobs.config import REPO_ROOT, isolated_build_env
 from python_jobs.mapping.spec import project_vars
@@ -146,13 +146,12 @@ def dbt_results(target: Path, samples: Sequence[Sample] = ()) -> dict:
     running at the sampled RSS peak (dbt_schedule) and the invocation id of the last build."""
     results = json.loads((target / "run_results.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
-    nodes = manifest.get("nodes", {})
     timed = sorted(results["results"], key=lambda r: r.get("execution_time") or 0.0, reverse=True)
+    sql_models = models_in(manifest, "sql")
     sql = {
         r["unique_id"]: r.get("execution_time") or 0.0
         for r in results["results"]
-        if nodes.get(r["unique_id"], {}).get("resource_type") == "model"
-        and nodes.get(r["unique_id"], {}).get("language") == "sql"
+        if r["unique_id"] in sql_models
     }
     path = schedule(results, manifest, top=N_SLOWEST, samples=samples)
     # node times of two dbt threads include waiting for the other's cores; sampled CPU does not

@@ -140,6 +140,15 @@ def at_peak(ran: Mapping[str, Span], series: Sequence[Sample]) -> tuple[float, l
     return best
 
 
+def models_in(manifest: Mapping, language: str) -> dict[str, Mapping]:
+    """unique_id -> manifest node of the project's models written in `language` ('sql' or 'python')."""
+    return {
+        uid: node
+        for uid, node in manifest.get("nodes", {}).items()
+        if node.get("resource_type") == "model" and node.get("language") == language
+    }
+
+
 def schedule(results: Mapping, manifest: Mapping, top: int = 5, samples: Sequence[Sample] = ()) -> dict:
     """critical_path_s (summed node time on the chain), one_node_s (seconds with one node running), the `top`
     longest nodes of the chain, and from the build's samples the `top` nodes by CPU (all of them in cpu_by_node)
@@ -148,8 +157,7 @@ def schedule(results: Mapping, manifest: Mapping, top: int = 5, samples: Sequenc
     chain = critical_path(ran, upstream(manifest))
     by_k = seconds_by_concurrency(ran)
     longest = sorted(chain, key=lambda uid: (-ran[uid].seconds, uid))[:top]
-    python = {uid for uid, node in manifest.get("nodes", {}).items() if node.get("language") == "python"}
-    cpu = cpu_by_node(ran, samples, starts_workers=python)
+    cpu = cpu_by_node(ran, samples, starts_workers=models_in(manifest, "python"))
     peak_rss, peak_nodes = at_peak(ran, samples)
     return {
         "critical_path_s": sum(ran[uid].seconds for uid in chain),

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from python_jobs.bench.dbt_schedule import models_in
 from python_jobs.dbt_runner import run_dbt
 
 NODE_EVENTS = ("NodeStart", "NodeFinished")
@@ -31,10 +32,8 @@ def sql_models(manifest: dict) -> list[str]:
     """Names of the project's enabled SQL models (ephemeral ones run inside their consumers)."""
     return sorted(
         node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and node.get("language") == "sql"
-        and node["config"].get("materialized") != "ephemeral"
+        for node in models_in(manifest, "sql").values()
+        if node["config"].get("materialized") != "ephemeral"
     )
 
 
