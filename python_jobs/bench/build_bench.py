@@ -206,6 +206,7 @@ def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str,
         "sql_model_s": "s",
         "sql_model_cpu_s": "s",
         "sql_alone_cpu_s": "s",
+        "sql_alone_sys_s": "s",
         "sql_alone_s": "s",
         "critical_path_s": "s",
         "one_node_s": "s",
@@ -319,7 +320,12 @@ def run_size(
         if stage(SQL_ALONE, cmd, build_env(work, export), yesterday, build=True):
             got = json.loads(alone.read_text())
             rows.extend(
-                _rows(size, SQL_ALONE, {"sql_alone_cpu_s": got["cpu_s"], "sql_alone_s": got["wall_s"]}, {})
+                _rows(
+                    size,
+                    SQL_ALONE,
+                    {"sql_alone_cpu_s": got["cpu_s"], "sql_alone_sys_s": got["sys_s"], "sql_alone_s": got["wall_s"]},
+                    {},
+                )
             )
         return rows[first:]
 

@@ -28,6 +28,7 @@ def test_every_sql_model_runs_again_alone_and_its_cpu_is_measured(
 
     got = json.loads((tmp_path / "out.json").read_text())
     assert got["models"] == len(names) and got["wall_s"] > 0 and got["cpu_s"] > 0
+    assert 0 <= got["sys_s"] <= got["cpu_s"]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     models = [r for r in results if r["unique_id"].startswith("model.")]
     assert sorted(r["unique_id"].split(".")[-1] for r in models) == names
