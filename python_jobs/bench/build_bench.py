@@ -319,14 +319,12 @@ def run_size(
         cmd = [sys.executable, "-m", "python_jobs.bench.sql_alone", str(alone)]
         if stage(SQL_ALONE, cmd, build_env(work, export), yesterday, build=True):
             got = json.loads(alone.read_text())
-            rows.extend(
-                _rows(
-                    size,
-                    SQL_ALONE,
-                    {"sql_alone_cpu_s": got["cpu_s"], "sql_alone_sys_s": got["sys_s"], "sql_alone_s": got["wall_s"]},
-                    {},
-                )
-            )
+            values = {
+                "sql_alone_cpu_s": got["cpu_s"],
+                "sql_alone_sys_s": got["sys_s"],
+                "sql_alone_s": got["wall_s"],
+            }
+            rows.extend(_rows(size, SQL_ALONE, values, {}))
         return rows[first:]
 
     if then is None:

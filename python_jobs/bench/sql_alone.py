@@ -47,7 +47,8 @@ def rebuild(names: list[str], threads: int | None = None) -> dict[str, Any]:
     """Run the models; wall and CPU seconds (user + system, and system alone) from the first node's start to the
     last node's end. With one dbt thread, also each node's CPU (`node_cpu_s`, `node_sys_s`): nothing else runs
     between its start and its end."""
-    marks: list[tuple[str, str, float, tuple[float, float]]] = []  # (event, unique_id, epoch s, user and sys CPU s)
+    # (event, unique_id, epoch seconds, process user and system CPU seconds)
+    marks: list[tuple[str, str, float, tuple[float, float]]] = []
 
     def mark(event: Any) -> None:
         if event.info.name in NODE_EVENTS:
