@@ -7,15 +7,25 @@
     in buckets of whole snapshots (macros/customer_buckets.sql, bucketed on snapshot_date), not all at once.
 -#}
 {{ snapshot_incremental('behaviour', bucket_on='snapshot_date') }}
+-- depends_on: {{ ref('int_customer_snapshots') }} (its pending rows are counted to choose the buckets)
 with
 
 order_windows as (
+    -- one row per customer signed up before T: the grain (pending_customer_snapshots), not joined again
     select * from {{ ref('int_customer_order_windows') }}
     where {{ in_customer_bucket('snapshot_date') }}
 ),
 
-customer_snapshots as (
-    {{ pending_customer_snapshots(bucket_on='snapshot_date') }}
+pending as (
+    select * from ({{ pending_snapshots() }}) as pending
+    where {{ in_customer_bucket('snapshot_date') }}
+),
+
+customers as (
+    select
+        customer_id,
+        signup_at
+    from {{ ref('int_customers') }}
 ),
 
 segments as (
@@ -26,15 +36,15 @@ rfm_values as (
     select
         order_windows.customer_id,
         order_windows.snapshot_date,
-        customer_snapshots.tenure_days,
-        customer_snapshots.inputs_fingerprint,
+        {{ dbt.datediff('customers.signup_at', 'order_windows.snapshot_date', 'day') }} as tenure_days,
+        pending.inputs_fingerprint,
         {{ dbt.datediff('order_windows.last_order_at', 'order_windows.snapshot_date', 'day') }} as recency_days,
         order_windows.orders_lookback as frequency,
         order_windows.amount_lookback as monetary,
         order_windows.amount_lookback / nullif(order_windows.orders_lookback, 0) as avg_order_value
     from order_windows
-    inner join customer_snapshots
-        on {{ same_customer_snapshot('order_windows', 'customer_snapshots') }}
+    inner join pending on order_windows.snapshot_date = pending.snapshot_date
+    inner join customers on order_windows.customer_id = customers.customer_id
 ),
 
 scored as (
