@@ -308,13 +308,6 @@ def embedding_components(
     # kept in input order: texts.order maps canonical positions to its rows
     emb = embeddings if hasattr(embeddings, "projected") else InMemoryEmbeddings(embeddings)
     cust, snap_idx, lo, hi = _pairs(texts, snapshots)
-    # Rows in customer order (codes follow the sorted ids), snapshots ascending within a customer: stored so, each
-    # customer bucket of customer_voice reads only its own row groups, not all of them once per bucket. The as-of
-    # snapshot's rows come last: a nightly replaces them, and its delete then empties whole row groups.
-    order = np.argsort(cust, kind="stable")
-    is_as_of = snapshots[snap_idx] == pd.to_datetime(spine["snapshot_date"]).max().to_datetime64()
-    order = order[np.argsort(is_as_of[order], kind="stable")]
-    cust, snap_idx, lo, hi = (a[order] for a in (cust, snap_idx, lo, hi))
     if len(cust) == 0:
         return empty
     pca = cache.basis() if cache is not None else None

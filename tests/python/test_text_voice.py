@@ -122,20 +122,6 @@ def test_any_subset_of_snapshots_and_any_row_order_give_the_same_values(world):
     )
 
 
-def test_rows_come_in_customer_order_then_snapshot_the_as_of_snapshot_last(world):
-    """customer_voice reads the table once per customer bucket (a range of ids): rows stored in id order let each
-    bucket skip the others' row groups. A nightly deletes the as-of snapshot: its rows come last, in row groups of
-    their own."""
-    cust, ts, emb, spine = world
-    out = embedding_components(cust[::-1], ts[::-1], emb[::-1], spine, n_components=3)
-    as_of = out["snapshot_date"] == spine["snapshot_date"].max()
-    key = ["customer_id", "snapshot_date"]
-    for part in (out[~as_of], out[as_of]):
-        assert part[key].equals(part[key].sort_values(key)) and part["customer_id"].nunique() > 1
-    assert as_of.any() and not as_of.iloc[: (~as_of).sum()].any()
-    assert out.loc[~as_of, "snapshot_date"].nunique() > 1
-
-
 def test_averaging_in_blocks_gives_the_same_values(world, monkeypatch):
     """Means are computed in blocks of about RANGE_VALUES values (memory): blocks of a few rows, a single
     range longer than a block included, give exactly the values of one block, basis fit included."""
