@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 
 PARTIAL_ARGS = ("--select", "-s", "--exclude", "--selector")
-DBT_THREADS = 2  # threads of the dev target in profiles.yml
 
 
 def build_warehouse(
@@ -52,16 +51,12 @@ def build_warehouse(
         if decision.skip:
             return None
 
-    dbt_env = {**(env or {})}
-    if published.exists() and "--full-refresh" not in extra_args and "CHURN_DUCKDB_THREADS" not in settings:
-        dbt_env["CHURN_DUCKDB_THREADS"] = str(incremental_duckdb_threads())
-
     def build(work: Path, ready: Callable[[], None]) -> float:
         t0 = time.perf_counter()
         run_dbt(
             ["build", *PRODUCTION_BUILD_ARGS, *extra_args],
             vars=vars,
-            env={**dbt_env, "CHURN_DUCKDB_PATH": str(work)},
+            env={**(env or {}), "CHURN_DUCKDB_PATH": str(work)},
             before_connect=ready,
         )
         if parts is not None:  # dbt's on-run-start dropped the old record (macros/forget_build_state.sql)
@@ -69,14 +64,6 @@ def build_warehouse(
         return time.perf_counter() - t0
 
     return build_and_publish(published, build)
-
-
-def incremental_duckdb_threads(dbt_threads: int = DBT_THREADS) -> int:
-    """DuckDB threads of an incremental build (macros/duckdb_threads.sql): the cores shared among dbt's threads.
-    A 1M nightly, alternated on one 2-core machine: one DuckDB thread 111.3 / 110.0 s wall, 200 / 197 s CPU;
-    DuckDB's default (two) 113.5 / 127.7 s, 208 / 233 s CPU. A full build keeps the default: its long
-    bucketed nodes often run alone and would lose a core."""
-    return max(1, (os.cpu_count() or 1) // dbt_threads)
 
 
 def built_line(seconds: float | None, db: Path) -> str:

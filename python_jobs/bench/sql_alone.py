@@ -3,10 +3,10 @@
 In a full build, SQL nodes share the dbt process (and the two cores) with the Python models: text tagging, model
 fitting. Sampled CPU can only be split among the nodes that ran (dbt_schedule.cpu_by_node), so a SQL node's share
 depends on what ran beside it, and node times include waiting for the cores the other node held. Here every SQL
-model of the project runs again as in a full build (`dbt run --full-refresh`, dbt's two threads, DuckDB's own
-threads) and nothing else: the process's CPU from the first node's start to the last node's end is the SQL's
-CPU, read from getrusage at dbt's NodeStart / NodeFinished events, no sampling. The Python models' tables are
-read as the build left them.
+model of the project runs again as in a full build (`dbt run --full-refresh`, dbt's two threads, DuckDB's threads as
+macros/duckdb_threads.sql sets them) and nothing else: the process's CPU from the first node's start to the last
+node's end is the SQL's CPU, read from getrusage at dbt's NodeStart / NodeFinished events, no sampling. The Python
+models' tables are read as the build left them.
 
 `python -m python_jobs.bench.sql_alone OUT.json`, in an isolated build's environment (config.isolated_build_env:
 CHURN_DUCKDB_PATH, DBT_TARGET_PATH with the manifest of the build before).

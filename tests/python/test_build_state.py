@@ -137,37 +137,23 @@ def test_dbt_waits_for_the_working_copy_once_parsed_before_its_first_connection(
     assert calls == [True]  # called once, from dbt's ConcurrencyLine event, with the copy then in place
 
 
-def test_an_incremental_build_shares_the_cores_among_dbts_threads(
+def test_the_duckdb_threads_hook_shares_the_cores_among_dbts_threads(
     built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[str | None] = []
+    def hook_sql(*args: str) -> list[str]:
+        build.build_warehouse(built, extra_args=("--select", "topic_taxonomy", *args))
+        run_results = Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json"
+        hooks = json.loads(run_results.read_text())["results"]
+        return [r["compiled_code"] for r in hooks if (r["compiled_code"] or "").startswith("set threads")]
 
-    def recording(args: list[str], *, env: dict[str, str], before_connect, **kwargs: object) -> None:
-        before_connect()  # as dbt does: the working copy is in place before anything opens it
-        seen.append(env.get("CHURN_DUCKDB_THREADS"))
-
-    monkeypatch.setattr(build, "run_dbt", recording)
+    cores = duckdb.connect().execute("select current_setting('threads')").fetchone()[0]
     monkeypatch.delenv("CHURN_DUCKDB_THREADS", raising=False)
-    build.build_warehouse(built, force=True)
-    build.build_warehouse(built, extra_args=("--full-refresh",))
-    build.build_warehouse(built.with_name("new.duckdb"))  # a first build
-    monkeypatch.setenv("CHURN_DUCKDB_THREADS", "3")  # the user's own setting stands
-    build.build_warehouse(built, force=True)
-    assert seen == [str(build.incremental_duckdb_threads()), None, None, None]
-    assert build.incremental_duckdb_threads(dbt_threads=2) == max(1, (os.cpu_count() or 1) // 2)
     profiles = (Path(build.config.REPO_ROOT) / "profiles.yml").read_text()
-    assert f"threads: {build.DBT_THREADS}\n" in profiles.split("postgres:")[0]  # the dev target's dbt threads
-
-
-def test_the_duckdb_threads_hook_sets_them_while_executing_only(
-    built: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CHURN_DUCKDB_THREADS", "1")
-    build.build_warehouse(built, extra_args=("--select", "topic_taxonomy"))
-    results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
-    assert "set threads = 1" in [
-        r["compiled_code"] for r in results if r["unique_id"].startswith("operation.")
-    ]
+    assert "threads: 2\n" in profiles.split("postgres:")[0]  # the dev target's dbt threads
+    assert hook_sql() == [f"set threads = {max(1, cores // 2)}"]
+    assert hook_sql("--threads", "1") == [f"set threads = {cores}"]
+    monkeypatch.setenv("CHURN_DUCKDB_THREADS", "3")  # the user's own setting stands
+    assert hook_sql() == ["set threads = 3"]
     monkeypatch.setenv("CHURN_DUCKDB_THREADS", "two")
     with pytest.raises(Exception, match="CHURN_DUCKDB_THREADS must be a whole number"):
         build.build_warehouse(built, extra_args=("--select", "topic_taxonomy"))
