@@ -4,7 +4,8 @@ Each area module exposes `run(quick: bool) -> list[dict]` with rows
 {area, case, metric, value, unit}. `python -m python_jobs.bench [--quick] [--area synth ...]`.
 An area whose module also has `markdown(rows) -> str` renders its own section of results.md (the build area:
 one row per size and stage, and issue 10's goals); the CSV holds every row of every area.
-Build sizes: 100k by default, 20k with --quick, plus 1M with --million, or exactly --customers N (repeatable).
+Build sizes: 100k by default, 20k with --quick, plus 1M with --million, or exactly --customers N (repeatable);
+--sql-alone-rounds N repeats the SQL-alone stage (the SQL growth goal's measure), sizes interleaved.
 """
 
 from __future__ import annotations
@@ -33,13 +34,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--customers", type=int, action="append", help="build area: these sizes instead (repeatable)"
     )
+    parser.add_argument(
+        "--sql-alone-rounds",
+        type=int,
+        default=1,
+        help="build area: run each size's SQL-alone stage this many times, sizes interleaved, and judge the SQL's "
+        "growth on each size's median (3 for a verdict that a drifting machine does not flip)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     rows: list[dict] = []
     sections: list[str] = []
     own: set[str] = set()  # areas that render their own section (their rows stay out of the area table)
-    options = {"million": args.million, "sizes": args.customers}
+    options = {"million": args.million, "sizes": args.customers, "sql_alone_rounds": args.sql_alone_rounds}
     for area in args.area or AREAS:
         module = importlib.import_module(f"python_jobs.bench.{area}_bench")
         accepted = inspect.signature(module.run).parameters

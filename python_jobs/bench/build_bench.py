@@ -14,7 +14,8 @@ For each size N (default 100k; `--million` adds 1M; `--quick` runs 20k; `--custo
 7. forced     `churn build --force` again: dbt runs every node on unchanged inputs (incremental no-ops, tests)
 8. SQL alone  every SQL model again as in a full build, with no Python model beside it (bench.sql_alone): the
               SQL's own CPU, which the growth goal (300k -> 1M) is judged on besides node times; run for every
-              size after all sizes' builds, back to back
+              size after all sizes' builds, back to back (`--sql-alone-rounds N`: N rounds, sizes interleaved,
+              each size's median judged)
 
 Every build reads raw = export/, a symlink to that stage's folder: one path, as a shop's export lands each night.
 
@@ -41,6 +42,7 @@ import json
 import logging
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -78,6 +80,10 @@ DBT_VALUES = (
     "one_node_s",
     "peak_sampled_rss_mb",
 )
+# what a SQL-alone stage run in rounds reports: each value's median over the rounds (sql_alone_medians)
+MEDIAN_VALUES = (
+    "wall_s", "cpu_s", "peak_rss_mb", "raw_rows", "rows_per_s", "sql_alone_cpu_s", "sql_alone_sys_s", "sql_alone_s",
+)  # fmt: skip
 CUT_MEMORY = "4GB"  # DuckDB memory_limit of the cut (default would be 80% of RAM)
 BENCH_DIR = REPO_ROOT / ".bench" / "build"
 # model dir subfolder -> (metric, file pattern): one new file = one fit (trained only on a cache miss)
@@ -219,6 +225,7 @@ def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str,
         "rows_per_s": "rows/s",
         "texts_sent_tag": "texts",
         "texts_sent_embed": "texts",
+        "rounds": "runs",
     }
     base = {"area": "build", "case": case, "size": size, "stage": stage}
     out = [
@@ -235,10 +242,11 @@ def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str,
 
 
 def run_size(
-    size: int, root: Path = BENCH_DIR, then: list[Callable[[], list[dict]]] | None = None
+    size: int, root: Path = BENCH_DIR, then: list[Callable[[str], list[dict]]] | None = None
 ) -> list[dict]:
     """All stages at one size; stops after a failed stage (later stages would measure nothing useful). The last
-    stage (SQL models alone) runs at once, or is appended to `then` to be run later, returning its rows."""
+    stage (SQL models alone) runs at once, or is appended to `then` to be run later (given its stage name),
+    returning its rows."""
     scratch = root / str(size)
     world, yesterday, day_before, two_before, work, logs = (
         scratch / d for d in ("world", "yesterday", "day_before", "two_before", "warehouse", "logs")
@@ -313,18 +321,18 @@ def run_size(
         if not stage(name, [*build, *args], build_env(work, export), raw, build=True):
             return rows
 
-    def sql_alone() -> list[dict]:
+    def sql_alone(name: str = SQL_ALONE) -> list[dict]:
         first = len(rows)
-        alone = logs / "sql_alone.json"
+        alone = logs / f"{name.replace(' ', '_')}.json"
         cmd = [sys.executable, "-m", "python_jobs.bench.sql_alone", str(alone)]
-        if stage(SQL_ALONE, cmd, build_env(work, export), yesterday, build=True):
+        if stage(name, cmd, build_env(work, export), yesterday, build=True):
             got = json.loads(alone.read_text())
             values = {
                 "sql_alone_cpu_s": got["cpu_s"],
                 "sql_alone_sys_s": got["sys_s"],
                 "sql_alone_s": got["wall_s"],
             }
-            rows.extend(_rows(size, SQL_ALONE, values, {}))
+            rows.extend(_rows(size, name, values, {}))
         return rows[first:]
 
     if then is None:
@@ -365,17 +373,39 @@ def point_at(link: Path, target: Path) -> None:
     link.symlink_to(target.resolve(), target_is_directory=True)
 
 
-def run(quick: bool, million: bool = False, sizes: list[int] | None = None) -> list[dict]:
-    """Rows for every stage at every size: `sizes`, else 20k (quick) or 100k, plus 1M with `million`."""
+def run(
+    quick: bool, million: bool = False, sizes: list[int] | None = None, sql_alone_rounds: int = 1
+) -> list[dict]:
+    """Rows for every stage at every size: `sizes`, else 20k (quick) or 100k, plus 1M with `million`; the
+    SQL-alone stage `sql_alone_rounds` times per size."""
     chosen = list(sizes or (QUICK_SIZES if quick else DEFAULT_SIZES))
     if million and MILLION not in chosen:
         chosen.append(MILLION)
     rows: list[dict] = []
-    later: list[Callable[[], list[dict]]] = []
+    later: list[Callable[[str], list[dict]]] = []
     for size in chosen:
         rows += run_size(size, then=later)
-    # every size's SQL-alone stage after all builds, back to back: the growth goal compares them, and the VM's
-    # speed moved their ratio by 0.1 when they ran 20 minutes apart (docs/benchmarks/2026-12-05-session40.md)
-    for sql_alone in later:
-        rows += sql_alone()
-    return rows
+    # every size's SQL-alone stage after all builds, back to back and in rounds (300k, 1M, 300k, 1M, ...): the
+    # growth goal compares them, and the VM's speed moved one size's SQL CPU by up to 15 % between runs minutes
+    # apart (docs/benchmarks/2026-12-05-session42.md); with rounds, each size's median is judged
+    if sql_alone_rounds == 1:
+        return rows + [row for sql_alone in later for row in sql_alone(SQL_ALONE)]
+    for k in range(1, sql_alone_rounds + 1):
+        for sql_alone in later:
+            rows += sql_alone(f"{SQL_ALONE} round {k}")
+    return rows + sql_alone_medians(rows)
+
+
+def sql_alone_medians(rows: list[dict]) -> list[dict]:
+    """Each size's SQL-alone stage (SQL_ALONE) from its rounds: the median of each measured value, the worst exit
+    code and the number of rounds."""
+    by_size: dict[int, dict[str, list[float]]] = {}
+    for r in rows:
+        if r["stage"].startswith(f"{SQL_ALONE} round ") and r["metric"] in (*MEDIAN_VALUES, "exit_code"):
+            by_size.setdefault(r["size"], {}).setdefault(r["metric"], []).append(r["value"])
+    out = []
+    for size, got in by_size.items():
+        values = {k: statistics.median(v) for k, v in got.items() if k in MEDIAN_VALUES}
+        values |= {"exit_code": max(got["exit_code"]), "rounds": float(len(got["exit_code"]))}
+        out += _rows(size, SQL_ALONE, values, {})
+    return out

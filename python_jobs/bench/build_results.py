@@ -222,8 +222,13 @@ def _growth_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
                 if judged
                 else "not judged (the goal is 300k -> 1M)"
             )
+            rounds = (
+                f" (median of {int(a['rounds'])} and {int(b['rounds'])} runs)"
+                if "rounds" in a and "rounds" in b
+                else ""
+            )
             lines.append(
-                f"| SQL growth <= data growth | {size_label(small)} -> {size_label(big)} | {label} "
+                f"| SQL growth <= data growth | {size_label(small)} -> {size_label(big)} | {label}{rounds} "
                 f"{duration(a[metric])} -> {duration(b[metric])} = {time_x:.2f}x for {data_x:.2f}x "
                 f"raw rows | {verdict} |"
             )

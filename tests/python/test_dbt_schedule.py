@@ -153,6 +153,32 @@ def test_sql_growth_is_judged_on_node_time_sampled_cpu_and_the_cpu_of_sql_alone(
     assert alone in text
 
 
+def test_sql_alone_in_rounds_is_judged_on_each_sizes_median() -> None:
+    def stages(size: int, cpus: list[float], exit_codes: list[float]) -> list[dict]:
+        values = {"peak_rss_mb": 1.0, "raw_rows": size * 10.0}
+        rows = build_bench._rows(size, "full build", values | {"wall_s": 1.0, "cpu_s": 1.0}, {})
+        for k, (cpu, code) in enumerate(zip(cpus, exit_codes, strict=True), 1):
+            measured = {"wall_s": cpu / 2, "cpu_s": cpu, "exit_code": code, "sql_alone_cpu_s": cpu}
+            rows += build_bench._rows(
+                size, f"{SQL_ALONE} round {k}", values | measured, {"slowest": [("a", 1.0)]}
+            )
+        return rows
+
+    rows = stages(300_000, [100.0, 130.0, 90.0], [0.0] * 3) + stages(
+        1_000_000, [300.0, 330.0, 360.0], [0, 1, 0]
+    )
+    medians = {(r["size"], r["metric"]): r["value"] for r in build_bench.sql_alone_medians(rows)}
+    assert {r["stage"] for r in build_bench.sql_alone_medians(rows)} == {SQL_ALONE}
+    assert medians[(300_000, "sql_alone_cpu_s")] == 100.0 and medians[(300_000, "wall_s")] == 50.0
+    assert medians[(1_000_000, "sql_alone_cpu_s")] == 330.0 and medians[(1_000_000, "rounds")] == 3.0
+    assert medians[(1_000_000, "exit_code")] == 1.0  # a failed round is not hidden by the median
+    text = markdown(rows + build_bench.sql_alone_medians(rows))
+    alone = "SQL models alone, CPU (median of 3 and 3 runs) 1 m 40 s -> 5 m 30 s = 3.30x for 3.33x raw rows"
+    assert f"| 300k -> 1M | {alone} | **met** |" in text
+    assert f"| 1M | {SQL_ALONE} round 1 | 2 m 30 s | 5 m 00 s |" in text  # every round in the stage table
+    assert f"| 1M | {SQL_ALONE} round 2 **FAILED (exit 1)** | 2 m 45 s |" in text
+
+
 def test_both_nights_are_judged_against_the_nightly_goal() -> None:
     def night(stage: str, wall_s: float) -> list[dict]:
         values = {"wall_s": wall_s, "cpu_s": wall_s, "peak_rss_mb": 100.0, "exit_code": 0.0}
