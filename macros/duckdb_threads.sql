@@ -1,10 +1,10 @@
 {#-
     on-run-start: DuckDB's threads for this invocation. The cores are shared among dbt's threads (target.threads,
     which `--threads` sets): DuckDB's default is a thread per core for every node, so two dbt threads running two
-    nodes would share the cores four ways. On 2 cores, the SQL models alone at 1M customers took 498 s CPU with one
-    DuckDB thread per dbt thread against 548 s with two (300k: 157 s against 159 s), for 9 % more wall time
-    (docs/benchmarks/2026-12-05-session42.md); a 1M nightly 110-111 s against 113-128 s. Env CHURN_DUCKDB_THREADS
-    sets them instead.
+    nodes would share the cores four ways. On 2 cores at 1M customers, one DuckDB thread per dbt thread took 3-9 %
+    less CPU for the SQL models alone (9-15 % more wall: a node running alone has one core), the full build 10 m 47 s
+    against 11 m 05 s, a nightly 110-111 s against 113-128 s (docs/benchmarks/2026-12-05-session42.md). Env
+    CHURN_DUCKDB_THREADS sets them instead.
 
     The variable is read only when executing, never while parsing: dbt re-parses the whole project when an
     env var that parsing read has changed.
