@@ -386,7 +386,7 @@ def run(
     for size in chosen:
         rows += run_size(size, then=later)
     # every size's SQL-alone stage after all builds, back to back and in rounds (300k, 1M, 300k, 1M, ...): the
-    # growth goal compares them, and the VM's speed moved one size's SQL CPU by up to 15 % between runs minutes
+    # growth goal compares them, and the VM's speed moved one size's SQL CPU by 16 % between runs minutes
     # apart (docs/benchmarks/2026-12-05-session42.md); with rounds, each size's median is judged
     if sql_alone_rounds == 1:
         return rows + [row for sql_alone in later for row in sql_alone(SQL_ALONE)]
