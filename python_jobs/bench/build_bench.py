@@ -388,11 +388,14 @@ def run(
     # every size's SQL-alone stage after all builds, back to back and in rounds (300k, 1M, 300k, 1M, ...): the
     # growth goal compares them, and the VM's speed moved one size's SQL CPU by 16 % between runs minutes
     # apart (docs/benchmarks/2026-12-05-session42.md); with rounds, each size's median is judged
-    if sql_alone_rounds == 1:
-        return rows + [row for sql_alone in later for row in sql_alone(SQL_ALONE)]
-    for k in range(1, sql_alone_rounds + 1):
+    rounds = (
+        [f"{SQL_ALONE} round {k}" for k in range(1, sql_alone_rounds + 1)]
+        if sql_alone_rounds > 1
+        else [SQL_ALONE]
+    )
+    for name in rounds:
         for sql_alone in later:
-            rows += sql_alone(f"{SQL_ALONE} round {k}")
+            rows += sql_alone(name)
     return rows + sql_alone_medians(rows)
 
 
