@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=1,
         help="build area: run each size's SQL-alone stage this many times, sizes interleaved, and judge the SQL's "
-        "growth on each size's median (3 for a verdict that a drifting machine does not flip)",
+        "growth on the median of the rounds' own ratios (each round's sizes run minutes apart; 3 or more)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

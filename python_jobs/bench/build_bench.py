@@ -15,7 +15,7 @@ For each size N (default 100k; `--million` adds 1M; `--quick` runs 20k; `--custo
 8. SQL alone  every SQL model again as in a full build, with no Python model beside it (bench.sql_alone): the
               SQL's own CPU, which the growth goal (300k -> 1M) is judged on besides node times; run for every
               size after all sizes' builds, back to back (`--sql-alone-rounds N`: N rounds, sizes interleaved,
-              each size's median judged)
+              the median of the rounds' ratios judged)
 
 Every build reads raw = export/, a symlink to that stage's folder: one path, as a shop's export lands each night.
 
@@ -387,7 +387,7 @@ def run(
         rows += run_size(size, then=later)
     # every size's SQL-alone stage after all builds, back to back and in rounds (300k, 1M, 300k, 1M, ...): the
     # growth goal compares them, and the VM's speed moved one size's SQL CPU by 16 % between runs minutes
-    # apart (docs/benchmarks/2026-12-05-session42.md); with rounds, each size's median is judged
+    # apart (docs/benchmarks/2026-12-05-session42.md); with rounds, the median of the rounds' own ratios is judged
     rounds = (
         [f"{SQL_ALONE} round {k}" for k in range(1, sql_alone_rounds + 1)]
         if sql_alone_rounds > 1
