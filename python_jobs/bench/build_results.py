@@ -232,7 +232,7 @@ def _growth_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
                 continue
             time_x, data_x = b[metric] / a[metric], b["raw_rows"] / a["raw_rows"]
             measured = f"{label} {duration(a[metric])} -> {duration(b[metric])} = {time_x:.2f}x"
-            if ratios := _round_ratios(recs, small, big, metric):
+            if stage_name == SQL_ALONE and (ratios := _round_ratios(recs, small, big, metric)):
                 time_x = statistics.median(ratios)
                 measured = (
                     f"{label}, median of {len(ratios)} rounds' ratios ("
