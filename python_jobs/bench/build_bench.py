@@ -52,7 +52,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from python_jobs.bench.build_results import NODE_LISTS, SQL_ALONE, markdown, size_label
+from python_jobs.bench.build_results import NODE_LISTS, SQL_ALONE, SQL_ALONE_ROUND, markdown, size_label
 from python_jobs.bench.dbt_schedule import Sample, models_in, schedule
 from python_jobs.bench.proc_tree import TreeSampler
 from python_jobs.config import REPO_ROOT, isolated_build_env
@@ -389,7 +389,7 @@ def run(
     # growth goal compares them, and the VM's speed moved one size's SQL CPU by 16 % between runs minutes
     # apart (docs/benchmarks/2026-12-05-session42.md); with rounds, the median of the rounds' own ratios is judged
     rounds = (
-        [f"{SQL_ALONE} round {k}" for k in range(1, sql_alone_rounds + 1)]
+        [f"{SQL_ALONE_ROUND}{k}" for k in range(1, sql_alone_rounds + 1)]
         if sql_alone_rounds > 1
         else [SQL_ALONE]
     )
@@ -404,7 +404,7 @@ def sql_alone_medians(rows: list[dict]) -> list[dict]:
     code and the number of rounds."""
     by_size: dict[int, dict[str, list[float]]] = {}
     for r in rows:
-        if r["stage"].startswith(f"{SQL_ALONE} round ") and r["metric"] in (*MEDIAN_VALUES, "exit_code"):
+        if r["stage"].startswith(SQL_ALONE_ROUND) and r["metric"] in (*MEDIAN_VALUES, "exit_code"):
             by_size.setdefault(r["size"], {}).setdefault(r["metric"], []).append(r["value"])
     out = []
     for size, got in by_size.items():

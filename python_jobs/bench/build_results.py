@@ -10,6 +10,7 @@ import statistics
 MILLION = 1_000_000
 GROWTH_SIZES = (300_000, MILLION)
 SQL_ALONE = "SQL models alone"  # the build bench's last stage (build_bench, sql_alone)
+SQL_ALONE_ROUND = f"{SQL_ALONE} round "  # + k: that stage's round k (`--sql-alone-rounds`)
 # metric prefix of a node list in the result rows (build_bench._rows) -> its key in a stage record
 NODE_LISTS = {"slowest": "slowest", "critical path": "chain", "cpu": "cpu", "at peak": "at_peak"}
 NIGHTLY_STAGES = {  # stage -> what its goal row says
@@ -211,8 +212,8 @@ def _round_ratios(recs: dict[tuple[int, str], dict], small: int, big: int, metri
     """Each SQL-alone round's growth: round k at the big size over round k at the small one (run minutes apart,
     so the VM's drift between rounds cancels)."""
     ratios, k = [], 1
-    while (a := recs.get((small, f"{SQL_ALONE} round {k}"))) and (
-        b := recs.get((big, f"{SQL_ALONE} round {k}"))
+    while (a := recs.get((small, f"{SQL_ALONE_ROUND}{k}"))) and (
+        b := recs.get((big, f"{SQL_ALONE_ROUND}{k}"))
     ):
         if a.get(metric) and b.get(metric) and not a.get("exit_code") and not b.get("exit_code"):
             ratios.append(b[metric] / a[metric])
