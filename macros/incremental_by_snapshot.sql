@@ -101,7 +101,7 @@
 
 {#- The inputs_fingerprint every row of a snapshot carries: its inputs' fingerprints (SQL expressions) and this
     model's code version, hashed to 12 hex digits. DuckDB keeps a string of up to 12 bytes inside the row, so joins,
-    windows and inserts over 15M customer snapshots (1M customers) carry no string data per row; the 65-character
+    windows and inserts over 15M customer snapshots (1M customers) hold it in the row itself; the 65-character
     'md5-md5' it replaces went to each row's heap. 48 bits: a snapshot whose inputs changed keeps its old
     fingerprint with probability 2^-48. -#}
 {% macro row_fingerprint(parts) %}
