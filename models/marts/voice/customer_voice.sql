@@ -31,8 +31,9 @@ embedding_pcs as (
 ),
 
 texts as (
-    -- every review and ticket with its tags when tagged; is_complaint: the one rule of what a complaint is
-    {{ customer_texts() }}
+    -- every review and ticket of the bucket with its tags when tagged; is_complaint: the one rule of what a
+    -- complaint is
+    {{ customer_texts(in_bucket=true) }}
 ),
 
 customer_snapshots as (
