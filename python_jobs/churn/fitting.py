@@ -85,6 +85,7 @@ class Tasks:
 def fit_feature_set(
     train: pd.DataFrame,
     feature_sel: FeatureSelection,
+    specs: dict[str, FeatureSpec],
     folds: list[selection.Fold],
     settings: Settings,
     fingerprint: str,
@@ -97,6 +98,7 @@ def fit_feature_set(
     sel = selection.select(X, y, folds, settings.candidates, settings.seed, settings.max_fold_rows, run)
     clock.lap(f"selection_{feature_sel.feature_set}", run.take_cpu_s())
     reference = np.nan_to_num(np.nanmedian(X, axis=0), nan=0.0)
+    sayable = np.array([specs[c].can_be_reason for c in feature_sel.columns], dtype=bool)
     # The model that scores is the one that is calibrated: fitted on every training snapshot but the latest,
     # then frozen, sigmoid-calibrated and its threshold chosen on the latest, which it never saw (out-of-time).
     fit_idx, cal_idx = selection.calibration_split(train["snapshot_date"], y, folds)
@@ -129,7 +131,7 @@ def fit_feature_set(
             threshold=threshold,
             reference=reference,
             val_roc_auc=sel.val_auc(kind),
-            reason_features=reason_features(cand.kind, pipeline, calibrated, X, reference, settings),
+            reason_features=reason_features(cand.kind, pipeline, calibrated, X, reference, settings, sayable),
         )
 
     kinds = list(sel.best)
@@ -146,16 +148,17 @@ def reason_features(
     X: np.ndarray,
     reference: np.ndarray,
     settings: Settings,
+    sayable: np.ndarray,
 ) -> np.ndarray | None:
-    """A tree model's reason features: the MAX_REASON_CANDIDATES with the largest mean occlusion effect on the
-    training rows it calls medium or high risk, within an evenly spaced sample of 50,000 (all of the sample when
-    none are at risk)."""
+    """A tree model's reason features: the MAX_REASON_CANDIDATES of the `sayable` ones (FeatureSpec.can_be_reason)
+    with the largest mean occlusion effect on the training rows it calls medium or high risk, within an evenly
+    spaced sample of 50,000 (all of the sample when none are at risk)."""
     if kind == "logreg":
         return None
     sample = X[np.unique(np.linspace(0, len(X) - 1, min(50_000, len(X))).astype(int))]
     at_risk = np.flatnonzero(churn_probability(calibrated, sample, workers=1) >= settings.risk_medium_cut)
     rows = sample[at_risk] if len(at_risk) else sample
-    return candidate_features(pipeline, rows, reference, MAX_REASON_CANDIDATES)
+    return candidate_features(pipeline, rows, reference, MAX_REASON_CANDIDATES, allowed=sayable)
 
 
 def fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings | None = None) -> ChurnRun:
@@ -187,6 +190,7 @@ def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> C
         settings.n_folds,
     )
     selections = {fs: select_features(train, specs, fs) for fs in FEATURE_SETS}
+    by_name = {spec.name: spec for spec in specs}
     clock.lap("prepare")  # guards, fingerprint, folds, feature selection
     notes: dict[str, str] = {"validation_schemes": ",".join(sorted({f.scheme for f in folds}))}
     models: dict[tuple[str, str], FittedModel] = {}
@@ -205,8 +209,9 @@ def _fit(frame: pd.DataFrame, specs: list[FeatureSpec], settings: Settings) -> C
         fs: str, pool: ThreadPoolExecutor
     ) -> tuple[tuple[dict[str, FittedModel], pd.DataFrame, str], dict]:
         own = Clock(cpu=time.thread_time)
+        tasks = Tasks(pool, settings.n_threads)
         fitted = fit_feature_set(
-            train, selections[fs], folds, settings, fingerprint, window, Tasks(pool, settings.n_threads), own
+            train, selections[fs], by_name, folds, settings, fingerprint, window, tasks, own
         )
         return fitted, own.timings
 

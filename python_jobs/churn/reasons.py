@@ -6,9 +6,10 @@
 - hgb: occlusion against the same model: contribution_j = logit(x) - logit(x with feature j set to its
   training median). It evaluates the tree model itself (no surrogate), so a driver is only reported if
   changing that value really moves this customer's score. Not additive, by nature of trees. To keep scoring
-  linear in customers x a few passes, occlusion runs for the 12 features with the largest mean effect on a
-  2,000-row sample of the scored customers (candidate_features); the others are never reported. Each feature
-  re-evaluates only the trees that split on it (BoostedTrees), on a thread pool: for 435k at-risk rows, 86 s
+  linear in customers x a few passes, occlusion runs for the 12 features that can be reasons (reason_if not
+  'never') with the largest mean effect on a sample of the at-risk training rows, chosen at fit time
+  (candidate_features); the others are never reported. Each feature re-evaluates only the trees that split on
+  it (BoostedTrees), on a thread pool: for 435k at-risk rows, 86 s
   with 13 full predictions -> 32 s on one worker, 21.5 s on two (2-core machine), same numbers; the
   trees then walk binned values (BoostedTrees.occlusion), 1M bench scoring 30.7 -> 22.6 s. Scoring walks every
   tree once for both the probabilities and occlusion's starting sums (TreeWalk): scores_table on the 1M score
@@ -194,14 +195,22 @@ MAX_REASON_CANDIDATES = 12  # occlusion passes per scored tree row
 
 
 def candidate_features(
-    pipeline: Pipeline, X: np.ndarray, reference: np.ndarray, k: int, sample_rows: int = 2_000
+    pipeline: Pipeline,
+    X: np.ndarray,
+    reference: np.ndarray,
+    k: int,
+    sample_rows: int = 2_000,
+    allowed: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Indices of the k features with the largest mean |occlusion effect| on an evenly spaced row sample."""
-    if X.shape[1] <= k:
-        return np.arange(X.shape[1])
+    """Indices of the k features with the largest mean |occlusion effect| on an evenly spaced row sample, among
+    the `allowed` ones (a boolean mask; default all): a feature that is never a reason (reason_if 'never')
+    would take an occlusion pass per scored row and give nothing to say."""
+    pool = np.arange(X.shape[1]) if allowed is None else np.flatnonzero(allowed)
+    if len(pool) <= k:
+        return pool
     rows = np.unique(np.linspace(0, len(X) - 1, min(sample_rows, len(X))).astype(int))
-    strength = np.abs(occlusion_contributions(pipeline, X[rows], reference)).mean(axis=0)
-    return np.sort(np.argsort(-strength, kind="stable")[:k])
+    strength = np.abs(occlusion_contributions(pipeline, X[rows], reference, columns=pool)).mean(axis=0)
+    return np.sort(pool[np.argsort(-strength, kind="stable")[:k]])
 
 
 def contributions(

@@ -436,6 +436,27 @@ def test_tree_contributions_are_occlusion_on_the_strongest_candidates(fitted, fr
     np.testing.assert_allclose(top2[:, used], full[:, used])
 
 
+def test_reason_candidates_are_the_strongest_features_that_can_be_reasons(fitted, frame):
+    # a feature that is never a reason (reason_if 'never') must not take one of the occlusion passes
+    from python_jobs.churn.reasons import candidate_features
+
+    model = fitted.models[("enhanced", "hgb")]
+    X = features.to_matrix(frame[frame["split"] == "score"].head(300), model.columns)
+    with threadpool_limits(1):
+        strength = np.abs(occlusion_contributions(model.pipeline, X, model.reference)).mean(axis=0)
+        strongest = np.argsort(-strength, kind="stable")[:2]
+        allowed = np.ones(X.shape[1], dtype=bool)
+        allowed[strongest] = False
+        chosen = candidate_features(
+            model.pipeline, X, model.reference, 3, sample_rows=len(X), allowed=allowed
+        )
+    expected = np.flatnonzero(allowed)[np.argsort(-strength[allowed], kind="stable")[:3]]
+    assert np.array_equal(chosen, np.sort(expected)) and not set(chosen) & set(strongest)
+    few = np.zeros(X.shape[1], dtype=bool)
+    few[[1, 4]] = True
+    assert np.array_equal(candidate_features(model.pipeline, X, model.reference, 3, allowed=few), [1, 4])
+
+
 def test_reasons_are_ranked_positive_and_distinct():
     from python_jobs.churn.reasons import top_reasons
 
