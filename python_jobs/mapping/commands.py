@@ -48,8 +48,11 @@ def export_options(raw_path_required: bool) -> Callable[[Callable[..., Any]], Ca
     return decorate
 
 
-def check_export(mapping_file: Path | None, raw_path: Path, cli_vars: dict[str, Any]) -> CheckResult:
-    """Load the mapping, check the export through it (printing every problem) and return the result."""
+def check_export(
+    mapping_file: Path | None, raw_path: Path, cli_vars: dict[str, Any], staging: bool = True
+) -> CheckResult:
+    """Load the mapping, check the export through it (printing every problem) and return the result; `staging`:
+    with the dry run of staging and the spine (run_check)."""
     try:
         mapping = load_mapping(mapping_file)
     except MappingError as exc:
@@ -57,7 +60,7 @@ def check_export(mapping_file: Path | None, raw_path: Path, cli_vars: dict[str, 
     click.echo(
         f"Checking {raw_path} through {mapping_file or 'the raw contract'} ({mapping.source_system}) ..."
     )
-    result = run_check(mapping, raw_path, mapping.warehouse_path().with_suffix(""), cli_vars)
+    result = run_check(mapping, raw_path, mapping.warehouse_path().with_suffix(""), cli_vars, staging)
     click.echo(result.format())
     return result
 

@@ -1,5 +1,6 @@
 """Check one mapped table: find and read its files, match the mapping's columns, write the contract-shaped
-Parquet, then run the per-column checks on that copy."""
+Parquet, then run the per-column checks on that copy. A copy whose files and mapping are unchanged since it was
+written is reused with its problems (python_jobs/mapping/converted.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from python_jobs.mapping.converted import conversion_key, forget, remember, reusable
 from python_jobs.mapping.materialize import (
     column_sources,
     file_columns,
@@ -84,6 +86,12 @@ def check_table(
                 file=label,
             )
         ], None
+    out = out_dir / f"{spec.name}.parquet"
+    key = conversion_key(spec, table, files)
+    known = reusable(out, key)
+    if known is not None:  # the copy of these very files through this very mapping: nothing to read again
+        problems, n_rows = known
+        return problems + dated_problems(con, spec, out, n_rows, label), n_rows
     reader = reader_sql(files, spec.csv)
     try:
         columns = file_columns(con, reader)
@@ -151,7 +159,6 @@ def check_table(
     if not good:
         return problems, None
     select_sql, types = mapped_select(con, reader, good)
-    out = out_dir / f"{spec.name}.parquet"
     try:  # written first, so the checks below scan the columnar copy, not the CSV, once per column
         n_rows = write_table(con, select_sql, out)
     except duckdb.Error as exc:
@@ -164,7 +171,6 @@ def check_table(
                 file=label,
             )
         ], None
-    written = f"select * from read_parquet({literal(out)})"
     if n_rows == 0:
         problems.append(
             Problem(
@@ -177,6 +183,21 @@ def check_table(
             )
         )
     else:
-        problems += value_problems(con, spec, written, good, types, n_rows, label)
-        problems += date_range(con, spec, written, label)
-    return problems, None if any(p.level == "error" for p in problems) else n_rows
+        problems += value_problems(con, spec, parquet_select(out), good, types, n_rows, label)
+    failed = any(p.level == "error" for p in problems)
+    if failed:
+        forget(out)
+    else:
+        remember(out, key, problems, n_rows)
+    return problems + dated_problems(con, spec, out, n_rows, label), None if failed else n_rows
+
+
+def parquet_select(path: Path) -> str:
+    return f"select * from read_parquet({literal(path)})"
+
+
+def dated_problems(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, out: Path, n_rows: int, label: str
+) -> list[Problem]:
+    """The checks that compare with today's date (run on every check, even on a reused copy)."""
+    return date_range(con, spec, parquet_select(out), label) if n_rows else []

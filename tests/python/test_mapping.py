@@ -222,6 +222,44 @@ def test_an_empty_required_table_is_an_error(world: Path, tmp_path: Path) -> Non
     assert (error.table, error.file) == ("orders", "orders.parquet") and "empty table" in error.message
 
 
+def test_an_unchanged_table_reuses_its_converted_copy_and_its_problems(world: Path, tmp_path: Path) -> None:
+    """A second check of the same export reads no row again (the copies are the ones written first) and says the
+    same; a changed file, a changed mapping or a touched copy is converted again."""
+    mapping_file = write_csv_export(world, tmp_path / "export")
+    mapping = load_mapping(mapping_file)
+    work = tmp_path / "work"
+
+    def check(mapping=mapping):
+        result = run_check(mapping, tmp_path / "export", work, staging=False)
+        stamps = {t: (work / "raw" / f"{t}.parquet").stat().st_mtime_ns for t in ("customers", "orders")}
+        return sorted(p.format() for p in result.problems), result.rows, stamps
+
+    problems, rows, first = check()
+    assert rows["orders"] > 0 and any("dates run" in p for p in problems)
+    again = check()
+    assert again == (
+        problems,
+        rows,
+        first,
+    )  # same problems (today's date checks rerun), same files, untouched
+
+    with (tmp_path / "export" / "kunden.csv").open("a") as f:
+        f.write("K-NEW;01.01.2024 10:00:00.000000;DE;web;neu@example.com\n")
+    problems2, rows2, stamps2 = check()
+    assert rows2["customers"] == rows["customers"] + 1 and stamps2["customers"] != first["customers"]
+    assert stamps2["orders"] == first["orders"]
+
+    text = mapping_file.read_text().replace("when 'OK' then", "when 'DONE' then 'completed' when 'OK' then")
+    reformatted = parse_mapping(yaml.safe_load(text))
+    assert check(reformatted)[2]["orders"] != stamps2["orders"]  # another mapping of orders: converted again
+
+    copy = work / "raw" / "orders.parquet"
+    copy.write_bytes(copy.read_bytes())  # a copy touched by someone else is not trusted: converted again
+    touched = copy.stat().st_mtime_ns
+    _, rows4, stamps4 = check(reformatted)
+    assert rows4["orders"] == rows["orders"] and stamps4["orders"] != touched
+
+
 def test_a_day_first_date_without_a_format_names_the_format(world: Path, tmp_path: Path) -> None:
     mapping_file = write_csv_export(world, tmp_path)
     text = mapping_file.read_text().replace('date_format: ["%d/%m/%Y %H:%M:%S.%f", "%d/%m/%Y"]', "")
@@ -325,7 +363,7 @@ def test_online_retail_ii_file_from_another_period_builds_with_the_example_mappi
         main, ["build", "--mapping", str(EXAMPLES / "online_retail_ii.yml"), "--raw-path", str(raw)]
     )
     assert result.exit_code == 0, result.output + repr(result.exception)
-    assert "evaluation snapshot 2010-09-01" in result.output
+    assert "out-of-time test snapshot 2010-09-01" in result.output
     assert f"Report: {tmp_path / 'work' / 'churn_report.html'}" in result.output
     with duckdb.connect(str(tmp_path / "work" / "churn.duckdb"), read_only=True) as con:
         eval_date, n = con.execute(
