@@ -11,6 +11,9 @@ MILLION = 1_000_000
 GROWTH_SIZES = (300_000, MILLION)
 SQL_ALONE = "SQL models alone"  # the build bench's last stage (build_bench, sql_alone)
 SQL_ALONE_ROUND = f"{SQL_ALONE} round "  # + k: that stage's round k (`--sql-alone-rounds`)
+# The same export through the command a shop runs on its own files (`churn build --raw-path`, build_bench)
+EXPORT_REBUILD = "rebuild through churn build --raw-path"
+EXPORT_NO_CHANGE = "no-change rebuild through churn build --raw-path"
 # metric prefix of a node list in the result rows (build_bench._rows) -> its key in a stage record
 NODE_LISTS = {"slowest": "slowest", "critical path": "chain", "cpu": "cpu", "at peak": "at_peak"}
 NIGHTLY_STAGES = {  # stage -> what its goal row says
@@ -28,7 +31,11 @@ enrichment_runs rows of that dbt invocation, tag models / embedding model. model
 dir (churn runs, churn models, weak sentiment models), written only when something is trained. The no-change
 rebuild is a plain `churn build`: it compares content hashes of the raw files, the project, library versions,
 vars and settings with those the last complete build stored (python_jobs/build_state.py) and runs no dbt when
-all match; the forced no-change rebuild (`churn build --force`) runs dbt on the same unchanged inputs. SQL models
+all match; the forced no-change rebuild (`churn build --force`) runs dbt on the same unchanged inputs. The two builds
+"through churn build --raw-path" take the same export through the command a shop runs on its own files (no
+mapping file: the contract as is): each file is checked and written contract-shaped first; the first of them
+converts every file (and dbt runs: its raw files are new copies), the second finds every file unchanged, reuses
+the copies and runs nothing (python_jobs/mapping/converted.py). SQL models
 alone: every SQL model rebuilt as in a full build (`dbt run --full-refresh`, two dbt threads) with no Python model
 beside it, on the last night's export; its SQL CPU is the process's own from the first node's start to the last
 node's end (python_jobs/bench/sql_alone.py). Scratch, logs, run_results.json and the process tree's samples of each
@@ -194,6 +201,10 @@ def _goal_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
             )
             fits = [still[k] for k in ("churn_runs_trained", "weak_models_fitted") if k in still]
             check("no-change: 0 model fits", size, still, _fits(still), sum(fits) == 0 if fits else None)
+        if through_export := recs.get((size, EXPORT_NO_CHANGE)):
+            wall = through_export["wall_s"]
+            goal = "no-change rebuild wall < 30 s, through `churn build --raw-path` (export checked)"
+            check(goal, size, through_export, duration(wall), wall < 30)
     return lines
 
 
