@@ -7,8 +7,8 @@
     only_tagged=false keeps the tags of every status (voice_snapshot_inputs: any re-tag changes a fingerprint).
     in_bucket=true keeps the texts of the statement's customer bucket (macros/customer_buckets.sql) before their
     tags are joined: the left join keeps DuckDB from pushing the bucket's customers below it, so each bucket
-    otherwise joined every text to its tags (customer_voice at 1M, one bucket of five, 8 runs each: median
-    13.5 -> 12.2 s CPU, same rows).
+    otherwise joined every text to its tags (customer_voice at 1M, one of its four bucket statements, 8 runs
+    each: median 13.5 -> 12.2 s CPU, same rows).
 -#}
 {% macro customer_texts(only_tagged=true, in_bucket=false) %}
     {%- for source, text_model, tags_model, id, complaint in [
