@@ -3,17 +3,16 @@
 - logreg: the logit is intercept + sum_j coef_j * z_j, with z_j the customer's imputed, log-transformed and
   standardised value. contribution_j = coef_j * z_j (log-odds relative to the average training customer);
   contributions + intercept reproduce the logit exactly.
-- hgb: occlusion against the same model: contribution_j = logit(x) - logit(x with feature j set to its
-  training median). It evaluates the tree model itself (no surrogate), so a driver is only reported if
-  changing that value really moves this customer's score. Not additive, by nature of trees. To keep scoring
-  linear in customers x a few passes, occlusion runs for the 12 features that can be reasons (reason_if not
-  'never') with the largest mean effect on a sample of the at-risk training rows, chosen at fit time
-  (candidate_features); the others are never reported. Each feature re-evaluates only the trees that split on
-  it (BoostedTrees), on a thread pool: for 435k at-risk rows, 86 s
-  with 13 full predictions -> 32 s on one worker, 21.5 s on two (2-core machine), same numbers; the
-  trees then walk binned values (BoostedTrees.occlusion), 1M bench scoring 30.7 -> 22.6 s. Scoring walks every
-  tree once for both the probabilities and occlusion's starting sums (TreeWalk): scores_table on the 1M score
-  rows (625k), three runs each side by side, median 15.6 -> 14.2 s wall, 29.5 -> 26.9 s CPU, identical output.
+- hgb: occlusion against the same model: contribution_j = logit(x) - logit(x with feature j set to its training
+  median). It evaluates the tree model itself (no surrogate), so a driver is only reported if changing that value
+  really moves this customer's score. Not additive, by nature of trees. To keep scoring linear in customers x a
+  few passes, occlusion runs for the 12 features that can be reasons (reason_if not 'never') with the largest mean
+  effect on a sample of the at-risk training rows, chosen at fit time (candidate_features); the others are never
+  reported. Each feature re-evaluates only the trees that split on it (BoostedTrees), on a thread pool: for 435k
+  at-risk rows, 86 s with 13 full predictions -> 32 s on one worker, 21.5 s on two (2-core machine), same numbers;
+  the trees then walk binned values (BoostedTrees.occlusion), 1M bench scoring 30.7 -> 22.6 s. Scoring walks every
+  tree once for both the probabilities and occlusion's starting sums (TreeWalk): scores_table on the 1M score rows
+  (625k), three runs each side by side, median 15.6 -> 14.2 s wall, 29.5 -> 26.9 s CPU, identical output.
 
 Only risk-increasing contributions (> 0) become reasons, only for customers outside the low tier (run.score),
 and only where the registry says the value is a driver worth saying (reason_if); text comes from the feature
