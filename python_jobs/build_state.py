@@ -62,14 +62,20 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 
+def file_digests(files: list[Path]) -> list[str]:
+    """The content hash of each file, in order; hashed on two threads (hashlib frees the GIL)."""
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(file_digest, files))
+
+
 def raw_parts(raw: Path) -> dict[str, str]:
-    """One part per raw file (relative path -> content hash); hashed on two threads (hashlib frees the GIL)."""
+    """One part per raw file (relative path -> content hash)."""
     if not raw.is_dir():
         return {"raw:": "absent"}
     files = sorted(p for p in raw.rglob("*") if p.is_file() and not p.name.startswith("."))
-    with ThreadPoolExecutor(2) as pool:
-        digests = pool.map(file_digest, files)
-    return {f"raw:{p.relative_to(raw).as_posix()}": d for p, d in zip(files, digests, strict=True)}
+    return {
+        f"raw:{p.relative_to(raw).as_posix()}": d for p, d in zip(files, file_digests(files), strict=True)
+    }
 
 
 def project_part(root: Path = config.REPO_ROOT) -> str:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 
-from python_jobs.build_state import file_digest
+from python_jobs.build_state import file_digests
 from python_jobs.mapping.problems import Problem
 from python_jobs.mapping.spec import ContractTable, TableSpec
 
@@ -35,11 +34,9 @@ def _code_version() -> str:
 
 def conversion_key(spec: TableSpec, table: ContractTable, files: list[Path]) -> str:
     """A hash of all a table's copy and problems depend on, today's date aside: the source files' names and
-    contents (hashed on two threads), the table's mapping and contract, the code and DuckDB's version."""
-    with ThreadPoolExecutor(2) as pool:
-        digests = list(pool.map(file_digest, files))
+    contents, the table's mapping and contract, the code and DuckDB's version."""
     parts = {
-        "files": [[str(f), d] for f, d in zip(files, digests, strict=True)],
+        "files": [[str(f), d] for f, d in zip(files, file_digests(files), strict=True)],
         "spec": dataclasses.asdict(spec),
         "contract": dataclasses.asdict(table),
         "code": _code_version(),
