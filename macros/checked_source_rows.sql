@@ -156,25 +156,21 @@ unique_rows as (
     -- a pending group with no raw row left: one marker row (no row hash) deletes its stored rows; its key is no
     -- raw row's, so it is unique, and it is never inserted, so it needs no checks
     select
-        *,
+        {%- for col in node.columns.values() %}
+        {%- if col.name == key %}
+        cast(nullif(pending_groups._key_group, '_row:') as {{ portable_type(col.data_type) }}) as {{ col.name }},
+        {%- else %}
+        cast(null as {{ portable_type(col.data_type) }}) as {{ col.name }},
+        {%- endif %}
+        {%- endfor %}
+        cast(null as {{ dbt.type_string() }}) as _unparseable_columns,
+        cast(null as {{ row_hash_type() }}) as _row_hash,
         cast(null as {{ dbt.type_string() }}) as _row_reason
-    from (
-        select
-            {%- for col in node.columns.values() %}
-            {%- if col.name == key %}
-            cast(nullif(pending_groups._key_group, '_row:') as {{ portable_type(col.data_type) }}) as {{ col.name }},
-            {%- else %}
-            cast(null as {{ portable_type(col.data_type) }}) as {{ col.name }},
-            {%- endif %}
-            {%- endfor %}
-            cast(null as {{ dbt.type_string() }}) as _unparseable_columns,
-            cast(null as {{ row_hash_type() }}) as _row_hash
-        from pending_groups
-        where not exists (
-            select 1 from keyed
-            where {{ staging_key_group('keyed._typed_key') }} = pending_groups._key_group
-        )
-    ) as markers
+    from pending_groups
+    where not exists (
+        select 1 from keyed
+        where {{ staging_key_group('keyed._typed_key') }} = pending_groups._key_group
+    )
     {%- endif %}
 ),
 
