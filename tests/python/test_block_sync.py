@@ -54,6 +54,24 @@ def test_any_spare_ends_equal_to_the_file(db: Path, tmp_path: Path, spare_bytes:
     assert spare.read_bytes() == db.read_bytes()
 
 
+def test_scattered_differing_blocks_are_each_copied_once(db: Path, tmp_path: Path) -> None:
+    # every third block of the spare differs (its checksum bytes): many runs, spread over the reading threads
+    spare = tmp_path / "spare.duckdb"
+    shutil.copyfile(db, spare)
+    block_size = database_size(db)["block_size"]
+    offsets = range(block_sync.HEADERS, db.stat().st_size, block_size)
+    damaged = offsets[::3]
+    with open(spare, "r+b") as f:
+        for offset in damaged:
+            f.seek(offset)
+            f.write(b"\xff" * block_sync.CHECKSUM)
+    assert len(damaged) >= 3  # separate runs
+    assert _sync(db, spare) == block_sync.HEADERS + sum(
+        min(block_size, db.stat().st_size - offset) for offset in damaged
+    )
+    assert spare.read_bytes() == db.read_bytes()
+
+
 def test_a_shorter_file_cuts_the_spare(db: Path, tmp_path: Path) -> None:
     spare = tmp_path / "spare.duckdb"
     bigger = tmp_path / "bigger.duckdb"
