@@ -1,4 +1,6 @@
 -- One row per invoice with at least one valid line: amount = sum(quantity * unit_price) of its valid lines.
+-- A table, not a view: int_orders is a view over it, read by every order mart.
+{{ config(materialized='table') }}
 with
 
 lines as (
