@@ -202,7 +202,10 @@ def test_both_nights_are_judged_against_the_nightly_goal() -> None:
         "| nightly rebuild wall < 2 min (first night after the full build) | 1M | 2 m 30 s | **not met** |"
         in text
     )
-    assert "| nightly rebuild wall < 2 min (a later night) | 1M | 1 m 50 s | **met** |" in text
+    assert (
+        "| nightly rebuild wall < 2 min (a later night, warehouse and export read cold) | 1M | 1 m 50 s | **met** |"
+        in text
+    )
 
 
 def test_the_bench_nights_are_quiet_nights() -> None:
@@ -213,3 +216,14 @@ def test_the_bench_nights_are_quiet_nights() -> None:
     # snapshot 2025-12-01 joins at as-of 12-02; 2025-09-01's horizon closes at 11-30
     assert build_bench.quiet_night(date(2025, 12, 3), vars) == date(2025, 11, 29)
     assert build_bench.quiet_night(date(2025, 12, 20), vars) == date(2025, 12, 20)
+
+
+def test_a_cold_stage_evicts_the_files_under_its_folders_not_what_links_point_to(tmp_path: Path) -> None:
+    kept = tmp_path / "elsewhere.parquet"
+    kept.write_bytes(b"x" * 5000)
+    work = tmp_path / "warehouse"
+    (work / "target").mkdir(parents=True)
+    (work / "churn.duckdb").write_bytes(b"d" * 3000)
+    (work / "target" / "run_results.json").write_text("{}")
+    (work / "export").symlink_to(kept)  # a link's file belongs to another folder: left alone
+    assert build_bench.drop_page_cache(work) == 3000 + 2
