@@ -218,7 +218,7 @@ def test_the_bench_nights_are_quiet_nights() -> None:
     assert build_bench.quiet_night(date(2025, 12, 20), vars) == date(2025, 12, 20)
 
 
-def test_a_cold_stage_evicts_the_files_under_its_folders_not_what_links_point_to(tmp_path: Path) -> None:
+def test_a_cold_stage_takes_the_files_under_its_folders_not_what_links_point_to(tmp_path: Path) -> None:
     kept = tmp_path / "elsewhere.parquet"
     kept.write_bytes(b"x" * 5000)
     work = tmp_path / "warehouse"
