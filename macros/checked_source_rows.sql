@@ -13,6 +13,9 @@
       parent          optional {column, reason}: rows whose `column` is not in the `parent` model (passed here as
                       ref(...), so dbt sees the dependency when parsing) are quarantined with `reason` (after the
                       duplicate checks)
+      event_time      optional: the required column that says when a row happened, staged as it is; incremental
+                      staging then compares raw and stored rows day by day (staging_bucket), so a night's new and
+                      corrected rows, which fall on a few recent days, are found without grouping every row
       text_columns    free-text columns: redacted (redact_text, python_jobs/text/redact.py rules) before anything
                       is stored, truncated to var max_text_chars, with is_text_truncated; a name listed in `columns`
                       is replaced by its redacted, truncated text (row_checks see the raw value)
@@ -44,6 +47,12 @@
     {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name ~ ": meta.staging.columns must "
         ~ "stage the parent column '" ~ parent_check.column ~ "' as it is (incremental staging rechecks it)") }}
 {%- endif -%}
+{%- set event_time = spec.get('event_time') -%}
+{%- if event_time and (event_time not in spec.columns or event_time not in node.meta.get('required_columns', [])) -%}
+    {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name ~ ": meta.staging.event_time '"
+        ~ event_time ~ "' must be a required column that meta.staging.columns stages as it is (incremental "
+        ~ "staging compares raw and stored rows by its day)") }}
+{%- endif -%}
 {%- set row_checks = [] -%}
 {%- set dated_reasons = [] -%}
 {%- for check in spec.row_checks -%}
@@ -64,18 +73,32 @@ with
 {%- if incremental %}
 
 raw_hashes as (
-    -- each raw row's hash, with its raw key: changed_groups types the keys of changed rows alone
+    -- each raw row's hash and bucket, with its raw key: changed_groups types the keys of changed rows alone
     select
-        {{ row_hash('source') }} as _row_hash
+        _row_hash,
+        {{ staging_bucket('_event_time' if event_time, '_row_hash') }} as _bucket
         {%- if raw_key_present %},
-        source.{{ key }}
+        {{ key }}
         {%- endif %}
-    from {{ raw_relation }} as source
+    from (
+        select
+            {{ row_hash('source') }} as _row_hash
+            {%- if event_time %},
+            {{ typed_source_columns(source_name, table_name, 'source', only=[event_time]) }} as _event_time
+            {%- endif %}
+            {%- if raw_key_present %},
+            source.{{ key }}
+            {%- endif %}
+        from {{ raw_relation }} as source
+    ) as source
 ),
+
+{%- set built_hash = 'raw_row_hash' if versioned else 'cast(null as ' ~ row_hash_type() ~ ')' %}
 
 built as {{ streamed_cte() }} (
     select
-        {{ 'raw_row_hash' if versioned else 'cast(null as ' ~ row_hash_type() ~ ')' }} as _row_hash,
+        {{ built_hash }} as _row_hash,
+        {{ staging_bucket((event_time if versioned else 'null') if event_time, built_hash) }} as _bucket,
         row_key,
         {{ 'staging_version' if versioned else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as _version,
         {%- if parent %}

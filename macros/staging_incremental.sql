@@ -86,20 +86,33 @@
     {{ return(local_md5(tojson(spec) ~ '|' ~ snapshot_code_version())) }}
 {% endmacro %}
 
+{#- The bucket (column _bucket) a row's hash is summed into by changed_row_hashes. A table with
+    meta.staging.event_time buckets by the row's day: a night's new and corrected rows fall on a few recent days,
+    so only those days are compared hash by hash, and a few hundred days group far faster than 2^20 hash buckets
+    (1M customers' 25.8M sessions, one thread, CPU s: raw side 2.5-3.0 against 6.4-9.1, stored side 0.3-0.4
+    against 4.4-5.1). Otherwise the top 20 bits of the hash. Either way the bucket is a function of the raw row,
+    the same in the raw file and in its stored row; a null day gets a sentinel, since `in` never matches null. -#}
+{% macro staging_bucket(event_time, row_hash) %}
+    {%- if event_time -%}
+        {{ return("coalesce(cast(" ~ event_time ~ " as date), cast('0001-01-01' as date))") }}
+    {%- endif -%}
+    {{ return(row_hash ~ ' >> 44') }}
+{% endmacro %}
+
 {#- CTEs changed_buckets and changed_hashes: the row hashes (column _row_hash) that the relations `new_rows` and
     `old_rows` hold a different number of times. Grouping 26M distinct hashes costs ~4 s per side, so rows are
-    first summed into 2^20 buckets by their top bits (count and sum of hashes, which any change of the bucket's
-    multiset moves unless hashes collide), and only the buckets that differ are compared hash by hash. -#}
+    first summed per bucket (column _bucket, staging_bucket: count and sum of hashes, which any change of the
+    bucket's multiset moves unless hashes collide), and only the buckets that differ are compared hash by hash. -#}
 {% macro changed_row_hashes(new_rows, old_rows) %}
 changed_buckets as (
     select coalesce(new_buckets._bucket, old_buckets._bucket) as _bucket
     from (
-        select _row_hash >> 44 as _bucket, count(*) as n, sum(_row_hash) as hash_sum
-        from {{ new_rows }} group by _row_hash >> 44
+        select _bucket, count(*) as n, sum(_row_hash) as hash_sum
+        from {{ new_rows }} group by _bucket
     ) as new_buckets
     full outer join (
-        select _row_hash >> 44 as _bucket, count(*) as n, sum(_row_hash) as hash_sum
-        from {{ old_rows }} group by _row_hash >> 44
+        select _bucket, count(*) as n, sum(_row_hash) as hash_sum
+        from {{ old_rows }} group by _bucket
     ) as old_buckets on new_buckets._bucket = old_buckets._bucket
     where new_buckets.n is distinct from old_buckets.n or new_buckets.hash_sum is distinct from old_buckets.hash_sum
 ),
@@ -108,12 +121,12 @@ changed_hashes as (
     select coalesce(new_counts._row_hash, old_counts._row_hash) as _row_hash
     from (
         select _row_hash, count(*) as n from {{ new_rows }}
-        where _row_hash >> 44 in (select _bucket from changed_buckets)
+        where _bucket in (select _bucket from changed_buckets)
         group by _row_hash
     ) as new_counts
     full outer join (
         select _row_hash, count(*) as n from {{ old_rows }}
-        where _row_hash >> 44 in (select _bucket from changed_buckets)
+        where _bucket in (select _bucket from changed_buckets)
         group by _row_hash
     ) as old_counts on new_counts._row_hash = old_counts._row_hash
     where new_counts.n is distinct from old_counts.n

@@ -1,10 +1,11 @@
 """Incremental snapshot marts give exactly what a full refresh gives (issue 10).
 
 A warehouse is built from the export of a month ago, then rebuilt incrementally from today's export, which has
-a month more data *and* late corrections dated long before (a session that arrived late, an order whose amount
-was corrected, a customer's country fixed, a customer who signed up long ago arriving late with an order that was
-an orphan a month ago, a customer deleted with their orders now orphans, a session deleted, an order line sent
-twice). Every table, staging included, must equal a fresh build of today's export. Then a
+a month more data *and* late corrections dated long before (a session that arrived late, one moved to another
+day, one without a time, an order whose amount was corrected, a customer's country fixed, a customer who signed
+up long ago arriving late with an order that was an orphan a month ago, a customer deleted with their orders now
+orphans, a session deleted, an order line sent twice). Every table, staging included, must equal a fresh build
+of today's export. Then a
 no-change rebuild must leave past snapshots alone (a planted value survives it, and its data tests, which a build
 runs on the snapshots it computed only) and `--full-refresh` must recompute them.
 The incremental warehouse builds its bucketed snapshot marts (customer_activity, customer_voice,
@@ -49,6 +50,14 @@ def _correct_the_past(raw: Path) -> None:
         con.execute(
             "insert into s select * replace ('late-session-1' as session_id, timestamp '2024-09-14 10:00:00' "
             "as started_at) from s where started_at < '2024-09-01' limit 1"
+        )
+        # a session's time corrected to another old day, a late session without a time (its own day bucket)
+        con.execute(
+            "update s set started_at = started_at - interval 3 day "
+            "where session_id = (select max(session_id) from s where started_at < '2024-09-01')"
+        )
+        con.execute(
+            "insert into s select * replace ('late-session-2' as session_id, null as started_at) from s limit 1"
         )
         con.execute(f"copy s to '{raw}/sessions.parquet' (format parquet)")
         con.execute(f"create table o as select * from '{raw}/orders.parquet'")
