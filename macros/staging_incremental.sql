@@ -81,9 +81,14 @@
 {% endmacro %}
 
 {#- What a stored row was staged with, besides its raw values: the table's meta.staging, the settings and the
-    code of this model and its parents (snapshot_code_version). -#}
+    code of this model and its parents (snapshot_code_version). Not event_time: it says how changes are found,
+    not how rows are staged, so declaring it restages nothing. -#}
 {% macro staging_version(spec) %}
-    {{ return(local_md5(tojson(spec) ~ '|' ~ snapshot_code_version())) }}
+    {%- set staged_by = {} -%}
+    {%- for name, value in spec.items() if name != 'event_time' -%}
+        {%- do staged_by.update({name: value}) -%}
+    {%- endfor -%}
+    {{ return(local_md5(tojson(staged_by) ~ '|' ~ snapshot_code_version())) }}
 {% endmacro %}
 
 {#- The bucket (column _bucket) a row's hash is summed into by changed_row_hashes. A table with
