@@ -13,9 +13,10 @@
       parent          optional {column, reason}: rows whose `column` is not in the `parent` model (passed here as
                       ref(...), so dbt sees the dependency when parsing) are quarantined with `reason` (after the
                       duplicate checks)
-      event_time      optional: the required column that says when a row happened, staged as it is; incremental
-                      staging then compares raw and stored rows day by day (staging_bucket), so a night's new and
-                      corrected rows, which fall on a few recent days, are found without grouping every row
+      event_time      optional: the required date or timestamp column that says when a row happened, staged as it
+                      is; incremental staging then compares raw and stored rows day by day (staging_bucket), so a
+                      night's new and corrected rows, which fall on a few recent days, are found without grouping
+                      every row
       text_columns    free-text columns: redacted (redact_text, python_jobs/text/redact.py rules) before anything
                       is stored, truncated to var max_text_chars, with is_text_truncated; a name listed in `columns`
                       is replaced by its redacted, truncated text (row_checks see the raw value)
@@ -48,10 +49,12 @@
         ~ "stage the parent column '" ~ parent_check.column ~ "' as it is (incremental staging rechecks it)") }}
 {%- endif -%}
 {%- set event_time = spec.get('event_time') -%}
-{%- if event_time and (event_time not in spec.columns or event_time not in node.meta.get('required_columns', [])) -%}
+{%- set event_column = node.columns.get(event_time) if event_time else none -%}
+{%- if event_time and not (event_time in spec.columns and event_time in node.meta.get('required_columns', [])
+    and event_column and (event_column.data_type or '') | lower in ('date', 'timestamp')) -%}
     {{ exceptions.raise_compiler_error("Source " ~ source_name ~ "." ~ table_name ~ ": meta.staging.event_time '"
-        ~ event_time ~ "' must be a required column that meta.staging.columns stages as it is (incremental "
-        ~ "staging compares raw and stored rows by its day)") }}
+        ~ event_time ~ "' must be a required date or timestamp column that meta.staging.columns stages as it is "
+        ~ "(incremental staging compares raw and stored rows by its day)") }}
 {%- endif -%}
 {%- set row_checks = [] -%}
 {%- set dated_reasons = [] -%}
@@ -76,7 +79,7 @@ raw_hashes as (
     -- each raw row's hash and bucket, with its raw key: changed_groups types the keys of changed rows alone
     select
         _row_hash,
-        {{ staging_bucket('_event_time' if event_time, '_row_hash') }} as _bucket
+        {{ staging_bucket('_event_time' if event_time else none, '_row_hash') }} as _bucket
         {%- if raw_key_present %},
         {{ key }}
         {%- endif %}
@@ -98,7 +101,7 @@ raw_hashes as (
 built as {{ streamed_cte() }} (
     select
         {{ built_hash }} as _row_hash,
-        {{ staging_bucket((event_time if versioned else 'null') if event_time, built_hash) }} as _bucket,
+        {{ staging_bucket((event_time if versioned else 'null') if event_time else none, built_hash) }} as _bucket,
         row_key,
         {{ 'staging_version' if versioned else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as _version,
         {%- if parent %}
