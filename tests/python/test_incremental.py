@@ -15,6 +15,7 @@ those a nightly replaces), so equal tables also prove that bucketing and the spl
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -116,11 +117,50 @@ def test_incremental_build_after_a_month_equals_a_full_refresh(warehouses: tuple
     assert {
         "staging.base_synthetic__orders",
         "staging.base_synthetic__sessions",
+        "marts.fct_orders",
         "marts.customer_rfm",
         "marts.customer_activity",
         "marts.churn_labels",
         "ml.churn_scores",
     } <= set(compared)
+    # fct_orders took its incremental path (the orders restaged, the rest checked), not a recomputation of all
+    log = (warehouses[0].parent / "logs" / "dbt.log").read_text()
+    assert re.search(r"fct_orders: recomputing the [1-9]\d* orders restaged in this build", log)
+
+
+def _fct_orders(db: Path, where: str) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(f"select count(*) from marts.fct_orders where {where}").fetchone()[0]
+
+
+def test_fct_orders_keeps_checked_rows_and_recomputes_all_when_a_check_fails(
+    warehouses: tuple[Path, Path],
+) -> None:
+    """fct_orders keeps the row of an order it did not restage while the stored fingerprints of such orders add
+    up to their inputs; one that does not (here: tampered with) makes it recompute every order."""
+    incremental, full = warehouses
+    work, raw = incremental.parent, incremental.parent.parent / "today"
+    planted = "item_quantity = 987654"
+    with duckdb.connect(str(incremental)) as con:
+        first, second = (
+            row[0]
+            for row in con.execute(
+                "select order_id from marts.fct_orders order by order_id limit 2"
+            ).fetchall()
+        )
+        con.execute(f"update marts.fct_orders set {planted} where order_id = ?", [first])
+    orders = ["--select", "fct_orders"]
+    run_dbt(["run", *orders], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    assert _fct_orders(incremental, planted) == 1, "an order whose inputs did not change was recomputed"
+    with duckdb.connect(str(incremental)) as con:
+        con.execute(
+            "update marts.fct_orders set inputs_fingerprint = inputs_fingerprint + 1 where order_id = ?",
+            [second],
+        )
+    run_dbt(["run", *orders], vars=VARS, project_dir=PROJECT_DIR, env=dbt_env(work, raw))
+    assert _fct_orders(incremental, planted) == 0
+    table = "marts.fct_orders"
+    pd.testing.assert_frame_equal(canonical(_read(incremental, table)), canonical(_read(full, table)))
 
 
 def _planted(db: Path) -> int:
@@ -245,9 +285,13 @@ def test_voice_components_compute_only_changed_snapshots_and_drop_outdated_ones(
     assert _voice_pcs(incremental, planted) == 0
 
 
-def _staged(db: Path, table: str) -> pd.DataFrame:
+def _read(db: Path, table: str) -> pd.DataFrame:
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(f"select * from staging.{table}").df()
+        return con.execute(f"select * from {table}").df()
+
+
+def _staged(db: Path, table: str) -> pd.DataFrame:
+    return _read(db, f"staging.{table}")
 
 
 def test_staging_built_before_incremental_staging_is_replaced_whole(warehouses: tuple[Path, Path]) -> None:
