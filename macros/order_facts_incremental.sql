@@ -21,8 +21,8 @@
     {{ return(adapter.dispatch('order_facts_config')()) }}
 {% endmacro %}
 
-{#- PostgreSQL: per-customer lookups (the RFM and label recount tests) need an index. DuckDB gets none: it would
-    have to maintain an ART index of 5M orders on every insert. -#}
+{#- PostgreSQL: per-customer lookups (the RFM and label recount tests) need an index. DuckDB gets none: its hash
+    joins and scans do not use one, and every delete and insert would have to maintain it. -#}
 {% macro default__order_facts_config() %}
     {{ config(
         materialized='incremental', incremental_strategy='replace_keys', unique_key='order_id',
