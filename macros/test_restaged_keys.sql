@@ -57,15 +57,6 @@
     {{- return(none) -}}
 {% endmacro %}
 
-{#- The meta.staging of the one source a base staging model reads, or none. -#}
-{% macro staging_spec(base) %}
-    {%- set sources = [] -%}
-    {%- for parent in base.depends_on.nodes if parent in graph.sources -%}
-        {%- do sources.append(graph.sources[parent]) -%}
-    {%- endfor -%}
-    {{- return(sources[0].meta.get('staging') if sources | length == 1 else none) -}}
-{% endmacro %}
-
 {#- A predicate on the rows of `relation` (the model `model_id`) that this test should check ('' = all rows). -#}
 {% macro restaged_keys_predicate(model_id, relation) %}
     {%- set node = graph.nodes.get(model_id) if execute and model_id else none -%}
@@ -74,7 +65,11 @@
         {{- return('') -}}
     {%- endif -%}
     {%- set base = restaged_base_node(node) -%}
-    {%- set spec = staging_spec(base) if base else none -%}
+    {%- set sources = [] -%}
+    {%- for parent in (base.depends_on.nodes if base else []) if parent in graph.sources -%}
+        {%- do sources.append(graph.sources[parent]) -%}
+    {%- endfor -%}
+    {%- set spec = sources[0].meta.get('staging') if sources | length == 1 else none -%}
     {%- if not spec -%}
         {{- return('') -}}
     {%- endif -%}

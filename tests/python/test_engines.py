@@ -169,9 +169,8 @@ def test_a_failing_model_leaves_its_previous_table(engine_build) -> None:
 
 def test_incremental_staging_restages_what_changed(engine_build) -> None:
     """PostgreSQL stages incrementally (macros/staging_incremental.sql): rows lost from a base table and a stale row
-    that raw does not have are found by the row-hash diff and mended on the next run, and fct_orders, built in the
-    same run, recomputes those orders after checking the others (macros/order_facts_incremental.sql). (Spark
-    rebuilds both tables.)"""
+    that raw does not have are found by the row-hash diff and mended on the next run, and fct_orders recomputes
+    the orders whose fingerprint changed (macros/order_facts_incremental.sql). (Spark rebuilds both tables.)"""
     from python_jobs.dbt_runner import run_dbt
 
     engine, warehouse, db, env = engine_build

@@ -1,37 +1,58 @@
-{#- Incremental by order: a build recomputes only the orders it restaged, once the stored rows of every other
-    order are checked against their inputs (macros/order_facts_incremental.sql). -#}
+{#- Incremental by order: a build recomputes only the orders whose fingerprint changed
+    (macros/order_facts_incremental.sql). -#}
 {{ order_facts_config() }}
-{%- set changed = changed_orders() -%}
-{#- an incremental build names the orders it writes (gone ones too: their rows are deleted) -#}
-{%- set by_id = is_incremental() %}
+{%- set incremental = is_incremental() %}
 
 with
 
-{%- if by_id %}
+{%- if incremental %}
 
-order_ids as (
-    {%- if changed %}
-    {{ changed }}
-    {%- else %}
-    -- every order, and every stored one that is gone
-    select order_id from {{ ref('int_orders') }}
-    union
-    select order_id from {{ this }}
-    {%- endif %}
+current_fingerprints as (
+    -- every current order's fingerprint, as the row below computes it: the lines grouped by order alone
+    select
+        orders.order_id,
+        {{ order_fingerprint('orders', 'order_lines.fingerprint', 'order_coupons.fingerprint') }}
+            as inputs_fingerprint
+    from {{ ref('int_orders') }} as orders
+    left join (
+        select
+            order_id,
+            {{ row_hash_sum('items') }} as fingerprint
+        from {{ ref('int_order_items') }} as items
+        group by order_id
+    ) as order_lines on orders.order_id = order_lines.order_id
+    left join (
+        select
+            order_id,
+            {{ row_hash_sum('coupons') }} as fingerprint
+        from {{ ref('int_coupon_redemptions') }} as coupons
+        where order_id is not null
+        group by order_id
+    ) as order_coupons on orders.order_id = order_coupons.order_id
+),
+
+-- the orders to write: new, changed and gone ones (their rows are deleted). Materialized: read four times below.
+order_ids as materialized (
+    select coalesce(current_fingerprints.order_id, built.order_id) as order_id
+    from current_fingerprints
+    full outer join {{ this }} as built on current_fingerprints.order_id = built.order_id
+    where
+        current_fingerprints.inputs_fingerprint
+        is distinct from {{ 'built.inputs_fingerprint' if 'inputs_fingerprint' in built_column_names() else 'null' }}
 ),
 
 {%- endif %}
 
 orders as (
     select * from {{ ref('int_orders') }}
-    {%- if changed %}
+    {%- if incremental %}
     where order_id in (select order_id from order_ids)
     {%- endif %}
 ),
 
 items as (
     select * from {{ ref('int_order_items') }}
-    {%- if changed %}
+    {%- if incremental %}
     where order_id in (select order_id from order_ids)
     {%- endif %}
 ),
@@ -39,7 +60,7 @@ items as (
 coupons as (
     select * from {{ ref('int_coupon_redemptions') }}
     where order_id is not null
-    {%- if changed %}
+    {%- if incremental %}
         and order_id in (select order_id from order_ids)
     {%- endif %}
 ),
@@ -76,7 +97,7 @@ coupon_summary as (
 )
 
 select
-    {{ 'order_ids' if by_id else 'orders' }}.order_id,
+    {{ 'order_ids' if incremental else 'orders' }}.order_id,
     orders.customer_id,
     orders.ordered_at,
     orders.status,
@@ -95,14 +116,9 @@ select
     -- what the row was computed from (macros/order_facts_incremental.sql); null marks an order that is gone
     case
         when orders.order_id is not null
-            then cast(
-                cast({{ row_hash('orders') }} as decimal(38, 0))
-                + coalesce(item_summary.lines_fingerprint, 0)
-                + coalesce(coupon_summary.coupons_fingerprint, 0)
-                + {{ order_code_term() }} as decimal(38, 0)
-            )
+            then {{ order_fingerprint('orders', 'item_summary.lines_fingerprint', 'coupon_summary.coupons_fingerprint') }}
     end as inputs_fingerprint
-{% if by_id -%}
+{% if incremental -%}
     from order_ids
     left join orders on order_ids.order_id = orders.order_id
 {%- else -%}
