@@ -11,7 +11,9 @@
     A customer with one pending snapshot (a nightly build: the new as-of date) needs no pass: login days are a
     count distinct of login dates, a session converts when an order of the customer falls in [start, start + 24 h)
     and before T, and the last visit is the latest session before T; the same numbers without sorting anyone's
-    sessions. Customers with several pending snapshots (a full build) take the pass.
+    sessions. At the latest such date (a nightly's only one) the last visit is each customer's latest session
+    before that date, aggregated before it meets the customers. Customers with several pending snapshots (a full
+    build) take the pass.
     Trend ratios are add-one smoothed: (last 30 days + 1) / (previous 60 days / 2 + 1); 1 means steady.
 -#}
 {{ snapshot_incremental('behaviour', bucket_on='customer_id') }}
@@ -265,7 +267,36 @@ one_session_windows as (
     group by one_sessions.customer_id, one_sessions.snapshot_date
 ),
 
+one_latest as (
+    -- a nightly's one pending date: its last visits are a plain aggregate before a constant, joined to the
+    -- customers afterwards (1M customers, one thread: 34.4 s -> 30.1 s for the model in four runs each)
+    select max(snapshot_date) as snapshot_date from one_snapshot
+),
+
+latest_visits as (
+    select
+        sessions.customer_id,
+        max(sessions.started_at) as last_visit_at
+    from {{ ref('int_sessions') }} as sessions
+    where
+        sessions.started_at < (select one_latest.snapshot_date from one_latest)
+        -- only those customers' sessions (a full build's past snapshots have few)
+        and sessions.customer_id in (
+            select one_snapshot.customer_id from one_snapshot
+            where one_snapshot.snapshot_date = (select one_latest.snapshot_date from one_latest)
+        )
+    group by sessions.customer_id
+),
+
 one_last_visits as (
+    select
+        one_snapshot.customer_id,
+        one_snapshot.snapshot_date,
+        latest_visits.last_visit_at
+    from one_snapshot
+    inner join latest_visits on one_snapshot.customer_id = latest_visits.customer_id
+    where one_snapshot.snapshot_date = (select one_latest.snapshot_date from one_latest)
+    union all
     select
         one_snapshot.customer_id,
         one_snapshot.snapshot_date,
@@ -275,6 +306,7 @@ one_last_visits as (
         on
             sessions.customer_id = one_snapshot.customer_id
             and sessions.started_at < one_snapshot.snapshot_date
+    where one_snapshot.snapshot_date < (select one_latest.snapshot_date from one_latest)
     group by one_snapshot.customer_id, one_snapshot.snapshot_date
 ),
 
