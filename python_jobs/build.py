@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from python_jobs import build_state, config, warehouse
-from python_jobs.dbt_runner import PRODUCTION_BUILD_ARGS, preload, run_dbt
+from python_jobs.dbt_runner import PRODUCTION_BUILD_ARGS, run_dbt
 from python_jobs.engines.commands import target_name
 from python_jobs.mapping.commands import check_export, export_options
 from python_jobs.publish import build_and_publish
@@ -43,7 +43,6 @@ def build_warehouse(
     published = db or config.duckdb_path()
     vars, settings = dict(vars or {}), {**os.environ, **(env or {})}
     partial = any(a in PARTIAL_ARGS for a in extra_args)
-    imports = preload()  # beside the hashing of the raw files below; not waited for when the build is skipped
     if force or extra_args:  # runs whatever changed; a partial build records nothing, so needs no fingerprint
         parts = None if partial else build_state.current_parts(vars, settings, dated=False)
     else:
@@ -54,7 +53,6 @@ def build_warehouse(
 
     def build(work: Path, ready: Callable[[], None]) -> float:
         t0 = time.perf_counter()
-        imports.join()
         run_dbt(
             ["build", *PRODUCTION_BUILD_ARGS, *extra_args],
             vars=vars,

@@ -6,7 +6,6 @@ import importlib
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,24 +41,6 @@ PYTHON_MODEL_IMPORTS = (
 def preimport_python_models() -> None:
     for name in PYTHON_MODEL_IMPORTS:
         importlib.import_module(name)
-
-
-def preload() -> threading.Thread:
-    """Import dbt and what the Python models import in a daemon thread, while the caller works on (`churn build`
-    hashes the raw files meanwhile: 1.3 s at 1M customers, beside 4-5 s of imports on one core). Join it before
-    run_dbt, whose imports must not run beside these (the partial sklearn module above). A failed import is
-    not reported here: run_dbt imports the module again and raises."""
-    thread = threading.Thread(target=_import_quietly, name="dbt-preload", daemon=True)
-    thread.start()
-    return thread
-
-
-def _import_quietly() -> None:
-    try:
-        importlib.import_module("dbt.cli.main")
-        preimport_python_models()
-    except Exception:  # raised again by run_dbt's own import
-        pass
 
 
 def single_threaded_numerics() -> None:
