@@ -77,8 +77,7 @@
     {%- if bucket_on -%}
         {%- set per_bucket = customer_bucket_size(kind) -%}
         {%- set counts = run_query(
-            recorded_pending_count() if not split and keeps_snapshot_builds()
-            else "select " ~ ("replaced_nightly" if split else "null") ~ ", count(*) from ("
+            "select " ~ ("replaced_nightly" if split else "null") ~ ", count(*) from ("
             ~ pending_in_part(kind) ~ ") as pending group by all"
         ) -%}
         {%- for nightly, pending in counts.rows -%}
@@ -96,20 +95,6 @@
         {%- endfor -%}
     {%- endfor -%}
     {{ return(statements if statements | length > 1 else []) }}
-{% endmacro %}
-
-{#- An incremental run's pending customer snapshots, counted at the snapshots its pre-hook recorded as pending
-    (record_pending_snapshots): finding them again scanned the table's fingerprints, 0.4-0.8 s per bucketed mart in
-    a 1M nightly. -#}
-{% macro recorded_pending_count() %}
-    select
-        null,
-        count(*)
-    from {{ ref('int_customer_snapshots') }} as customer_snapshots
-    where customer_snapshots.snapshot_date in (
-        select recorded.snapshot_date from {{ snapshot_builds_table() }} as recorded
-        where recorded.model_id = '{{ model.unique_id }}' and recorded.invocation_id = '{{ invocation_id }}'
-    )
 {% endmacro %}
 
 {#- The pending customer snapshots with their part (fingerprints.replaced_nightly), for counting and cutting. -#}
