@@ -4,8 +4,9 @@
     the day it became known (an order when placed; its cancellation, return and delivery on their own days, never
     before the order; an order line with its order; a customer at signup), hashed, and summed per day. A snapshot T's fingerprint
     covers the facts known before T: a late-arriving or corrected row dated before T changes it, a row after T
-    does not. A label at T also reads orders up to the horizon end and whether the horizon is observed, so its
-    fingerprint adds the order facts before horizon_end_date and horizon_observed.
+    does not. A label at T whose horizon is observed also reads orders up to the horizon end, so its fingerprint
+    adds the order facts before horizon_end_date; one whose horizon is open reads only facts before T (churn_labels
+    leaves orders_in_horizon and churned null), so a day's new orders do not change it. Both add horizon_observed.
 -#}
 with
 
@@ -128,11 +129,17 @@ cumulative as (
 select
     spine.snapshot_date,
     {{ fingerprint_of(['cumulative.n_before', 'cumulative.hash_before']) }} as behaviour_fingerprint,
-    {{ fingerprint_of([
-        'cumulative.n_before', 'cumulative.hash_before',
-        'cumulative.n_orders_to_horizon', 'cumulative.hash_orders_to_horizon',
-        'cast(spine.horizon_observed as integer)',
-    ]) }} as labels_fingerprint,
+    case
+        when spine.horizon_observed
+            then {{ fingerprint_of([
+                'cumulative.n_before', 'cumulative.hash_before',
+                'cumulative.n_orders_to_horizon', 'cumulative.hash_orders_to_horizon',
+                'cast(spine.horizon_observed as integer)',
+            ]) }}
+        else {{ fingerprint_of([
+            'cumulative.n_before', 'cumulative.hash_before', 'cast(spine.horizon_observed as integer)',
+        ]) }}
+    end as labels_fingerprint,
     spine.is_as_of,
     spine.horizon_observed
 from spine

@@ -27,7 +27,7 @@ from warehouse_tables import assert_same_tables, canonical
 
 from python_jobs.dbt_runner import DbtError, run_dbt
 from python_jobs.synth import generate_world
-from python_jobs.synth.cutoff import cut_world
+from python_jobs.synth.cutoff import cut_world, last_order_day
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MONTH_AGO = date(2025, 12, 1)
@@ -36,6 +36,7 @@ BUILD = ["build", "--resource-type", "model", "--resource-type", "seed"]
 PLANTED = -12345.0
 # a few hundred customer snapshots per statement: several buckets
 BUCKETED = {"customer_bucket_rows": 300, "training_bucket_rows": 300}
+NIGHTLY_RECORD = "nightly_snapshot_builds.json"
 
 
 def _build(raw: Path, work: Path, *extra: str, more_vars: dict | None = None) -> Path:
@@ -101,15 +102,60 @@ def _change_staging(month_ago: Path, today: Path) -> None:
 
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(incremental: last month's export then today's, full: today's export built from scratch)."""
+    """(incremental: last month's export, yesterday's, then today's; full: today's export built from scratch).
+    Today's export is yesterday's plus one day: the last step is a nightly, and what it rebuilt is kept in
+    NIGHTLY_RECORD (the snapshot marts' record, and the as-of date before it)."""
     root = tmp_path_factory.mktemp("incremental")
     generate_world(500, 7, root / "today", progress=False)
     cut_world(root / "today", root / "month_ago", MONTH_AGO)
     _correct_the_past(root / "today")
     _change_staging(root / "month_ago", root / "today")
+    cut_world(root / "today", root / "yesterday", last_order_day(root / "today"))
     _build(root / "month_ago", root / "incremental", more_vars=BUCKETED)
+    before = _build(root / "yesterday", root / "incremental", more_vars=BUCKETED)
+    with duckdb.connect(str(before), read_only=True) as con:
+        (yesterday,) = con.execute(
+            "select max(snapshot_date) from intermediate.int_snapshot_spine"
+        ).fetchone()
     incremental = _build(root / "today", root / "incremental", more_vars=BUCKETED)
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        rebuilt = con.execute(
+            "select model_id, cast(snapshot_date as varchar) from main.churn_snapshot_builds "
+            "where snapshot_date is not null"
+        ).fetchall()
+    (root / NIGHTLY_RECORD).write_text(json.dumps({"yesterday": str(yesterday), "rebuilt": rebuilt}))
     return incremental, _build(root / "today", root / "full")
+
+
+def test_a_nightly_rebuilds_the_as_of_snapshot_and_the_labels_whose_horizon_closed(
+    warehouses: tuple[Path, Path],
+) -> None:
+    """One more day of data moves the as-of date: each snapshot mart computes that snapshot only, and
+    churn_labels also the snapshots whose horizon the day closed; a snapshot whose horizon is still open reads
+    nothing after T (its labels are null), so the day's new orders leave it alone."""
+    incremental, _ = warehouses
+    record = json.loads((incremental.parent.parent / NIGHTLY_RECORD).read_text())
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        spine = con.execute(
+            "select cast(snapshot_date as varchar), is_as_of, horizon_observed and horizon_end_date > ? "
+            "from intermediate.int_snapshot_spine",
+            [date.fromisoformat(record["yesterday"])],
+        ).fetchall()
+    as_of = {day for day, is_as_of, _ in spine if is_as_of}
+    closed = {day for day, _, just_closed in spine if just_closed}
+    rebuilt: dict[str, set[str]] = {}
+    for model_id, day in record["rebuilt"]:
+        rebuilt.setdefault(model_id.rsplit(".", 1)[-1], set()).add(day)
+    assert len(as_of) == 1
+    assert rebuilt["churn_labels"] == as_of | closed, rebuilt["churn_labels"]
+    # (the voice marts and the training set follow the training window too, which moves when a horizon closes)
+    for model in (
+        "customer_activity",
+        "customer_rfm",
+        "int_customer_order_windows",
+        "int_customer_basket_breadth",
+    ):
+        assert rebuilt[model] == as_of, (model, rebuilt[model])
 
 
 def test_incremental_build_after_a_month_equals_a_full_refresh(warehouses: tuple[Path, Path]) -> None:
