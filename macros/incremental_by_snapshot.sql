@@ -71,9 +71,9 @@
     {{ return(local_md5((checksums | sort | join(',')) ~ '|' ~ (settings | join(',')))) }}
 {% endmacro %}
 
-{#- One row per snapshot of this kind: snapshot_date, inputs_fingerprint, and replaced_nightly: whether the next
-    nightly build replaces it (the as-of snapshot moves every day; for labels, each day's orders change every
-    snapshot whose horizon is still open). A full build writes those last (snapshot_statements). -#}
+{#- One row per snapshot of this kind: snapshot_date, inputs_fingerprint, and replaced_nightly: whether a coming
+    nightly build replaces it (the as-of snapshot moves every day; for labels, a snapshot whose horizon is still
+    open is replaced the day it closes). A full build writes those last (snapshot_statements). -#}
 {% macro snapshot_fingerprints(kind=snapshot_kind()) %}
     {%- if kind == 'training' %}
     {#- the training set joins every mart and the split: all three fingerprints, the split and its test date.

@@ -1,11 +1,12 @@
 """Incremental snapshot marts give exactly what a full refresh gives (issue 10).
 
-A warehouse is built from the export of a month ago, then rebuilt incrementally from today's export, which has
-a month more data *and* late corrections dated long before (a session that arrived late, one moved to another
+A warehouse is built from the export of a month ago, then rebuilt incrementally from yesterday's export, which
+has a month more data *and* late corrections dated long before (a session that arrived late, one moved to another
 day, one without a time, an order whose amount was corrected, a customer's country fixed, a customer who signed
 up long ago arriving late with an order that was an orphan a month ago, a customer deleted with their orders now
-orphans, a session deleted, an order line sent twice). Every table, staging included, must equal a fresh build
-of today's export. Then a no-change rebuild must leave past snapshots alone (a planted value survives it, and its
+orphans, a session deleted, an order line sent twice), then from today's (one day more: a nightly, which must
+rebuild only the as-of snapshot and the labels whose horizon closed). Every table, staging included, must equal a
+fresh build of today's export. Then a no-change rebuild must leave past snapshots alone (a planted value survives it, and its
 data tests, which a build runs on the snapshots it computed only) and `--full-refresh` must recompute them.
 The incremental warehouse builds its bucketed snapshot marts (customer_activity, customer_voice,
 churn_training_set) in several customer buckets, the fresh one in one statement per part (past snapshots, then
@@ -172,9 +173,8 @@ def test_incremental_build_after_a_month_equals_a_full_refresh(warehouses: tuple
 
 
 def test_the_incremental_build_cut_its_bucketed_marts_into_buckets(warehouses: tuple[Path, Path]) -> None:
-    """The incremental build counted each bucketed mart's pending customer snapshots (at the snapshots its
-    pre-hook recorded) and ran it in several buckets, as the module docstring says (dbt's log: only that build
-    runs these models incrementally in this directory)."""
+    """The incremental builds ran each bucketed mart in several customer buckets, as the module docstring says
+    (dbt's log: only they run these models incrementally in this directory)."""
     incremental, _ = warehouses
     log = (incremental.parent / "logs" / "dbt.log").read_text(encoding="utf-8")
     for model in ("int_customer_order_windows", "customer_activity", "customer_voice", "churn_training_set"):
