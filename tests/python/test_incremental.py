@@ -6,8 +6,9 @@ day, one without a time, an order whose amount was corrected, a customer's count
 up long ago arriving late with an order that was an orphan a month ago, a customer deleted with their orders now
 orphans, a session deleted, an order line sent twice), then from today's (one day more: a nightly, which must
 rebuild only the as-of snapshot and the labels whose horizon closed). Every table, staging included, must equal a
-fresh build of today's export. Then a no-change rebuild must leave past snapshots alone (a planted value survives it, and its
-data tests, which a build runs on the snapshots it computed only) and `--full-refresh` must recompute them.
+fresh build of today's export. Then a no-change rebuild must leave past snapshots alone (a planted value survives
+it, and its data tests, which a build runs on the snapshots it computed only) and `--full-refresh` must recompute
+them.
 The incremental warehouse builds its bucketed snapshot marts (customer_activity, customer_voice,
 churn_training_set) in several customer buckets, the fresh one in one statement per part (past snapshots, then
 those a nightly replaces), so equal tables also prove that bucketing and the split change nothing.
