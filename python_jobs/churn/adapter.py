@@ -74,7 +74,7 @@ def fit_runs_table(
     build's (labelled_inputs_fingerprint), its run is reused without reading a training row; otherwise the
     rows are read and their content hash (run_id) decides, so a code change upstream that leaves the rows
     unchanged still reuses the run. `session` (the model's DuckDB) is held to the config's fit_duckdb_memory
-    while the run is fitted, so its cache does not sit beside the fit's own memory."""
+    while the training rows are read and the run is fitted, so its cache does not sit beside their memory."""
     settings, model_dir = settings_from_config(config)
     specs = features.specs_from_frame(feature_seed)
     inputs = labelled_inputs_fingerprint(relation, specs, settings)
@@ -86,9 +86,11 @@ def fit_runs_table(
             f"code are those of the last build): 0 model fits, 0 training rows read"
         )
         return run_table.runs_table(fitted, False, path, inputs)
-    labelled = training_frame(relation.filter("split in ('train', 'test')"), config)
     fit_memory = _config_value(config, "fit_duckdb_memory", None, str)
+    # Lowered before the rows are read, not only for the fit: read beside a full cache, the labelled rows (and
+    # the blocks their scan cached) stacked on it (1M full build: the build's peak, 7.58 GiB, in that read).
     with memory_limit_lowered(session, fit_memory, _config_value(config, "duckdb_memory_limit", None, str)):
+        labelled = training_frame(relation.filter("split in ('train', 'test')"), config)
         fitted, fitted_now, path = cache.fit_or_reuse(labelled, specs, settings, model_dir)
     if fitted_now:
         t = fitted.timings

@@ -23,6 +23,7 @@ from python_jobs.churn import (
     run,
     run_table,
 )
+from python_jobs.warehouse import size_bytes
 
 FAST = run.Settings(n_boot=40, candidates=FAST_CANDIDATES)
 
@@ -220,3 +221,30 @@ def test_unchanged_snapshot_inputs_reuse_the_last_run_without_reading_rows(store
     assert adapter.last_run_if_unchanged(previous, inputs(late), model_dir) is None
     assert adapter.last_run_if_unchanged(previous, key, tmp_path) is None  # not stored under this model dir
     assert inputs(frame) is None  # no fingerprints: the content hash decides
+
+
+def test_training_rows_are_read_with_duckdbs_cache_held_down(stored, frame, specs, monkeypatch):
+    """churn_model_runs lowers DuckDB's memory_limit (fit_duckdb_memory) before it reads the labelled rows, not
+    only for the fit: read beside a full cache, they stacked on it (the 1M full build's peak was that read)."""
+    fitted, path, model_dir = stored
+    con = duckdb.connect(config={"memory_limit": "2GB"})
+    limits = {}
+
+    def limit() -> str:
+        return con.sql("select current_setting('memory_limit')").fetchall()[0][0]
+
+    def read(relation, config):
+        limits["read"] = limit()
+        return frame
+
+    def fit(labelled, specs_, settings, model_dir_):
+        limits["fit"] = limit()
+        return fitted, False, path
+
+    monkeypatch.setattr(adapter.features, "specs_from_frame", lambda seed: specs)
+    monkeypatch.setattr(adapter, "training_frame", read)
+    monkeypatch.setattr(adapter.cache, "fit_or_reuse", fit)
+    config = {"fit_duckdb_memory": "64MB", "duckdb_memory_limit": "2GB", "model_dir": str(model_dir)}
+    adapter.fit_runs_table(con.from_df(frame), pd.DataFrame(), config, session=con)
+    assert limits == {"read": limits["fit"], "fit": limits["fit"]}
+    assert size_bytes(limits["read"]) < 100e6 < size_bytes(limit())  # and given back after
