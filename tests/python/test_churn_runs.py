@@ -3,6 +3,7 @@ scoring, and the bootstrap on a bounded sample of the test snapshot."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -225,26 +226,36 @@ def test_unchanged_snapshot_inputs_reuse_the_last_run_without_reading_rows(store
 
 def test_training_rows_are_read_with_duckdbs_cache_held_down(stored, frame, specs, monkeypatch):
     """churn_model_runs lowers DuckDB's memory_limit (fit_duckdb_memory) before it reads the labelled rows, not
-    only for the fit: read beside a full cache, they stacked on it (the 1M full build's peak was that read)."""
+    only for the fit (read beside a full cache, they stacked on it: the 1M full build's peak was that read), and
+    flushes what the read freed before the fit (else it stayed resident through the fit)."""
     fitted, path, model_dir = stored
     con = duckdb.connect(config={"memory_limit": "2GB"})
-    limits = {}
+    steps = []
 
     def limit() -> str:
         return con.sql("select current_setting('memory_limit')").fetchall()[0][0]
 
     def read(relation, config):
-        limits["read"] = limit()
+        steps.append(("read", limit()))
         return frame
 
     def fit(labelled, specs_, settings, model_dir_):
-        limits["fit"] = limit()
+        steps.append(("fit", limit()))
         return fitted, False, path
+
+    lowered = adapter.memory_limit_lowered
+
+    @contextmanager
+    def recorded(*args):
+        with lowered(*args) as give_back_freed:
+            yield lambda: (steps.append(("flush", limit())), give_back_freed())
 
     monkeypatch.setattr(adapter.features, "specs_from_frame", lambda seed: specs)
     monkeypatch.setattr(adapter, "training_frame", read)
     monkeypatch.setattr(adapter.cache, "fit_or_reuse", fit)
+    monkeypatch.setattr(adapter, "memory_limit_lowered", recorded)
     config = {"fit_duckdb_memory": "64MB", "duckdb_memory_limit": "2GB", "model_dir": str(model_dir)}
     adapter.fit_runs_table(con.from_df(frame), pd.DataFrame(), config, session=con)
-    assert limits == {"read": limits["fit"], "fit": limits["fit"]}
-    assert size_bytes(limits["read"]) < 100e6 < size_bytes(limit())  # and given back after
+    assert [step for step, _ in steps] == ["read", "flush", "fit"]
+    assert all(size_bytes(seen) < 100e6 for _, seen in steps)
+    assert size_bytes(limit()) > 1e9  # and given back after
