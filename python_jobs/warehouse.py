@@ -111,13 +111,17 @@ def memory_limit_lowered(
     if before is None or size_bytes(limit) >= size_bytes(before):
         yield lambda: None
         return
-    try:
+
+    def hold() -> None:  # also the block's flush: setting the limit again flushes DuckDB's allocators
         session.execute(f"set memory_limit = '{limit}'")
+
+    try:
+        hold()
     except duckdb.Error as err:  # memory pinned by a query running beside this one: go on with the cache
         announce(f"could not lower DuckDB's memory_limit to {limit} ({err}); keeping {before}")
         yield lambda: None
         return
     try:
-        yield lambda: session.execute(f"set memory_limit = '{limit}'")
+        yield hold
     finally:
         session.execute(f"set memory_limit = '{configured}'" if configured else "reset memory_limit")
