@@ -6,6 +6,8 @@ Input: the rows python_jobs.bench.build_bench returns ({area, case, metric, valu
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
+from operator import methodcaller
 
 MILLION = 1_000_000
 GROWTH_SIZES = (300_000, MILLION)
@@ -219,15 +221,28 @@ GROWTH_METRICS = {
 }
 
 
-def _round_ratios(recs: dict[tuple[int, str], dict], small: int, big: int, metric: str) -> list[float]:
-    """Each SQL-alone round's growth: round k at the big size over round k at the small one (run minutes apart,
-    so the VM's drift between rounds cancels)."""
+def _user_cpu(rec: dict) -> float | None:
+    """The SQL alone's user CPU: its CPU less its system CPU (None where either is missing)."""
+    cpu, sys_cpu = rec.get("sql_alone_cpu_s"), rec.get("sql_alone_sys_s")
+    return cpu - sys_cpu if cpu and sys_cpu is not None else None
+
+
+# the SQL alone's CPU split (diagnostic, not judged): the SQL's own work is user CPU; system CPU is the kernel's,
+# mostly zeroing the fresh pages DuckDB's allocations touch (docs/benchmarks/2026-12-07-session54.md)
+CPU_SPLIT = {"user": _user_cpu, "system": lambda rec: rec.get("sql_alone_sys_s")}
+
+
+def _round_ratios(
+    recs: dict[tuple[int, str], dict], small: int, big: int, value: Callable[[dict], float | None]
+) -> list[float]:
+    """Each SQL-alone round's growth of `value` (of a stage record): round k at the big size over round k at the
+    small one (run minutes apart, so the VM's drift between rounds cancels)."""
     ratios, k = [], 1
     while (a := recs.get((small, f"{SQL_ALONE_ROUND}{k}"))) and (
         b := recs.get((big, f"{SQL_ALONE_ROUND}{k}"))
     ):
-        if a.get(metric) and b.get(metric) and not a.get("exit_code") and not b.get("exit_code"):
-            ratios.append(b[metric] / a[metric])
+        if value(a) and value(b) and not a.get("exit_code") and not b.get("exit_code"):
+            ratios.append(value(b) / value(a))
         k += 1
     return ratios
 
@@ -244,12 +259,21 @@ def _growth_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
                 continue
             time_x, data_x = b[metric] / a[metric], b["raw_rows"] / a["raw_rows"]
             measured = f"{label} {duration(a[metric])} -> {duration(b[metric])} = {time_x:.2f}x"
-            if stage_name == SQL_ALONE and (ratios := _round_ratios(recs, small, big, metric)):
+            if stage_name == SQL_ALONE and (
+                ratios := _round_ratios(recs, small, big, methodcaller("get", metric))
+            ):
                 time_x = statistics.median(ratios)
+                split = [
+                    f"{kind} CPU {statistics.median(parts):.2f}x"
+                    for kind, value in CPU_SPLIT.items()
+                    if (parts := _round_ratios(recs, small, big, value))
+                ]
                 measured = (
                     f"{label}, median of {len(ratios)} rounds' ratios ("
                     + ", ".join(f"{x:.2f}x" for x in ratios)
-                    + f") = {time_x:.2f}x (medians {duration(a[metric])} -> {duration(b[metric])})"
+                    + f") = {time_x:.2f}x (medians {duration(a[metric])} -> {duration(b[metric])}"
+                    + "".join(f"; {part}" for part in split)
+                    + ")"
                 )
             judged = (small, big) == GROWTH_SIZES
             verdict = (

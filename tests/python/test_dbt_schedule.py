@@ -154,16 +154,17 @@ def test_sql_growth_is_judged_on_node_time_sampled_cpu_and_the_cpu_of_sql_alone(
 
 
 def test_sql_alone_in_rounds_is_judged_on_the_median_of_the_rounds_ratios() -> None:
-    def stages(size: int, cpus: list[float], exit_codes: list[float]) -> list[dict]:
+    def stages(size: int, cpus: list[float], sys_cpus: list[float], exit_codes: list[float]) -> list[dict]:
         values = {"peak_rss_mb": 1.0, "raw_rows": size * 10.0}
         full = {"wall_s": 1.0, "cpu_s": 1.0, "sql_model_s": size / 1e5}
         rows = build_bench._rows(size, "full build", values | full, {})
-        for k, (cpu, code) in enumerate(zip(cpus, exit_codes, strict=True), 1):
+        for k, (cpu, sys_cpu, code) in enumerate(zip(cpus, sys_cpus, exit_codes, strict=True), 1):
             measured = {
                 "wall_s": cpu / 2,
                 "cpu_s": cpu,
                 "exit_code": code,
                 "sql_alone_cpu_s": cpu,
+                "sql_alone_sys_s": sys_cpu,
                 "sql_model_s": cpu,
             }
             rows += build_bench._rows(
@@ -171,8 +172,8 @@ def test_sql_alone_in_rounds_is_judged_on_the_median_of_the_rounds_ratios() -> N
             )
         return rows
 
-    rows = stages(300_000, [100.0, 130.0, 90.0], [0.0] * 3) + stages(
-        1_000_000, [300.0, 330.0, 360.0], [0, 1, 0]
+    rows = stages(300_000, [100.0, 130.0, 90.0], [10.0, 13.0, 10.0], [0.0] * 3) + stages(
+        1_000_000, [300.0, 330.0, 360.0], [40.0, 33.0, 60.0], [0, 1, 0]
     )
     medians = {(r["size"], r["metric"]): r["value"] for r in build_bench.sql_alone_medians(rows)}
     assert {r["stage"] for r in build_bench.sql_alone_medians(rows)} == {SQL_ALONE}
@@ -180,10 +181,11 @@ def test_sql_alone_in_rounds_is_judged_on_the_median_of_the_rounds_ratios() -> N
     assert medians[(1_000_000, "sql_alone_cpu_s")] == 330.0 and medians[(1_000_000, "rounds")] == 3.0
     assert medians[(1_000_000, "exit_code")] == 1.0  # a failed round is not hidden by the median
     text = markdown(rows + build_bench.sql_alone_medians(rows))
-    # rounds 1 and 3 (round 2 failed at 1M): 3.00x and 4.00x, so 3.50x; the medians' own ratio (3.30x) would pass
+    # rounds 1 and 3 (round 2 failed at 1M): 3.00x and 4.00x, so 3.50x; the medians' own ratio (3.30x) would pass.
+    # The split, from the same rounds: user 260 / 90 and 300 / 80 s (median 3.32x), system 4x and 6x (5.00x)
     alone = (
-        "SQL models alone, CPU, median of 2 rounds' ratios (3.00x, 4.00x) = 3.50x (medians 1 m 40 s -> 5 m 30 s) "
-        "for 3.33x raw rows"
+        "SQL models alone, CPU, median of 2 rounds' ratios (3.00x, 4.00x) = 3.50x (medians 1 m 40 s -> 5 m 30 s; "
+        "user CPU 3.32x; system CPU 5.00x) for 3.33x raw rows"
     )
     assert f"| 300k -> 1M | {alone} | **not met** |" in text
     # the full build's growth is its own, not the rounds' (their rows carry the same metric names)
