@@ -93,6 +93,7 @@ DBT_VALUES = (
 # what a SQL-alone stage run in rounds reports: each value's median over the rounds (sql_alone_medians)
 MEDIAN_VALUES = (
     "wall_s", "cpu_s", "peak_rss_mb", "raw_rows", "rows_per_s", "sql_alone_cpu_s", "sql_alone_sys_s", "sql_alone_s",
+    "sql_alone_faults",
 )  # fmt: skip
 CUT_MEMORY = "4GB"  # DuckDB memory_limit of the cut (default would be 80% of RAM)
 BENCH_DIR = REPO_ROOT / ".bench" / "build"
@@ -248,6 +249,7 @@ def _rows(size: int, stage: str, values: dict, listed: dict[str, list[tuple[str,
         "texts_sent_tag": "texts",
         "texts_sent_embed": "texts",
         "rounds": "runs",
+        "sql_alone_faults": "faults",
     }
     base = {"area": "build", "case": case, "size": size, "stage": stage}
     out = [
@@ -371,6 +373,7 @@ def run_size(
                 "sql_alone_cpu_s": got["cpu_s"],
                 "sql_alone_sys_s": got["sys_s"],
                 "sql_alone_s": got["wall_s"],
+                "sql_alone_faults": got.get("faults"),
             }
             rows.extend(_rows(size, name, values, {}))
         return rows[first:]

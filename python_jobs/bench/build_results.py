@@ -228,8 +228,13 @@ def _user_cpu(rec: dict) -> float | None:
 
 
 # the SQL alone's CPU split (diagnostic, not judged): the SQL's own work is user CPU; system CPU is the kernel's,
-# mostly zeroing the fresh pages DuckDB's allocations touch (docs/benchmarks/2026-12-07-session54.md)
-CPU_SPLIT = {"user": _user_cpu, "system": lambda rec: rec.get("sql_alone_sys_s")}
+# mostly zeroing the fresh pages DuckDB's allocations touch (docs/benchmarks/2026-12-07-session54.md), so it
+# grows with the page faults (how many pages were touched fresh) times what one costs on this machine (session 55)
+CPU_SPLIT = {
+    "user CPU": _user_cpu,
+    "system CPU": methodcaller("get", "sql_alone_sys_s"),
+    "page faults": methodcaller("get", "sql_alone_faults"),
+}
 
 
 def _round_ratios(
@@ -264,7 +269,7 @@ def _growth_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
             ):
                 time_x = statistics.median(ratios)
                 split = [
-                    f"{kind} CPU {statistics.median(parts):.2f}x"
+                    f"{kind} {statistics.median(parts):.2f}x"
                     for kind, value in CPU_SPLIT.items()
                     if (parts := _round_ratios(recs, small, big, value))
                 ]
