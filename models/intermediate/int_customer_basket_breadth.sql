@@ -7,12 +7,15 @@
     rows sort before events at the same instant, so `< T` holds). A customer with one pending snapshot (a nightly
     build: the new as-of date) needs no running count: a count distinct over the lines ordered before T is the
     same number without sorting anyone's history (1M customers, one snapshot: 7.5 s -> 3.6 s alone).
+    A full build runs one customer bucket per statement (macros/customer_buckets.sql): the running count is a
+    window, which DuckDB does not spill, so its memory stays that of a bucket, not of every customer (1M, alone,
+    three runs each: peak RSS 3.0 -> 2.0 GB, page faults 678-690k -> 492-498k, system CPU 6.7-8.4 -> 3.7-4.7 s).
 -#}
-{{ snapshot_incremental('behaviour') }}
+{{ snapshot_incremental('behaviour', bucket_on='customer_id') }}
 with
 
 customer_snapshots as (
-    {{ pending_customer_snapshots() }}
+    {{ pending_customer_snapshots(bucket_on='customer_id') }}
 ),
 
 pending_counts as (

@@ -178,7 +178,13 @@ def test_the_incremental_build_cut_its_bucketed_marts_into_buckets(warehouses: t
     (dbt's log: only they run these models incrementally in this directory)."""
     incremental, _ = warehouses
     log = (incremental.parent / "logs" / "dbt.log").read_text(encoding="utf-8")
-    for model in ("int_customer_order_windows", "customer_activity", "customer_voice", "churn_training_set"):
+    for model in (
+        "int_customer_order_windows",
+        "int_customer_basket_breadth",
+        "customer_activity",
+        "customer_voice",
+        "churn_training_set",
+    ):
         found = re.findall(rf"{model}: (\d+) customer buckets", log)
         assert found and all(int(n) > 1 for n in found), f"{model}: {found or 'no customer buckets'}"
 
@@ -467,6 +473,7 @@ def _volatile_rows_first_and_last(work: Path) -> dict[str, tuple[int, int]]:
 # the bucketed snapshot models and the column each is cut into ranges of
 BUCKET_COLUMNS = {
     "intermediate.int_customer_order_windows": "customer_id",
+    "intermediate.int_customer_basket_breadth": "customer_id",
     "marts.customer_activity": "customer_id",
     "marts.customer_voice": "customer_id",
     "marts.customer_rfm": "snapshot_date",
