@@ -227,10 +227,10 @@ def _user_cpu(rec: dict) -> float | None:
     return cpu - sys_cpu if cpu and sys_cpu is not None else None
 
 
-# the SQL alone's CPU split (diagnostic, not judged): the SQL's own work is user CPU; system CPU is the kernel's,
-# mostly zeroing the fresh pages DuckDB's allocations touch (docs/benchmarks/2026-12-07-session54.md), so it
-# grows with the page faults (how many pages were touched fresh) times what one costs on this machine (session 55)
-CPU_SPLIT = {
+# what the SQL alone's growth splits into (diagnostic, not judged): the SQL's own work is user CPU; system CPU is
+# the kernel's, mostly zeroing the fresh pages DuckDB's allocations touch (docs/benchmarks/2026-12-07-session54.md),
+# so it grows with the page faults (pages touched fresh) times what one costs on this machine (session 55)
+GROWTH_SPLIT = {
     "user CPU": _user_cpu,
     "system CPU": methodcaller("get", "sql_alone_sys_s"),
     "page faults": methodcaller("get", "sql_alone_faults"),
@@ -270,7 +270,7 @@ def _growth_rows(recs: dict[tuple[int, str], dict]) -> list[str]:
                 time_x = statistics.median(ratios)
                 split = [
                     f"{kind} {statistics.median(parts):.2f}x"
-                    for kind, value in CPU_SPLIT.items()
+                    for kind, value in GROWTH_SPLIT.items()
                     if (parts := _round_ratios(recs, small, big, value))
                 ]
                 measured = (
