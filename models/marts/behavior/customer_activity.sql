@@ -117,17 +117,17 @@ timeline as (
 passed as (
     select
         *,
-        -- first placed order at or after each session start
-        min(order_at) over (
+        -- first placed order at or after each session start (the frame's values ascend with event_at)
+        {{ ascending_extreme('min', 'order_at') }} over (
             {{ customer_order }} rows between current row and unbounded following
         ) as next_order_at,
         -- latest visit up to this row (for a probe: strictly before T)
-        max(case when sort_kind = 1 then event_at end) over (
+        {{ ascending_extreme('max', 'case when sort_kind = 1 then event_at end') }} over (
             {{ customer_order }} rows between unbounded preceding and current row
         ) as last_visit_at,
         -- the customer's previous logged-in session, so each day's first login is a flag, not a count distinct
         -- (snapshot windows start at midnight, so a day is wholly inside a window or outside it)
-        max(case when is_login then event_at end) over (
+        {{ ascending_extreme('max', 'case when is_login then event_at end') }} over (
             {{ customer_order }} rows between unbounded preceding and 1 preceding
         ) as previous_login_at
     from timeline
@@ -280,6 +280,9 @@ latest_visits as (
     from {{ ref('int_sessions') }} as sessions
     where
         sessions.started_at < (select one_latest.snapshot_date from one_latest)
+        -- the bucket's range: a semi join passes DuckDB no range to skip other customers' sessions with (1M,
+        -- one bucket of four: 18.4M sessions read into the join instead of 4.6M)
+        and {{ in_customer_bucket('sessions.customer_id') }}
         -- only those customers' sessions (a full build's past snapshots have few)
         and sessions.customer_id in (
             select one_snapshot.customer_id from one_snapshot

@@ -130,13 +130,15 @@ lifetime as (
             "case when sentiment_label = 'negative' then 1.0 when sentiment_label is not null then 0.0 end",
             over='customer_timeline',
         ) }} as negative_share,
-        max(case when sentiment_label = 'negative' then event_at end) over customer_timeline as last_negative_at,
+        {{ ascending_extreme('max', "case when sentiment_label = 'negative' then event_at end") }}
+            over customer_timeline as last_negative_at,
         max(case when churn_intent then 1 else 0 end) over customer_timeline as churn_intent_lifetime,
         {%- for topic in voice_topics() %}
             sum(case when is_complaint and {{ voice_has_topic('topics', topic) }} then 1 else 0 end)
                 over customer_timeline as topic_{{ topic }}_count,
         {%- endfor %}
-        max(case when sort_kind = 1 then event_at end) over customer_timeline as voice_max_event_at
+        {{ ascending_extreme('max', 'case when sort_kind = 1 then event_at end') }} over customer_timeline
+            as voice_max_event_at
     from timeline
     window customer_timeline as (
         partition by customer_id
