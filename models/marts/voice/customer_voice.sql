@@ -120,8 +120,8 @@ lifetime as (
         customer_id,
         cast(event_at as date) as snapshot_date,
         sort_kind,
-        sum(case when source = 'review' then 1 else 0 end) over customer_timeline as reviews_lifetime,
-        sum(case when source = 'ticket' then 1 else 0 end) over customer_timeline as tickets_lifetime,
+        count(case when source = 'review' then 1 end) over customer_timeline as reviews_lifetime,
+        count(case when source = 'ticket' then 1 end) over customer_timeline as tickets_lifetime,
         count(sentiment) over customer_timeline as tagged_texts,
         {{ exact_avg('sentiment', over='customer_timeline') }} as mean_sentiment,
         min(sentiment) over customer_timeline as min_sentiment,
@@ -134,7 +134,7 @@ lifetime as (
             over customer_timeline as last_negative_at,
         max(case when churn_intent then 1 else 0 end) over customer_timeline as churn_intent_lifetime,
         {%- for topic in voice_topics() %}
-            sum(case when is_complaint and {{ voice_has_topic('topics', topic) }} then 1 else 0 end)
+            count(case when is_complaint and {{ voice_has_topic('topics', topic) }} then 1 end)
                 over customer_timeline as topic_{{ topic }}_count,
         {%- endfor %}
         {{ ascending_extreme('max', 'case when sort_kind = 1 then event_at end') }} over customer_timeline
@@ -154,8 +154,8 @@ one_snapshot_lifetime as (
         customer_snapshots.customer_id,
         customer_snapshots.snapshot_date,
         0 as sort_kind,
-        sum(case when texts.source = 'review' then 1 else 0 end) as reviews_lifetime,
-        sum(case when texts.source = 'ticket' then 1 else 0 end) as tickets_lifetime,
+        count(case when texts.source = 'review' then 1 end) as reviews_lifetime,
+        count(case when texts.source = 'ticket' then 1 end) as tickets_lifetime,
         count(texts.sentiment) as tagged_texts,
         {{ exact_avg('texts.sentiment') }} as mean_sentiment,
         min(texts.sentiment) as min_sentiment,
@@ -168,7 +168,7 @@ one_snapshot_lifetime as (
         max(case when texts.sentiment_label = 'negative' then texts.created_at end) as last_negative_at,
         max(case when texts.churn_intent then 1 else 0 end) as churn_intent_lifetime,
         {%- for topic in voice_topics() %}
-            sum(case when texts.is_complaint and {{ voice_has_topic('texts.topics', topic) }} then 1 else 0 end)
+            count(case when texts.is_complaint and {{ voice_has_topic('texts.topics', topic) }} then 1 end)
                 as topic_{{ topic }}_count,
         {%- endfor %}
         max(texts.created_at) as voice_max_event_at
@@ -193,8 +193,8 @@ recent as (
     select
         customer_snapshots.customer_id,
         customer_snapshots.snapshot_date,
-        sum(case when texts.source = 'review' then 1 else 0 end) as reviews_90d,
-        sum(case when texts.source = 'ticket' then 1 else 0 end) as tickets_90d,
+        count(case when texts.source = 'review' then 1 end) as reviews_90d,
+        count(case when texts.source = 'ticket' then 1 end) as tickets_90d,
         {{ exact_avg('texts.sentiment') }} as mean_sentiment_90d,
         max(case when texts.churn_intent then 1 else 0 end) as churn_intent_90d,
         max(texts.intensity) as max_intensity_90d
