@@ -11,7 +11,8 @@ import pytest
 from text_fakes import FakeTagModel, answer, registered, tag_settings
 
 from python_jobs.text.cache import LLMCache
-from python_jobs.text.runner import TagSettings, cache_version, tag_texts
+from python_jobs.text.runner import TagSettings, _compact, cache_version, tag_texts
+from python_jobs.text.schema import TAG_FIELDS
 
 TEXTS = [f"Order {i}: the delivery was late and the box was damaged." for i in range(10)]
 IDS = [str(i) for i in range(10)]
@@ -37,6 +38,21 @@ def test_tags_match_schema_and_cache_makes_second_run_free(tmp_path, fake):
     tags2, tally2 = tag_texts(IDS, TEXTS, settings(tmp_path))
     assert len(fake.prompts) == 3 and tally2.cached == 10 and tally2.requests == 0
     assert tags2.column("sentiment").to_pylist() == tags.column("sentiment").to_pylist()
+
+
+def test_tags_held_compactly_same_table_fresh_and_cached(tmp_path, fake):
+    """A run holds each text's tags as a tuple whose repeating values (labels, languages, topic sets) are one
+    object each; the table is the same whether the tags came from the model or from the cache."""
+    fresh, _ = tag_texts(IDS, TEXTS, settings(tmp_path))
+    cached, tally = tag_texts(IDS, TEXTS, settings(tmp_path))
+    assert tally.requests == 0 and fresh.num_rows == len(IDS)
+    assert cached.select(list(TAG_FIELDS)).equals(fresh.select(list(TAG_FIELDS)))
+    tags = {"sentiment": -0.5, "sentiment_label": "negative", "topics": ["delivery"], "churn_intent": False}
+    tags |= {"intensity": 0.4, "language": "en", "evidence": "late"}
+    shared: dict = {}
+    one, other = _compact(tags, shared), _compact({**tags, "topics": ["delivery"], "evidence": "box"}, shared)
+    assert one == (-0.5, "negative", ("delivery",), False, 0.4, "en", "late")
+    assert other[TAG_FIELDS.index("topics")] is one[TAG_FIELDS.index("topics")]
 
 
 def test_duplicate_texts_are_sent_once(tmp_path, fake):
