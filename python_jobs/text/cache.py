@@ -169,6 +169,10 @@ class LLMCache:
             self._con.commit()
             return cur.rowcount
 
+    def embedded_dims(self, hashes: Sequence[str], model_id: str, version: str) -> dict[str, int]:
+        """hash -> embedding size, for the hashes whose embedding is cached (the vectors are not read)."""
+        return dict(self._select("embeddings", "dim", hashes, model_id, version))
+
     def get_embeddings(self, hashes: Sequence[str], model_id: str, version: str) -> dict[str, np.ndarray]:
         return {
             h: np.frombuffer(blob, dtype="<f4")

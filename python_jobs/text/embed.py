@@ -66,9 +66,9 @@ def embed_texts(
 
     Texts not embedded because of the budget or a failure are left out (the next run picks them up). `tally`,
     when given, receives the counts (`tagged` meaning embedded); `status`, when given, is extended with one
-    entry per input: ok | failed | over_budget. Every text is embedded (the tally and status complete) when
-    this returns; the reader only assembles the rows, so a caller that streams them on (a dbt model returning
-    it) never holds every embedding twice (1.3M x 256 floats: 1.3 GB at 1M customers).
+    entry per input: ok | failed | over_budget. Every text is embedded and in the cache (the tally and status
+    complete) when this returns; the reader reads each batch's vectors back from the cache, so no step holds
+    every embedding (1.3M x 256 floats: 1.3 GB at 1M customers).
     """
     model = registry.get_embedding_model(settings.model_id)
     version = embed_version(model)
@@ -79,9 +79,13 @@ def embed_texts(
     tally.total, tally.unique = len(hashes), len(unique)
     failed: set[str] = set()
     with LLMCache(settings.cache_path) as cache:
-        vectors = cache.get_embeddings(list(unique), settings.model_id, version)
-        todo = [h for h in unique if h not in vectors]
-        tally.cached = len(vectors)
+        # which texts are cached, not their vectors: the reader reads those back batch by batch
+        cached = cache.embedded_dims(list(unique), settings.model_id, version)
+        dim = next(iter(cached.values()), 0)
+        stored = {h for h in unique if h in cached}  # texts whose embedding is in the cache
+        del cached
+        todo = [h for h in unique if h not in stored]
+        tally.cached = len(stored)
         if settings.max_texts and len(todo) > settings.max_texts:
             todo = todo[: settings.max_texts]
         tried = set(todo)
@@ -99,14 +103,15 @@ def embed_texts(
             else:
                 streak = 0
                 cache.put_embeddings(batch, got, settings.model_id, version)
-                vectors.update(zip(batch, got, strict=True))
+                stored.update(batch)
+                dim = dim or got.shape[1]
             tally.sent += len(batch)
             if progress:
                 progress.update(len(batch))
         if progress:
             progress.close()
-    tally.tagged = sum(h in vectors for h in hashes)
-    tally.texts_tagged = sum(h in vectors for h in unique)
+    tally.tagged = sum(h in stored for h in hashes)
+    tally.texts_tagged = sum(h in stored for h in unique)
     tally.failed = sum(h in failed for h in hashes)
     tally.texts_failed = len(failed)
     tally.over_budget = tally.total - tally.tagged - tally.failed
@@ -114,10 +119,10 @@ def embed_texts(
     tally.attempted = sum(h in tried for h in hashes)
     tally.attempt_failed = tally.failed
     if status is not None:
-        status.extend("ok" if h in vectors else "failed" if h in failed else "over_budget" for h in hashes)
+        status.extend("ok" if h in stored else "failed" if h in failed else "over_budget" for h in hashes)
     log.info("embeddings (%s): %s", settings.model_id, tally.line())
-    keep = [i for i, h in enumerate(hashes) if h in vectors]
-    dim = len(next(iter(vectors.values()))) if vectors else _probe_dim(model)
+    keep = [i for i, h in enumerate(hashes) if h in stored]
+    dim = dim or _probe_dim(model)
     schema = pa.schema(
         [
             ("row_index", pa.int64()),
@@ -129,16 +134,24 @@ def embed_texts(
     )
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for start in range(0, len(keep), OUTPUT_ROWS):
-            part = keep[start : start + OUTPUT_ROWS]
-            columns = [
-                pa.array(part, pa.int64()),
-                pa.array([str(ids[i]) for i in part], pa.string()),
-                pa.array([hashes[i] for i in part], pa.string()),
-                pa.array([settings.model_id] * len(part), pa.string()),
-                fixed_size_list(np.stack([vectors[hashes[i]] for i in part])),
-            ]
-            yield pa.RecordBatch.from_arrays(columns, schema=schema)
+        with LLMCache(settings.cache_path) as cache:
+            for start in range(0, len(keep), OUTPUT_ROWS):
+                part = keep[start : start + OUTPUT_ROWS]
+                part_hashes = [hashes[i] for i in part]
+                vectors = cache.get_embeddings(part_hashes, settings.model_id, version)
+                if len(vectors) < len(set(part_hashes)):
+                    raise RuntimeError(
+                        f"embeddings left the text cache {settings.cache_path} while this run read them back "
+                        f"(cleared by another process?): run the build again"
+                    )
+                columns = [
+                    pa.array(part, pa.int64()),
+                    pa.array([str(ids[i]) for i in part], pa.string()),
+                    pa.array(part_hashes, pa.string()),
+                    pa.array([settings.model_id] * len(part), pa.string()),
+                    fixed_size_list(np.stack([vectors[h] for h in part_hashes])),
+                ]
+                yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 
 import llm
 import numpy as np
@@ -87,6 +88,22 @@ def test_embed_texts_returns_fixed_size_list_and_uses_the_cache(tmp_path):
     assert str(table.schema.field("embedding").type) == "fixed_size_list<item: float>[256]"
     again = embed_texts(["1", "2"], ["hello world", "olá mundo"], settings).read_all()
     assert again.column("embedding").to_pylist() == table.column("embedding").to_pylist()
+
+
+def test_embed_texts_reader_reads_the_vectors_back_from_the_cache(tmp_path):
+    """No step holds every embedding: the reader reads each batch's vectors from the cache, the same values as
+    the model's; a cache emptied before the read is an error naming the file, not rows with wrong vectors."""
+    texts = ["hello world", "olá mundo", "hello world"]
+    settings = EmbedSettings(cache_path=tmp_path / "c.sqlite", show_progress=False)
+    table = embed_texts(["1", "2", "3"], texts, settings).read_all()
+    np.testing.assert_array_equal(
+        np.stack(table.column("embedding").to_numpy(zero_copy_only=False)), embed_array(texts)
+    )
+    reader = embed_texts(["1", "2", "3"], texts, settings)
+    with sqlite3.connect(tmp_path / "c.sqlite") as con:
+        con.execute("delete from embeddings")
+    with pytest.raises(RuntimeError, match="c.sqlite"):
+        reader.read_all()
 
 
 def test_validate_tags_rejects_bad_output_with_reasons():
