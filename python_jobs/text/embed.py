@@ -24,7 +24,7 @@ from python_jobs.text import registry
 from python_jobs.text.cache import LLMCache, content_hash
 from python_jobs.text.calls import is_retryable, scrub
 from python_jobs.text.redact import REDACTION_VERSION, redact
-from python_jobs.text.tally import Tally
+from python_jobs.text.tally import SeenTexts, Tally
 
 log = logging.getLogger(__name__)
 
@@ -67,93 +67,146 @@ def embed_texts(
     Texts not embedded because of the budget or a failure are left out (the next run picks them up). `tally`,
     when given, receives the counts (`tagged` meaning embedded); `status`, when given, is extended with one
     entry per input: ok | failed | over_budget. Every text is embedded and in the cache (the tally and status
-    complete) when this returns; the reader reads each batch's vectors back from the cache, so no step holds
-    every embedding (1.3M x 256 floats: 1.3 GB at 1M customers).
+    complete) when this returns; the reader reads each batch's vectors back from the cache (`read_back`).
     """
-    model = registry.get_embedding_model(settings.model_id)
-    version = embed_version(model)
-    redacted = [redact(t) for t in texts]
-    hashes = [content_hash(t) for t in redacted]
-    unique = dict(zip(hashes, redacted, strict=True))
-    tally = tally if tally is not None else Tally()
-    tally.total, tally.unique = len(hashes), len(unique)
-    failed: set[str] = set()
-    with LLMCache(settings.cache_path) as cache:
-        # which texts are cached, not their vectors: the reader reads those back batch by batch
-        cached = cache.embedded_dims(list(unique), settings.model_id, version)
-        dim = next(iter(cached.values()), 0)
-        stored = {h for h in unique if h in cached}  # texts whose embedding is in the cache
-        del cached
-        todo = [h for h in unique if h not in stored]
-        tally.cached = len(stored)
-        if settings.max_texts and len(todo) > settings.max_texts:
-            todo = todo[: settings.max_texts]
-        tried = set(todo)
-        progress = Progress(len(todo), f"embedding ({settings.model_id})", unit="texts") if todo else None
-        it = iter(todo)
-        streak = 0
-        while batch := list(islice(it, settings.batch_size)):
-            if settings.circuit_breaker and streak >= settings.circuit_breaker:
-                failed.update(batch)  # circuit open: not sent, retried next run
-                continue
-            got = _embed_batch(model, [unique[h] for h in batch], settings, tally)
-            if got is None:
-                failed.update(batch)
-                streak += 1
-            else:
-                streak = 0
-                cache.put_embeddings(batch, got, settings.model_id, version)
-                stored.update(batch)
-                dim = dim or got.shape[1]
-            tally.sent += len(batch)
-            if progress:
-                progress.update(len(batch))
-        if progress:
-            progress.close()
-    tally.tagged = sum(h in stored for h in hashes)
-    tally.texts_tagged = sum(h in stored for h in unique)
-    tally.failed = sum(h in failed for h in hashes)
-    tally.texts_failed = len(failed)
-    tally.over_budget = tally.total - tally.tagged - tally.failed
-    tally.texts_over_budget = tally.unique - tally.texts_tagged - tally.texts_failed
-    tally.attempted = sum(h in tried for h in hashes)
-    tally.attempt_failed = tally.failed
+    with EmbedRun(settings, tally, total_rows=len(ids)) as run:
+        hashes, outcome = run.embed(texts)
     if status is not None:
-        status.extend("ok" if h in stored else "failed" if h in failed else "over_budget" for h in hashes)
-    log.info("embeddings (%s): %s", settings.model_id, tally.line())
-    keep = [i for i, h in enumerate(hashes) if h in stored]
-    dim = dim or _probe_dim(model)
+        status.extend(outcome)
+    keep = [i for i, o in enumerate(outcome) if o == "ok"]
     schema = pa.schema(
         [
             ("row_index", pa.int64()),
             ("text_id", pa.string()),
             ("content_hash", pa.string()),
             ("embedding_model", pa.string()),
-            ("embedding", pa.list_(pa.float32(), dim)),
+            ("embedding", pa.list_(pa.float32(), run.dim)),
         ]
     )
+    kept_hashes = pa.array([hashes[i] for i in keep], pa.string())
 
     def batches() -> Iterator[pa.RecordBatch]:
-        with LLMCache(settings.cache_path) as cache:
-            for start in range(0, len(keep), OUTPUT_ROWS):
-                part = keep[start : start + OUTPUT_ROWS]
-                part_hashes = [hashes[i] for i in part]
-                vectors = cache.get_embeddings(part_hashes, settings.model_id, version)
-                if len(vectors) < len(set(part_hashes)):
-                    raise RuntimeError(
-                        f"embeddings left the text cache {settings.cache_path} while this run read them back "
-                        f"(cleared by another process?): run the build again"
-                    )
-                columns = [
-                    pa.array(part, pa.int64()),
-                    pa.array([str(ids[i]) for i in part], pa.string()),
-                    pa.array(part_hashes, pa.string()),
-                    pa.array([settings.model_id] * len(part), pa.string()),
-                    fixed_size_list(np.stack([vectors[h] for h in part_hashes])),
-                ]
-                yield pa.RecordBatch.from_arrays(columns, schema=schema)
+        for start, vectors in run.read_back(kept_hashes):
+            part = keep[start : start + len(vectors)]
+            columns = [
+                pa.array(part, pa.int64()),
+                pa.array([str(ids[i]) for i in part], pa.string()),
+                kept_hashes.slice(start, len(part)),
+                pa.array([settings.model_id] * len(part), pa.string()),
+                vectors,
+            ]
+            yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+class EmbedRun:
+    """One embedding run over texts handed in chunks (`embed`), so a caller streaming a million rows holds one
+    chunk's texts at a time: every embedding goes to the response cache, none is held, and `read_back` reads
+    them back in output batches (1.3M x 256 floats: 1.3 GB at 1M customers). A text repeated in a later chunk
+    is not sent again (cached, or failed earlier in the run) and is counted once. Open it with `with`."""
+
+    def __init__(self, settings: EmbedSettings, tally: Tally | None = None, total_rows: int = 0) -> None:
+        self.settings = settings
+        self.model = registry.get_embedding_model(settings.model_id)
+        self.version = embed_version(self.model)
+        self.tally = tally if tally is not None else Tally()
+        self.seen, self.tried = SeenTexts(), SeenTexts()
+        self.failed: set[str] = set()  # failed in this run: a later chunk does not send them again
+        self.budget = settings.max_texts or None
+        self.streak, self.total_rows = 0, total_rows
+        self.progress: Progress | None = None
+        self._dim = 0
+
+    def __enter__(self) -> EmbedRun:
+        self.cache = LLMCache(self.settings.cache_path).__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cache.__exit__(*exc)
+        if self.progress:
+            self.progress.close()
+        log.info("embeddings (%s): %s", self.settings.model_id, self.tally.line())
+
+    @property
+    def dim(self) -> int:
+        """The embedding size: of the vectors stored, else the model's."""
+        self._dim = self._dim or _probe_dim(self.model)
+        return self._dim
+
+    def embed(self, texts: Sequence[str | None]) -> tuple[list[str], list[str]]:
+        """Each text's content hash and outcome (ok | failed | over_budget); the vectors are in the cache."""
+        settings, tally, model_id = self.settings, self.tally, self.settings.model_id
+        redacted = [redact(t) for t in texts]
+        hashes = [content_hash(t) for t in redacted]
+        unique = dict(zip(hashes, redacted, strict=True))
+        del redacted
+        keys = SeenTexts.of(list(unique))
+        first = dict(zip(unique, ~self.seen.has(keys), strict=True))  # texts no earlier chunk had
+        self.seen.add(keys)
+        # which texts are cached, not their vectors
+        cached = self.cache.embedded_dims(list(unique), model_id, self.version)
+        self._dim = self._dim or next(iter(cached.values()), 0)
+        stored = {h for h in unique if h in cached}  # texts whose embedding is in the cache
+        del cached
+        failed = {h for h in unique if h in self.failed and h not in stored}
+        todo = [h for h in unique if h not in stored and h not in failed]
+        tally.cached += sum(first[h] for h in stored)
+        if self.budget is not None:
+            todo, self.budget = todo[: self.budget], max(self.budget - len(todo), 0)
+        self.tried.add(SeenTexts.of(todo))
+        if self.progress is None and self.total_rows:
+            self.progress = Progress(self.total_rows, f"embedding ({model_id})", unit="rows")
+        if self.progress:
+            self.progress.update(len(hashes) - len(todo))  # rows: those sent count as each batch ends
+        it = iter(todo)
+        while batch := list(islice(it, settings.batch_size)):
+            if settings.circuit_breaker and self.streak >= settings.circuit_breaker:
+                failed.update(batch)  # circuit open: not sent, retried next run
+            else:
+                got = _embed_batch(self.model, [unique[h] for h in batch], settings, tally)
+                if got is None:
+                    failed.update(batch)
+                    self.streak += 1
+                else:
+                    self.streak = 0
+                    self.cache.put_embeddings(batch, got, model_id, self.version)
+                    stored.update(batch)
+                    self._dim = self._dim or got.shape[1]
+                tally.sent += len(batch)
+            if self.progress:
+                self.progress.update(len(batch))
+        self.failed |= failed
+        outcome = ["ok" if h in stored else "failed" if h in failed else "over_budget" for h in hashes]
+        tried = self.tried.has(SeenTexts.of(hashes))
+        tally.total += len(hashes)
+        tally.unique += sum(first.values())
+        tally.tagged += outcome.count("ok")
+        tally.failed += outcome.count("failed")
+        tally.over_budget += outcome.count("over_budget")
+        for h, f in first.items():
+            if f:
+                name = (
+                    "texts_tagged" if h in stored else "texts_failed" if h in failed else "texts_over_budget"
+                )
+                setattr(tally, name, getattr(tally, name) + 1)
+        tally.attempted += int(tried.sum())
+        tally.attempt_failed = tally.failed
+        return hashes, outcome
+
+    def read_back(self, hashes: pa.Array) -> Iterator[tuple[int, pa.FixedSizeListArray]]:
+        """(start, vectors) for each OUTPUT_ROWS-row slice of `hashes`, read from the cache as they are asked for.
+        A vector that left the cache since it was stored is an error naming the file."""
+        with LLMCache(self.settings.cache_path) as cache:
+            for start in range(0, len(hashes), OUTPUT_ROWS):
+                part = hashes.slice(start, OUTPUT_ROWS).to_pylist()
+                vectors = cache.get_embeddings(part, self.settings.model_id, self.version)
+                if len(vectors) < len(set(part)):
+                    raise RuntimeError(
+                        f"embeddings left the text cache {self.settings.cache_path} while this run read them "
+                        f"back (cleared by another process?): run the build again"
+                    )
+                yield start, fixed_size_list(np.stack([vectors[h] for h in part]))
 
 
 def _embed_batch(model: object, texts: list[str], settings: EmbedSettings, tally: Tally) -> np.ndarray | None:

@@ -18,17 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from python_jobs import config
 from python_jobs.text import registry
 from python_jobs.text.calls import is_local
-from python_jobs.text.embed import EmbedSettings, embed_texts, embed_version
-from python_jobs.text.incremental import rows_to_enrich
+from python_jobs.text.embed import EmbedRun, EmbedSettings, embed_version
+from python_jobs.text.incremental import chunks, rows_to_enrich
 from python_jobs.text.joined import joined_text
 from python_jobs.text.request import TagSettings, cache_version
-from python_jobs.text.runner import tag_texts
+from python_jobs.text.runner import TagRun
 from python_jobs.text.runs import RunLog
 from python_jobs.text.tally import Tally
 from python_jobs.warehouse import only_row
@@ -127,22 +128,34 @@ def _enriched_now() -> pa.TimestampScalar:
 def _count_rows(rows: Any) -> int:
     if isinstance(rows, pa.Table):
         return rows.num_rows
-    if hasattr(rows, "aggregate"):  # a DuckDB relation: count without materialising it
+    if isinstance(rows, duckdb.DuckDBPyRelation):  # count without materialising it
         return int(only_row(rows.aggregate("count(*)"))[0])
     return len(rows)
 
 
 def _keep_good_work(table: pa.Table, ok: pa.Array, tally: Tally, status: pa.Array | None = None) -> pa.Array:
     """Mask of the rows to return: every success, and the failures that have no good earlier result (which
-    they would otherwise replace). Counts kept_previous and without_result into `tally`."""
+    they would otherwise replace). Adds kept_previous and without_result to `tally`."""
     previous = table["has_previous"].combine_chunks()
     keep = pc.or_(ok, pc.invert(previous))
-    tally.kept_previous = table.num_rows - pc.sum(keep.cast(pa.int64())).as_py() if table.num_rows else 0
+    tally.kept_previous += table.num_rows - pc.sum(keep.cast(pa.int64())).as_py() if table.num_rows else 0
     lost = pc.and_(pc.invert(ok), pc.invert(previous))
     if status is not None:  # over budget is a choice, not a failure
         lost = pc.and_(lost, pc.is_in(status, pa.array(["failed", "quarantined"])))
-    tally.without_result = int(pc.sum(lost.cast(pa.int64())).as_py() or 0)
+    tally.without_result += int(pc.sum(lost.cast(pa.int64())).as_py() or 0)
     return keep
+
+
+def _tagged_rows(kind: str, rows: pa.Table, tags: pa.Table, tally: Tally) -> pa.Table:
+    """The output rows of one chunk: its kept columns and tags, the rows whose result is kept."""
+    status = tags["tag_status"].combine_chunks()
+    keep = _keep_good_work(rows, pc.equal(status, "tagged"), tally, status)
+    out = rows.select([c for c in _KEEP[kind] if c in rows.column_names])
+    if "language" in out.column_names:
+        out = out.rename_columns([c if c != "language" else "language_hint" for c in out.column_names])
+    for name in tags.column_names[1:]:
+        out = out.append_column(name, tags[name])
+    return out.append_column("source_hash", rows["source_hash"]).filter(keep)
 
 
 def _tag(
@@ -158,7 +171,7 @@ def _tag(
     if model is None:
         model = registry.get_model(settings.model_id)
     columns = [key, *_KEEP[kind], *_TEXT[kind]]
-    table = rows_to_enrich(
+    pending = rows_to_enrich(
         rows,
         key,
         columns,
@@ -168,20 +181,15 @@ def _tag(
         retry_untagged=True,
         previous_ok="t.tag_status = 'tagged'",
     )
-    tags, tally = tag_texts(
-        table[key].cast(pa.string()).to_pylist(), joined_text(table, *_TEXT[kind]), settings, model=model
-    )
-    status = tags["tag_status"].combine_chunks()
-    keep = _keep_good_work(table, pc.equal(status, "tagged"), tally, status)
-    out = table.select([c for c in _KEEP[kind] if c in table.column_names])
-    if "language" in out.column_names:
-        out = out.rename_columns([c if c != "language" else "language_hint" for c in out.column_names])
-    for name in tags.column_names[1:]:
-        out = out.append_column(name, tags[name])
-    out = out.append_column("source_hash", table["source_hash"]).filter(keep)
+    parts = []
+    with TagRun(settings, model, total_rows=_count_rows(pending)) as tagging:
+        for chunk in chunks(pending):  # a chunk's texts at a time: the output keeps none
+            tags = tagging.tag(chunk[key].cast(pa.string()).to_pylist(), joined_text(chunk, *_TEXT[kind]))
+            parts.append(_tagged_rows(kind, chunk, tags, tagging.tally))
+    out = pa.concat_tables(parts)
     if run is not None:
-        run.finish(tally, settings.model_id, _count_rows(rows))
-    return out.append_column("enriched_at", pa.repeat(_enriched_now(), out.num_rows)), tally
+        run.finish(tagging.tally, settings.model_id, _count_rows(rows))
+    return out.append_column("enriched_at", pa.repeat(_enriched_now(), out.num_rows)), tagging.tally
 
 
 def tag_reviews(
@@ -222,37 +230,41 @@ def embed_reviews(
 ) -> pa.RecordBatchReader:
     """review_embeddings: review_id, customer_id, created_at, content_hash, embedding_model, embedding FLOAT[d],
     source_hash, enriched_at. Reviews whose embedding failed or is over budget are left out: an earlier
-    embedding stays, a new review waits for the next build. A reader of batches (embed.embed_texts): every
-    review is embedded and the run logged when it returns; dbt-duckdb writes the batches as they are read."""
+    embedding stays, a new review waits for the next build. The rows are read and embedded a chunk at a time
+    (embed.EmbedRun: the vectors go to the cache); every review is embedded and the run logged when this
+    returns a reader of batches that reads their vectors back, which dbt-duckdb writes as they are read."""
     settings = settings or embed_settings()
     version = embed_version(registry.get_embedding_model(settings.model_id))
     columns = ["review_id", "customer_id", "created_at", *_TEXT["review"]]
-    table = rows_to_enrich(reviews, "review_id", columns, settings.model_id, version, this=this)
-    tally, status = Tally(), []
-    emb = embed_texts(
-        table["review_id"].cast(pa.string()).to_pylist(),
-        joined_text(table, "title", "body"),
-        settings,
-        tally,
-        status,
-    )
-    status_array = pa.array(status, pa.string())
-    _keep_good_work(table, pc.equal(status_array, "ok"), tally, status_array)
+    pending = rows_to_enrich(reviews, "review_id", columns, settings.model_id, version, this=this)
+    names = ["review_id", "customer_id", "created_at", "content_hash", "source_hash"]
+    parts = []
+    with EmbedRun(settings, total_rows=_count_rows(pending)) as embedding:
+        for chunk in chunks(pending):  # a chunk's texts at a time: the output keeps none
+            hashes, outcome = embedding.embed(joined_text(chunk, "title", "body"))
+            status = pa.array(outcome, pa.string())
+            ok = pc.equal(status, "ok")
+            _keep_good_work(chunk, ok, embedding.tally, status)
+            rows = chunk.append_column("content_hash", pa.array(hashes, pa.string()))
+            parts.append(rows.select(names).filter(ok))
     if run is not None:
-        run.finish(tally, settings.model_id, _count_rows(reviews))
-    keys = table.select(["review_id", "customer_id", "created_at", "source_hash"])  # the texts can go
+        run.finish(embedding.tally, settings.model_id, _count_rows(reviews))
+    keys = pa.concat_tables(parts)
     now = _enriched_now()
-    names = ["review_id", "customer_id", "created_at", "content_hash", "embedding_model", "embedding"]
     schema = pa.schema(
-        [*(keys.schema.field(n) for n in names[:3]), *(emb.schema.field(n) for n in names[3:])]
+        [*(keys.schema.field(n) for n in names[:4])]
+        + [
+            pa.field("embedding_model", pa.string()),
+            pa.field("embedding", pa.list_(pa.float32(), embedding.dim)),
+        ]
         + [keys.schema.field("source_hash"), pa.field("enriched_at", now.type)]
     )
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for batch in emb:
-            rows = keys.take(batch.column("row_index"))
-            columns = [rows[n] for n in names[:3]] + [batch.column(n) for n in names[3:]]
-            columns += [rows["source_hash"], pa.repeat(now, batch.num_rows)]
+        for start, vectors in embedding.read_back(keys["content_hash"].combine_chunks()):
+            rows = keys.slice(start, len(vectors))
+            columns = [rows[n] for n in names[:4]] + [pa.repeat(settings.model_id, rows.num_rows), vectors]
+            columns += [rows["source_hash"], pa.repeat(now, rows.num_rows)]
             yield from pa.Table.from_arrays(columns, schema=schema).to_batches()
 
     return pa.RecordBatchReader.from_batches(schema, batches())

@@ -19,13 +19,16 @@ whose new call fails is then left out of the model's output, so delete+insert ke
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 log = logging.getLogger(__name__)
+
+# rows per chunk an enrichment reads, redacts and tags at a time: ~0.2 GB of Python objects at 800-char texts
+CHUNK_ROWS = 50_000
 
 
 def _literal(value: str) -> str:
@@ -63,9 +66,10 @@ def rows_to_enrich(
     this: str | None = None,
     retry_untagged: bool = False,
     previous_ok: str = "true",
-) -> pa.Table:
+) -> duckdb.DuckDBPyRelation:
     """The source rows to (re)enrich, with their `source_hash`: all of them when `this` is None (first build or
     full refresh), else only the new or changed ones against the existing table `this` (set-based, one query).
+    A relation, read when the caller reads it (`chunks`).
 
     `columns` are the source columns the output depends on (text and kept columns; absent ones are skipped).
     `retry_untagged` also returns rows whose stored tag_status is not 'tagged'. Column `has_previous` is true
@@ -79,7 +83,7 @@ def rows_to_enrich(
     # relational API only (no relation.query: it leaves a named view in the warehouse)
     hashed = rel.project(f"*, printf('%016x', hash(struct_pack({fields}), {salt})) as source_hash")
     if this is None:
-        return hashed.project("*, false as has_previous").to_arrow_table()
+        return hashed.project("*, false as has_previous")
     k = _ident(key)
     previous = f"select cast(t.{k} as varchar) from {this} as t where {previous_ok}"
     hashed = hashed.project(f"*, coalesce(cast({k} as varchar) in ({previous}), false) as has_previous")
@@ -90,8 +94,18 @@ def rows_to_enrich(
     if not _has_source_hash(rel, this):
         # a table built before source_hash existed: redo every row (on_schema_change adds the columns)
         log.info("%s has no source_hash yet: re-enriching every row", this)
-        return hashed.to_arrow_table()
+        return hashed
     # one uncorrelated anti-join: the (key, hash) pairs the existing table does not hold yet
-    out = hashed.filter(f"cast({k} as varchar) || ':' || source_hash not in ({done})").to_arrow_table()
-    log.info("%s: %d row(s) new or changed since the last build (%s)", this, out.num_rows, model_id)
-    return out
+    return hashed.filter(f"cast({k} as varchar) || ':' || source_hash not in ({done})")
+
+
+def chunks(rows: duckdb.DuckDBPyRelation, size: int | None = None) -> Iterator[pa.Table]:
+    """The relation's rows as tables of at most `size` (CHUNK_ROWS) rows, read as they are asked for (one chunk's texts in
+    memory, not every text of a million-row table), and at least one table (an empty one has the columns)."""
+    reader = rows.to_arrow_reader(size or CHUNK_ROWS)
+    empty = True
+    for batch in reader:
+        empty = False
+        yield pa.Table.from_batches([batch])
+    if empty:
+        yield reader.schema.empty_table()

@@ -10,6 +10,10 @@ it has been quarantined `max_attempts` times (or `retry_quarantined` clears it).
 cache as each request finishes, so a crash resumes where it stopped. The OpenAI client's own retries are
 switched off (`without_sdk_retries`): these retries are the only ones, so `Tally.requests` counts real HTTP
 attempts.
+
+A run (`TagRun`) takes its texts in chunks, so a caller streaming a million rows holds one chunk's texts and
+Python objects at a time: a text seen in an earlier chunk comes back from the cache (or from the run's own
+record of its failure), is never sent twice, and is counted once.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
     Future,
+    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from python_jobs.progress import Progress
@@ -35,29 +41,15 @@ from python_jobs.text.calls import is_local, scrub, without_sdk_retries
 from python_jobs.text.redact import redact
 from python_jobs.text.request import Outcome, TagSettings, cache_version, tag_request
 from python_jobs.text.schema import TAG_FIELDS
-from python_jobs.text.tally import Tally
+from python_jobs.text.tally import SeenTexts, Tally
 from python_jobs.worker_pool import holding_pool, submit_with_held, worker_result
 
-__all__ = ["TagSettings", "Tally", "cache_version", "is_local", "tag_texts"]
+__all__ = ["TagRun", "TagSettings", "Tally", "cache_version", "is_local", "tag_texts"]
 
 log = logging.getLogger(__name__)
 
 # Below this many texts a pool of processes costs more to start (each loads the model) than it saves.
 MIN_TEXTS_PER_PROCESS = 5_000
-
-
-def _request_pool(model: Any, concurrency: int, n_texts: int) -> tuple[Executor, Callable[..., Future], int]:
-    """(executor, submit(batch, settings), requests in flight). Threads suit a remote model (they wait on the
-    network); a model that computes in Python here and asks for `processes` > 1 (the local tagger: one per
-    core) gets that many processes instead, each holding its own copy of the model, once there is enough
-    text to repay their start."""
-    processes = int(getattr(model, "processes", 1) or 1)
-    processes = min(processes, n_texts // MIN_TEXTS_PER_PROCESS)
-    if processes > 1:
-        pool = holding_pool(model, processes)
-        return pool, partial(submit_with_held, pool, tag_request), processes
-    pool = ThreadPoolExecutor(max_workers=concurrency)
-    return pool, partial(pool.submit, tag_request, model), concurrency
 
 
 def tag_texts(
@@ -68,104 +60,228 @@ def tag_texts(
     `model` overrides the registry lookup of settings.model_id with an `llm.Model` instance (used for the
     local tagger carrying a fitted weak-label model); it must still be called through `model.prompt`.
     """
-    model = without_sdk_retries(model if model is not None else registry.get_model(settings.model_id))
-    version = cache_version(model)
-    local = is_local(settings.model_id)
-    # a model may say how it wants to be called (a local LLM: small requests, one at a time)
-    per_request = (
-        settings.texts_per_request or getattr(model, "texts_per_request", None) or (256 if local else 10)
-    )
-    concurrency = settings.concurrency or getattr(model, "concurrency", None) or (1 if local else 4)
+    with TagRun(settings, model, total_rows=len(ids)) as run:
+        table = run.tag(ids, texts)
+    return table, run.tally
 
-    redacted = [redact(t) for t in texts]
-    hashes = [content_hash(t) for t in redacted]
-    unique = dict(zip(hashes, redacted, strict=True))
-    tally = Tally(total=len(hashes), unique=len(unique))
-    with LLMCache(settings.cache_path) as cache:
-        if settings.retry_quarantined:
-            cache.clear_quarantine(settings.model_id, version)
-        shared: dict[Any, Any] = {}  # one object per repeating tag value (_compact)
-        cached = cache.get_tags(list(unique), settings.model_id, version)
-        done = {h: _compact(t, shared) for h, t in cached.items()}
-        del cached  # the dicts go now, not at the end of the run
-        attempts = cache.get_quarantine_attempts(list(unique), settings.model_id, version)
-        # a quarantine that used up its attempts stays; younger ones are sent again in this run
-        quarantined = {h: (r, "") for h, (r, n) in attempts.items() if n >= settings.max_attempts}
-        tally.cached = len(done) + len(quarantined)
-        todo = [h for h in unique if h not in done and h not in quarantined]
-        if settings.max_texts and len(todo) > settings.max_texts:
-            todo = todo[: settings.max_texts]
-        tried = set(todo)
-        failed: dict[str, str] = {}
-        # built as sent, not all at once: a tuple per text to tag is ~0.1 GB at a million texts
-        queue = (
-            [(h, unique[h]) for h in todo[i : i + per_request]] for i in range(0, len(todo), per_request)
+
+class TagRun:
+    """One tagging run: `tag(ids, texts)` per chunk returns that chunk's tags table; `tally` adds them up (final
+    when the run is closed). Open it with `with`: it holds the response cache and the request pool."""
+
+    def __init__(self, settings: TagSettings, model: Any = None, total_rows: int = 0) -> None:
+        self.settings = settings
+        self.model = without_sdk_retries(
+            model if model is not None else registry.get_model(settings.model_id)
         )
+        self.version = cache_version(self.model)
+        local = is_local(settings.model_id)
+        # a model may say how it wants to be called (a local LLM: small requests, one at a time)
+        self.per_request = (
+            settings.texts_per_request
+            or getattr(self.model, "texts_per_request", None)
+            or (256 if local else 10)
+        )
+        self.concurrency = (
+            settings.concurrency or getattr(self.model, "concurrency", None) or (1 if local else 4)
+        )
+        self.tally = Tally()
+        self.shared: dict[Any, Any] = {}  # one object per repeating tag value (_compact)
+        self.seen, self.tried = SeenTexts(), SeenTexts()
+        # texts this run failed or quarantined: a later chunk repeats the outcome instead of sending them again
+        self.failed: dict[str, str] = {}
+        self.quarantined: dict[str, tuple[str, str]] = {}
+        self.budget = settings.max_texts or None
+        self.streak, self.last_error, self.skipped = 0, "", 0
+        self.total_rows = total_rows
+        self.progress: Progress | None = None
+        self.pool: Executor | None = None
+        self.submit: Callable[..., Future] | None = None
+        self.in_flight = 0
+
+    def __enter__(self) -> TagRun:
+        self.cache = LLMCache(self.settings.cache_path).__enter__()
+        if self.settings.retry_quarantined:
+            self.cache.clear_quarantine(self.settings.model_id, self.version)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.cache.__exit__(*exc)
+        if self.progress:
+            self.progress.close()
+        if self.skipped:
+            log.warning(
+                "tag model %s: %s; %d texts left for the next run",
+                self.settings.model_id,
+                self._open_reason(),
+                self.skipped,
+            )
+        log.info("tagging done: %s", self.tally.line())
+
+    @property
+    def circuit_open(self) -> bool:
+        return bool(self.settings.circuit_breaker) and self.streak >= self.settings.circuit_breaker
+
+    def _open_reason(self) -> str:
+        return scrub(f"not sent: {self.streak} requests in a row failed (last: {self.last_error})")
+
+    def tag(self, ids: Sequence[str], texts: Sequence[str | None]) -> pa.Table:
+        """This chunk's tags, one row per id, in order."""
+        settings, model_id, version = self.settings, self.settings.model_id, self.version
+        redacted = [redact(t) for t in texts]
+        hashes = [content_hash(t) for t in redacted]
+        unique = dict(zip(hashes, redacted, strict=True))
+        del redacted
+        keys = SeenTexts.of(list(unique))
+        first = ~self.seen.has(keys)  # texts no earlier chunk had
+        self.seen.add(keys)
+        done = {
+            h: _compact(t, self.shared)
+            for h, t in self.cache.get_tags(list(unique), model_id, version).items()
+        }
+        attempts = self.cache.get_quarantine_attempts(list(unique), model_id, version)
+        # a quarantine that used up its attempts stays; younger ones are sent again (once a run)
+        quarantined = {h: (r, "") for h, (r, n) in attempts.items() if n >= settings.max_attempts}
+        quarantined |= {h: self.quarantined[h] for h in unique if h in self.quarantined}
+        failed = {h: self.failed[h] for h in unique if h in self.failed and h not in done}
+        self.tally.cached += sum(
+            f and (h in done or h in quarantined) for h, f in zip(unique, first, strict=True)
+        )
+        todo = [h for h in unique if h not in done and h not in quarantined and h not in failed]
+        if self.budget is not None:
+            todo, self.budget = todo[: self.budget], max(self.budget - len(todo), 0)
+        self.tried.add(SeenTexts.of(todo))
+        if self.progress is None and self.total_rows:
+            self.progress = Progress(self.total_rows, f"tagging ({model_id})", unit="rows")
+        if self.progress:
+            self.progress.update(len(hashes) - len(todo))  # rows: those sent count as each request ends
         if todo:
             log.info(
-                "tagging %d texts with %s (%d cached) in %d requests",
+                "tagging %d texts with %s (%d of %d rows from cache or an earlier chunk)",
                 len(todo),
-                settings.model_id,
-                tally.cached,
-                -(-len(todo) // per_request),
+                model_id,
+                len(hashes) - len(todo),
+                len(hashes),
             )
-        progress = Progress(len(todo), f"tagging ({settings.model_id})", unit="texts") if todo else None
-        streak, last_error = 0, ""
-        pool, submit, in_flight = _request_pool(model, concurrency, len(todo))
-        with pool:
-            running: dict[Future[Outcome], list[tuple[str, str]]] = {}  # each request's texts
+            self._send(todo, unique, done, quarantined, failed, attempts)
+        for h, (reason, n) in attempts.items():
+            if h in quarantined and h not in done:
+                left = settings.max_attempts - n
+                note = (
+                    f"quarantined {n} time(s), retried next run" if left > 0 else f"quarantined {n} time(s)"
+                )
+                quarantined[h] = (f"{reason} ({note})", quarantined[h][1])
+        self._count(hashes, unique, first, done, quarantined, failed)
+        return _tags_table(ids, hashes, done, quarantined, failed, model_id, version)
+
+    def _pool(self, n_texts: int) -> None:
+        """Threads suit a remote model (they wait on the network); a model that computes in Python here and asks
+        for `processes` > 1 (the local tagger: one per core) gets that many processes instead, each holding its
+        own copy of the model, once a chunk has enough text to repay their start. Kept for later chunks."""
+        processes = min(int(getattr(self.model, "processes", 1) or 1), n_texts // MIN_TEXTS_PER_PROCESS)
+        if self.pool is not None and (processes <= 1 or isinstance(self.pool, ProcessPoolExecutor)):
+            return
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if processes > 1:
+            self.pool = holding_pool(self.model, processes)
+            self.submit, self.in_flight = partial(submit_with_held, self.pool, tag_request), processes
+        else:
+            self.pool = ThreadPoolExecutor(max_workers=self.concurrency)
+            self.submit, self.in_flight = partial(self.pool.submit, tag_request, self.model), self.concurrency
+
+    def _send(
+        self,
+        todo: list[str],
+        unique: dict[str, str],
+        done: dict[str, tuple[Any, ...]],
+        quarantined: dict[str, tuple[str, str]],
+        failed: dict[str, str],
+        attempts: dict[str, tuple[str, int]],
+    ) -> None:
+        """Send `todo` in requests, a few in flight, filling done / quarantined / failed as each returns."""
+        settings, tally, step = self.settings, self.tally, self.per_request
+        # built as sent, not all at once: a tuple per text to tag is ~0.1 GB at a million texts
+        queue = ([(h, unique[h]) for h in todo[i : i + step]] for i in range(0, len(todo), step))
+        running: dict[Future[Outcome], list[tuple[str, str]]] = {}  # each request's texts
+        if not self.circuit_open:
+            self._pool(len(todo))
             for batch in queue:
-                running[submit(batch, settings)] = batch
-                if len(running) >= in_flight * 2:
+                running[self.submit(batch, settings)] = batch
+                if len(running) >= self.in_flight * 2:
                     break
-            while running:
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    # tags are kept under this process's hash strings, not the copies a worker's result brings
-                    own = {h: h for h, _ in running.pop(fut)}
-                    outcome = worker_result(fut, "CHURN_TAG_PROCESSES")  # what is done is in the cache
-                    cache.put_tags(outcome.ok.items(), settings.model_id, version)
-                    cache.put_quarantine(
-                        [(h, r, raw) for h, (r, raw) in outcome.invalid.items()], settings.model_id, version
-                    )
-                    for h in outcome.invalid:
-                        attempts[h] = (outcome.invalid[h][0], attempts.get(h, ("", 0))[1] + 1)
-                    done.update((own.get(h, h), _compact(t, shared)) for h, t in outcome.ok.items())
-                    quarantined.update(outcome.invalid)
-                    failed.update(outcome.failed)
-                    tally.sent += len(outcome.ok) + len(outcome.invalid) + len(outcome.failed)
-                    tally.requests += outcome.requests
-                    tally.retries += outcome.retries
-                    tally.input_tokens += outcome.input_tokens
-                    tally.output_tokens += outcome.output_tokens
-                    if progress:
-                        progress.update(len(outcome.ok) + len(outcome.invalid) + len(outcome.failed))
-                    if outcome.failed and not outcome.ok and not outcome.invalid:
-                        streak, last_error = streak + 1, next(iter(outcome.failed.values()))
-                    else:
-                        streak = 0
-                    if settings.circuit_breaker and streak >= settings.circuit_breaker:
-                        continue  # circuit open: submit nothing more
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        running[submit(nxt, settings)] = nxt
-            skipped = [h for batch in queue for h, _ in batch]
-        if skipped:
-            reason = scrub(f"not sent: {streak} requests in a row failed (last: {last_error})")
-            failed.update(dict.fromkeys(skipped, reason))
-            log.warning(
-                "tag model %s: %s; %d texts left for the next run", settings.model_id, reason, len(skipped)
-            )
-        if progress:
-            progress.close()
-    for h, (reason, n) in attempts.items():
-        if h in quarantined and h not in done:
-            left = settings.max_attempts - n
-            note = f"quarantined {n} time(s), retried next run" if left > 0 else f"quarantined {n} time(s)"
-            quarantined[h] = (f"{reason} ({note})", quarantined[h][1])
-    _count(tally, hashes, unique, done, quarantined, failed, tried)
-    log.info("tagging done: %s", tally.line())
-    return _tags_table(ids, hashes, done, quarantined, failed, settings.model_id, version), tally
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                # tags are kept under this process's hash strings, not the copies a worker's result brings
+                own = {h: h for h, _ in running.pop(fut)}
+                outcome = worker_result(fut, "CHURN_TAG_PROCESSES")  # what is done is in the cache
+                self.cache.put_tags(outcome.ok.items(), settings.model_id, self.version)
+                self.cache.put_quarantine(
+                    [(h, r, raw) for h, (r, raw) in outcome.invalid.items()], settings.model_id, self.version
+                )
+                for h in outcome.invalid:
+                    attempts[h] = (outcome.invalid[h][0], attempts.get(h, ("", 0))[1] + 1)
+                done.update((own.get(h, h), _compact(t, self.shared)) for h, t in outcome.ok.items())
+                quarantined.update(outcome.invalid)
+                failed.update(outcome.failed)
+                self.quarantined.update(outcome.invalid)
+                self.failed.update(outcome.failed)
+                tally.sent += len(outcome.ok) + len(outcome.invalid) + len(outcome.failed)
+                tally.requests += outcome.requests
+                tally.retries += outcome.retries
+                tally.input_tokens += outcome.input_tokens
+                tally.output_tokens += outcome.output_tokens
+                if self.progress:
+                    self.progress.update(len(outcome.ok) + len(outcome.invalid) + len(outcome.failed))
+                if outcome.failed and not outcome.ok and not outcome.invalid:
+                    self.streak, self.last_error = self.streak + 1, next(iter(outcome.failed.values()))
+                else:
+                    self.streak = 0
+                if self.circuit_open:
+                    continue  # circuit open: submit nothing more
+                nxt = next(queue, None)
+                if nxt is not None:
+                    running[self.submit(nxt, settings)] = nxt
+        skipped = [h for batch in queue for h, _ in batch]
+        if skipped:  # the circuit is open: left for the next run
+            failed.update(dict.fromkeys(skipped, self._open_reason()))
+            self.skipped += len(skipped)
+            if self.progress:
+                self.progress.update(len(skipped))
+
+    def _count(
+        self,
+        hashes: list[str],
+        unique: dict[str, str],
+        first: np.ndarray,
+        done: dict[str, Any],
+        quarantined: dict[str, Any],
+        failed: dict[str, str],
+    ) -> None:
+        """Add the chunk's rows per outcome, and its texts no earlier chunk had (precedence as in _tags_table:
+        tagged, quarantined, failed, over_budget)."""
+
+        def outcome(h: str) -> str:
+            if h in done:
+                return "tagged"
+            if h in quarantined:
+                return "quarantined"
+            return "failed" if h in failed else "over_budget"
+
+        tally = self.tally
+        rows = [outcome(h) for h in hashes]
+        texts = [outcome(h) for h, f in zip(unique, first, strict=True) if f]
+        tally.total += len(hashes)
+        tally.unique += len(texts)
+        for name in ("tagged", "quarantined", "failed", "over_budget"):
+            setattr(tally, name, getattr(tally, name) + rows.count(name))
+            setattr(tally, f"texts_{name}", getattr(tally, f"texts_{name}") + texts.count(name))
+        tried = self.tried.has(SeenTexts.of(hashes))
+        tally.attempted += int(tried.sum())
+        tally.attempt_failed += sum(t and o != "tagged" for t, o in zip(tried, rows, strict=True))
 
 
 # fields whose values repeat across texts (a few labels, languages and topic sets): held once each
@@ -183,33 +299,6 @@ def _compact(tags: dict[str, Any], shared: dict[Any, Any]) -> tuple[Any, ...]:
             value = shared.setdefault(value, value)
         values.append(value)
     return tuple(values)
-
-
-def _count(
-    tally: Tally,
-    hashes: list[str],
-    unique: dict[str, str],
-    done: dict[str, Any],
-    quarantined: dict[str, Any],
-    failed: dict[str, str],
-    tried: set[str],
-) -> None:
-    """Row and unique-text counts per outcome (precedence as in _tags_table: tagged, quarantined, failed)."""
-
-    def outcome(h: str) -> str:
-        if h in done:
-            return "tagged"
-        if h in quarantined:
-            return "quarantined"
-        return "failed" if h in failed else "over_budget"
-
-    rows = [outcome(h) for h in hashes]
-    texts = [outcome(h) for h in unique]
-    for name in ("tagged", "quarantined", "failed", "over_budget"):
-        setattr(tally, name, rows.count(name))
-        setattr(tally, f"texts_{name}", texts.count(name))
-    tally.attempted = sum(h in tried for h in hashes)
-    tally.attempt_failed = sum(h in tried and o != "tagged" for h, o in zip(hashes, rows, strict=True))
 
 
 def _tags_table(

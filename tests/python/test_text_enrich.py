@@ -72,6 +72,52 @@ def test_review_and_ticket_tags_keep_keys_and_add_tags(tmp_path):
     assert t["ticket_id"] == "t1" and t["churn_intent"] is True and "weak" not in t["tag_version"]
 
 
+def test_tags_read_and_tagged_in_chunks_equal_one_chunk(tmp_path, monkeypatch):
+    """tag_reviews reads the rows to tag a chunk at a time (a million reviews' texts are never held at once):
+    chunks of 64 rows give the table of one chunk, each on a fresh cache, so every text is tagged."""
+    from python_jobs.text import incremental
+    from python_jobs.text.runner import TagRun
+
+    def tagged(name: str) -> pa.Table:
+        get = {"tag_model": "churn-local-tagger", "llm_cache_path": str(tmp_path / f"{name}.sqlite")}.get
+        return tag_reviews(reviews_frame(), tag_settings(get, show_progress=False)).drop(["enriched_at"])
+
+    whole = tagged("whole")
+    chunk_rows = []
+    tag = TagRun.tag
+    monkeypatch.setattr(
+        TagRun, "tag", lambda run, ids, texts: chunk_rows.append(len(ids)) or tag(run, ids, texts)
+    )
+    monkeypatch.setattr(incremental, "CHUNK_ROWS", 64)
+    assert tagged("chunks").equals(whole)
+    assert chunk_rows == [64] * 6 + [16]
+
+
+def test_embeddings_read_and_embedded_in_chunks_equal_one_chunk(tmp_path, monkeypatch):
+    """embed_reviews reads the rows to embed a chunk at a time: chunks of 64 rows give the rows and counts of
+    one chunk (fresh caches: every text embedded; texts repeated across chunks embedded once)."""
+    from python_jobs.text import incremental
+    from python_jobs.text.runs import RunLog
+
+    tallies = []  # without requests: a chunk's texts go in requests of their own
+    monkeypatch.setattr(
+        RunLog, "finish", lambda self, tally, *a: tallies.append(tally.as_dict() | {"requests": 0})
+    )
+
+    def embedded(name: str) -> pa.Table:
+        get = {"embedding_model": "churn-local-embed", "llm_cache_path": str(tmp_path / f"{name}.sqlite")}.get
+        reviews = pd.concat(
+            [reviews_frame(200), reviews_frame(200).assign(review_id=lambda f: "again-" + f.review_id)]
+        )
+        out = embed_reviews(reviews, embed_settings(get, show_progress=False), run=RunLog.__new__(RunLog))
+        return out.read_all().drop(["enriched_at"])
+
+    whole = embedded("whole")
+    monkeypatch.setattr(incremental, "CHUNK_ROWS", 64)
+    assert embedded("chunks").equals(whole)
+    assert tallies[1] == tallies[0] and tallies[0]["unique"] == 200 and tallies[0]["sent"] == 200
+
+
 def test_review_embeddings_are_fixed_size_and_keyed(tmp_path):
     get = {"embedding_model": "churn-local-embed", "llm_cache_path": str(tmp_path / "c.sqlite")}.get
     out = embed_reviews(reviews_frame(10), embed_settings(get, show_progress=False)).read_all()

@@ -112,7 +112,7 @@ def test_rows_to_enrich_compares_hashes_set_based() -> None:
     con = duckdb.connect()
     con.execute("create table src as select * from (values ('a', 'x'), ('b', 'y'), ('c', 'z')) t(id, body)")
     src = con.sql("select * from src")
-    first = rows_to_enrich(src, "id", ["id", "body"], "m1", "v1")
+    first = rows_to_enrich(src, "id", ["id", "body"], "m1", "v1").to_arrow_table()
     assert first.num_rows == 3 and first["source_hash"].null_count == 0
     con.register("first_arrow", first.append_column("tag_status", pa.array(["tagged", "tagged", "failed"])))
     con.execute("create table this as select * from first_arrow")
@@ -120,7 +120,7 @@ def test_rows_to_enrich_compares_hashes_set_based() -> None:
     def todo(model: str = "m1", version: str = "v1", retry: bool = True) -> list[str]:
         out = rows_to_enrich(
             con.sql("select * from src"), "id", ["id", "body"], model, version, "this", retry
-        )
+        ).to_arrow_table()
         return sorted(out["id"].to_pylist())
 
     assert todo(retry=False) == []

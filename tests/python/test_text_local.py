@@ -190,13 +190,18 @@ def test_local_tagger_in_processes_tags_exactly_as_in_one(tmp_path, monkeypatch)
     ids = [str(i) for i in range(len(texts))]
     monkeypatch.setattr(runner, "MIN_TEXTS_PER_PROCESS", 200)  # a pool for 1,200 texts
     pools = []
-    choose = runner._request_pool
-    monkeypatch.setattr(runner, "_request_pool", lambda *a: pools.append(choose(*a)) or pools[-1])
+    choose = runner.TagRun._pool
+
+    def spy(run, n_texts):
+        choose(run, n_texts)
+        pools.append(type(run.pool))
+
+    monkeypatch.setattr(runner.TagRun, "_pool", spy)
     results = {}
     for processes in ("1", "2"):
         monkeypatch.setenv("CHURN_TAG_PROCESSES", processes)
         settings = tag_settings(None, cache_path=tmp_path / f"{processes}.sqlite", texts_per_request=100)
         results[processes] = runner.tag_texts(ids, texts, settings, model=LocalTagger())
-    assert [type(p[0]) is ProcessPoolExecutor for p in pools] == [False, True]
+    assert [p is ProcessPoolExecutor for p in pools] == [False, True]
     assert results["2"][0].equals(results["1"][0])
     assert results["2"][1] == results["1"][1]  # the same tally: every text sent once, in the same requests

@@ -7,11 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from text_fakes import FakeTagModel, answer, registered, tag_settings
 
 from python_jobs.text.cache import LLMCache
-from python_jobs.text.runner import TagSettings, _compact, cache_version, tag_texts
+from python_jobs.text.runner import TagRun, TagSettings, _compact, cache_version, tag_texts
 from python_jobs.text.schema import TAG_FIELDS
 
 TEXTS = [f"Order {i}: the delivery was late and the box was damaged." for i in range(10)]
@@ -53,6 +54,48 @@ def test_tags_held_compactly_same_table_fresh_and_cached(tmp_path, fake):
     one, other = _compact(tags, shared), _compact({**tags, "topics": ["delivery"], "evidence": "box"}, shared)
     assert one == (-0.5, "negative", ("delivery",), False, 0.4, "en", "late")
     assert other[TAG_FIELDS.index("topics")] is one[TAG_FIELDS.index("topics")]
+
+
+COUNTED = ("total", "unique", "cached", "sent", "tagged", "quarantined", "failed", "over_budget", "attempted")
+
+
+def test_a_run_in_chunks_tags_and_counts_as_one_call(tmp_path, fake):
+    """A run handed its texts in chunks (enrichment reads a million rows a chunk at a time) gives the table and
+    counts of one call: a text repeated in a later chunk is not sent again, whether it was tagged, failed or
+    quarantined in this run; the budget spans the chunks."""
+    from python_jobs.text.prompt import parse_prompt
+
+    def invalid_number_0(prompt: str) -> str:
+        data = json.loads(answer(prompt))
+        texts = dict(parse_prompt(prompt))
+        for item in data["items"]:
+            if "number 5" in texts[item["id"]]:
+                item["sentiment"] = 7  # never valid: quarantined
+        return json.dumps(data)
+
+    unique = [f"text number {i} arrived late" for i in range(12)]
+    texts = unique + unique[1::2] + unique[11:]  # repeats (failed, quarantined, tagged, over budget) later
+    ids = [str(i) for i in range(len(texts))]
+    runs = {}
+    for name, size in (("one", len(texts)), ("chunks", 5)):
+        (tmp_path / name).mkdir()
+        fake.prompts.clear()
+        fake.default = invalid_number_0
+        fake.script = {0: ValueError("bad request")}  # the first request's four texts fail
+        with TagRun(settings(tmp_path / name, max_retries=1, max_texts=10)) as run:
+            parts = [run.tag(ids[i : i + size], texts[i : i + size]) for i in range(0, len(ids), size)]
+        sent = [t for p in fake.prompts for _, t in parse_prompt(p)]
+        runs[name] = (pa.concat_tables(parts), run.tally, sorted(sent))
+    (one, one_tally, one_sent), (chunked, tally, chunked_sent) = runs["one"], runs["chunks"]
+    assert chunked.drop_columns(["text_id"]).equals(one.drop_columns(["text_id"]))
+    assert chunked["text_id"].to_pylist() == ids
+    assert {f: getattr(tally, f) for f in COUNTED} == {f: getattr(one_tally, f) for f in COUNTED}
+    assert chunked_sent == one_sent  # the same texts, each as often (a quarantined one once per retry)
+    status = dict(zip(texts, chunked["tag_status"].to_pylist(), strict=False))
+    assert [status[unique[i]] for i in (1, 5, 7, 11)] == ["failed", "quarantined", "tagged", "over_budget"]
+    assert (
+        tally.total == len(texts) and tally.unique == 12 and tally.sent == 10 and tally.texts_over_budget == 2
+    )
 
 
 def test_duplicate_texts_are_sent_once(tmp_path, fake):
