@@ -144,10 +144,12 @@ class EmbedRun:
         keys = SeenTexts.of(list(unique))
         first = dict(zip(unique, ~self.seen.has(keys), strict=True))  # texts no earlier chunk had
         self.seen.add(keys)
-        # which texts are cached, not their vectors
-        cached = self.cache.embedded_dims(list(unique), model_id, self.version)
+        # which texts are cached (not their vectors): a text an earlier chunk had is, unless it failed or went
+        # over budget (none did while the budget lasts), so only the others are looked up
+        ask = [h for h in unique if first[h] or self.budget == 0]
+        cached = self.cache.embedded_dims(ask, model_id, self.version)
         self._dim = self._dim or next(iter(cached.values()), 0)
-        stored = {h for h in unique if h in cached}  # texts whose embedding is in the cache
+        stored = {h for h in unique if h in cached or not (first[h] or self.budget == 0 or h in self.failed)}
         del cached
         failed = {h for h in unique if h in self.failed and h not in stored}
         todo = [h for h in unique if h not in stored and h not in failed]

@@ -72,4 +72,6 @@ class SeenTexts:
         return self.keys[np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)] == keys
 
     def add(self, keys: np.ndarray) -> None:
-        self.keys = np.union1d(self.keys, keys)
+        new = np.unique(keys)
+        new = new[~self.has(new)]
+        self.keys = np.insert(self.keys, np.searchsorted(self.keys, new), new)  # a merge: no sort of all keys
