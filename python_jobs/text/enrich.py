@@ -182,8 +182,9 @@ def _tag(
         previous_ok="t.tag_status = 'tagged'",
     )
     parts = []
-    with TagRun(settings, model, total_rows=_count_rows(pending)) as tagging:
-        for chunk in chunks(pending):  # a chunk's texts at a time: the output keeps none
+    total, tables = chunks(pending)
+    with TagRun(settings, model, total_rows=total) as tagging:
+        for chunk in tables:  # a chunk's texts at a time: the output keeps none
             tags = tagging.tag(chunk[key].cast(pa.string()).to_pylist(), joined_text(chunk, *_TEXT[kind]))
             parts.append(_tagged_rows(kind, chunk, tags, tagging.tally))
     out = pa.concat_tables(parts)
@@ -239,8 +240,9 @@ def embed_reviews(
     pending = rows_to_enrich(reviews, "review_id", columns, settings.model_id, version, this=this)
     names = ["review_id", "customer_id", "created_at", "content_hash", "source_hash"]
     parts = []
-    with EmbedRun(settings, total_rows=_count_rows(pending)) as embedding:
-        for chunk in chunks(pending):  # a chunk's texts at a time: the output keeps none
+    total, tables = chunks(pending)
+    with EmbedRun(settings, total_rows=total) as embedding:
+        for chunk in tables:  # a chunk's texts at a time: the output keeps none
             hashes, outcome = embedding.embed(joined_text(chunk, "title", "body"))
             status = pa.array(outcome, pa.string())
             ok = pc.equal(status, "ok")

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from conftest import ENRICHMENT_SELECT, dbt_env
 
 from python_jobs.dbt_runner import run_dbt
-from python_jobs.text.incremental import rows_to_enrich
+from python_jobs.text.incremental import chunks, rows_to_enrich
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TABLES = {"review_tags": "review_id", "ticket_tags": "ticket_id", "review_embeddings": "review_id"}
@@ -132,3 +132,16 @@ def test_rows_to_enrich_compares_hashes_set_based() -> None:
     assert todo(version="v2", retry=False) == ["a", "b", "c", "d"]  # schema / weak model version changed
     con.execute("alter table this drop column source_hash")  # built before this column existed
     assert todo(retry=False) == ["a", "b", "c", "d"]
+
+
+def test_chunks_count_and_read_the_rows_a_chunk_at_a_time() -> None:
+    con = duckdb.connect()
+    rel = con.sql("select range as id, 'text ' || range as body from range(10)")
+    for size, sizes in ((4, [4, 4, 2]), (20, [10])):
+        total, tables = chunks(rel, size)
+        parts = list(tables)
+        assert total == 10 and [t.num_rows for t in parts] == sizes
+        assert sorted(pa.concat_tables(parts)["id"].to_pylist()) == list(range(10))
+    total, tables = chunks(rel.filter("id < 0"), 4)
+    (empty,) = list(tables)
+    assert total == 0 and empty.num_rows == 0 and empty.column_names == ["id", "body"]
