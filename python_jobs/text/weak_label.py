@@ -13,10 +13,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -66,8 +70,19 @@ class WeakSentiment(BaseEstimator):
         keep = np.nonzero(y >= 0)[0]
         if len(keep) > self.max_train:
             keep = np.sort(np.random.default_rng(self.seed).choice(keep, self.max_train, replace=False))
-        texts_k = [texts[i] for i in keep]
-        lex_k = base_scores(texts_k) if lexicon_scores is None else np.asarray(lexicon_scores)[keep]
+        lex = None if lexicon_scores is None else np.asarray(lexicon_scores)[keep]
+        self.fit_sample([texts[i] for i in keep], y[keep], lex)
+        rated = np.nonzero(y >= 0)[0]
+        self.fingerprint_ = fingerprint([texts[i] for i in rated], y[rated], self)
+        log.info("weak sentiment model fitted on %d star-rated texts (%s)", len(keep), self.fingerprint_)
+        return self
+
+    def fit_sample(
+        self, texts: Sequence[str], classes: np.ndarray, lexicon_scores: np.ndarray | None = None
+    ) -> None:
+        """Fit on these rated texts as they are (star classes 0/1/2, already sampled); fingerprint_ is the
+        caller's to set."""
+        lex = base_scores(texts) if lexicon_scores is None else np.asarray(lexicon_scores)
         self.vectorizer_ = TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=(2, 4),
@@ -76,16 +91,12 @@ class WeakSentiment(BaseEstimator):
             max_features=50_000,
             dtype=np.float32,
         )
-        x = self._features(texts_k, lex_k, fit=True)
+        x = self._features(texts, lex, fit=True)
         self.clf_ = SGDClassifier(
             loss="log_loss", alpha=self.alpha, max_iter=50, tol=None, random_state=self.seed
         )
-        self.clf_.fit(x, y[keep])
-        rated = np.nonzero(y >= 0)[0]
-        self.fingerprint_ = fingerprint([texts[i] for i in rated], y[rated], self)
-        self.n_train_ = len(keep)
-        log.info("weak sentiment model fitted on %d star-rated texts (%s)", len(keep), self.fingerprint_)
-        return self
+        self.clf_.fit(x, classes)
+        self.n_train_ = len(texts)
 
     def predict_proba(self, texts: Sequence[str], lexicon_scores: np.ndarray) -> np.ndarray:
         proba = self.clf_.predict_proba(self._features(texts, lexicon_scores))
@@ -113,45 +124,113 @@ def base_scores(texts: Sequence[str]) -> np.ndarray:
     return np.array([t["sentiment"] for t in tag_batch(list(texts))], dtype=float)
 
 
-def canonical_training_set(texts: Sequence[str], ratings: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The star-rated texts sorted by (text, star class): the fit, its sample and its fingerprint depend only on
-    the set of (text, stars) pairs, never on the order rows arrive in."""
-    y = star_classes(ratings)
-    keep = np.nonzero(y >= 0)[0]
-    pairs = sorted((texts[i], int(y[i])) for i in keep)
-    return [t for t, _ in pairs], np.array([c for _, c in pairs], dtype=np.int64)
+class CanonicalPairs:
+    """The star-rated (text, class) pairs of a training set, added in chunks in any order, read back sorted by
+    (text, class): the fit, its sample and its fingerprint then depend only on the set of pairs, never on the
+    order rows arrive in. The pairs wait in a DuckDB table of their own (an in-memory database that spills to a
+    temporary directory past `memory`), so a million long reviews are not held as Python strings to be sorted.
+    DuckDB orders VARCHAR by its UTF-8 bytes, which is Python's order of str (by code point)."""
+
+    def __init__(self, memory: str = "512MB") -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="weak-pairs-")
+        self._con = duckdb.connect(
+            config={"memory_limit": memory, "threads": 1, "temp_directory": self._tmp.name}
+        )
+        self._con.execute("create table pairs (text varchar not null, class tinyint not null)")
+        self.counts = np.zeros(3, np.int64)
+
+    def __enter__(self) -> CanonicalPairs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._con.close()
+        self._tmp.cleanup()
+
+    @property
+    def n(self) -> int:
+        return int(self.counts.sum())
+
+    def add(self, texts: Sequence[str], classes: np.ndarray) -> None:
+        """Texts with their star classes (-1: unrated, left out)."""
+        rated = np.nonzero(np.asarray(classes) >= 0)[0]
+        pairs = pa.table(
+            {
+                "text": pa.array([texts[i] for i in rated], pa.string()),
+                "class": pa.array(classes[rated], pa.int8()),
+            }
+        )
+        self._con.from_arrow(pairs).insert_into("pairs")
+        self.counts += np.bincount(classes[rated], minlength=3)
+
+    def enough(self, min_rated: int = 300, min_per_class: int = 15) -> bool:
+        """Fit only with enough star-rated texts and every class present (as enough_ratings)."""
+        return self.n >= min_rated and self.counts.min() >= min_per_class
+
+    def fingerprint_and_sample(self, model: WeakSentiment) -> tuple[str, list[str], np.ndarray]:
+        """The training set's fingerprint and the pairs `model` fits on, in canonical order: all of them, or
+        model.max_train drawn with model.seed (as WeakSentiment.fit draws them from the canonical list)."""
+        n = self.n
+        take = np.arange(n)
+        if n > model.max_train:
+            take = np.sort(np.random.default_rng(model.seed).choice(take, model.max_train, replace=False))
+        digest = _fingerprint_digest(model)
+        texts: list[str] = []
+        classes: list[int] = []
+        at = 0  # the canonical position of the chunk's first pair
+        ordered = self._con.sql("select text, class from pairs order by text, class")
+        for batch in ordered.to_arrow_reader(50_000):
+            chunk_texts, chunk_classes = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+            _update(digest, chunk_texts, chunk_classes)
+            lo, hi = np.searchsorted(take, [at, at + batch.num_rows])
+            texts += [chunk_texts[i - at] for i in take[lo:hi]]
+            classes += [chunk_classes[i - at] for i in take[lo:hi]]
+            at += batch.num_rows
+        return digest.hexdigest()[:16], texts, np.array(classes, dtype=np.int64)
 
 
-def fingerprint(texts: Sequence[str], classes: np.ndarray, model: WeakSentiment) -> str:
-    """Content hash of the training set and hyperparameters: the artifact's name."""
+def _fingerprint_digest(model: WeakSentiment) -> Any:
     from python_jobs.text.public_model import base_version
 
     # the base score (lexicon + public model) is a feature: another base means another model
-    digest = hashlib.sha256(
+    return hashlib.sha256(
         f"{WEAK_VERSION}|{base_version()}|{model.max_train}|{model.alpha}|{model.seed}".encode()
     )
+
+
+def _update(digest: Any, texts: Sequence[str], classes: Sequence[int]) -> None:
     for t, label in zip(texts, classes, strict=True):
         digest.update(f"{label}\x00{t}\x01".encode())
+
+
+def fingerprint(texts: Sequence[str], classes: np.ndarray, model: WeakSentiment) -> str:
+    """Content hash of the training set (in canonical order) and hyperparameters: the artifact's name."""
+    digest = _fingerprint_digest(model)
+    _update(digest, texts, classes)
     return digest.hexdigest()[:16]
 
 
 def fit_or_load(
     texts: Sequence[str], ratings: np.ndarray, folder: Path, seed: int = 0
 ) -> WeakSentiment | None:
+    """fit_pairs over these texts and ratings (in any order)."""
+    with CanonicalPairs() as pairs:
+        pairs.add(texts, star_classes(np.asarray(ratings, dtype=float)))
+        return fit_pairs(pairs, folder, seed)
+
+
+def fit_pairs(pairs: CanonicalPairs, folder: Path, seed: int = 0) -> WeakSentiment | None:
     """The weak model for exactly these (text, stars) pairs: loaded from `folder/<version>.pkl` when that
     training set was fitted before, else fitted (deterministically) and saved there. None with too few ratings."""
-    ratings = np.asarray(ratings, dtype=float)
-    if not enough_ratings(ratings):
+    if not pairs.enough():
         log.info("too few star ratings for a weak sentiment model; using the lexicon alone")
         return None
-    texts_c, classes = canonical_training_set(texts, ratings)
     model = WeakSentiment(seed=seed)
-    fp = fingerprint(texts_c, classes, model)
+    fp, texts, classes = pairs.fingerprint_and_sample(model)
     path = Path(folder) / f"{WEAK_VERSION}-{fp}.pkl"
     if path.exists():
         return WeakSentiment.load(path)
-    # classes are 0/1/2; star_classes maps 1/3/5 stars onto them again
-    model.fit(texts_c, np.array([1.0, 3.0, 5.0])[classes])
-    model.n_rated_ = len(texts_c)
+    model.fit_sample(texts, classes)
+    model.fingerprint_, model.n_rated_ = fp, pairs.n
+    log.info("weak sentiment model fitted on %d of %d star-rated texts (%s)", len(texts), pairs.n, fp)
     model.save(path)
     return model

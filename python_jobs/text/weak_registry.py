@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,10 @@ import pyarrow.compute as pc
 
 from python_jobs.files import source_digest, write_atomically
 from python_jobs.text.calls import is_local
+from python_jobs.text.incremental import chunks
 from python_jobs.text.joined import joined_text
 from python_jobs.text.redact import redact
-from python_jobs.text.weak_label import WEAK_VERSION, WeakSentiment, fit_or_load, star_classes
+from python_jobs.text.weak_label import WEAK_VERSION, CanonicalPairs, WeakSentiment, fit_pairs, star_classes
 from python_jobs.warehouse import only_row
 
 log = logging.getLogger(__name__)
@@ -120,13 +122,12 @@ def fit_registry(
                 "weak sentiment model %s: training reviews unchanged, reused (no text read)", model.version
             )
             return _row("fitted", until, int(stored["n_rated"]), model, str(path))
-    table = reviews if isinstance(reviews, pa.Table) else reviews.to_arrow_table()
-    before = pc.less(table["created_at"], pa.scalar(pd.Timestamp(until).to_pydatetime(), pa.timestamp("us")))
-    rows = table.filter(pc.fill_null(before, False))
-    ratings = rows["rating"].cast(pa.float64()).to_numpy(zero_copy_only=False)
-    texts = [redact(t) for t in joined_text(rows, "title", "body")]
-    n_rated = int((star_classes(ratings) >= 0).sum())
-    model = fit_or_load(texts, ratings, folder, seed=seed)
+    with CanonicalPairs() as pairs:
+        for rows in _training_reviews(reviews, until):  # a chunk's texts at a time
+            ratings = rows["rating"].cast(pa.float64()).to_numpy(zero_copy_only=False)
+            pairs.add([redact(t) for t in joined_text(rows, "title", "body")], star_classes(ratings))
+        n_rated = pairs.n
+        model = fit_pairs(pairs, folder, seed=seed)
     if model is None:
         log.info("weak sentiment model: %d rated reviews before %s, too few; lexicon alone", n_rated, until)
         return _row("too_few_ratings", until, n_rated)
@@ -136,6 +137,17 @@ def fit_registry(
         write_atomically(known, lambda tmp: Path(tmp).write_text(record))
     log.info("weak sentiment model %s: %d rated reviews before %s", model.version, n_rated, until)
     return _row("fitted", until, n_rated, model, str(path))
+
+
+def _training_reviews(reviews: Any, until: Any) -> Iterator[pa.Table]:
+    """The title, body and rating of the reviews created before `until`, in chunks (incremental.chunks)."""
+    if isinstance(reviews, pa.Table):
+        before = pc.less(
+            reviews["created_at"], pa.scalar(pd.Timestamp(until).to_pydatetime(), pa.timestamp("us"))
+        )
+        return iter([reviews.filter(pc.fill_null(before, False))])
+    columns = ", ".join(c for c in ("title", "body", "rating") if c in reviews.columns)
+    return chunks(reviews.filter(f"created_at < timestamp '{until}'").project(columns))[1]
 
 
 def load(registry: Any) -> WeakSentiment | None:

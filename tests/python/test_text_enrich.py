@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -174,3 +175,30 @@ def test_unchanged_training_reviews_reuse_the_weak_model_without_reading_a_text(
         monkeypatch.setattr(weak_registry, "redact", lambda text: read.append(text) or original(text))
         fit_registry(con.sql("select * from edited"), spine, tmp_path, "churn-local-tagger", "true", 0)
         assert len(read) == len(edited)
+
+
+def test_weak_model_reads_its_training_reviews_in_chunks_and_fits_as_from_one_table(tmp_path, monkeypatch):
+    """fit_registry streams the training reviews (64-row chunks here) into a table of canonical pairs instead of
+    holding every text: the model is the one fitted from the whole Arrow table, the same version and weights."""
+    import duckdb
+
+    from python_jobs.text import incremental
+    from python_jobs.text.weak_registry import load
+
+    reviews = reviews_frame(600)
+    spine = pd.DataFrame({"snapshot_date": [pd.Timestamp("2026-01-01")], "split": ["test"]})
+    whole = fit_registry(
+        pa.Table.from_pandas(reviews), spine, tmp_path / "whole", "churn-local-tagger", "true", 0
+    )
+    monkeypatch.setattr(incremental, "CHUNK_ROWS", 64)
+    with duckdb.connect() as con:
+        con.register("reviews", reviews.sample(frac=1, random_state=3))  # another order
+        chunked = fit_registry(
+            con.sql("select * from reviews"), spine, tmp_path / "chunks", "churn-local-tagger", "true", 0
+        )
+    assert chunked["weak_model_version"].to_pylist() == whole["weak_model_version"].to_pylist()
+    assert chunked["n_rated"].to_pylist() == whole["n_rated"].to_pylist() == [600]
+    probe, lex = ["great quality", "broken and late", "it is ok"], [0.5, -0.5, 0.0]
+    np.testing.assert_array_equal(
+        load(chunked).predict_proba(probe, lex), load(whole).predict_proba(probe, lex)
+    )

@@ -138,6 +138,41 @@ def test_seed_taxonomy_matches_schema_topics():
     assert tuple(keys) == TOPICS
 
 
+def test_canonical_pairs_sort_as_python_and_sample_as_the_in_memory_fit():
+    """CanonicalPairs (DuckDB sorts the pairs) reads them back in Python's order of (str, class), whatever the
+    chunks and scripts, so the fingerprint and sample are those of WeakSentiment.fit's canonical list."""
+    from python_jobs.text.weak_label import CanonicalPairs, WeakSentiment, fingerprint
+
+    rng = np.random.default_rng(1)
+    words = [
+        "Zebra",
+        "apple",
+        "Äpfel",
+        "äpfel",
+        "ábc",
+        "abc",
+        "质量",
+        "很好",
+        "😀 ok",
+        "ok 😀",
+        "a\tb",
+        "",
+        "~",
+    ]
+    texts = [" ".join(rng.choice(words, 3)) for _ in range(400)] + ["same"] * 5
+    classes = rng.integers(-1, 3, len(texts))
+    model = WeakSentiment(max_train=50, seed=7)
+    with CanonicalPairs() as pairs:
+        for lo in range(0, len(texts), 97):
+            pairs.add(texts[lo : lo + 97], classes[lo : lo + 97])
+        fp, sample, sample_classes = pairs.fingerprint_and_sample(model)
+    canonical = sorted((t, int(c)) for t, c in zip(texts, classes, strict=True) if c >= 0)
+    assert pairs.n == len(canonical)
+    assert fp == fingerprint([t for t, _ in canonical], np.array([c for _, c in canonical]), model)
+    take = np.sort(np.random.default_rng(7).choice(np.arange(len(canonical)), 50, replace=False))
+    assert list(zip(sample, sample_classes.tolist(), strict=True)) == [canonical[i] for i in take]
+
+
 def test_weak_label_blend_is_valid_versioned_and_needs_enough_ratings(tmp_path):
     from python_jobs.text.llm_plugin import LocalTagger
     from python_jobs.text.weak_label import fit_or_load
