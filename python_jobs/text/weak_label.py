@@ -41,11 +41,15 @@ def star_classes(ratings: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(r) | (r < 1) | (r > 5), -1, out)
 
 
-def enough_ratings(ratings: np.ndarray, min_rated: int = 300, min_per_class: int = 15) -> bool:
+def enough_ratings(ratings: np.ndarray) -> bool:
     """Fit only with enough star-rated texts and every class present."""
     y = star_classes(ratings)
-    counts = np.bincount(y[y >= 0], minlength=3)
-    return counts.sum() >= min_rated and counts.min() >= min_per_class
+    return enough_classes(np.bincount(y[y >= 0], minlength=3))
+
+
+def enough_classes(counts: np.ndarray, min_rated: int = 300, min_per_class: int = 15) -> bool:
+    """enough_ratings, from the number of rated texts per star class."""
+    return bool(counts.sum() >= min_rated and counts.min() >= min_per_class)
 
 
 class WeakSentiment(BaseEstimator):
@@ -67,15 +71,19 @@ class WeakSentiment(BaseEstimator):
         """Without `lexicon_scores`, base_scores are computed for the sampled training rows only (the same
         values: a text's base score does not depend on the others), which at 1M reviews saves minutes."""
         y = star_classes(ratings)
-        keep = np.nonzero(y >= 0)[0]
-        if len(keep) > self.max_train:
-            keep = np.sort(np.random.default_rng(self.seed).choice(keep, self.max_train, replace=False))
+        keep = self.sample(np.nonzero(y >= 0)[0])
         lex = None if lexicon_scores is None else np.asarray(lexicon_scores)[keep]
         self.fit_sample([texts[i] for i in keep], y[keep], lex)
         rated = np.nonzero(y >= 0)[0]
         self.fingerprint_ = fingerprint([texts[i] for i in rated], y[rated], self)
         log.info("weak sentiment model fitted on %d star-rated texts (%s)", len(keep), self.fingerprint_)
         return self
+
+    def sample(self, positions: np.ndarray) -> np.ndarray:
+        """The training rows among `positions` (sorted): all, or max_train of them drawn with the seed."""
+        if len(positions) <= self.max_train:
+            return positions
+        return np.sort(np.random.default_rng(self.seed).choice(positions, self.max_train, replace=False))
 
     def fit_sample(
         self, texts: Sequence[str], classes: np.ndarray, lexicon_scores: np.ndarray | None = None
@@ -129,10 +137,12 @@ class CanonicalPairs:
     (text, class): the fit, its sample and its fingerprint then depend only on the set of pairs, never on the
     order rows arrive in. The pairs wait in a DuckDB table of their own (an in-memory database that spills to a
     temporary directory past `memory`), so a million long reviews are not held as Python strings to be sorted.
-    DuckDB orders VARCHAR by its UTF-8 bytes, which is Python's order of str (by code point)."""
+    DuckDB orders VARCHAR by its UTF-8 bytes, which is Python's order of str (by code point). `spill_dir`: where
+    that directory goes (the system's temporary directory by default; the registry puts it beside the model, on
+    the warehouse's disk, as /tmp may be memory)."""
 
-    def __init__(self, memory: str = "512MB") -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="weak-pairs-")
+    def __init__(self, memory: str = "512MB", spill_dir: Path | None = None) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="weak-pairs-", dir=spill_dir)
         self._con = duckdb.connect(
             config={"memory_limit": memory, "threads": 1, "temp_directory": self._tmp.name}
         )
@@ -162,17 +172,10 @@ class CanonicalPairs:
         self._con.from_arrow(pairs).insert_into("pairs")
         self.counts += np.bincount(classes[rated], minlength=3)
 
-    def enough(self, min_rated: int = 300, min_per_class: int = 15) -> bool:
-        """Fit only with enough star-rated texts and every class present (as enough_ratings)."""
-        return self.n >= min_rated and self.counts.min() >= min_per_class
-
     def fingerprint_and_sample(self, model: WeakSentiment) -> tuple[str, list[str], np.ndarray]:
         """The training set's fingerprint and the pairs `model` fits on, in canonical order: all of them, or
         model.max_train drawn with model.seed (as WeakSentiment.fit draws them from the canonical list)."""
-        n = self.n
-        take = np.arange(n)
-        if n > model.max_train:
-            take = np.sort(np.random.default_rng(model.seed).choice(take, model.max_train, replace=False))
+        take = model.sample(np.arange(self.n))
         digest = _fingerprint_digest(model)
         texts: list[str] = []
         classes: list[int] = []
@@ -221,7 +224,7 @@ def fit_or_load(
 def fit_pairs(pairs: CanonicalPairs, folder: Path, seed: int = 0) -> WeakSentiment | None:
     """The weak model for exactly these (text, stars) pairs: loaded from `folder/<version>.pkl` when that
     training set was fitted before, else fitted (deterministically) and saved there. None with too few ratings."""
-    if not pairs.enough():
+    if not enough_classes(pairs.counts):
         log.info("too few star ratings for a weak sentiment model; using the lexicon alone")
         return None
     model = WeakSentiment(seed=seed)

@@ -122,7 +122,8 @@ def fit_registry(
                 "weak sentiment model %s: training reviews unchanged, reused (no text read)", model.version
             )
             return _row("fitted", until, int(stored["n_rated"]), model, str(path))
-    with CanonicalPairs() as pairs:
+    folder.mkdir(parents=True, exist_ok=True)
+    with CanonicalPairs(spill_dir=folder) as pairs:
         for rows in _training_reviews(reviews, until):  # a chunk's texts at a time
             ratings = rows["rating"].cast(pa.float64()).to_numpy(zero_copy_only=False)
             pairs.add([redact(t) for t in joined_text(rows, "title", "body")], star_classes(ratings))
