@@ -19,12 +19,12 @@ import numpy as np
 import pyarrow as pa
 
 from python_jobs import config
-from python_jobs.progress import Progress
 from python_jobs.text import registry
-from python_jobs.text.cache import LLMCache, content_hash
+from python_jobs.text.cache import LLMCache
 from python_jobs.text.calls import is_retryable, scrub
-from python_jobs.text.redact import REDACTION_VERSION, redact
-from python_jobs.text.tally import SeenTexts, Tally
+from python_jobs.text.chunked_run import ChunkedRun, SeenTexts
+from python_jobs.text.redact import REDACTION_VERSION
+from python_jobs.text.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def embed_texts(
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
-class EmbedRun:
+class EmbedRun(ChunkedRun):
     """One embedding run over texts handed in chunks (`embed`), so a caller streaming a million rows holds one
     chunk's texts at a time: every embedding goes to the response cache, none is held, and `read_back` reads
     them back in output batches (1.3M x 256 floats: 1.3 GB at 1M customers). A text repeated in a later chunk
@@ -110,13 +110,9 @@ class EmbedRun:
         self.settings = settings
         self.model = registry.get_embedding_model(settings.model_id)
         self.version = embed_version(self.model)
-        self.tally = tally if tally is not None else Tally()
-        self.seen, self.tried = SeenTexts(), SeenTexts()
+        super().__init__(settings.max_texts, total_rows, f"embedding ({settings.model_id})", tally)
         self.failed: set[str] = set()  # failed in this run: a later chunk does not send them again
-        self.budget = settings.max_texts or None
-        self.streak, self.total_rows = 0, total_rows
-        self.progress: Progress | None = None
-        self._dim = 0
+        self.streak, self._dim = 0, 0
 
     def __enter__(self) -> EmbedRun:
         self.cache = LLMCache(self.settings.cache_path).__enter__()
@@ -124,8 +120,7 @@ class EmbedRun:
 
     def __exit__(self, *exc: object) -> None:
         self.cache.__exit__(*exc)
-        if self.progress:
-            self.progress.close()
+        self.close_progress()
         log.info("embeddings (%s): %s", self.settings.model_id, self.tally.line())
 
     @property
@@ -137,13 +132,7 @@ class EmbedRun:
     def embed(self, texts: Sequence[str | None]) -> tuple[list[str], list[str]]:
         """Each text's content hash and outcome (ok | failed | over_budget); the vectors are in the cache."""
         settings, tally, model_id = self.settings, self.tally, self.settings.model_id
-        redacted = [redact(t) for t in texts]
-        hashes = [content_hash(t) for t in redacted]
-        unique = dict(zip(hashes, redacted, strict=True))
-        del redacted
-        keys = SeenTexts.of(list(unique))
-        first = dict(zip(unique, ~self.seen.has(keys), strict=True))  # texts no earlier chunk had
-        self.seen.add(keys)
+        hashes, unique, first = self.chunk_texts(texts)
         # which texts are cached (not their vectors): a text an earlier chunk had is, unless it failed or went
         # over budget (none did while the budget lasts), so only the others are looked up
         ask = [h for h in unique if first[h] or self.budget == 0]
@@ -154,13 +143,7 @@ class EmbedRun:
         failed = {h for h in unique if h in self.failed and h not in stored}
         todo = [h for h in unique if h not in stored and h not in failed]
         tally.cached += sum(first[h] for h in stored)
-        if self.budget is not None:
-            todo, self.budget = todo[: self.budget], max(self.budget - len(todo), 0)
-        self.tried.add(SeenTexts.of(todo))
-        if self.progress is None and self.total_rows:
-            self.progress = Progress(self.total_rows, f"embedding ({model_id})", unit="rows")
-        if self.progress:
-            self.progress.update(len(hashes) - len(todo))  # rows: those sent count as each batch ends
+        todo = self.within_budget(todo, len(hashes))
         it = iter(todo)
         while batch := list(islice(it, settings.batch_size)):
             if settings.circuit_breaker and self.streak >= settings.circuit_breaker:
@@ -176,8 +159,7 @@ class EmbedRun:
                     stored.update(batch)
                     self._dim = self._dim or got.shape[1]
                 tally.sent += len(batch)
-            if self.progress:
-                self.progress.update(len(batch))
+            self.advance(len(batch))
         self.failed |= failed
         outcome = ["ok" if h in stored else "failed" if h in failed else "over_budget" for h in hashes]
         tried = self.tried.has(SeenTexts.of(hashes))

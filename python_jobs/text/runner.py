@@ -31,17 +31,15 @@ from concurrent.futures import (
 from functools import partial
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
-from python_jobs.progress import Progress
 from python_jobs.text import registry
-from python_jobs.text.cache import LLMCache, content_hash
+from python_jobs.text.cache import LLMCache
 from python_jobs.text.calls import is_local, scrub, without_sdk_retries
-from python_jobs.text.redact import redact
+from python_jobs.text.chunked_run import ChunkedRun, SeenTexts
 from python_jobs.text.request import Outcome, TagSettings, cache_version, tag_request
 from python_jobs.text.schema import TAG_FIELDS
-from python_jobs.text.tally import SeenTexts, Tally
+from python_jobs.text.tally import Tally
 from python_jobs.worker_pool import holding_pool, submit_with_held, worker_result
 
 __all__ = ["TagRun", "TagSettings", "Tally", "cache_version", "is_local", "tag_texts"]
@@ -65,7 +63,7 @@ def tag_texts(
     return table, run.tally
 
 
-class TagRun:
+class TagRun(ChunkedRun):
     """One tagging run: `tag(ids, texts)` per chunk returns that chunk's tags table; `tally` adds them up (final
     when the run is closed). Open it with `with`: it holds the response cache and the request pool."""
 
@@ -85,16 +83,12 @@ class TagRun:
         self.concurrency = (
             settings.concurrency or getattr(self.model, "concurrency", None) or (1 if local else 4)
         )
-        self.tally = Tally()
+        super().__init__(settings.max_texts, total_rows, f"tagging ({settings.model_id})")
         self.shared: dict[Any, Any] = {}  # one object per repeating tag value (_compact)
-        self.seen, self.tried = SeenTexts(), SeenTexts()
         # texts this run failed or quarantined: a later chunk repeats the outcome instead of sending them again
         self.failed: dict[str, str] = {}
         self.quarantined: dict[str, tuple[str, str]] = {}
-        self.budget = settings.max_texts or None
         self.streak, self.last_error, self.skipped = 0, "", 0
-        self.total_rows = total_rows
-        self.progress: Progress | None = None
         self.pool: Executor | None = None
         self.submit: Callable[..., Future] | None = None
         self.in_flight = 0
@@ -109,8 +103,7 @@ class TagRun:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
         self.cache.__exit__(*exc)
-        if self.progress:
-            self.progress.close()
+        self.close_progress()
         if self.skipped:
             log.warning(
                 "tag model %s: %s; %d texts left for the next run",
@@ -130,13 +123,7 @@ class TagRun:
     def tag(self, ids: Sequence[str], texts: Sequence[str | None]) -> pa.Table:
         """This chunk's tags, one row per id, in order."""
         settings, model_id, version = self.settings, self.settings.model_id, self.version
-        redacted = [redact(t) for t in texts]
-        hashes = [content_hash(t) for t in redacted]
-        unique = dict(zip(hashes, redacted, strict=True))
-        del redacted
-        keys = SeenTexts.of(list(unique))
-        first = ~self.seen.has(keys)  # texts no earlier chunk had
-        self.seen.add(keys)
+        hashes, unique, first = self.chunk_texts(texts)
         done = {
             h: _compact(t, self.shared)
             for h, t in self.cache.get_tags(list(unique), model_id, version).items()
@@ -146,17 +133,9 @@ class TagRun:
         quarantined = {h: (r, "") for h, (r, n) in attempts.items() if n >= settings.max_attempts}
         quarantined |= {h: self.quarantined[h] for h in unique if h in self.quarantined}
         failed = {h: self.failed[h] for h in unique if h in self.failed and h not in done}
-        self.tally.cached += sum(
-            f and (h in done or h in quarantined) for h, f in zip(unique, first, strict=True)
-        )
+        self.tally.cached += sum(first[h] and (h in done or h in quarantined) for h in unique)
         todo = [h for h in unique if h not in done and h not in quarantined and h not in failed]
-        if self.budget is not None:
-            todo, self.budget = todo[: self.budget], max(self.budget - len(todo), 0)
-        self.tried.add(SeenTexts.of(todo))
-        if self.progress is None and self.total_rows:
-            self.progress = Progress(self.total_rows, f"tagging ({model_id})", unit="rows")
-        if self.progress:
-            self.progress.update(len(hashes) - len(todo))  # rows: those sent count as each request ends
+        todo = self.within_budget(todo, len(hashes))
         if todo:
             log.info(
                 "tagging %d texts with %s (%d of %d rows from cache or an earlier chunk)",
@@ -234,8 +213,7 @@ class TagRun:
                 tally.retries += outcome.retries
                 tally.input_tokens += outcome.input_tokens
                 tally.output_tokens += outcome.output_tokens
-                if self.progress:
-                    self.progress.update(len(outcome.ok) + len(outcome.invalid) + len(outcome.failed))
+                self.advance(len(outcome.ok) + len(outcome.invalid) + len(outcome.failed))
                 if outcome.failed and not outcome.ok and not outcome.invalid:
                     self.streak, self.last_error = self.streak + 1, next(iter(outcome.failed.values()))
                 else:
@@ -249,14 +227,13 @@ class TagRun:
         if skipped:  # the circuit is open: left for the next run
             failed.update(dict.fromkeys(skipped, self._open_reason()))
             self.skipped += len(skipped)
-            if self.progress:
-                self.progress.update(len(skipped))
+            self.advance(len(skipped))
 
     def _count(
         self,
         hashes: list[str],
         unique: dict[str, str],
-        first: np.ndarray,
+        first: dict[str, bool],
         done: dict[str, Any],
         quarantined: dict[str, Any],
         failed: dict[str, str],
@@ -273,7 +250,7 @@ class TagRun:
 
         tally = self.tally
         rows = [outcome(h) for h in hashes]
-        texts = [outcome(h) for h, f in zip(unique, first, strict=True) if f]
+        texts = [outcome(h) for h in unique if first[h]]
         tally.total += len(hashes)
         tally.unique += len(texts)
         for name in ("tagged", "quarantined", "failed", "over_budget"):

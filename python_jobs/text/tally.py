@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-
-import numpy as np
 
 
 @dataclass
@@ -52,26 +49,3 @@ class Tally:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
-
-
-class SeenTexts:
-    """The texts a run has met, by content hash, as sorted 64-bit prefixes: 8 bytes a text where a set of the hex
-    strings takes ~150 (a run over chunks counts each text once). Two texts sharing a prefix (odds ~n^2/2^65)
-    would only blur the run's counts, never a result."""
-
-    def __init__(self) -> None:
-        self.keys = np.empty(0, np.uint64)
-
-    @staticmethod
-    def of(hashes: Sequence[str]) -> np.ndarray:
-        return np.fromiter((int(h[:16], 16) for h in hashes), np.uint64, len(hashes))
-
-    def has(self, keys: np.ndarray) -> np.ndarray:
-        if not len(self.keys):
-            return np.zeros(len(keys), bool)
-        return self.keys[np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)] == keys
-
-    def add(self, keys: np.ndarray) -> None:
-        new = np.unique(keys)
-        new = new[~self.has(new)]
-        self.keys = np.insert(self.keys, np.searchsorted(self.keys, new), new)  # a merge: no sort of all keys
