@@ -3,7 +3,7 @@ redacted and hashed, the texts the run has met (each counted once), the budget a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -38,14 +38,23 @@ class SeenTexts:
 
 class ChunkedRun:
     """The state a run keeps across chunks besides its model's: `tally`, the texts met (`seen`) and sent or
-    skipped (`tried`), the budget left (None: no budget) and a progress line over `total_rows` rows."""
+    skipped (`tried`), the budget left (None: no budget), the failed requests in a row (`streak`, against
+    `circuit_breaker`: 0 = off) and a progress line over `total_rows` rows."""
 
-    def __init__(self, max_texts: int, total_rows: int, label: str, tally: Tally | None = None) -> None:
+    def __init__(
+        self, max_texts: int, circuit_breaker: int, total_rows: int, label: str, tally: Tally | None = None
+    ) -> None:
         self.tally = tally if tally is not None else Tally()
         self.seen, self.tried = SeenTexts(), SeenTexts()
         self.budget = max_texts or None
+        self.circuit_breaker, self.streak = circuit_breaker, 0
         self.total_rows, self.label = total_rows, label
         self.progress: Progress | None = None
+
+    @property
+    def circuit_open(self) -> bool:
+        """So many requests in a row failed that nothing more is sent in this run."""
+        return bool(self.circuit_breaker) and self.streak >= self.circuit_breaker
 
     def chunk_texts(self, texts: Sequence[str | None]) -> tuple[list[str], dict[str, str], dict[str, bool]]:
         """Each text's content hash (of its redacted text), the redacted texts by hash, and for each of those
@@ -68,6 +77,23 @@ class ChunkedRun:
             self.progress = Progress(self.total_rows, self.label, unit="rows")
         self.advance(rows - len(todo))
         return todo
+
+    def count(self, hashes: list[str], first: dict[str, bool], outcome: Callable[[str], str]) -> list[str]:
+        """Add a chunk's rows per outcome (a Tally field: tagged | quarantined | failed | over_budget) and its
+        texts no earlier chunk had; attempted: its rows whose text this run tried, attempt_failed: those of them
+        not tagged. Returns each row's outcome."""
+        tally = self.tally
+        rows = [outcome(h) for h in hashes]
+        texts = [outcome(h) for h, f in first.items() if f]
+        tally.total += len(hashes)
+        tally.unique += len(texts)
+        for name in ("tagged", "quarantined", "failed", "over_budget"):
+            setattr(tally, name, getattr(tally, name) + rows.count(name))
+            setattr(tally, f"texts_{name}", getattr(tally, f"texts_{name}") + texts.count(name))
+        tried = self.tried.has(SeenTexts.of(hashes))
+        tally.attempted += int(tried.sum())
+        tally.attempt_failed += sum(t and o != "tagged" for t, o in zip(tried, rows, strict=True))
+        return rows
 
     def advance(self, rows: int) -> None:
         if self.progress:

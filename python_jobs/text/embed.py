@@ -22,7 +22,7 @@ from python_jobs import config
 from python_jobs.text import registry
 from python_jobs.text.cache import LLMCache
 from python_jobs.text.calls import is_retryable, scrub
-from python_jobs.text.chunked_run import ChunkedRun, SeenTexts
+from python_jobs.text.chunked_run import ChunkedRun
 from python_jobs.text.redact import REDACTION_VERSION
 from python_jobs.text.tally import Tally
 
@@ -110,9 +110,10 @@ class EmbedRun(ChunkedRun):
         self.settings = settings
         self.model = registry.get_embedding_model(settings.model_id)
         self.version = embed_version(self.model)
-        super().__init__(settings.max_texts, total_rows, f"embedding ({settings.model_id})", tally)
+        label = f"embedding ({settings.model_id})"
+        super().__init__(settings.max_texts, settings.circuit_breaker, total_rows, label, tally)
         self.failed: set[str] = set()  # failed in this run: a later chunk does not send them again
-        self.streak, self._dim = 0, 0
+        self._dim = 0
 
     def __enter__(self) -> EmbedRun:
         self.cache = LLMCache(self.settings.cache_path).__enter__()
@@ -146,7 +147,7 @@ class EmbedRun(ChunkedRun):
         todo = self.within_budget(todo, len(hashes))
         it = iter(todo)
         while batch := list(islice(it, settings.batch_size)):
-            if settings.circuit_breaker and self.streak >= settings.circuit_breaker:
+            if self.circuit_open:
                 failed.update(batch)  # circuit open: not sent, retried next run
             else:
                 got = _embed_batch(self.model, [unique[h] for h in batch], settings, tally)
@@ -161,22 +162,10 @@ class EmbedRun(ChunkedRun):
                 tally.sent += len(batch)
             self.advance(len(batch))
         self.failed |= failed
-        outcome = ["ok" if h in stored else "failed" if h in failed else "over_budget" for h in hashes]
-        tried = self.tried.has(SeenTexts.of(hashes))
-        tally.total += len(hashes)
-        tally.unique += sum(first.values())
-        tally.tagged += outcome.count("ok")
-        tally.failed += outcome.count("failed")
-        tally.over_budget += outcome.count("over_budget")
-        for h, f in first.items():
-            if f:
-                name = (
-                    "texts_tagged" if h in stored else "texts_failed" if h in failed else "texts_over_budget"
-                )
-                setattr(tally, name, getattr(tally, name) + 1)
-        tally.attempted += int(tried.sum())
-        tally.attempt_failed = tally.failed
-        return hashes, outcome
+        rows = self.count(
+            hashes, first, lambda h: "tagged" if h in stored else "failed" if h in failed else "over_budget"
+        )
+        return hashes, ["ok" if o == "tagged" else o for o in rows]
 
     def read_back(self, hashes: pa.Array) -> Iterator[tuple[int, pa.FixedSizeListArray]]:
         """(start, vectors) for each OUTPUT_ROWS-row slice of `hashes`, read from the cache as they are asked for.

@@ -36,7 +36,7 @@ import pyarrow as pa
 from python_jobs.text import registry
 from python_jobs.text.cache import LLMCache
 from python_jobs.text.calls import is_local, scrub, without_sdk_retries
-from python_jobs.text.chunked_run import ChunkedRun, SeenTexts
+from python_jobs.text.chunked_run import ChunkedRun
 from python_jobs.text.request import Outcome, TagSettings, cache_version, tag_request
 from python_jobs.text.schema import TAG_FIELDS
 from python_jobs.text.tally import Tally
@@ -83,12 +83,14 @@ class TagRun(ChunkedRun):
         self.concurrency = (
             settings.concurrency or getattr(self.model, "concurrency", None) or (1 if local else 4)
         )
-        super().__init__(settings.max_texts, total_rows, f"tagging ({settings.model_id})")
+        super().__init__(
+            settings.max_texts, settings.circuit_breaker, total_rows, f"tagging ({settings.model_id})"
+        )
         self.shared: dict[Any, Any] = {}  # one object per repeating tag value (_compact)
         # texts this run failed or quarantined: a later chunk repeats the outcome instead of sending them again
         self.failed: dict[str, str] = {}
         self.quarantined: dict[str, tuple[str, str]] = {}
-        self.streak, self.last_error, self.skipped = 0, "", 0
+        self.last_error, self.skipped = "", 0
         self.pool: Executor | None = None
         self.submit: Callable[..., Future] | None = None
         self.in_flight = 0
@@ -112,10 +114,6 @@ class TagRun(ChunkedRun):
                 self.skipped,
             )
         log.info("tagging done: %s", self.tally.line())
-
-    @property
-    def circuit_open(self) -> bool:
-        return bool(self.settings.circuit_breaker) and self.streak >= self.settings.circuit_breaker
 
     def _open_reason(self) -> str:
         return scrub(f"not sent: {self.streak} requests in a row failed (last: {self.last_error})")
@@ -152,7 +150,15 @@ class TagRun(ChunkedRun):
                     f"quarantined {n} time(s), retried next run" if left > 0 else f"quarantined {n} time(s)"
                 )
                 quarantined[h] = (f"{reason} ({note})", quarantined[h][1])
-        self._count(hashes, unique, first, done, quarantined, failed)
+
+        def outcome(h: str) -> str:  # precedence as in _tags_table
+            if h in done:
+                return "tagged"
+            if h in quarantined:
+                return "quarantined"
+            return "failed" if h in failed else "over_budget"
+
+        self.count(hashes, first, outcome)
         return _tags_table(ids, hashes, done, quarantined, failed, model_id, version)
 
     def _pool(self, n_texts: int) -> None:
@@ -228,37 +234,6 @@ class TagRun(ChunkedRun):
             failed.update(dict.fromkeys(skipped, self._open_reason()))
             self.skipped += len(skipped)
             self.advance(len(skipped))
-
-    def _count(
-        self,
-        hashes: list[str],
-        unique: dict[str, str],
-        first: dict[str, bool],
-        done: dict[str, Any],
-        quarantined: dict[str, Any],
-        failed: dict[str, str],
-    ) -> None:
-        """Add the chunk's rows per outcome, and its texts no earlier chunk had (precedence as in _tags_table:
-        tagged, quarantined, failed, over_budget)."""
-
-        def outcome(h: str) -> str:
-            if h in done:
-                return "tagged"
-            if h in quarantined:
-                return "quarantined"
-            return "failed" if h in failed else "over_budget"
-
-        tally = self.tally
-        rows = [outcome(h) for h in hashes]
-        texts = [outcome(h) for h in unique if first[h]]
-        tally.total += len(hashes)
-        tally.unique += len(texts)
-        for name in ("tagged", "quarantined", "failed", "over_budget"):
-            setattr(tally, name, getattr(tally, name) + rows.count(name))
-            setattr(tally, f"texts_{name}", getattr(tally, f"texts_{name}") + texts.count(name))
-        tried = self.tried.has(SeenTexts.of(hashes))
-        tally.attempted += int(tried.sum())
-        tally.attempt_failed += sum(t and o != "tagged" for t, o in zip(tried, rows, strict=True))
 
 
 # fields whose values repeat across texts (a few labels, languages and topic sets): held once each
