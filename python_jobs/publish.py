@@ -7,8 +7,9 @@ warehouse, 9.5 GB: 0.04 s on Btrfs against 10.1 s for a byte copy on ext4, measu
 never shrinks (blocks freed by replaced tables are reused, not returned), so when more than COMPACT_FREE_SHARE
 of it is free the working copy is written compacted (`COPY FROM DATABASE`, slower than a file copy but only
 then) and the published file stops growing. Where files cannot be cloned, the file a build replaces is kept as a spare
-(`spare_path`) and the next working copy is that spare brought up to date block by block (block_sync): at 1M
-customers a nightly rewrites about a sixth of the file. CHURN_SPARE_WAREHOUSE=0 keeps no spare (half the disk).
+and brought up to date block by block (block_sync) right after publishing, and the next working copy is that spare
+(spare_warehouse): at 1M customers a nightly rewrites about a sixth of the file. CHURN_SPARE_WAREHOUSE=0 keeps no
+spare (half the disk).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import TypeVar
 
 import duckdb
 
-from python_jobs import block_sync
+from python_jobs import block_sync, spare_warehouse
 from python_jobs.warehouse import first_row
 
 try:
@@ -45,29 +46,18 @@ def working_path(published: Path) -> Path:
     return published.with_name(f".{published.stem}.building{published.suffix}")
 
 
-def spare_path(published: Path) -> Path:
-    return published.with_name(f".{published.stem}.spare{published.suffix}")
-
-
-def _linking(spare: Path) -> Path:  # the spare's next version while its link is made
-    return spare.with_name(spare.name + ".linking")
-
-
-def keeps_spare() -> bool:
-    return os.environ.get("CHURN_SPARE_WAREHOUSE", "1") != "0" and block_sync.supported()
-
-
 def build_and_publish(published: Path, build: Callable[[Path, Callable[[], None]], T]) -> T:
     """Run `build(working_db, ready)`; on success atomically replace `published` with the working copy.
 
     The working copy is made in a background thread while `build` starts (dbt's imports and parsing took 8 s of a
     1M nightly, the byte copy 15-17 s on ext4): `build` must call `ready()`, which blocks until the copy is in
     place and raises what the copy raised, before it opens `working_db`. Nothing is published before the copy
-    ended well, whether or not `build` called `ready()`."""
+    ended well, whether or not `build` called `ready()`. After publishing, the spare (if one is kept) is brought up
+    to date for the next build."""
     work = working_path(published)
     published.parent.mkdir(parents=True, exist_ok=True)
     copying = work.with_name(work.name + ".copying")
-    for stale in (work, work.with_name(work.name + ".wal"), copying, _linking(spare_path(published))):
+    for stale in (work, work.with_name(work.name + ".wal"), copying, *spare_warehouse.leftovers(published)):
         stale.unlink(missing_ok=True)
     copy = BackgroundCopy(published, work, copying) if published.exists() else None
     ready = copy.ready if copy else lambda: None
@@ -77,52 +67,34 @@ def build_and_publish(published: Path, build: Callable[[Path, Callable[[], None]
         if copy:
             copy.join()  # a failed build does not leave the copy running
     ready()  # raises if the copy failed, even when the build never asked for it
-    keep_spare(published, wanted=copy is not None and copy.how != "cloned")
+    spare_warehouse.keep(published, wanted=copy is not None and copy.how != "cloned")
     os.replace(work, published)
     log.info("published %s", published)
     if copy is None:
-        first_spare(published)
+        spare_warehouse.first(published, clone_or_copy)
+    else:
+        refresh_spare(published)
     return result
 
 
-def keep_spare(published: Path, wanted: bool) -> None:
-    """Keep the file about to be replaced as the spare (a second name for it), or drop the spare."""
-    spare = spare_path(published)
-    if not (wanted and keeps_spare()):
-        spare.unlink(missing_ok=True)
+def refresh_spare(published: Path) -> None:
+    """Bring the spare up to date with the published file now, while the blocks the build wrote are in the page
+    cache (spare_warehouse.refresh), unless the next build compacts the file instead. The build is published
+    whatever happens here: on an error the spare is dropped and the next build copies the file."""
+    if not spare_warehouse.path(published).exists():
         return
-    linking = _linking(spare)
     try:
-        os.link(published, linking)
-    except OSError as error:  # a filesystem without hard links: copies stay byte copies
-        log.info("no spare warehouse kept (%s)", error)
-        spare.unlink(missing_ok=True)
-        return
-    os.replace(linking, spare)
-
-
-def first_spare(published: Path) -> None:
-    """After a first build (no file was replaced): a copy of the new file as the spare, so the next build's
-    working copy is synced too. Nothing where files are cloned."""
-    spare = spare_path(published)
-    if not keeps_spare():
-        return
-    t0, linking = time.perf_counter(), _linking(spare)
-    try:
-        if clone_or_copy(published, linking) == "cloned":
-            linking.unlink()
-            return
-    except OSError as error:  # a full disk: the build is published all the same
-        linking.unlink(missing_ok=True)
-        log.warning("no spare warehouse kept: %s", error)
-        return
-    os.replace(linking, spare)
-    log.info(
-        "kept %s as the next build's working copy (%.1f GB, %.1fs; CHURN_SPARE_WAREHOUSE=0 keeps none)",
-        spare,
-        spare.stat().st_size / 1e9,
-        time.perf_counter() - t0,
-    )
+        size = database_size(published)
+        if free_share(published, size) <= COMPACT_FREE_SHARE and block_sync.layout_matches(
+            published, size["block_size"], size["total_blocks"], size["encrypted"]
+        ):
+            spare_warehouse.refresh(published, size["block_size"])
+    except (OSError, duckdb.Error) as error:
+        for path in (spare_warehouse.path(published), *spare_warehouse.leftovers(published)):
+            path.unlink(missing_ok=True)
+        log.warning(
+            "the spare warehouse was not brought up to date (%s); the next build copies %s", error, published
+        )
 
 
 class BackgroundCopy:
@@ -178,16 +150,22 @@ def free_share(db: Path, size: dict | None = None) -> float:
 
 
 def start_working_copy(published: Path, work: Path) -> str:
-    """Copy the published file to `work`, compacted when most of it is free space. Returns how: 'cloned',
-    'synced' (the spare brought up to date), 'copied' or 'compacted'."""
-    t0, size = time.perf_counter(), database_size(published)
+    """Copy the published file to `work`, compacted when most of it is free space. Returns how: 'kept' (the spare
+    brought up to date by the last build, spare_warehouse.take), 'cloned', 'synced' (the spare brought up to date
+    now), 'copied' or 'compacted'."""
+    t0 = time.perf_counter()
+    if spare_warehouse.take(published, work):
+        log.info("working copy of %s: the spare the last build brought up to date, in %.1fs", published,
+                 time.perf_counter() - t0)  # fmt: skip
+        return "kept"
+    size = database_size(published)
     share = free_share(published, size)
     if share <= COMPACT_FREE_SHARE:
         matches = block_sync.layout_matches(
             published, size["block_size"], size["total_blocks"], size["encrypted"]
         )
-        spare = spare_path(published) if keeps_spare() and matches else None
-        how = clone_or_copy(published, work, spare, size["block_size"])
+        kept = spare_warehouse.path(published) if spare_warehouse.keeps() and matches else None
+        how = clone_or_copy(published, work, kept, size["block_size"])
         log.info(
             "working copy of %s %s in %.1fs (%.0f%% free space)",
             published,

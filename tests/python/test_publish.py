@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from duckdb_reader import reader_process
 
-from python_jobs import block_sync, publish
+from python_jobs import block_sync, publish, spare_warehouse
 from python_jobs.publish import COMPACT_FREE_SHARE, build_and_publish, clone_or_copy, free_share
 
 
@@ -147,7 +147,7 @@ def test_a_failed_copy_fails_the_build_and_publishes_nothing(tmp_path: Path, mon
         build_and_publish(db, lambda work, ready: None)  # not calling ready() does not publish either
     assert _read(db) == 4
     # the partial copy is removed (the spare, if this system keeps one, is left as it was)
-    assert sorted(p.name for p in tmp_path.iterdir() if p != publish.spare_path(db)) == ["churn.duckdb"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p != spare_warehouse.path(db)) == ["churn.duckdb"]
 
 
 def test_a_database_opened_before_its_copy_is_never_published(tmp_path: Path, held_copy):
@@ -196,7 +196,7 @@ def test_a_disk_without_room_for_the_copy_fails_early_and_leaves_no_partial_file
 @pytest.fixture
 def no_clones(monkeypatch) -> list[str]:
     """A filesystem without clones (ext4); returns how each working copy was made."""
-    if not publish.keeps_spare():
+    if not spare_warehouse.keeps():
         pytest.skip("no spare on this system (block_sync needs Linux's system calls)")
     if publish.fcntl is not None:
         monkeypatch.setattr(publish.fcntl, "ioctl", _refuse_clone)
@@ -211,41 +211,111 @@ def no_clones(monkeypatch) -> list[str]:
     return hows
 
 
-def test_the_replaced_file_is_the_spare_the_next_copy_is_made_from(tmp_path: Path, no_clones):
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_the_spare_is_brought_up_to_date_after_each_build_and_is_the_next_working_copy(
+    tmp_path: Path, no_clones
+):
     db = tmp_path / "churn.duckdb"
-    spare = publish.spare_path(db)
+    spare, stamp = spare_warehouse.path(db), spare_warehouse.stamp_path(db)
     build_and_publish(db, _build(1))
-    assert _read(spare) == 1  # a first build copies what it published
+    assert _read(spare) == 1  # a first build copies what it published (unstamped: nothing flushed it)
+    assert _names(tmp_path) == [spare.name, db.name]
     build_and_publish(db, _build(2))
-    assert _read(spare) == 1  # the file build 2 replaced
+    assert spare.read_bytes() == db.read_bytes()  # the replaced file, brought up to date after publishing
+    assert _names(tmp_path) == [spare.name, stamp.name, db.name]
+    assert build_and_publish(db, _read) == 2  # the working copy is that spare, taken as it is
     build_and_publish(db, _build(3))
-    assert (_read(db), _read(spare)) == (3, 2)
-    assert no_clones == ["synced", "synced"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [spare.name, db.name]
+    assert (_read(db), _read(spare)) == (3, 3)
+    assert no_clones == ["synced", "kept", "kept"]
+
+
+def test_reading_the_published_file_keeps_the_stamp_writing_to_either_file_breaks_it(
+    tmp_path: Path, no_clones
+):
+    db = tmp_path / "churn.duckdb"
+    for value in (1, 2):
+        build_and_publish(db, _build(value))
+    assert _read(db) == 2  # the report and dashboards read it read-only
+    build_and_publish(db, _build(3))
+    with duckdb.connect(str(db)) as con:  # an analyst writes to the published file
+        con.execute("create table notes as select 'keep me' as note")
+    assert build_and_publish(db, lambda work, ready: _read(work, ready)) == 3
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select note from notes").fetchall() == [("keep me",)]  # the copy was synced
+    with duckdb.connect(str(spare_warehouse.path(db))) as con:  # someone writes to the spare
+        con.execute("create table stray as select 1 as x")
+    build_and_publish(db, _build(4))
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from duckdb_tables() where table_name = 'stray'").fetchall() == [
+            (0,)
+        ]
+    assert no_clones == ["synced", "kept", "synced", "synced"]
 
 
 def test_a_spare_a_reader_holds_open_is_not_written(tmp_path: Path, no_clones):
     db = tmp_path / "churn.duckdb"
-    spare = publish.spare_path(db)
-    for value in (1, 2):
-        build_and_publish(db, _build(value))
+    spare = spare_warehouse.path(db)
+    build_and_publish(db, _build(1))
     # a dashboard that opened the warehouse before build 2 replaced it
-    with reader_process(spare, "select v from t") as value:
+    with reader_process(db, "select v from t") as value:
         assert value == "1"
+        build_and_publish(db, _build(2))
+        assert _read(spare) == 1  # the dashboard's file, not brought up to date
+        assert not spare_warehouse.stamp_path(db).exists()
         build_and_publish(db, _build(3))
         assert no_clones == ["synced", "copied"]
-        assert (_read(db), _read(spare)) == (3, 2)  # a new spare; the reader's file was unlinked, not written
+        assert (_read(db), _read(spare)) == (3, 3)  # a new spare; the reader's file was unlinked, not written
+
+
+def test_a_stamped_spare_someone_opened_is_not_taken(tmp_path: Path, no_clones):
+    db = tmp_path / "churn.duckdb"
+    for value in (1, 2):
+        build_and_publish(db, _build(value))
+    with reader_process(spare_warehouse.path(db), "select v from t") as value:
+        assert value == "2"
+        build_and_publish(db, _build(3))
+    assert _read(db) == 3
+    assert no_clones == ["synced", "copied"]
 
 
 def test_no_spare_is_kept_when_turned_off(tmp_path: Path, no_clones, monkeypatch):
     db = tmp_path / "churn.duckdb"
     for value in (1, 2):
         build_and_publish(db, _build(value))
-    assert publish.spare_path(db).exists()
+    assert spare_warehouse.path(db).exists()
     monkeypatch.setenv("CHURN_SPARE_WAREHOUSE", "0")
     build_and_publish(db, _build(3))
+    assert _read(db) == 3
+    assert no_clones == ["synced", "kept"]  # the up-to-date spare is used once more, then none is kept
+    assert _names(tmp_path) == [db.name]
+
+
+def test_a_spare_update_cut_short_publishes_the_build_and_leaves_no_spare(
+    tmp_path: Path, no_clones, monkeypatch
+):
+    db = tmp_path / "churn.duckdb"
+    build_and_publish(db, _build(1))
+    sync = block_sync.sync
+
+    def full_disk_after_publishing(src: Path, spare: Path, block_size: int) -> int:
+        if spare.name.endswith(".syncing"):
+            with open(spare, "r+b") as f:
+                f.seek(block_sync.HEADERS)
+                f.write(b"torn")
+            raise OSError(28, "No space left on device")
+        return sync(src, spare, block_size)
+
+    monkeypatch.setattr(publish.block_sync, "sync", full_disk_after_publishing)
+    build_and_publish(db, _build(2))
+    assert _read(db) == 2
+    assert _names(tmp_path) == [db.name]  # neither a spare nor its torn copy
+    monkeypatch.setattr(publish.block_sync, "sync", sync)
+    build_and_publish(db, _build(3))
+    assert _read(db) == 3
     assert no_clones == ["synced", "copied"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [db.name]  # the old spare was removed too
 
 
 def test_a_spare_that_is_the_published_file_itself_is_never_built_in(tmp_path: Path, no_clones):
@@ -253,7 +323,7 @@ def test_a_spare_that_is_the_published_file_itself_is_never_built_in(tmp_path: P
     # it would write the file readers see
     db = tmp_path / "churn.duckdb"
     build_and_publish(db, _build(1))
-    spare = publish.spare_path(db)
+    spare = spare_warehouse.path(db)
     spare.unlink()
     os.link(db, spare)
 
