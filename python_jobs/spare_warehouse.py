@@ -115,7 +115,7 @@ def refresh(published: Path, block_size: int) -> None:
     finally:
         os.close(fd)
     os.replace(work, spare)
-    _write_stamp(published)
+    _write_stamp(published, block_size)
     log.info(
         "spare %s brought up to date for the next build (%s MB written) in %.1fs",
         spare,
@@ -126,16 +126,22 @@ def refresh(published: Path, block_size: int) -> None:
 
 def take(published: Path, dst: Path) -> bool:
     """Move the spare to `dst` when its stamp holds: both files are as `refresh` left them, so the spare is a copy
-    of the published file. False (nothing moved) otherwise."""
+    of the published file. False (nothing moved) otherwise.
+
+    The end of this build refreshes the spare from these two files (the published one becomes the spare, `dst`
+    the published one), comparing every block's checksum. Their checksums are read now, beside dbt's start-up
+    and before dbt opens `dst`, so that refresh finds them in the page cache: on a night that starts with the
+    warehouse out of the page cache it otherwise read them cold, after dbt (8.1 s at 1M customers)."""
     spare, stamp = path(published), stamp_path(published)
     try:
         recorded = json.loads(stamp.read_text())
     except (OSError, ValueError):
         return False
     stamp.unlink()  # used once: the spare is about to be written
-    if not spare.is_file() or recorded != _identity(published) or _in_use(spare):
+    if not spare.is_file() or recorded.get("files") != _identity(published) or _in_use(spare):
         return False
     os.replace(spare, dst)
+    block_sync.read_checksums((published, dst), int(recorded["block_size"]))
     return True
 
 
@@ -147,9 +153,9 @@ def _identity(published: Path) -> dict[str, list[int]]:
     return {"published": stat(published), "spare": stat(path(published))}
 
 
-def _write_stamp(published: Path) -> None:
+def _write_stamp(published: Path, block_size: int) -> None:
     stamp, part = stamp_path(published), leftovers(published)[-1]
-    part.write_text(json.dumps(_identity(published)))
+    part.write_text(json.dumps({"block_size": block_size, "files": _identity(published)}))
     fd = os.open(part, os.O_RDONLY)
     try:
         os.fsync(fd)
