@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 try:
     import fcntl
@@ -25,6 +26,15 @@ HEADERS = 3 * 4096  # the main header and two database headers, before block 0
 MAGIC = (8, b"DUCK")  # offset and bytes of the main header's magic
 CHECKSUM = 8  # bytes at the start of each block
 IO_THREADS = 16  # reads and copies in flight at once
+READ_PIECE = 1 << 20  # read_into_cache's largest single read
+
+
+class Synced(NamedTuple):
+    runs: list[tuple[int, int]]  # the [start, end) byte ranges written, the headers first
+
+    @property
+    def written(self) -> int:
+        return sum(end - start for start, end in self.runs)
 
 
 def layout_matches(path: Path, block_size: int, total_blocks: int, encrypted: bool) -> bool:
@@ -40,9 +50,9 @@ def layout_matches(path: Path, block_size: int, total_blocks: int, encrypted: bo
         return f.read(len(MAGIC[1])) == MAGIC[1]
 
 
-def sync(src: Path, spare: Path, block_size: int) -> int | None:
+def sync(src: Path, spare: Path, block_size: int) -> Synced | None:
     """Make `spare` a copy of `src` (whose layout_matches), writing only the headers and the blocks whose
-    checksum differs. Returns the bytes written, or None (spare untouched) when the spare is missing, is `src`
+    checksum differs. Returns what was written, or None (spare untouched) when the spare is missing, is `src`
     itself (another name of it), a DuckDB process holds it open, or this system lacks the calls (Linux has them)."""
     if not supported() or not spare.is_file() or os.path.samefile(src, spare):
         return None
@@ -73,25 +83,35 @@ def sync(src: Path, spare: Path, block_size: int) -> int | None:
         step = -(-len(offsets) // (4 * IO_THREADS)) or 1
         with ThreadPoolExecutor(IO_THREADS) as pool:
             parts = pool.map(differing, (offsets[i : i + step] for i in range(0, len(offsets), step)))
-            runs = _runs([offset for part in parts for offset in part], block_size, size)
-            written = sum(pool.map(copy, [(0, HEADERS), *runs]))
+            runs = [(0, HEADERS), *_runs([offset for part in parts for offset in part], block_size, size)]
+            list(pool.map(copy, runs))
         os.ftruncate(target.fileno(), size)
-    return written
+    return Synced(runs)
 
 
-def read_checksums(paths: tuple[Path, ...], block_size: int) -> None:
-    """Read every block's checksum of `paths` into the page cache, on IO_THREADS threads, for a sync to come."""
-    fds = [os.open(p, os.O_RDONLY) for p in paths]
+def checksum_ranges(path: Path, block_size: int) -> list[tuple[Path, int, int]]:
+    """(path, start, end) of every block's checksum, for read_into_cache."""
+    return [(path, offset, offset + CHECKSUM) for offset in range(HEADERS, path.stat().st_size, block_size)]
+
+
+def read_into_cache(ranges: list[tuple[Path, int, int]]) -> None:
+    """Read these (path, start, end) byte ranges into the page cache on IO_THREADS threads, each at most
+    READ_PIECE bytes at a time and without readahead around them: for a sync, or a build, that reads them next."""
+    fds = {path: os.open(path, os.O_RDONLY) for path in dict.fromkeys(path for path, _, _ in ranges)}
     try:
-        for fd in fds:
+        for fd in fds.values():
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
-        reads = [(fd, offset) for fd in fds for offset in range(HEADERS, os.fstat(fd).st_size, block_size)]
+        reads = [
+            (fds[path], offset, min(READ_PIECE, end - offset))
+            for path, start, end in ranges
+            for offset in range(start, end, READ_PIECE)
+        ]
         step = -(-len(reads) // (4 * IO_THREADS)) or 1
         with ThreadPoolExecutor(IO_THREADS) as pool:
             for part in (reads[i : i + step] for i in range(0, len(reads), step)):
-                pool.submit(lambda part: [os.pread(fd, CHECKSUM, offset) for fd, offset in part], part)
+                pool.submit(lambda part: [os.pread(fd, n, offset) for fd, offset, n in part], part)
     finally:
-        for fd in fds:
+        for fd in fds.values():
             os.close(fd)
 
 

@@ -212,9 +212,9 @@ def clone_or_copy(src: Path, dst: Path, spare: Path | None = None, block_size: i
         require_space(dst, src.stat().st_size - spare.stat().st_size, f"bringing {spare} up to date")
         # written under dst's name: a sync cut short (a crash) is removed as a stale copy, never a spare again
         os.replace(spare, dst)
-        written = block_sync.sync(src, dst, block_size)
-        if written is not None:
-            return f"synced ({written / 1e6:,.0f} of {src.stat().st_size / 1e6:,.0f} MB written)"
+        synced = block_sync.sync(src, dst, block_size)
+        if synced is not None:
+            return f"synced ({synced.written / 1e6:,.0f} of {src.stat().st_size / 1e6:,.0f} MB written)"
         log.info("spare %s is open in another process or is %s itself: copying instead", spare, src)
         dst.unlink()  # a reader keeps its file; the next build keeps a new spare
     require_space(dst, src.stat().st_size, f"a copy of {src}")

@@ -23,7 +23,8 @@ def _write(db: Path, sql: str) -> None:
 def _sync(src: Path, spare: Path) -> int | None:
     size = database_size(src)
     assert block_sync.layout_matches(src, size["block_size"], size["total_blocks"], size["encrypted"])
-    return block_sync.sync(src, spare, size["block_size"])
+    synced = block_sync.sync(src, spare, size["block_size"])
+    return None if synced is None else synced.written
 
 
 @pytest.fixture
@@ -113,3 +114,28 @@ def test_a_file_in_the_older_storage_format_syncs_too(tmp_path: Path) -> None:
     _write(db, "create table c as select range as id from range(100000)")
     assert _sync(db, spare) < db.stat().st_size
     assert spare.read_bytes() == db.read_bytes()
+
+
+def test_read_into_cache_reads_each_range_once_in_pieces(tmp_path: Path, monkeypatch) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"a" * (3 * block_sync.READ_PIECE))
+    b.write_bytes(b"b" * 100_000)
+    reads: list[tuple[int, int, int]] = []
+    pread = block_sync.os.pread
+
+    def recorded(fd: int, n: int, offset: int) -> bytes:
+        reads.append((block_sync.os.fstat(fd).st_size, offset, n))
+        return pread(fd, n, offset)
+
+    monkeypatch.setattr(block_sync.os, "pread", recorded)
+    piece = block_sync.READ_PIECE
+    block_sync.read_into_cache([(a, 10, 2 * piece + 20), (b, 0, 8), (b, 4096, 4104)])
+    assert sorted(reads) == sorted(
+        [
+            (3 * piece, 10, piece),
+            (3 * piece, piece + 10, piece),
+            (3 * piece, 2 * piece + 10, 10),
+            (100_000, 0, 8),
+            (100_000, 4096, 8),
+        ]
+    )
