@@ -13,7 +13,9 @@ lock) is not synced, and the caller makes a plain copy.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -94,25 +96,34 @@ def checksum_ranges(path: Path, block_size: int) -> list[tuple[Path, int, int]]:
     return [(path, offset, offset + CHECKSUM) for offset in range(HEADERS, path.stat().st_size, block_size)]
 
 
-def read_into_cache(ranges: list[tuple[Path, int, int]]) -> None:
-    """Read these (path, start, end) byte ranges into the page cache on IO_THREADS threads, each at most
-    READ_PIECE bytes at a time and without readahead around them: for a sync, or a build, that reads them next."""
-    fds = {path: os.open(path, os.O_RDONLY) for path in dict.fromkeys(path for path, _, _ in ranges)}
+@contextmanager
+def opened(paths: Iterable[Path]) -> Iterator[dict[Path, int]]:
+    """Each path opened for reading, as {path: descriptor}, closed on exit."""
+    fds: dict[Path, int] = {}
     try:
-        for fd in fds.values():
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
-        reads = [
-            (fds[path], offset, min(READ_PIECE, end - offset))
-            for path, start, end in ranges
-            for offset in range(start, end, READ_PIECE)
-        ]
-        step = -(-len(reads) // (4 * IO_THREADS)) or 1
-        with ThreadPoolExecutor(IO_THREADS) as pool:
-            for part in (reads[i : i + step] for i in range(0, len(reads), step)):
-                pool.submit(lambda part: [os.pread(fd, n, offset) for fd, offset, n in part], part)
+        for path in paths:
+            fds.setdefault(path, os.open(path, os.O_RDONLY))
+        yield fds
     finally:
         for fd in fds.values():
             os.close(fd)
+
+
+def read_into_cache(fds: Mapping[Path, int], ranges: list[tuple[Path, int, int]]) -> int:
+    """Read these (path, start, end) byte ranges of the `opened` files into the page cache on IO_THREADS threads,
+    each at most READ_PIECE bytes at a time and without readahead around them: for a sync, or a build, that reads
+    them next. Returns the bytes read."""
+    for fd in fds.values():
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+    reads = [
+        (fds[path], offset, min(READ_PIECE, end - offset))
+        for path, start, end in ranges
+        for offset in range(start, end, READ_PIECE)
+    ]
+    step = -(-len(reads) // (4 * IO_THREADS)) or 1
+    with ThreadPoolExecutor(IO_THREADS) as pool:
+        parts = (reads[i : i + step] for i in range(0, len(reads), step))
+        return sum(pool.map(lambda part: sum(len(os.pread(fd, n, offset)) for fd, offset, n in part), parts))
 
 
 def _runs(offsets: list[int], block_size: int, size: int) -> list[tuple[int, int]]:

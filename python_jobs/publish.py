@@ -14,6 +14,7 @@ spare (half the disk).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -98,35 +99,63 @@ def refresh_spare(published: Path) -> None:
 
 
 class BackgroundCopy:
-    """start_working_copy(published -> work) in a thread. It writes `copying` and renames it to `work` when
-    complete, so `work` never holds a partial copy; if `work` exists by then, something opened the database
-    before ready() (DuckDB creates a missing file), and the copy fails instead of replacing it."""
+    """The working copy, made in a thread: the stamped spare (spare_warehouse.take), else start_working_copy. It
+    writes `copying` and renames it to `work` when complete, so `work` never holds a partial copy; if `work`
+    exists by then, something opened the database before ready() (DuckDB creates a missing file), and the copy
+    fails instead of replacing it. After a stamped spare, the thread goes on to read what the build will read
+    (spare_warehouse.reads_ahead) beside it."""
 
     def __init__(self, published: Path, work: Path, copying: Path) -> None:
         self.error: BaseException | None = None
-        self.how = ""  # start_working_copy's answer
+        self.how = ""  # 'kept' or start_working_copy's answer
+        self.placed = threading.Event()
+        # Files read ahead stay open until join(): closing a descriptor of the working copy would drop the lock
+        # DuckDB holds on it in this process (POSIX record locks belong to the process, not the descriptor).
+        self.reading = contextlib.ExitStack()
         self.thread = threading.Thread(
             target=self._run, args=(published, work, copying), name="working-copy", daemon=True
         )
         self.thread.start()
 
     def _run(self, published: Path, work: Path, copying: Path) -> None:
+        recorded = None
         try:
-            self.how = start_working_copy(published, copying)
+            t0 = time.perf_counter()
+            recorded = spare_warehouse.take(published, copying)
+            self.how = "kept" if recorded else start_working_copy(published, copying)
             if work.exists():
                 raise RuntimeError(
                     f"{work} was opened before its copy of {published} was in place; build nothing on it"
                 )
             os.replace(copying, work)
+            if recorded:
+                log.info("working copy of %s: the spare the last build brought up to date (%.1fs)", published,
+                         time.perf_counter() - t0)  # fmt: skip
         except BaseException as error:  # re-raised in the building thread by ready()
-            self.error = error
+            self.error, recorded = error, None
             copying.unlink(missing_ok=True)  # a partial copy (a full disk) would only hold the space it took
+        finally:
+            self.placed.set()
+        if recorded:
+            self._read_ahead(spare_warehouse.reads_ahead(published, work, recorded))
+
+    def _read_ahead(self, ranges: list[tuple[Path, int, int]]) -> None:
+        t0 = time.perf_counter()
+        try:
+            fds = self.reading.enter_context(block_sync.opened(path for path, _, _ in ranges))
+            done = block_sync.read_into_cache(fds, ranges)
+        except OSError as error:  # only the page cache is at stake
+            log.warning("reading the warehouse ahead of the build failed: %s", error)
+            return
+        log.info("read %s MB of the warehouse ahead of the build in %.1fs", f"{done / 1e6:,.0f}",
+                 time.perf_counter() - t0)  # fmt: skip
 
     def join(self) -> None:
         self.thread.join()
+        self.reading.close()
 
     def ready(self) -> None:
-        self.join()
+        self.placed.wait()
         if self.error is not None:
             raise RuntimeError(f"the working copy of the warehouse failed: {self.error}") from self.error
 
@@ -150,15 +179,9 @@ def free_share(db: Path, size: dict | None = None) -> float:
 
 
 def start_working_copy(published: Path, work: Path) -> str:
-    """Copy the published file to `work`, compacted when most of it is free space. Returns how: 'kept' (the spare
-    brought up to date by the last build, spare_warehouse.take), 'cloned', 'synced' (the spare brought up to date
-    now), 'copied' or 'compacted'."""
-    t0 = time.perf_counter()
-    if spare_warehouse.take(published, work):
-        log.info("working copy of %s: the spare the last build brought up to date, in %.1fs", published,
-                 time.perf_counter() - t0)  # fmt: skip
-        return "kept"
-    size = database_size(published)
+    """Copy the published file to `work`, compacted when most of it is free space. Returns how: 'cloned',
+    'synced' (the spare brought up to date), 'copied' or 'compacted'."""
+    t0, size = time.perf_counter(), database_size(published)
     share = free_share(published, size)
     if share <= COMPACT_FREE_SHARE:
         matches = block_sync.layout_matches(

@@ -124,33 +124,34 @@ def refresh(published: Path, block_size: int) -> None:
     )
 
 
-def take(published: Path, dst: Path) -> bool:
+def take(published: Path, dst: Path) -> dict | None:
     """Move the spare to `dst` when its stamp holds: both files are as `refresh` left them, so the spare is a copy
-    of the published file. False (nothing moved) otherwise.
-
-    Read now into the page cache, beside dbt's start-up and before dbt opens `dst` (on 16 threads, where dbt's
-    queries would read one block at a time): the blocks the last build wrote (the refresh copied them into the
-    spare), which this build mostly reads again, and both files' block checksums, which the refresh at this
-    build's end compares (the published file becomes the spare, `dst` the published one). A night that starts
-    with the warehouse out of the page cache otherwise reads them cold: at 1M customers that refresh took 8.1 s.
-    The spare synced at a build's start (before stamps) had the last build's blocks in the page cache as a side
-    effect."""
+    of the published file. Returns what the stamp recorded (for `reads_ahead`), or None (nothing moved)."""
     spare, stamp = path(published), stamp_path(published)
     try:
         recorded = json.loads(stamp.read_text())
     except (OSError, ValueError):
-        return False
+        return None
     stamp.unlink()  # used once: the spare is about to be written
     if not spare.is_file() or recorded.get("files") != _identity(published) or _in_use(spare):
-        return False
+        return None
     os.replace(spare, dst)
+    return recorded
+
+
+def reads_ahead(published: Path, work: Path, recorded: dict) -> list[tuple[Path, int, int]]:
+    """What a build on the taken spare (`work`) will read from disk, as (path, start, end) byte ranges: the blocks
+    the last build wrote (its refresh copied them into the spare), which this build mostly reads again, and both
+    files' block checksums, which the refresh at this build's end compares (the published file becomes the spare,
+    `work` the published one). A night that starts with the warehouse out of the page cache otherwise reads
+    them cold: the checksums alone took that refresh 8.1 s at 1M customers, and the spare synced at a build's
+    start (before stamps) had the last build's blocks in the page cache as a side effect."""
     block_size = int(recorded["block_size"])
-    block_sync.read_into_cache(
-        [(dst, start, end) for start, end in recorded["runs"]]
+    return (
+        [(work, start, end) for start, end in recorded["runs"]]
+        + block_sync.checksum_ranges(work, block_size)
         + block_sync.checksum_ranges(published, block_size)
-        + block_sync.checksum_ranges(dst, block_size)
     )
-    return True
 
 
 def _identity(published: Path) -> dict[str, list[int]]:

@@ -129,7 +129,9 @@ def test_read_into_cache_reads_each_range_once_in_pieces(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(block_sync.os, "pread", recorded)
     piece = block_sync.READ_PIECE
-    block_sync.read_into_cache([(a, 10, 2 * piece + 20), (b, 0, 8), (b, 4096, 4104)])
+    ranges = [(a, 10, 2 * piece + 20), (b, 0, 8), (b, 4096, 4104)]
+    with block_sync.opened(path for path, _, _ in ranges) as fds:
+        assert block_sync.read_into_cache(fds, ranges) == 2 * piece + 10 + 16
     assert sorted(reads) == sorted(
         [
             (3 * piece, 10, piece),

@@ -201,13 +201,13 @@ def no_clones(monkeypatch) -> list[str]:
     if publish.fcntl is not None:
         monkeypatch.setattr(publish.fcntl, "ioctl", _refuse_clone)
     hows: list[str] = []
-    copy = publish.start_working_copy
+    run = publish.BackgroundCopy._run
 
-    def recorded(published: Path, work: Path) -> str:
-        hows.append(copy(published, work))
-        return hows[-1]
+    def recorded(self: publish.BackgroundCopy, *args: Path) -> None:
+        run(self, *args)
+        hows.append(self.how)
 
-    monkeypatch.setattr(publish, "start_working_copy", recorded)
+    monkeypatch.setattr(publish.BackgroundCopy, "_run", recorded)
     return hows
 
 
@@ -350,3 +350,27 @@ def test_a_sync_cut_short_leaves_no_spare_to_sync_from_again(tmp_path: Path, no_
         build_and_publish(db, _build(2))
     assert sorted(p.name for p in tmp_path.iterdir()) == [db.name]
     assert _read(db) == 1
+
+
+def test_the_build_starts_while_the_taken_spare_is_read_ahead(tmp_path: Path, no_clones, monkeypatch):
+    db = tmp_path / "churn.duckdb"
+    for value in (1, 2):
+        build_and_publish(db, _build(value))
+    release, read = threading.Event(), []
+    read_into_cache = block_sync.read_into_cache
+
+    def slow(fds, ranges):
+        assert release.wait(10)
+        read.append(sorted({p.name for p, _, _ in ranges}))
+        return read_into_cache(fds, ranges)
+
+    monkeypatch.setattr(publish.block_sync, "read_into_cache", slow)
+
+    def build(work: Path, ready) -> int:
+        value = _read(work, ready)  # the copy is in place before its reading ahead ends
+        release.set()
+        return value
+
+    assert build_and_publish(db, build) == 2
+    assert read == [sorted([db.name, publish.working_path(db).name])]
+    assert no_clones == ["synced", "kept"]
