@@ -102,7 +102,8 @@ def opened(paths: Iterable[Path]) -> Iterator[dict[Path, int]]:
     fds: dict[Path, int] = {}
     try:
         for path in paths:
-            fds.setdefault(path, os.open(path, os.O_RDONLY))
+            if path not in fds:
+                fds[path] = os.open(path, os.O_RDONLY)
         yield fds
     finally:
         for fd in fds.values():

@@ -3,11 +3,12 @@
 The file a build replaces is kept under a second name (`keep`; after a first build, a copy of what it published:
 `first`). Right after publishing, the spare is brought up to date with the new published file (`refresh`, by
 block_sync), while the blocks the build wrote are still in the page cache, and a stamp records both files' identity
-and state (device, inode, size, mtime and ctime). The next build takes the spare as its working copy without reading
-either file (`take`) when the stamp still holds; anything that wrote to either file since, or replaced one, changes
-its stat and the build syncs the spare as before (publish.start_working_copy). At 1M customers, a nightly that
-started with the warehouse out of the page cache spent 9.4-20.3 s before dbt's first query opening the published
-file and syncing the spare (1.7-2.2 s when both were cached).
+and state (device, inode, size, mtime and ctime). The next build takes the spare as its working copy at once
+(`take`) when the stamp still holds, and reads ahead what it will need beside the build (`reads_ahead`); anything
+that wrote to either file since, or replaced one, changes its stat, and the build syncs the spare before dbt may
+open it, as before (publish.start_working_copy). At 1M customers, nightlies that started with the warehouse out
+of the page cache spent 9.4-20.3 s there, opening the published file and syncing the spare, and dbt waited
+(1.7-2.2 s when both were cached).
 """
 
 from __future__ import annotations
@@ -133,7 +134,9 @@ def take(published: Path, dst: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     stamp.unlink()  # used once: the spare is about to be written
-    if not spare.is_file() or recorded.get("files") != _identity(published) or _in_use(spare):
+    if not isinstance(recorded, dict) or recorded.keys() != {"block_size", "runs", "files"}:
+        return None  # not a stamp this code wrote
+    if not spare.is_file() or recorded["files"] != _identity(published) or _in_use(spare):
         return None
     os.replace(spare, dst)
     return recorded

@@ -130,8 +130,13 @@ def test_read_into_cache_reads_each_range_once_in_pieces(tmp_path: Path, monkeyp
     monkeypatch.setattr(block_sync.os, "pread", recorded)
     piece = block_sync.READ_PIECE
     ranges = [(a, 10, 2 * piece + 20), (b, 0, 8), (b, 4096, 4104)]
+    opened, os_open = [], block_sync.os.open
+    monkeypatch.setattr(
+        block_sync.os, "open", lambda path, *args: opened.append(path) or os_open(path, *args)
+    )
     with block_sync.opened(path for path, _, _ in ranges) as fds:
         assert block_sync.read_into_cache(fds, ranges) == 2 * piece + 10 + 16
+    assert opened == [a, b]  # each file once, however many of its ranges (a build reads ~100,000)
     assert sorted(reads) == sorted(
         [
             (3 * piece, 10, piece),

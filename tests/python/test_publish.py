@@ -374,3 +374,13 @@ def test_the_build_starts_while_the_taken_spare_is_read_ahead(tmp_path: Path, no
     assert build_and_publish(db, build) == 2
     assert read == [sorted([db.name, publish.working_path(db).name])]
     assert no_clones == ["synced", "kept"]
+
+
+@pytest.mark.parametrize("stamp", ["[]", "{}", '{"files": {}}', "not json"])
+def test_a_stamp_this_code_did_not_write_is_not_trusted(tmp_path: Path, no_clones, stamp: str):
+    db = tmp_path / "churn.duckdb"
+    for value in (1, 2):
+        build_and_publish(db, _build(value))
+    spare_warehouse.stamp_path(db).write_text(stamp)
+    assert build_and_publish(db, _read) == 2
+    assert no_clones == ["synced", "synced"]
