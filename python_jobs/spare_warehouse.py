@@ -110,11 +110,7 @@ def refresh(published: Path, block_size: int) -> None:
     if synced is None:
         os.replace(work, spare)
         return
-    fd = os.open(work, os.O_RDWR)
-    try:
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
+    _flush(work)
     os.replace(work, spare)
     _write_stamp(published, {"block_size": block_size, "runs": synced.runs})
     log.info(
@@ -168,12 +164,17 @@ def _identity(published: Path) -> dict[str, list[int]]:
 def _write_stamp(published: Path, facts: dict) -> None:
     stamp, part = stamp_path(published), leftovers(published)[-1]
     part.write_text(json.dumps({**facts, "files": _identity(published)}))
-    fd = os.open(part, os.O_RDONLY)
+    _flush(part)
+    os.replace(part, stamp)
+
+
+def _flush(file: Path) -> None:
+    """Wait until the file's data is on disk (its size included: fdatasync)."""
+    fd = os.open(file, os.O_RDWR)
     try:
-        os.fsync(fd)
+        os.fdatasync(fd)
     finally:
         os.close(fd)
-    os.replace(part, stamp)
 
 
 def _in_use(spare: Path) -> bool:
