@@ -7,7 +7,8 @@ checksum of the block's contents (verified whenever DuckDB reads the block). Two
 hold the same bytes (short of a 64-bit hash collision), so the spare takes the headers and every block whose
 checksum differs, and nothing else. The layout is checked first (magic bytes, block size, file size: DuckDB's own
 numbers); a file that does not match it, an encrypted one, or a spare that a DuckDB process still has open (its
-lock) is not synced, and the caller makes a plain copy.
+lock) is not synced, and the caller makes a plain copy. `read_into_cache` reads byte ranges (blocks, checksums)
+into the page cache ahead of a build or a sync that needs them.
 """
 
 from __future__ import annotations
