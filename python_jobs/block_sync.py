@@ -61,9 +61,7 @@ def sync(src: Path, spare: Path, block_size: int) -> Synced | None:
         return None
     size = src.stat().st_size
     with open(src, "rb") as source, open(spare, "r+b") as target:
-        try:  # DuckDB holds an fcntl lock on a file it has open, shared when read-only
-            fcntl.lockf(target.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        if not lock_exclusively(target.fileno()):
             return None
         for f in (source, target):  # 8 bytes per block: no readahead of the rest
             os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_RANDOM)
@@ -90,6 +88,16 @@ def sync(src: Path, spare: Path, block_size: int) -> Synced | None:
             list(pool.map(copy, runs))
         os.ftruncate(target.fileno(), size)
     return Synced(runs)
+
+
+def lock_exclusively(fd: int) -> bool:
+    """Take an exclusive fcntl lock on the open file, held until this process closes a descriptor of it; False
+    when another process holds a lock on it: DuckDB locks a file it has open (shared when read-only)."""
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def checksum_ranges(path: Path, block_size: int) -> list[tuple[Path, int, int]]:

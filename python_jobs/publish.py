@@ -86,9 +86,7 @@ def refresh_spare(published: Path) -> None:
         return
     try:
         size = database_size(published)
-        if free_share(published, size) <= COMPACT_FREE_SHARE and block_sync.layout_matches(
-            published, size["block_size"], size["total_blocks"], size["encrypted"]
-        ):
+        if free_share(published, size) <= COMPACT_FREE_SHARE and _layout_matches(published, size):
             spare_warehouse.refresh(published, size["block_size"])
     except (OSError, duckdb.Error) as error:
         for path in (spare_warehouse.path(published), *spare_warehouse.leftovers(published)):
@@ -178,15 +176,18 @@ def free_share(db: Path, size: dict | None = None) -> float:
     return size["free_blocks"] / size["total_blocks"] if size["total_blocks"] else 0.0
 
 
+def _layout_matches(published: Path, size: dict) -> bool:
+    """block_sync.layout_matches, from the file's database_size."""
+    return block_sync.layout_matches(published, size["block_size"], size["total_blocks"], size["encrypted"])
+
+
 def start_working_copy(published: Path, work: Path) -> str:
     """Copy the published file to `work`, compacted when most of it is free space. Returns how: 'cloned',
     'synced' (the spare brought up to date), 'copied' or 'compacted'."""
     t0, size = time.perf_counter(), database_size(published)
     share = free_share(published, size)
     if share <= COMPACT_FREE_SHARE:
-        matches = block_sync.layout_matches(
-            published, size["block_size"], size["total_blocks"], size["encrypted"]
-        )
+        matches = _layout_matches(published, size)
         kept = spare_warehouse.path(published) if spare_warehouse.keeps() and matches else None
         how = clone_or_copy(published, work, kept, size["block_size"])
         log.info(

@@ -21,11 +21,6 @@ from pathlib import Path
 
 from python_jobs import block_sync
 
-try:
-    import fcntl
-except ImportError:  # Windows: no spare
-    fcntl = None
-
 log = logging.getLogger(__name__)
 
 
@@ -180,8 +175,4 @@ def _flush(file: Path) -> None:
 def _in_use(spare: Path) -> bool:
     """Whether another process holds the file open with DuckDB (its fcntl lock)."""
     with open(spare, "r+b") as f:
-        try:
-            fcntl.lockf(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-    return False
+        return not block_sync.lock_exclusively(f.fileno())

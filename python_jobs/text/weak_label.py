@@ -71,10 +71,10 @@ class WeakSentiment(BaseEstimator):
         """Without `lexicon_scores`, base_scores are computed for the sampled training rows only (the same
         values: a text's base score does not depend on the others), which at 1M reviews saves minutes."""
         y = star_classes(ratings)
-        keep = self.sample(np.nonzero(y >= 0)[0])
+        rated = np.nonzero(y >= 0)[0]
+        keep = self.sample(rated)
         lex = None if lexicon_scores is None else np.asarray(lexicon_scores)[keep]
         self.fit_sample([texts[i] for i in keep], y[keep], lex)
-        rated = np.nonzero(y >= 0)[0]
         self.fingerprint_ = fingerprint([texts[i] for i in rated], y[rated], self)
         log.info("weak sentiment model fitted on %d star-rated texts (%s)", len(keep), self.fingerprint_)
         return self
